@@ -1,0 +1,44 @@
+# dataprep — the two quick-start commands are `make demo` and `make test`.
+SWIFT ?= swift
+# Debian packages the build links against (see shared/reference/toolchain.md).
+PACKAGES := pkg-config libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libarchive-dev \
+            libcurl4-openssl-dev libdnnl-dev
+# Extra tools: tjbench for `make bench`; cjpeg and python3 make the demo's images.
+TOOL_PACKAGES := libjpeg-turbo-progs python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Installs the packages in $(1) that dpkg does not list as installed; does nothing when all are.
+define install_missing
+	@missing=""; \
+	for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+endef
+
+.PHONY: deps tools build test demo bench clean
+
+deps:
+	$(call install_missing,$(PACKAGES))
+
+tools:
+	$(call install_missing,$(TOOL_PACKAGES))
+
+build: deps
+	$(SWIFT) build -c release --product dataprep
+
+test: deps
+	$(SWIFT) test
+
+demo: deps tools build
+	scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/dataprep"
+
+bench: deps tools
+	$(SWIFT) build -c release --product dataprep-bench
+	"$$($(SWIFT) build -c release --show-bin-path)/dataprep-bench"
+
+clean:
+	rm -rf .build demo-output

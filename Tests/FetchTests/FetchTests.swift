@@ -1,0 +1,1 @@
+// Tests for the Fetch module arrive with the issue that implements it.

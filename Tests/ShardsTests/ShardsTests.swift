@@ -1,0 +1,1 @@
+// Tests for the Shards module arrive with the issue that implements it.

@@ -1,0 +1,1 @@
+// Tests for the Trainer module arrive with the issue that implements it.
