@@ -59,12 +59,6 @@ public struct Image: Hashable, Sendable {
         self.pixels = pixels
     }
 
-    /// An image whose every sample is `value`.
-    public init(width: Int, height: Int, format: PixelFormat, filledWith value: UInt8 = 0) {
-        self.init(width: width, height: height, format: format,
-                  pixels: [UInt8](repeating: value, count: width * height * format.channels))
-    }
-
     /// An image whose samples are written by `initialize`, which must set every one of the
     /// `width * height * format.channels` bytes it is given. No zero-fill happens first.
     public init(width: Int, height: Int, format: PixelFormat,
@@ -85,12 +79,6 @@ public struct Image: Hashable, Sendable {
 
     /// Bytes per row (`width * channels`).
     public var rowBytes: Int { width * format.channels }
-
-    /// Sample `channel` of the pixel at column `x`, row `y`.
-    public subscript(x: Int, y: Int, channel: Int) -> UInt8 {
-        get { pixels[(y * width + x) * format.channels + channel] }
-        set { pixels[(y * width + x) * format.channels + channel] = newValue }
-    }
 
     /// The samples of the pixel at column `x`, row `y`.
     public func pixel(x: Int, y: Int) -> ArraySlice<UInt8> {

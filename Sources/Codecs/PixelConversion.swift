@@ -12,7 +12,6 @@ public struct RGBColor: Hashable, Sendable {
 
     /// The default background: white, what an image viewer shows behind a transparent image.
     public static let white = RGBColor(red: 255, green: 255, blue: 255)
-    public static let black = RGBColor(red: 0, green: 0, blue: 0)
 }
 
 /// How the samples of a decoder's output buffer are laid out, before conversion to a ``PixelFormat``.
