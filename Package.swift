@@ -18,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // MARK: System libraries (a module map and one header each)
@@ -35,7 +36,7 @@ let package = Package(
         // MARK: Libraries
         .target(name: "Codecs", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: swiftSettings),
         .target(name: "Shards", swiftSettings: swiftSettings),
-        .target(name: "Fetch", dependencies: ["Codecs", "CCurl", "CArchive"],
+        .target(name: "Fetch", dependencies: ["Codecs", "CCurl", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "Augment", dependencies: ["Codecs", "Shards"], swiftSettings: swiftSettings),
         .target(name: "Trainer", dependencies: ["Shards", "CDNNL"], swiftSettings: swiftSettings),
