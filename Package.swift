@@ -36,7 +36,8 @@ let package = Package(
         // MARK: Libraries
         .target(name: "Codecs", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: swiftSettings),
         .target(name: "Shards", swiftSettings: swiftSettings),
-        .target(name: "Fetch", dependencies: ["Codecs", "CCurl", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Fetch", dependencies: ["Codecs", "Shards", "CCurl", "CArchive",
+                                        .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "Augment", dependencies: ["Codecs", "Shards"], swiftSettings: swiftSettings),
         .target(name: "Trainer", dependencies: ["Shards", "CDNNL"], swiftSettings: swiftSettings),
@@ -52,16 +53,16 @@ let package = Package(
         ),
 
         // MARK: Benchmarks (`make bench`, release builds only) and their shared test data
-        .executableTarget(name: "dataprep-bench", dependencies: ["Codecs", "TestSupport"], path: "Benchmarks",
+        .executableTarget(name: "dataprep-bench", dependencies: ["Codecs", "Fetch", "TestSupport"], path: "Benchmarks",
                           swiftSettings: swiftSettings),
-        .target(name: "TestSupport", dependencies: ["Codecs", "CTurboJPEG"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["Codecs", "Shards", "CTurboJPEG", "CArchive"], path: "Tests/TestSupport",
                 swiftSettings: swiftSettings),
 
         // MARK: Tests
-        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch"], swiftSettings: swiftSettings),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AugmentTests", dependencies: ["Augment"], swiftSettings: swiftSettings),
-        .testTarget(name: "ShardsTests", dependencies: ["Shards"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShardsTests", dependencies: ["Shards", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer"], swiftSettings: swiftSettings),
         .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "TestSupport"],
                     swiftSettings: swiftSettings),

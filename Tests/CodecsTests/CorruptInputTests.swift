@@ -1,4 +1,5 @@
 import Codecs
+import Shards
 import TestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 public import Codecs
+import Shards
 import Foundation
 
 /// Deterministic images for tests and benchmarks.
