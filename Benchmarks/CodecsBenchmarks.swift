@@ -27,16 +27,23 @@ func codecsBenchmarks() throws -> Section {
 
     var rows: [Row] = []
     let decoder = ImageDecoder()
-    progress("JPEG decode")
-    let full = try rate { _ = try decoder.decode(jpeg) }
-    let tjFull = tjbench(scale: nil)
+    let toTarget = DecodeOptions(minimumSize: PixelSize(width: 150, height: 150))
+    // Ours and tjbench alternate three times and each keeps its best run: on a shared VM a
+    // single run of either can lose 10-15 % to a neighbour.
+    progress("JPEG decode vs tjbench (3 alternating rounds)")
+    var full = 0.0, scaled = 0.0
+    var tjFull: Double?, tjHalf: Double?
+    for _ in 0..<3 {
+        full = max(full, try rate { _ = try decoder.decode(jpeg) })
+        tjFull = max(tjFull ?? 0, tjbench(scale: nil) ?? 0)
+        scaled = max(scaled, try rate { _ = try decoder.decode(jpeg, options: toTarget) })
+        tjHalf = max(tjHalf ?? 0, tjbench(scale: "1/2") ?? 0)
+    }
+    if tjFull == 0 { tjFull = nil }
+    if tjHalf == 0 { tjHalf = nil }
     rows.append(Row(stage: "JPEG decode → RGB, full scale", rate: full, throughput: mp(full),
                     note: tjFull.map { String(format: "%.1f%% of tjbench (target ≥ 90%%)", 100 * full / $0) } ?? "tjbench missing"))
     if let tjFull { rows.append(Row(stage: "  tjbench -rgb, same file", rate: tjFull, throughput: mp(tjFull))) }
-
-    let toTarget = DecodeOptions(minimumSize: PixelSize(width: 150, height: 150))
-    let scaled = try rate { _ = try decoder.decode(jpeg, options: toTarget) }
-    let tjHalf = tjbench(scale: "1/2")
     rows.append(Row(stage: "JPEG decode for a 150x150 target (auto 1/2)", rate: scaled, throughput: mp(scaled),
                     note: String(format: "%.2fx full scale", scaled / full)
                         + (tjHalf.map { String(format: "; %.1f%% of tjbench 1/2", 100 * scaled / $0) } ?? "")))

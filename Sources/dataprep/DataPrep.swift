@@ -11,7 +11,7 @@ struct DataPrep: ParsableCommand {
         commandName: "dataprep",
         abstract: "Turn image archives into training-ready data and train a small CNN from it.",
         version: version,
-        subcommands: [Info.self]
+        subcommands: [Info.self, Split.self, Scan.self]
     )
 }
 

@@ -1,0 +1,225 @@
+// HTTP(S) and file:// transfers with libcurl 7.88's easy API. The only file that imports CCurl.
+// - SeeAlso: https://curl.se/libcurl/c/libcurl-easy.html, https://curl.se/libcurl/c/curl_easy_setopt.html
+//
+// curl_easy_setopt and curl_easy_getinfo are variadic, so they are called through the typed
+// one-line forwards in Sources/CCurl/shim.h. The C callbacks are closures that capture nothing:
+// they reach the transfer in progress through an `Unmanaged` pointer passed as their user data.
+// Every CURLcode goes through `CurlEasy.check(_:url:)`, which turns a failure into a
+// ``TransferFailure`` carrying a ``FetchError`` with curl's own words (curl_easy_strerror plus
+// the CURLOPT_ERRORBUFFER text).
+//
+// This file knows libcurl, not download policy: resuming, retrying, hashing and renaming are in
+// Downloader.swift.
+import CCurl
+import Foundation
+
+/// curl_global_init's result. Swift runs a global's initialiser once, lazily and thread-safely,
+/// so libcurl is initialised exactly once per process, on the first ``CurlEasy``.
+private let globalInitCode: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+/// Bytes libcurl asks the socket for per read (CURLOPT_BUFFERSIZE), allocated once per handle:
+/// fewer, larger reads. libcurl still hands them to the write callback 16 KiB at a time
+/// (CURL_MAX_WRITE_SIZE).
+private let receiveBufferSize = 1 << 20
+
+// MARK: - Failures
+
+/// Why a transfer did not complete, in the terms the download policy decides on, and the error to
+/// report if it gives up.
+struct TransferFailure: Error {
+    enum Reason: Equatable {
+        /// The server did not deliver the requested byte range: it ignored `Range` (answered 200),
+        /// answered another range, or the offset is past the end of a file:// source
+        /// (CURLE_RANGE_ERROR, CURLE_BAD_DOWNLOAD_RESUME).
+        case rangeNotDelivered
+        /// The server answered this HTTP error status (CURLOPT_FAILONERROR: nothing was written).
+        case httpStatus(Int)
+        /// The receiver returned false for a chunk (CURLE_WRITE_ERROR); it holds its own error.
+        case refusedByReceiver
+        /// A failure that may pass on a later attempt: connection refused or reset, send or receive
+        /// error, partial file, timeout (including the low-speed one), empty reply.
+        case transient
+        /// Anything else: malformed URL, unsupported protocol, unknown host, TLS, missing file.
+        case permanent
+    }
+
+    var reason: Reason
+    /// `httpStatus` ("HTTP 404 Not Found (curl: ...)") or `transferFailed` with curl's message,
+    /// the URL as subject.
+    var error: FetchError
+}
+
+/// One transfer's progress as libcurl counts it: bytes of this transfer only (a resumed transfer
+/// starts at 0).
+struct TransferProgress {
+    /// Bytes received so far by this transfer.
+    var received: Int
+    /// Bytes this transfer expects in all, when the server said (Content-Length).
+    var expected: Int?
+    /// This transfer's average speed so far, in bytes per second.
+    var bytesPerSecond: Double
+}
+
+// MARK: - Easy handle
+
+/// One libcurl easy handle with its error buffer, reused for the attempts of one download. Not
+/// `Sendable`: one thread at a time; ``perform(url:resumingAt:options:receive:progress:)`` blocks.
+final class CurlEasy {
+    private let handle: UnsafeMutableRawPointer
+    /// CURLOPT_ERRORBUFFER: libcurl writes its detailed message here when a call fails.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+
+    /// - Throws: ``FetchError`` `transferFailed` when libcurl cannot initialise (out of memory,
+    ///   TLS library failure).
+    init() throws {
+        guard globalInitCode == CURLE_OK else {
+            throw FetchError(.transferFailed, "curl_global_init failed: \(String(cString: curl_easy_strerror(globalInitCode)))")
+        }
+        guard let handle = curl_easy_init() else {
+            throw FetchError(.transferFailed, "curl_easy_init failed (out of memory)")
+        }
+        self.handle = handle
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// GETs `url` from byte `offset` on, handing every received chunk to `receive` in order, and
+    /// returns when the body is complete. Redirects are followed; an HTTP error status fails the
+    /// transfer before any of its body reaches `receive`.
+    /// - Parameters:
+    ///   - offset: 0 for the whole body; otherwise a `Range: bytes=offset-` request
+    ///     (CURLOPT_RESUME_FROM_LARGE), and libcurl checks that the server honoured it.
+    ///   - options: the timeouts and redirect limit to use.
+    ///   - receive: gets each chunk (valid only during the call); returning false aborts the
+    ///     transfer with ``TransferFailure/Reason/refusedByReceiver``.
+    ///   - progress: when given, called on this thread as bytes arrive and at least once a second.
+    /// - Throws: ``TransferFailure`` saying why the transfer stopped.
+    func perform(url: String, resumingAt offset: Int, options: DownloadOptions,
+                 receive: @escaping (UnsafeRawBufferPointer) -> Bool,
+                 progress: ((TransferProgress) -> Void)?) throws(TransferFailure) {
+        let transfer = TransferContext(handle: handle, receive: receive, progress: progress)
+        let userData = Unmanaged.passUnretained(transfer).toOpaque()
+        errorBuffer[0] = 0
+
+        for (option, value) in [
+            (CURLOPT_URL, url),
+            (CURLOPT_PROTOCOLS_STR, "http,https,file"),
+            (CURLOPT_REDIR_PROTOCOLS_STR, "http,https"),  // a server must not redirect to file://
+            (CURLOPT_USERAGENT, "dataprep (libcurl)"),
+        ] {
+            try check(dp_curl_setopt_string(handle, option, value), url: url)
+        }
+        for (option, value) in [
+            (CURLOPT_NOSIGNAL, 1),  // no SIGALRM for timeouts: we may be on any thread
+            (CURLOPT_FAILONERROR, 1),  // an HTTP error's body never reaches `receive`
+            (CURLOPT_FOLLOWLOCATION, 1),
+            (CURLOPT_MAXREDIRS, options.maximumRedirects),
+            (CURLOPT_CONNECTTIMEOUT_MS, Int((options.connectTimeout * 1000).rounded(.up))),
+            (CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedLimit),
+            (CURLOPT_LOW_SPEED_TIME, options.lowSpeedTime),
+            (CURLOPT_BUFFERSIZE, receiveBufferSize),
+            (CURLOPT_NOPROGRESS, progress == nil ? 1 : 0),
+        ] {
+            try check(dp_curl_setopt_long(handle, option, value), url: url)
+        }
+        try check(dp_curl_setopt_off(handle, CURLOPT_RESUME_FROM_LARGE, offset), url: url)
+        try check(dp_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), url: url)
+
+        try check(dp_curl_setopt_write_callback(handle) { data, size, count, userData in
+            guard let data, let userData else { return 0 }
+            let transfer = Unmanaged<TransferContext>.fromOpaque(userData).takeUnretainedValue()
+            return transfer.receive(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+        }, url: url)
+        try check(dp_curl_setopt_header_callback(handle) { data, size, count, userData in
+            guard let data, let userData else { return 0 }
+            let transfer = Unmanaged<TransferContext>.fromOpaque(userData).takeUnretainedValue()
+            transfer.header(UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        }, url: url)
+        try check(dp_curl_setopt_xferinfo_callback(handle) { userData, expected, received, _, _ in
+            guard let userData else { return 0 }
+            Unmanaged<TransferContext>.fromOpaque(userData).takeUnretainedValue()
+                .reportProgress(received: received, expected: expected)
+            return 0
+        }, url: url)
+        for option in [CURLOPT_WRITEDATA, CURLOPT_HEADERDATA, CURLOPT_XFERINFODATA] {
+            try check(dp_curl_setopt_pointer(handle, option, userData), url: url)
+        }
+
+        // `transfer` must outlive curl_easy_perform: the callbacks hold it unretained.
+        let code = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
+        try check(code, url: url, statusLine: transfer.statusLine)
+    }
+
+    // MARK: CURLcode funnel
+
+    /// Returns when `code` is CURLE_OK; otherwise throws the classified failure with curl's message.
+    /// - Parameter statusLine: the last HTTP status line received, for the reason phrase.
+    private func check(_ code: CURLcode, url: String, statusLine: String = "") throws(TransferFailure) {
+        guard code != CURLE_OK else { return }
+        var message = String(cString: curl_easy_strerror(code))
+        let detail = String(cString: errorBuffer)
+        if !detail.isEmpty && detail != message { message += ": " + detail }
+
+        let reason: TransferFailure.Reason
+        switch code {
+        case CURLE_HTTP_RETURNED_ERROR:
+            var status = 0  // stays 0 if libcurl cannot say, which it always can after this code
+            _ = dp_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            // "HTTP/1.1 404 Not Found" → "Not Found"; HTTP/2 has no reason phrase.
+            let phrase = statusLine.split(separator: " ", maxSplits: 2).dropFirst(2).first.map { " " + $0 } ?? ""
+            throw TransferFailure(reason: .httpStatus(status),
+                                  error: FetchError(.httpStatus, "HTTP \(status)\(phrase) (curl: \(message))", subject: url))
+        case CURLE_RANGE_ERROR, CURLE_BAD_DOWNLOAD_RESUME:
+            reason = .rangeNotDelivered
+        case CURLE_WRITE_ERROR:
+            reason = .refusedByReceiver
+        case CURLE_COULDNT_CONNECT, CURLE_PARTIAL_FILE, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING,
+             CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            reason = .transient
+        default:
+            reason = .permanent
+        }
+        throw TransferFailure(reason: reason, error: FetchError(.transferFailed, message, subject: url))
+    }
+}
+
+// MARK: - Callback state
+
+/// What the C callbacks of one transfer reach through `Unmanaged`: the receiver, the progress
+/// observer, and the last HTTP status line.
+private final class TransferContext {
+    private let handle: UnsafeMutableRawPointer
+    let receive: (UnsafeRawBufferPointer) -> Bool
+    private let progress: ((TransferProgress) -> Void)?
+    /// The last "HTTP/..." line received, without its line break; with redirects, the final
+    /// response's.
+    private(set) var statusLine = ""
+
+    init(handle: UnsafeMutableRawPointer, receive: @escaping (UnsafeRawBufferPointer) -> Bool,
+         progress: ((TransferProgress) -> Void)?) {
+        self.handle = handle
+        self.receive = receive
+        self.progress = progress
+    }
+
+    /// One header line as libcurl delivers it (status line included, with its CRLF).
+    func header(_ line: UnsafeRawBufferPointer) {
+        guard line.starts(with: "HTTP/".utf8) else { return }
+        statusLine = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Forwards libcurl's counters (0 when unknown) with this transfer's average speed.
+    func reportProgress(received: curl_off_t, expected: curl_off_t) {
+        guard let progress else { return }
+        var speed: curl_off_t = 0  // stays 0 if libcurl cannot say
+        _ = dp_curl_getinfo_off(handle, CURLINFO_SPEED_DOWNLOAD_T, &speed)
+        progress(TransferProgress(received: received, expected: expected > 0 ? expected : nil,
+                                  bytesPerSecond: Double(speed)))
+    }
+}

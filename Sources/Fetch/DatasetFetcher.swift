@@ -1,0 +1,386 @@
+import Foundation
+
+// MARK: - Options, events, results
+
+/// Where `fetch` keeps things and how it reaches the network.
+public struct FetchOptions: Sendable {
+    /// The cache root: `downloads/` (verified source files), `datasets/<name>/` (class folders) and
+    /// `checksums.json` (sha256 digests recorded on first download where the registry has none).
+    public var home: String
+    /// A base URL that replaces the scheme, host and port of registry URLs (the path is kept).
+    public var mirror: String?
+    /// Folders searched before the network: `<root>/<folder>/<file>` (Debian's dataset packages
+    /// install under `/usr/share/datasets`).
+    public var searchPaths: [String]
+    /// Fetch and build again even when the dataset is already there.
+    public var force: Bool
+    /// The dataset name for a URL fetch (default: the archive's file name without extensions).
+    public var name: String?
+    public var limits: ExtractionLimits
+    /// Retries and timeouts for downloads (expected size and sha256 are set per file).
+    public var download: DownloadOptions
+
+    public init(home: String, mirror: String? = nil, searchPaths: [String] = ["/usr/share/datasets"], force: Bool = false,
+                name: String? = nil, limits: ExtractionLimits = ExtractionLimits(), download: DownloadOptions = DownloadOptions()) {
+        self.home = home
+        self.mirror = mirror
+        self.searchPaths = searchPaths
+        self.force = force
+        self.name = name
+        self.limits = limits
+        self.download = download
+    }
+
+    /// The cache root from `DATAPREP_HOME`, else `$XDG_CACHE_HOME/dataprep`, else `~/.cache/dataprep`.
+    public static func defaultHome(environment: [String: String]? = nil) -> String {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        if let home = environment["DATAPREP_HOME"], !home.isEmpty { return home }
+        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return cache + "/dataprep" }
+        return NSHomeDirectory() + "/.cache/dataprep"
+    }
+}
+
+/// What `fetch` is doing, for the caller to show (the library never prints).
+public enum FetchEvent: Sendable {
+    /// A verified copy installed by a system package is used instead of downloading.
+    case usingLocalCopy(file: String, path: String)
+    /// A verified download from an earlier run is used.
+    case usingCachedDownload(file: String, path: String)
+    /// A file was found but its sha256 does not match; it is not used.
+    case rejected(file: String, path: String, sha256: String)
+    case downloading(file: String, url: String)
+    case progress(file: String, DownloadProgress)
+    case downloaded(file: String, DownloadResult)
+    /// A URL failed; the next one is tried.
+    case urlFailed(file: String, url: String, error: FetchError)
+    /// The file's sha256 was not known: it is recorded now and checked on every later use.
+    case recordedChecksum(file: String, sha256: String)
+    case extracting(file: String)
+    case importing(String)
+}
+
+/// The outcome of a fetch.
+public struct FetchResult: Sendable, Hashable {
+    /// The dataset's folder: `<home>/datasets/<name>`, always the same for the same name.
+    public var path: String
+    public var name: String
+    /// Whether it was already there (then only verified).
+    public var alreadyPresent: Bool
+    /// Every source file used, with where it came from and its sha256.
+    public var sources: [FetchMarker.Source]
+}
+
+/// `.dataprep-fetch.json`, written into a dataset folder when it is complete: what it was built from,
+/// and how many files and bytes it held, so a later fetch can verify instead of redoing the work.
+public struct FetchMarker: Codable, Sendable, Hashable {
+    public struct Source: Codable, Sendable, Hashable {
+        public var file: String
+        /// The local copy, cached download or URL it came from.
+        public var origin: String
+        public var sha256: String
+        public var size: Int
+    }
+
+    public static let fileName = ".dataprep-fetch.json"
+
+    public var name: String
+    public var tool: String
+    public var sources: [Source]
+    /// Regular files in the dataset folder (the marker excluded) and their total size.
+    public var files: Int
+    public var bytes: Int64
+}
+
+// MARK: - Fetcher
+
+/// `dataprep fetch`: obtains a dataset's files (local copy, then cache, then the network), verifies
+/// them, and turns them into `<home>/datasets/<name>/` class folders exactly once.
+///
+/// Each source file is checked against the registry's sha256 (or size), or against the digest
+/// recorded on its first download. The dataset folder is built in a staging folder and renamed
+/// into place with a marker; a later fetch of a complete dataset only verifies its sources and the
+/// folder's file count and size. Blocks the calling thread.
+public struct DatasetFetcher: Sendable {
+    public var options: FetchOptions
+    /// The datasets known by name (the built-in registry unless a caller supplies its own).
+    public var registry: [RegistryEntry]
+    /// Written into markers as `tool`.
+    public var tool: String
+
+    public init(options: FetchOptions, registry: [RegistryEntry] = Registry.entries, tool: String = "dataprep") {
+        self.options = options
+        self.registry = registry
+        self.tool = tool
+    }
+
+    var downloads: String { options.home + "/downloads" }
+    var datasets: String { options.home + "/datasets" }
+
+    /// Fetches a registry dataset by name, or any archive by URL (`http(s)://`, `file://`, or a
+    /// path to a local archive).
+    /// - Parameter events: called on the calling thread as work proceeds.
+    /// - Throws: ``FetchError`` — `unknownDataset`; `checksumMismatch` (both digests in the
+    ///   message); download, extraction and import errors; `badLayout` when a registry archive does
+    ///   not hold the layout it should; `fileSystem`.
+    public func fetch(_ nameOrURL: String, events: (FetchEvent) -> Void = { _ in }) throws -> FetchResult {
+        let entry = try resolve(nameOrURL)
+        let target = datasets + "/" + entry.name
+        var checksums = try ChecksumStore(path: options.home + "/checksums.json")
+
+        if !options.force, let marker = Self.readMarker(in: target) {
+            try verify(marker, of: entry, at: target, checksums: checksums)
+            return FetchResult(path: target, name: entry.name, alreadyPresent: true, sources: marker.sources)
+        }
+        var sources: [FetchMarker.Source] = []
+        for file in entry.files {
+            sources.append(try obtain(file, of: entry, checksums: &checksums, events: events))
+        }
+        try build(entry, from: sources, into: target, events: events)
+        return FetchResult(path: target, name: entry.name, alreadyPresent: false, sources: sources)
+    }
+
+    // MARK: Resolving names and URLs
+
+    /// The registry entry for `nameOrURL`, or an ad-hoc entry for a URL or archive path.
+    func resolve(_ nameOrURL: String) throws -> RegistryEntry {
+        if let entry = registry.first(where: { $0.name == nameOrURL }) { return entry }
+        var url = nameOrURL
+        if !url.contains("://") {
+            guard FileManager.default.fileExists(atPath: url) else {
+                throw FetchError(.unknownDataset, "not a registry dataset, a URL or an archive file; "
+                                 + "`dataprep fetch --list` shows the registry", subject: nameOrURL)
+            }
+            url = URL(fileURLWithPath: url).standardizedFileURL.absoluteString
+        }
+        let fileName = (URL(string: url)?.lastPathComponent).flatMap { $0.isEmpty || $0 == "/" ? nil : $0 } ?? "archive"
+        let name = options.name ?? Self.stripArchiveExtensions(fileName)
+        guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/") else {
+            throw FetchError(.badLayout, "cannot name a dataset '\(name)'; give one with --name", subject: nameOrURL)
+        }
+        return RegistryEntry(name: name, summary: url, files: [.init(name: fileName, urls: [url], size: nil, sha256: nil)],
+                             layout: .archive)
+    }
+
+    static func stripArchiveExtensions(_ fileName: String) -> String {
+        for suffix in [".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst", ".tgz", ".tbz2", ".txz", ".tar", ".zip"]
+        where fileName.lowercased().hasSuffix(suffix) {
+            return String(fileName.dropLast(suffix.count))
+        }
+        return fileName
+    }
+
+    /// `url` with its origin replaced by the mirror, when one is set and the entry is a registry one.
+    func mirrored(_ url: String, entry: RegistryEntry) -> String {
+        guard let mirror = options.mirror, !mirror.isEmpty, entry.layout != .archive,
+              let components = URLComponents(string: url) else { return url }
+        var path = components.percentEncodedPath
+        if let query = components.percentEncodedQuery { path += "?" + query }
+        return (mirror.hasSuffix("/") ? String(mirror.dropLast()) : mirror) + path
+    }
+
+    // MARK: Obtaining files
+
+    /// A verified copy of `file`: a local package copy, the cached download, or a new download.
+    func obtain(_ file: RegistryEntry.RemoteFile, of entry: RegistryEntry, checksums: inout ChecksumStore,
+                events: (FetchEvent) -> Void) throws -> FetchMarker.Source {
+        let key = ChecksumStore.key(entry: entry, file: file)
+        let expected = file.sha256 ?? checksums[key]?.sha256
+        let expectedSize = file.size ?? checksums[key]?.size
+
+        for root in options.searchPaths {
+            let path = root + "/" + (entry.localCopy?.folder ?? entry.name) + "/" + file.name
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            let sha = try SHA256Digest.ofFile(at: path)
+            if sha == expected || sha == entry.localCopy?.sha256[file.name] {
+                events(.usingLocalCopy(file: file.name, path: path))
+                return .init(file: file.name, origin: path, sha256: sha, size: try Self.size(of: path))
+            }
+            events(.rejected(file: file.name, path: path, sha256: sha))
+        }
+
+        let cached = downloads + "/" + file.name
+        if options.force {
+            FileSystem.removeTree(cached)
+            FileSystem.removeTree(cached + ".partial")
+        } else if FileManager.default.fileExists(atPath: cached) {
+            let sha = try SHA256Digest.ofFile(at: cached)
+            let size = try Self.size(of: cached)
+            if let expected, sha == expected {
+                events(.usingCachedDownload(file: file.name, path: cached))
+                return .init(file: file.name, origin: cached, sha256: sha, size: size)
+            }
+            events(.rejected(file: file.name, path: cached, sha256: sha))
+            FileSystem.removeTree(cached)  // a bad cached file is never used; download again
+        }
+
+        var lastError = FetchError(.transferFailed, "no URL to download from", subject: file.name)
+        for url in file.urls.map({ mirrored($0, entry: entry) }) {
+            events(.downloading(file: file.name, url: url))
+            var download = options.download
+            download.expectedSHA256 = expected
+            download.expectedSize = expectedSize
+            do {
+                let result = try withoutActuallyEscaping(events) { events in
+                    try Fetch.download(from: url, to: cached, options: download) { events(.progress(file: file.name, $0)) }
+                }
+                events(.downloaded(file: file.name, result))
+                if expected == nil {
+                    try checksums.record(key, sha256: result.sha256, size: result.size)
+                    events(.recordedChecksum(file: file.name, sha256: result.sha256))
+                }
+                return .init(file: file.name, origin: url, sha256: result.sha256, size: result.size)
+            } catch let error as FetchError {
+                events(.urlFailed(file: file.name, url: url, error: error))
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    // MARK: Building the dataset folder
+
+    /// Turns the verified source files into `target`, through a staging folder renamed into place.
+    func build(_ entry: RegistryEntry, from sources: [FetchMarker.Source], into target: String,
+               events: (FetchEvent) -> Void) throws {
+        let staging = datasets + "/.\(entry.name).staging-\(getpid())"
+        FileSystem.removeTree(staging)
+        defer { FileSystem.removeTree(staging) }
+        let path = { (file: String) in
+            let source = sources.first { $0.file == file }!
+            return source.origin.contains("://") ? downloads + "/" + file : source.origin
+        }
+        var root = staging
+        switch entry.layout {
+        case .archive, .classFolders, .splitClassFolders:
+            events(.extracting(file: entry.files[0].name))
+            _ = try extractArchive(atPath: path(entry.files[0].name), into: staging, limits: options.limits)
+            root = try Self.soleFolder(in: staging) ?? staging
+            if entry.layout == .splitClassFolders, !(try DatasetDirectory(reading: root).isSplit) {
+                throw FetchError(.badLayout, "the archive does not hold train/validation class folders", subject: entry.name)
+            }
+        case .idx(let classNames):
+            events(.importing("IDX files → PNG class folders"))
+            let idx = IDXDataset(trainImages: path("train-images-idx3-ubyte.gz"), trainLabels: path("train-labels-idx1-ubyte.gz"),
+                                 testImages: path("t10k-images-idx3-ubyte.gz"), testLabels: path("t10k-labels-idx1-ubyte.gz"),
+                                 classNames: classNames)
+            _ = try idx.importImages(into: staging)
+        case .cifar10Binary:
+            events(.extracting(file: entry.files[0].name))
+            let extracted = staging + ".archive"
+            FileSystem.removeTree(extracted)
+            defer { FileSystem.removeTree(extracted) }
+            _ = try extractArchive(atPath: path(entry.files[0].name), into: extracted, limits: options.limits)
+            events(.importing("CIFAR-10 batches → PNG class folders"))
+            _ = try CIFAR10Dataset(folder: extracted + "/cifar-10-batches-bin").importImages(into: staging)
+        }
+        let (files, bytes) = try Self.census(root)
+        let marker = FetchMarker(name: entry.name, tool: tool, sources: sources, files: files, bytes: bytes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try FileSystem.writeAtomically(try encoder.encode(marker), to: root + "/" + FetchMarker.fileName)
+
+        let previous = datasets + "/.\(entry.name).previous-\(getpid())"
+        if FileManager.default.fileExists(atPath: target) { try FileSystem.rename(target, to: previous) }
+        try FileSystem.rename(root, to: target)
+        FileSystem.removeTree(previous)
+    }
+
+    /// The one non-hidden folder `folder` holds when it holds nothing else visible (an archive
+    /// wrapping everything in `name/`), so that folder becomes the dataset root.
+    static func soleFolder(in folder: String) throws -> String? {
+        let visible = try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") }
+        guard visible.count == 1 else { return nil }
+        var isFolder: ObjCBool = false
+        let path = folder + "/" + visible[0]
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue ? path : nil
+    }
+
+    // MARK: Verifying a finished dataset
+
+    func verify(_ marker: FetchMarker, of entry: RegistryEntry, at target: String, checksums: ChecksumStore) throws {
+        for source in marker.sources {
+            let path = source.origin.contains("://") ? downloads + "/" + source.file : source.origin
+            guard FileManager.default.fileExists(atPath: path) else { continue }  // a cleaned cache is fine
+            let sha = try SHA256Digest.ofFile(at: path)
+            guard sha == source.sha256 else {
+                throw FetchError(.checksumMismatch, "the source file changed since the dataset was built: expected sha256 "
+                                 + "\(source.sha256), found \(sha); run with --force to fetch again", subject: path)
+            }
+        }
+        let (files, bytes) = try Self.census(target)
+        guard files == marker.files, bytes == marker.bytes else {
+            throw FetchError(.badLayout, "the dataset folder changed since it was built (\(files) files, \(bytes) bytes; "
+                             + "it had \(marker.files) files, \(marker.bytes) bytes); run with --force to rebuild it",
+                             subject: target)
+        }
+    }
+
+    static func readMarker(in folder: String) -> FetchMarker? {
+        FileManager.default.contents(atPath: folder + "/" + FetchMarker.fileName)
+            .flatMap { try? JSONDecoder().decode(FetchMarker.self, from: $0) }
+    }
+
+    /// Regular files under `folder` (the marker excluded) and their total size.
+    static func census(_ folder: String) throws -> (files: Int, bytes: Int64) {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else {
+            throw FetchError(.fileSystem, "cannot list the folder", subject: folder)
+        }
+        var files = 0, bytes: Int64 = 0
+        while let name = walker.nextObject() as? String {
+            guard name != FetchMarker.fileName, walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular else { continue }
+            files += 1
+            bytes += (walker.fileAttributes?[.size] as? NSNumber)?.int64Value ?? 0
+        }
+        return (files, bytes)
+    }
+
+    static func size(of path: String) throws -> Int {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber else {
+            throw FetchError(.fileSystem, "cannot read the file size", subject: path)
+        }
+        return size.intValue
+    }
+}
+
+// MARK: - Recorded checksums
+
+/// `checksums.json`: sha256 and size of files the registry has no digest for, recorded on their
+/// first download ("trust on first use") and required from then on.
+struct ChecksumStore {
+    struct Entry: Codable, Hashable {
+        var sha256: String
+        var size: Int
+    }
+
+    let path: String
+    private var entries: [String: Entry]
+
+    init(path: String) throws {
+        self.path = path
+        if let data = FileManager.default.contents(atPath: path) {
+            do {
+                entries = try JSONDecoder().decode([String: Entry].self, from: data)
+            } catch {
+                throw FetchError(.fileSystem, "unreadable recorded checksums (\(error)); delete the file to start over",
+                                 subject: path)
+            }
+        } else {
+            entries = [:]
+        }
+    }
+
+    /// Registry files by dataset and file name; URL fetches by URL.
+    static func key(entry: RegistryEntry, file: RegistryEntry.RemoteFile) -> String {
+        entry.layout == .archive ? "url:" + file.urls[0] : entry.name + "/" + file.name
+    }
+
+    subscript(key: String) -> Entry? { entries[key] }
+
+    mutating func record(_ key: String, sha256: String, size: Int) throws {
+        entries[key] = Entry(sha256: sha256, size: size)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try FileSystem.createDirectory((path as NSString).deletingLastPathComponent)
+        try FileSystem.writeAtomically(try encoder.encode(entries), to: path)
+    }
+}

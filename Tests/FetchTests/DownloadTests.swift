@@ -1,0 +1,221 @@
+import Fetch
+import Foundation
+import TestSupport
+import Testing
+
+/// Downloads from a misbehaving ``LoopbackHTTPServer`` (and file:// URLs): resume, restart,
+/// retries, checksums. Timeouts and backoff are shrunk so the whole suite takes a few seconds.
+@Suite final class DownloadTests {
+    /// 2.5 MB of deterministic bytes: several of the downloader's 1 MiB buffers.
+    static let content: [UInt8] = {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<2_500_000).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+    }()
+    static let sha256 = sha256Hex(content)
+
+    /// Small delays and timeouts: a retry waits 10 ms, a stalled transfer is dropped after 1 s.
+    static let fastOptions = DownloadOptions(maximumAttempts: 4, initialRetryDelay: 0.01, maximumRetryDelay: 0.05,
+                                             connectTimeout: 2, lowSpeedLimit: 1000, lowSpeedTime: 1)
+
+    let server: LoopbackHTTPServer
+    let folder: String
+    var destination: String { folder + "/data.bin" }
+    var partial: String { destination + ".partial" }
+
+    /// A server of its own serving ``content`` at `/data.bin`, and a fresh folder name for each test.
+    init() throws {
+        server = try LoopbackHTTPServer()
+        server.setFile(Self.content, at: "/data.bin")
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("dp-download-\(UUID())").path
+    }
+
+    deinit {
+        server.stop()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    var url: String { server.baseURL + "/data.bin" }
+
+    func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    // MARK: - Success paths
+
+    @Test func fullDownloadHasTheRightContentAndSHA256() throws {
+        var reports: [DownloadProgress] = []
+        let result = try download(from: url, to: destination,
+                                  options: DownloadOptions(expectedSize: Self.content.count, expectedSHA256: Self.sha256.uppercased()),
+                                  progress: { reports.append($0) })
+        #expect(result.size == Self.content.count)
+        #expect(result.sha256 == Self.sha256)
+        #expect(result.resumedBytes == 0)
+        #expect(result.attempts == 1)
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: destination))) == Self.content)
+        #expect(!fileExists(partial))
+        #expect(reports.last?.receivedBytes == Self.content.count)
+        #expect(reports.last?.totalBytes == Self.content.count)
+        #expect(server.requests.map(\.range) == [nil])
+    }
+
+    @Test func droppedConnectionIsResumedWithARangeRequest() throws {
+        server.inject(.dropConnection(afterBodyBytes: 300_000), at: "/data.bin")
+        let result = try download(from: url, to: destination, options: Self.fastOptions)
+        #expect(result.sha256 == Self.sha256)
+        #expect(result.resumedBytes == 300_000)
+        #expect(result.attempts == 2)
+        #expect(server.requests.map(\.range) == [nil, "bytes=300000-"])
+    }
+
+    @Test func serverIgnoringRangeMakesTheDownloadStartOverCleanly() throws {
+        server.inject(.dropConnection(afterBodyBytes: 300_000), at: "/data.bin")
+        server.inject(.ignoreRange, at: "/data.bin", times: 10)
+        var reports: [DownloadProgress] = []
+        let result = try download(from: url, to: destination, options: Self.fastOptions, progress: { reports.append($0) })
+        #expect(result.size == Self.content.count)
+        #expect(result.sha256 == Self.sha256)
+        #expect(result.resumedBytes == 0)
+        #expect(result.attempts == 3)
+        #expect(server.requests.map(\.range) == [nil, "bytes=300000-", nil])
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: destination))) == Self.content)
+        #expect(reports.allSatisfy { $0.receivedBytes <= Self.content.count })
+    }
+
+    @Test func preExistingPartialFileIsResumed() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data(Self.content.prefix(400_000)).write(to: URL(fileURLWithPath: partial))
+        let result = try download(from: url, to: destination,
+                                  options: DownloadOptions(expectedSHA256: Self.sha256))
+        #expect(result.sha256 == Self.sha256)
+        #expect(result.resumedBytes == 400_000)
+        #expect(result.attempts == 1)
+        #expect(server.requests.map(\.range) == ["bytes=400000-"])
+    }
+
+    @Test func partialFileLongerThanTheSourceStartsOver() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data(Self.content + [1, 2, 3]).write(to: URL(fileURLWithPath: partial))
+        let result = try download(from: url, to: destination, options: Self.fastOptions)
+        #expect(result.sha256 == Self.sha256)
+        #expect(server.requests.map(\.range) == ["bytes=\(Self.content.count + 3)-", nil])
+    }
+
+    @Test func serviceUnavailableIsRetriedUntilItPasses() throws {
+        server.inject(.status(503), at: "/data.bin", times: 2)
+        let result = try download(from: url, to: destination, options: Self.fastOptions)
+        #expect(result.sha256 == Self.sha256)
+        #expect(result.attempts == 3)
+        #expect(server.requests.count == 3)
+    }
+
+    @Test func stalledTransferTimesOutAndTheRetryResumes() throws {
+        server.inject(.stall(afterBodyBytes: 100_000, seconds: 10), at: "/data.bin")
+        // libcurl averages the speed over up to the last 5 s, so after a fast start only a
+        // limit above the burst's average (100 kB/s over the first second) gives up within
+        // the 1 s asked.
+        var options = Self.fastOptions
+        options.lowSpeedLimit = 500_000
+        let start = Date()
+        let result = try download(from: url, to: destination, options: options)
+        #expect(result.sha256 == Self.sha256)
+        #expect(result.resumedBytes == 100_000)
+        #expect(result.attempts == 2)
+        #expect(server.requests.map(\.range) == [nil, "bytes=100000-"])
+        #expect(Date().timeIntervalSince(start) < 4)
+    }
+
+    @Test func redirectIsFollowed() throws {
+        server.inject(.redirect(to: "/data.bin"), at: "/old-name.bin")
+        let result = try download(from: server.baseURL + "/old-name.bin", to: destination, options: Self.fastOptions)
+        #expect(result.sha256 == Self.sha256)
+        #expect(server.requests.map(\.path) == ["/old-name.bin", "/data.bin"])
+    }
+
+    @Test func fileURLIsCopiedAndResumed() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let source = folder + "/source.bin"
+        try Data(Self.content).write(to: URL(fileURLWithPath: source))
+        let whole = try download(from: "file://" + source, to: destination)
+        #expect(whole.sha256 == Self.sha256)
+        #expect(whole.resumedBytes == 0)
+
+        let second = folder + "/second.bin"
+        try Data(Self.content.prefix(123_456)).write(to: URL(fileURLWithPath: second + ".partial"))
+        let resumed = try download(from: "file://" + source, to: second)
+        #expect(resumed.sha256 == Self.sha256)
+        #expect(resumed.resumedBytes == 123_456)
+    }
+
+    // MARK: - Failures
+
+    @Test func notFoundFailsAtOnceWithoutRetrying() throws {
+        let missing = server.baseURL + "/missing.bin"
+        let error = try #require(throws: FetchError.self) {
+            try download(from: missing, to: destination, options: Self.fastOptions)
+        }
+        #expect(error.code == .httpStatus)
+        #expect(error.message.hasPrefix("HTTP 404 Not Found"))
+        #expect(error.subject == missing)
+        #expect(server.requests.count == 1)
+        #expect(!fileExists(destination) && !fileExists(partial))
+    }
+
+    @Test func persistentServerErrorIsAnHTTPStatusAfterTheLastAttempt() throws {
+        server.inject(.status(500), at: "/data.bin", times: 100)
+        let error = try #require(throws: FetchError.self) {
+            try download(from: url, to: destination, options: Self.fastOptions)
+        }
+        #expect(error.code == .httpStatus)
+        #expect(error.message.contains("HTTP 500"))
+        #expect(server.requests.count == Self.fastOptions.maximumAttempts)
+    }
+
+    @Test func corruptBytesAreAChecksumMismatchAndLeaveNothingBehind() throws {
+        server.inject(.corruptBody, at: "/data.bin")
+        let error = try #require(throws: FetchError.self) {
+            try download(from: url, to: destination, options: DownloadOptions(expectedSHA256: Self.sha256))
+        }
+        #expect(error.code == .checksumMismatch)
+        var corrupt = Self.content
+        for i in stride(from: 0, to: corrupt.count, by: 4096) { corrupt[i] = ~corrupt[i] }
+        #expect(error.message.contains(Self.sha256))
+        #expect(error.message.contains(Self.sha256Hex(corrupt)))
+        #expect(!fileExists(destination) && !fileExists(partial))
+    }
+
+    @Test func wrongSizeIsAChecksumMismatch() throws {
+        let error = try #require(throws: FetchError.self) {
+            try download(from: url, to: destination, options: DownloadOptions(expectedSize: 999))
+        }
+        #expect(error.code == .checksumMismatch)
+        #expect(!fileExists(destination) && !fileExists(partial))
+    }
+
+    @Test func refusedConnectionIsATransferFailureAfterTheRetries() throws {
+        server.stop()  // nothing listens on its port any more
+        let error = try #require(throws: FetchError.self) {
+            try download(from: url, to: destination, options: Self.fastOptions)
+        }
+        #expect(error.code == .transferFailed)
+        #expect(error.message.contains("connect"))
+        #expect(error.message.contains("after 4 attempts"))
+        #expect(!fileExists(partial))
+    }
+
+    @Test func unsupportedSchemeFailsAtOnce() throws {
+        let error = try #require(throws: FetchError.self) {
+            try download(from: "ftp://127.0.0.1/data.bin", to: destination, options: Self.fastOptions)
+        }
+        #expect(error.code == .transferFailed)
+        #expect(!error.message.contains("attempts"))
+    }
+
+    // MARK: - Helpers
+
+    static func sha256Hex(_ bytes: [UInt8]) -> String {
+        var digest = SHA256Digest()
+        bytes.withUnsafeBytes { digest.update($0) }
+        return digest.hex()
+    }
+}
