@@ -4,9 +4,10 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads a whole file into memory with POSIX calls, so errors carry the system's own message.
+/// Reads a whole file into memory with POSIX calls, so errors carry the system's own message
+/// (for callers that need the bytes as well as the image, e.g. to hash them).
 /// - Throws: ``CodecError`` `readFailed`, with `strerror`'s text and the path.
-func readFile(at path: String) throws -> [UInt8] {
+public func readFile(at path: String) throws -> [UInt8] {
     func failure(_ what: String) -> CodecError {
         CodecError(.readFailed, "\(what): \(String(cString: strerror(errno)))", path: path)
     }

@@ -48,19 +48,37 @@ extension ScaleFactor {
 // MARK: - Decoding
 
 /// Owns one TurboJPEG decompression handle. Not thread-safe: one per ``ImageDecoder``.
+///
+/// After any failed decode the handle is replaced: libjpeg-turbo 2.1 does not always reset its
+/// state after an error in the headers, and a reused handle then rejects good files ("Bogus Huffman
+/// table definition").
 final class JPEGDecompressor {
-    private let handle: tjhandle
+    private var handle: tjhandle
 
     init() throws {
-        guard let handle = tjInitDecompress() else {
-            throw CodecError(.libraryFailure, "tjInitDecompress failed: \(String(cString: tjGetErrorStr2(nil)))")
-        }
-        self.handle = handle
+        handle = try Self.makeHandle()
     }
 
     deinit { tjDestroy(handle) }
 
+    private static func makeHandle() throws -> tjhandle {
+        guard let handle = tjInitDecompress() else {
+            throw CodecError(.libraryFailure, "tjInitDecompress failed: \(String(cString: tjGetErrorStr2(nil)))")
+        }
+        return handle
+    }
+
     func decode(_ data: UnsafeRawBufferPointer, options: DecodeOptions) throws -> DecodedImage {
+        do {
+            return try decodeWithHandle(data, options: options)
+        } catch {
+            tjDestroy(handle)
+            handle = try Self.makeHandle()
+            throw error
+        }
+    }
+
+    private func decodeWithHandle(_ data: UnsafeRawBufferPointer, options: DecodeOptions) throws -> DecodedImage {
         let jpeg = data.bindMemory(to: UInt8.self)
         var warning: String?
         // libjpeg-turbo reports only its first message, which for a cut file is often about the
