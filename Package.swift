@@ -61,10 +61,10 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AugmentTests", dependencies: ["Augment"], swiftSettings: swiftSettings),
+        .testTarget(name: "AugmentTests", dependencies: ["Augment", "Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer"], swiftSettings: swiftSettings),
-        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "TestSupport"],
+        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "TestSupport"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -76,10 +76,10 @@ func printTable(_ sections: [Section]) {
     }
     for section in sections {
         print("\n\(section.title)")
-        print(pad("stage", 50) + pad("rate", 18, right: true) + pad("throughput", 14, right: true) + "  note")
+        print(pad("stage", 52) + pad("rate", 18, right: true) + pad("throughput", 17, right: true) + "  note")
         for row in section.rows {
             let rate = String(format: row.rate >= 100 ? "%.0f %@" : "%.2f %@", row.rate, row.unit)
-            print(pad(row.stage, 50) + pad(rate, 18, right: true) + pad(row.throughput, 14, right: true) + "  " + row.note)
+            print(pad(row.stage, 52) + pad(rate, 18, right: true) + pad(row.throughput, 17, right: true) + "  " + row.note)
         }
     }
 }

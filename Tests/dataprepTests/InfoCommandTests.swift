@@ -10,11 +10,15 @@ struct CommandResult {
     var stderr: String
 }
 
+/// The `dataprep` binary `swift test` built next to the test bundle.
+func dataprepExecutable() -> URL {
+    let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+    return testBinary.deletingLastPathComponent().appendingPathComponent("dataprep")
+}
+
 func runDataprep(_ arguments: [String]) throws -> CommandResult {
-    // swift test builds the executable next to the test bundle.
-    let testBinary = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
     let process = Process()
-    process.executableURL = testBinary.deletingLastPathComponent().appendingPathComponent("dataprep")
+    process.executableURL = dataprepExecutable()
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out

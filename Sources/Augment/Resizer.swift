@@ -1,0 +1,130 @@
+public import Codecs
+
+/// How ``Resizer`` samples the source.
+public enum ResizeFilter: String, Sendable, CaseIterable {
+    /// Triangle (bilinear) filter whose support widens with the shrink factor, so shrinking averages
+    /// every source pixel it covers (antialiased, as Pillow's BILINEAR and
+    /// `tf.image.resize(antialias=True)`); plain bilinear interpolation when enlarging.
+    case bilinear
+    /// Box filter over each output pixel's footprint ("area" averaging) when shrinking.
+    case area
+    /// The nearest source pixel (what Keras's `flow_from_directory` uses by default).
+    case nearest
+}
+
+/// Separable image resizing with reusable scratch memory: make one per worker thread and call it for
+/// every image (its buffers grow to the largest image seen and are then reused).
+///
+/// Coordinates follow the pixel-centre convention: output pixel x samples source position
+/// (x + 0.5)·(source width / output width) − 0.5. Samples are rounded to nearest and clamped.
+public final class Resizer {
+    private var horizontal: [Float] = []  // source rows resampled horizontally: inHeight × outWidth × C
+
+    public init() {}
+
+    /// `image` resized to `size` (aspect ratio not kept, as Keras's `target_size`).
+    public func resize(_ image: Image, to size: PixelSize, filter: ResizeFilter = .bilinear) -> Image {
+        Image(width: size.width, height: size.height, format: image.format) { output in
+            resize(image, to: size, filter: filter, into: UnsafeMutableRawBufferPointer(output))
+        }
+    }
+
+    /// Writes `image` resized to `size` into `output` (exactly `size.width · size.height · channels`
+    /// bytes, row-major HWC).
+    public func resize(_ image: Image, to size: PixelSize, filter: ResizeFilter = .bilinear,
+                       into output: UnsafeMutableRawBufferPointer) {
+        let channels = image.channels
+        precondition(output.count == size.width * size.height * channels, "output buffer has the wrong size")
+        let columns = Taps(from: image.width, to: size.width, filter: filter)
+        let rows = Taps(from: image.height, to: size.height, filter: filter)
+        let rowFloats = size.width * channels
+        if horizontal.count < image.height * rowFloats {
+            horizontal = [Float](repeating: 0, count: image.height * rowFloats)
+        }
+        image.pixels.withUnsafeBufferPointer { source in
+            horizontal.withUnsafeMutableBufferPointer { temporary in
+                // Pass 1: every source row, resampled to the output width.
+                for y in 0..<image.height {
+                    let sourceRow = source.baseAddress! + y * image.width * channels
+                    let temporaryRow = temporary.baseAddress! + y * rowFloats
+                    for x in 0..<size.width {
+                        let first = columns.first[x], count = columns.count[x], base = x * columns.maxTaps
+                        for c in 0..<channels {
+                            var sum: Float = 0
+                            for k in 0..<count { sum += columns.weights[base + k] * Float(sourceRow[(first + k) * channels + c]) }
+                            temporaryRow[x * channels + c] = sum
+                        }
+                    }
+                }
+                // Pass 2: each output row from the resampled rows it covers.
+                let destination = output.bindMemory(to: UInt8.self)
+                for y in 0..<size.height {
+                    let first = rows.first[y], count = rows.count[y], base = y * rows.maxTaps
+                    let outputRow = destination.baseAddress! + y * rowFloats
+                    for i in 0..<rowFloats {
+                        var sum: Float = 0
+                        for k in 0..<count { sum += rows.weights[base + k] * temporary[(first + k) * rowFloats + i] }
+                        outputRow[i] = UInt8(max(0, min(255, sum.rounded())))
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Filter taps
+
+/// For each output index along one axis: the first source index it reads, how many, and their
+/// normalised weights (`weights[o · maxTaps + k]`).
+private struct Taps {
+    var first: [Int]
+    var count: [Int]
+    var weights: [Float]
+    let maxTaps: Int
+
+    init(from input: Int, to output: Int, filter: ResizeFilter) {
+        let scale = Double(input) / Double(output)
+        let spread = max(1, scale)  // filter support grows when shrinking
+        let radius: Double = switch filter {
+        case .bilinear: spread
+        case .area: 0.5 * spread
+        case .nearest: 0
+        }
+        maxTaps = filter == .nearest ? 1 : Int((2 * radius).rounded(.up)) + 2
+        first = [Int](repeating: 0, count: output)
+        count = [Int](repeating: 0, count: output)
+        weights = [Float](repeating: 0, count: output * maxTaps)
+        for o in 0..<output {
+            let centre = (Double(o) + 0.5) * scale - 0.5
+            if filter == .nearest {
+                first[o] = min(input - 1, max(0, Int((centre + 0.5).rounded(.down))))
+                count[o] = 1
+                weights[o * maxTaps] = 1
+                continue
+            }
+            let low = max(0, Int((centre - radius).rounded(.up) - (filter == .area ? 1 : 0)))
+            let high = min(input - 1, Int((centre + radius).rounded(.down) + (filter == .area ? 1 : 0)))
+            var raw: [Double] = []
+            for i in low...max(low, high) {
+                let distance = abs(Double(i) - centre)
+                let w: Double = switch filter {
+                case .bilinear: max(0, 1 - distance / spread)
+                case .area: max(0, min(Double(i) + 0.5, centre + radius) - max(Double(i) - 0.5, centre - radius))
+                case .nearest: 0
+                }
+                raw.append(w)
+            }
+            // Trim zero weights at both ends, then normalise.
+            var start = 0, end = raw.count
+            while start < end - 1 && raw[start] == 0 { start += 1 }
+            while end > start + 1 && raw[end - 1] == 0 { end -= 1 }
+            let total = raw[start..<end].reduce(0, +)
+            first[o] = low + start
+            count[o] = end - start
+            for (k, w) in raw[start..<end].enumerated() {
+                let normalised: Double = total > 0 ? w / total : 1 / Double(end - start)
+                weights[o * maxTaps + k] = Float(normalised)
+            }
+        }
+    }
+}

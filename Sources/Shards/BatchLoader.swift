@@ -1,0 +1,307 @@
+import Dispatch
+import Foundation
+
+// MARK: - Options and batches
+
+/// How ``BatchLoader`` shapes batches.
+public struct BatchOptions: Sendable, Hashable {
+    /// Memory order of each batch's images.
+    public enum ImageLayout: String, Sendable, Hashable {
+        /// batch × height × width × channels (what Keras uses).
+        case nhwc
+        /// batch × channels × height × width (what PyTorch and oneDNN's plain layout use).
+        case nchw
+    }
+
+    /// How labels are delivered.
+    public enum LabelEncoding: String, Sendable, Hashable {
+        /// One Int32 class index per sample (``Batch/labels``).
+        case indices
+        /// One Float32 one-hot row of `classNames.count` per sample (``Batch/oneHot``).
+        case oneHot
+    }
+
+    /// Samples per batch (the last batch of an epoch may be shorter unless `dropLast`).
+    public var batchSize: Int
+    public var layout: ImageLayout
+    public var labels: LabelEncoding
+    /// Each uint8 sample is multiplied by this (default 1/255, Keras's `rescale=1./255`).
+    public var rescale: Float
+    /// Shuffle globally every epoch (a permutation from `seed` and the epoch number).
+    public var shuffle: Bool
+    public var seed: UInt64
+    /// Batches prepared ahead of the consumer: the size of the ring of reused buffers.
+    public var prefetch: Int
+    /// Worker threads filling batches (nil in `init`: all cores).
+    public var threads: Int
+    /// Leave out the last, short batch of each epoch.
+    public var dropLast: Bool
+    /// Check every record's checksum as it is read (a damaged record fails the batch with
+    /// ``ShardError/Code/checksumMismatch`` naming shard and sample).
+    public var verifyChecksums: Bool
+
+    public init(batchSize: Int, layout: ImageLayout = .nhwc, labels: LabelEncoding = .indices, rescale: Float = 1.0 / 255,
+                shuffle: Bool = true, seed: UInt64 = 0, prefetch: Int = 4,
+                threads: Int? = nil, dropLast: Bool = false,
+                verifyChecksums: Bool = true) {
+        self.batchSize = batchSize
+        self.layout = layout
+        self.labels = labels
+        self.rescale = rescale
+        self.shuffle = shuffle
+        self.seed = seed
+        self.prefetch = prefetch
+        self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        self.dropLast = dropLast
+        self.verifyChecksums = verifyChecksums
+    }
+}
+
+/// One batch, valid until the next call to ``Epoch/next()`` (its memory is a reused ring slot).
+public struct Batch {
+    /// The batch's number within the epoch (0-based).
+    public let index: Int
+    /// Samples in it.
+    public let count: Int
+    /// `count` images of Float32, in the requested layout.
+    public let images: UnsafeBufferPointer<Float>
+    /// Class indices, when labels are `indices`.
+    public let labels: UnsafeBufferPointer<Int32>?
+    /// `count × classes` one-hot rows, when labels are `oneHot`.
+    public let oneHot: UnsafeBufferPointer<Float>?
+    /// The global sample indices the batch holds, in order.
+    public let samples: ArraySlice<Int>
+}
+
+// MARK: - Epoch order
+
+/// The order samples are read in one epoch.
+public enum EpochOrder {
+    /// Sample indices for `epoch`: copy `epoch mod copies` of every image (sample
+    /// `image · copies + copy`), globally shuffled with a permutation derived from `seed` and
+    /// `epoch` alone (not from threads or prefetch depth).
+    public static func samples(imagesPerCopy: Int, copies: Int, epoch: Int, shuffle: Bool, seed: UInt64) -> [Int] {
+        var images = Array(0..<imagesPerCopy)
+        if shuffle {
+            var rng = SplitMix64(seed: seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1)))
+            for i in stride(from: images.count - 1, to: 0, by: -1) {  // Fisher–Yates
+                images.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+            }
+        }
+        let copy = epoch % copies
+        return copies == 1 ? images : images.map { $0 * copies + copy }
+    }
+}
+
+// MARK: - Loader
+
+/// Reads a ``ShardSet`` as Float32 batches, prepared ahead by worker threads into a ring of buffers
+/// allocated once for the loader's life and reused every epoch (memory stays bounded).
+///
+/// Read one epoch at a time: start it with ``epoch(_:)`` and call ``Epoch/next()`` until nil.
+/// Starting an epoch cancels and waits out any unfinished one.
+public final class BatchLoader: @unchecked Sendable {
+    public let set: ShardSet
+    public let options: BatchOptions
+    fileprivate let ring: [Slot]
+    fileprivate let sampleFloats: Int
+    private var running: Epoch?
+
+    /// - Throws: ``ShardError`` `invalidArgument` for a batch size, prefetch or thread count below 1.
+    public init(set: ShardSet, options: BatchOptions) throws {
+        guard options.batchSize >= 1, options.prefetch >= 1, options.threads >= 1 else {
+            throw ShardError(.invalidArgument, "batch size, prefetch and threads must be at least 1")
+        }
+        self.set = set
+        self.options = options
+        sampleFloats = set.layout.imageBytes
+        let classes = set.manifest.classNames.count
+        ring = (0..<options.prefetch).map { _ in
+            Slot(images: options.batchSize * set.layout.imageBytes, labels: options.batchSize,
+                 oneHot: options.labels == .oneHot ? options.batchSize * classes : 0)
+        }
+    }
+
+    deinit { running?.cancel() }
+
+    /// Batches per epoch.
+    public var batchesPerEpoch: Int {
+        let n = set.manifest.imagesPerCopy, b = options.batchSize
+        return options.dropLast ? n / b : (n + b - 1) / b
+    }
+
+    /// Starts epoch `epoch` (0-based) and returns its batches in order.
+    public func epoch(_ epoch: Int) -> Epoch {
+        running?.cancel()
+        let order = EpochOrder.samples(imagesPerCopy: set.manifest.imagesPerCopy, copies: set.manifest.copies,
+                                       epoch: epoch, shuffle: options.shuffle, seed: options.seed)
+        let started = Epoch(loader: self, order: order, batches: batchesPerEpoch)
+        running = started
+        return started
+    }
+
+    /// Fills `slot` with the samples `order[range]`.
+    fileprivate func fill(_ slot: Slot, with samples: ArraySlice<Int>) throws {
+        let layout = set.layout, scale = options.rescale
+        let pixels = layout.height * layout.width, channels = layout.channels
+        for (row, index) in samples.enumerated() {
+            if options.verifyChecksums && !set.recordIsIntact(index) {
+                let (shard, local) = set.locate(index)
+                throw ShardError(.checksumMismatch, "record bytes do not match their checksum",
+                                 file: set.directory + "/" + set.manifest.shards[shard].file, sample: local)
+            }
+            let source = set.image(index).bindMemory(to: UInt8.self)
+            let destination = slot.images + row * sampleFloats
+            switch options.layout {
+            case .nhwc:
+                for i in 0..<sampleFloats { destination[i] = Float(source[i]) * scale }
+            case .nchw:
+                for c in 0..<channels {
+                    let plane = destination + c * pixels
+                    for p in 0..<pixels { plane[p] = Float(source[p * channels + c]) * scale }
+                }
+            }
+            let label = set.label(index)
+            slot.labels[row] = Int32(label)
+            if options.labels == .oneHot {
+                let classes = set.manifest.classNames.count
+                let oneHot = slot.oneHot + row * classes
+                for c in 0..<classes { oneHot[c] = c == label ? 1 : 0 }
+            }
+        }
+    }
+}
+
+/// One ring slot: buffers for a whole batch, allocated once.
+fileprivate final class Slot: @unchecked Sendable {
+    let images: UnsafeMutablePointer<Float>
+    let labels: UnsafeMutablePointer<Int32>
+    let oneHot: UnsafeMutablePointer<Float>
+    let sizes: (Int, Int, Int)
+    /// The batch the slot holds (or is being filled with), -1 when free.
+    var batch = -1
+    var ready = false
+    var failure: (any Error)?
+
+    init(images: Int, labels: Int, oneHot: Int) {
+        sizes = (images, labels, oneHot)
+        self.images = .allocate(capacity: images)
+        self.labels = .allocate(capacity: labels)
+        self.oneHot = .allocate(capacity: max(oneHot, 1))
+        self.images.initialize(repeating: 0, count: images)  // touch once, up front
+    }
+
+    deinit {
+        images.deallocate()
+        labels.deallocate()
+        oneHot.deallocate()
+    }
+}
+
+// MARK: - Epoch
+
+/// The batches of one epoch, produced by worker threads ahead of the consumer.
+public final class Epoch: @unchecked Sendable {
+    private let loader: BatchLoader
+    private let order: [Int]
+    private let batches: Int
+    private let condition = NSCondition()
+    private let workers = DispatchGroup()
+    private var nextToFill = 0
+    private var nextToRead = 0
+    private var cancelled = false
+    private var waited: UInt64 = 0
+
+    fileprivate init(loader: BatchLoader, order: [Int], batches: Int) {
+        self.loader = loader
+        self.order = order
+        self.batches = batches
+        for slot in loader.ring { slot.batch = -1; slot.ready = false; slot.failure = nil }
+        for _ in 0..<min(loader.options.threads, max(batches, 1)) {
+            DispatchQueue.global(qos: .userInitiated).async(group: workers) { self.work() }
+        }
+    }
+
+    deinit { cancel() }
+
+    /// Seconds the consumer has spent waiting in ``next()`` for a batch that was not ready yet.
+    public var stallSeconds: Double {
+        condition.lock()
+        defer { condition.unlock() }
+        return Double(waited) / 1e9
+    }
+
+    /// The next batch, or nil after the last. Blocks until it is ready; the previous batch's memory
+    /// is reused from this call on.
+    /// - Throws: ``ShardError`` `checksumMismatch` when a record in the batch is damaged, or
+    ///   `cancelled` after ``cancel()``.
+    public func next() throws -> Batch? {
+        condition.lock()
+        defer { condition.unlock() }
+        if nextToRead > 0 {  // hand the previous batch's slot back to the workers
+            let previous = loader.ring[(nextToRead - 1) % loader.ring.count]
+            previous.batch = -1
+            previous.ready = false
+            condition.broadcast()
+        }
+        guard nextToRead < batches else { return nil }
+        let number = nextToRead
+        let slot = loader.ring[number % loader.ring.count]
+        let start = DispatchTime.now().uptimeNanoseconds
+        while !(slot.batch == number && slot.ready) && !cancelled { condition.wait() }
+        waited += DispatchTime.now().uptimeNanoseconds - start
+        if cancelled { throw ShardError(.cancelled, "the epoch was cancelled") }
+        if let failure = slot.failure { throw failure }
+        nextToRead += 1
+        let range = range(of: number)
+        let options = loader.options
+        let classes = loader.set.manifest.classNames.count
+        return Batch(index: number, count: range.count,
+                     images: UnsafeBufferPointer(start: slot.images, count: range.count * loader.sampleFloats),
+                     labels: options.labels == .indices ? UnsafeBufferPointer(start: slot.labels, count: range.count) : nil,
+                     oneHot: options.labels == .oneHot ? UnsafeBufferPointer(start: slot.oneHot, count: range.count * classes) : nil,
+                     samples: order[range])
+    }
+
+    /// Stops the workers and waits for them (promptly: each finishes at most the batch in hand).
+    /// Later calls to ``next()`` throw `cancelled`.
+    public func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+        workers.wait()
+    }
+
+    private func range(of batch: Int) -> Range<Int> {
+        let size = loader.options.batchSize
+        return batch * size..<min((batch + 1) * size, order.count)
+    }
+
+    /// A worker: claims batches in order, waits for its ring slot to be free, fills it.
+    private func work() {
+        while true {
+            condition.lock()
+            guard !cancelled, nextToFill < batches else { condition.unlock(); return }
+            let number = nextToFill
+            nextToFill += 1
+            let slot = loader.ring[number % loader.ring.count]
+            // The slot is this batch's once the consumer has moved past its previous occupant
+            // (batch number − ring size); checking the number, not only that the slot is free,
+            // keeps a later batch from taking it first.
+            while !(slot.batch == -1 && number - loader.ring.count < nextToRead) && !cancelled { condition.wait() }
+            if cancelled { condition.unlock(); return }
+            slot.batch = number
+            condition.unlock()
+
+            var failure: (any Error)?
+            do { try loader.fill(slot, with: order[range(of: number)]) } catch { failure = error }
+
+            condition.lock()
+            slot.failure = failure
+            slot.ready = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// The one error type of the Shards module: a code to switch on, what is wrong, and the place
+/// (shard file, and sample index when one sample is at fault).
+public struct ShardError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What went wrong, coarse enough for tests and callers to switch on.
+    public enum Code: String, Sendable, CaseIterable {
+        /// The file does not start with the shard magic.
+        case badMagic
+        /// The shard's format version is not one this build reads.
+        case unsupportedVersion
+        /// The header's own checksum does not match: the header is damaged.
+        case badHeader
+        /// The file is shorter than its header says.
+        case truncated
+        /// A record's checksum does not match its bytes.
+        case checksumMismatch
+        /// A shard named by the manifest is not there.
+        case missingShard
+        /// The manifest and a shard disagree (count, shape, digest), or the manifest is unreadable.
+        case manifestMismatch
+        /// An argument does not fit the shard set (wrong sample size, bad option).
+        case invalidArgument
+        /// A file operation failed.
+        case fileSystem
+        /// The reader was cancelled.
+        case cancelled
+    }
+
+    public var code: Code
+    public var message: String
+    /// The shard file (or manifest) concerned.
+    public var file: String?
+    /// The sample index within that shard, when one sample is at fault.
+    public var sample: Int?
+
+    public init(_ code: Code, _ message: String, file: String? = nil, sample: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.file = file
+        self.sample = sample
+    }
+
+    /// `file, sample N: code: message`.
+    public var description: String {
+        var place = file ?? ""
+        if let sample { place += place.isEmpty ? "sample \(sample)" : ", sample \(sample)" }
+        return place.isEmpty ? "\(code.rawValue): \(message)" : "\(place): \(code.rawValue): \(message)"
+    }
+}

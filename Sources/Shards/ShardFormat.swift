@@ -1,0 +1,146 @@
+// The `.dps` shard format, version 1. All integers little-endian.
+//
+// | offset | bytes | field |
+// |---|---|---|
+// | 0 | 8 | magic `DPSHARD\0` |
+// | 8 | 4 | format version (1) |
+// | 12 | 4 | header size in bytes (128) |
+// | 16 | 8 | sample count N |
+// | 24 | 4 | height H |
+// | 28 | 4 | width W |
+// | 32 | 4 | channels C |
+// | 36 | 4 | record stride S in bytes |
+// | 40 | 4 | label offset in the record (int32) |
+// | 44 | 4 | source-id offset (uint32), or 0xFFFFFFFF when absent |
+// | 48 | 4 | parameters offset (float32 × P), or 0xFFFFFFFF when absent |
+// | 52 | 4 | P, the number of float32 parameters |
+// | 56 | 8 | data offset D (= 128): record i starts at D + i·S |
+// | 64 | 8 | checksum table offset T (= D + N·S): N × uint64 XXH64 of each whole record |
+// | 72 | 8 | shard digest: XXH64 of the checksum table's bytes |
+// | 80 | 40 | zero |
+// | 120 | 8 | XXH64 of header bytes 0..<120 |
+//
+// A record is the image (H·W·C uint8, row-major HWC), zero padding to a multiple of 4, the label
+// (int32), then the optional source id and parameters, then zero padding to a multiple of 8.
+
+/// Where each field lives inside a record; the same for every shard of a set.
+public struct RecordLayout: Hashable, Sendable, Codable {
+    /// Image height, width and channels.
+    public var height: Int
+    public var width: Int
+    public var channels: Int
+    /// Bytes from one record to the next (a multiple of 8).
+    public var stride: Int
+    /// Byte offset of the int32 label.
+    public var labelOffset: Int
+    /// Byte offset of the uint32 source id, when records carry one.
+    public var sourceOffset: Int?
+    /// Byte offset of the float32 parameters, when records carry them.
+    public var parametersOffset: Int?
+    /// Number of float32 parameters per record (0 when none).
+    public var parameterCount: Int
+
+    /// The layout for images of `height × width × channels`, with or without a source id and
+    /// with `parameterCount` float32 parameters.
+    public init(height: Int, width: Int, channels: Int, hasSource: Bool, parameterCount: Int) {
+        self.height = height
+        self.width = width
+        self.channels = channels
+        self.parameterCount = parameterCount
+        var offset = (height * width * channels + 3) & ~3
+        labelOffset = offset
+        offset += 4
+        sourceOffset = hasSource ? offset : nil
+        if hasSource { offset += 4 }
+        parametersOffset = parameterCount > 0 ? offset : nil
+        offset += 4 * parameterCount
+        stride = (offset + 7) & ~7
+    }
+
+    /// Bytes of image data per record (H·W·C).
+    public var imageBytes: Int { height * width * channels }
+}
+
+/// The fixed 128-byte header at the start of every shard.
+struct ShardHeader: Equatable {
+    static let magic: [UInt8] = Array("DPSHARD".utf8) + [0]
+    static let version: UInt32 = 1
+    static let size = 128
+    static let absent: UInt32 = 0xFFFF_FFFF
+
+    var count: Int
+    var layout: RecordLayout
+    var digest: UInt64
+
+    init(count: Int, layout: RecordLayout, digest: UInt64) {
+        self.count = count
+        self.layout = layout
+        self.digest = digest
+    }
+
+    var dataOffset: Int { Self.size }
+    var checksumTableOffset: Int { Self.size + count * layout.stride }
+    /// The file size the header implies.
+    var fileSize: Int { checksumTableOffset + 8 * count }
+
+    /// The 128 header bytes.
+    func encoded() -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Self.size)
+        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<offset + $0.count, with: $0) }
+        }
+        bytes.replaceSubrange(0..<8, with: Self.magic)
+        put(Self.version, at: 8)
+        put(UInt32(Self.size), at: 12)
+        put(UInt64(count), at: 16)
+        put(UInt32(layout.height), at: 24)
+        put(UInt32(layout.width), at: 28)
+        put(UInt32(layout.channels), at: 32)
+        put(UInt32(layout.stride), at: 36)
+        put(UInt32(layout.labelOffset), at: 40)
+        put(layout.sourceOffset.map(UInt32.init) ?? Self.absent, at: 44)
+        put(layout.parametersOffset.map(UInt32.init) ?? Self.absent, at: 48)
+        put(UInt32(layout.parameterCount), at: 52)
+        put(UInt64(dataOffset), at: 56)
+        put(UInt64(checksumTableOffset), at: 64)
+        put(digest, at: 72)
+        let check = bytes.withUnsafeBytes { XXHash64.hash(UnsafeRawBufferPointer(rebasing: $0[0..<120])) }
+        put(check, at: 120)
+        return bytes
+    }
+
+    /// Parses and checks a header.
+    /// - Throws: ``ShardError`` `truncated`, `badMagic`, `unsupportedVersion` or `badHeader`,
+    ///   naming `file`.
+    init(decoding bytes: UnsafeRawBufferPointer, file: String) throws {
+        guard bytes.count >= Self.size else {
+            throw ShardError(.truncated, "\(bytes.count) bytes, shorter than the \(Self.size)-byte header", file: file)
+        }
+        func get<T: FixedWidthInteger>(_: T.Type, _ offset: Int) -> T {
+            T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+        }
+        guard Array(bytes[0..<8]) == Self.magic else {
+            throw ShardError(.badMagic, "not a dataprep shard (no DPSHARD magic)", file: file)
+        }
+        let version = get(UInt32.self, 8)
+        guard version == Self.version else {
+            throw ShardError(.unsupportedVersion, "format version \(version); this build reads version \(Self.version)", file: file)
+        }
+        let check = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[0..<120]))
+        guard check == get(UInt64.self, 120) else {
+            throw ShardError(.badHeader, "header checksum mismatch: the header is damaged", file: file)
+        }
+        count = Int(get(UInt64.self, 16))
+        let source = get(UInt32.self, 44), parameters = get(UInt32.self, 48)
+        layout = RecordLayout(height: Int(get(UInt32.self, 24)), width: Int(get(UInt32.self, 28)),
+                              channels: Int(get(UInt32.self, 32)), hasSource: source != Self.absent,
+                              parameterCount: Int(get(UInt32.self, 52)))
+        digest = get(UInt64.self, 72)
+        guard layout.stride == Int(get(UInt32.self, 36)), layout.labelOffset == Int(get(UInt32.self, 40)),
+              layout.sourceOffset == (source == Self.absent ? nil : Int(source)),
+              layout.parametersOffset == (parameters == Self.absent ? nil : Int(parameters)),
+              Int(get(UInt64.self, 56)) == dataOffset, Int(get(UInt64.self, 64)) == checksumTableOffset else {
+            throw ShardError(.badHeader, "record layout fields are inconsistent", file: file)
+        }
+    }
+}

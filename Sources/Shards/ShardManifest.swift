@@ -1,0 +1,87 @@
+public import Foundation
+
+/// `manifest.json`: what a shard set holds and where it came from. Written last, atomically, so a
+/// set with a manifest is complete.
+public struct ShardManifest: Codable, Hashable, Sendable {
+    /// One shard file of the set.
+    public struct Shard: Codable, Hashable, Sendable {
+        /// File name, relative to the manifest's folder.
+        public var file: String
+        /// Samples in it.
+        public var count: Int
+        /// File size in bytes.
+        public var bytes: Int
+        /// The shard digest (XXH64 of its checksum table) as 16 hex digits.
+        public var digest: String
+    }
+
+    /// Where the samples came from and how they were made.
+    public struct Provenance: Codable, Hashable, Sendable {
+        /// The source dataset (a name or folder).
+        public var dataset: String
+        /// `dataprep <version>`.
+        public var tool: String
+        /// The options that produced the set, as given on the command line.
+        public var options: [String: String]
+        /// The random seed, when randomness was involved.
+        public var seed: UInt64?
+        /// ISO 8601 creation time.
+        public var created: String
+
+        public init(dataset: String, tool: String, options: [String: String], seed: UInt64?, created: Date = Date()) {
+            self.dataset = dataset
+            self.tool = tool
+            self.options = options
+            self.seed = seed
+            self.created = ISO8601DateFormatter().string(from: created)
+        }
+    }
+
+    /// Always `dataprep-shards`.
+    public var format = "dataprep-shards"
+    /// The shard format version (1).
+    public var formatVersion = 1
+    /// `train`, `validation`, ...
+    public var split: String
+    /// Class names in label order: label i is `classNames[i]`.
+    public var classNames: [String]
+    /// The record layout shared by every shard.
+    public var layout: RecordLayout
+    /// Names of the float32 parameters in each record (e.g. `theta`, `tx`), empty when none.
+    public var parameterNames: [String]
+    /// Augmented copies per source image (1 when not augmented). Sample `i · copies + copy` is copy
+    /// `copy` of image `i` (a writer appends an image's copies one after another); a reader uses
+    /// copy `epoch mod copies` in epoch `epoch`.
+    public var copies: Int
+    /// Samples per copy.
+    public var imagesPerCopy: Int
+    /// Total samples over all shards (`copies · imagesPerCopy`).
+    public var count: Int
+    /// The shards in sample order.
+    public var shards: [Shard]
+    /// Source files by source id (paths relative to the source dataset), when records carry ids.
+    public var sources: [String]
+    public var provenance: Provenance
+
+    /// The manifest of the set in `directory`.
+    /// - Throws: ``ShardError`` `manifestMismatch` when it is missing or unreadable.
+    public static func read(from directory: String) throws -> ShardManifest {
+        let path = directory + "/manifest.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ShardError(.manifestMismatch, "no manifest.json: not a complete shard set (an interrupted write leaves none)",
+                             file: path)
+        }
+        do {
+            return try JSONDecoder().decode(ShardManifest.self, from: data)
+        } catch {
+            throw ShardError(.manifestMismatch, "unreadable manifest: \(error)", file: path)
+        }
+    }
+
+    /// Pretty-printed JSON with sorted keys (the same manifest gives the same bytes).
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Shards
+
+/// `dataprep inspect OUT`: what a shard set holds.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a shard set's classes, counts, sample shape, provenance and size on disk.")
+
+    @Argument(help: "A shard-set folder (holding manifest.json).")
+    var directory: String
+
+    func run() throws {
+        let set = try ShardSet(directory: directory)
+        let manifest = set.manifest
+        let layout = manifest.layout
+        var perClass = [Int](repeating: 0, count: manifest.classNames.count)
+        for i in stride(from: 0, to: set.count, by: manifest.copies) { perClass[set.label(i)] += 1 }
+        let bytes = manifest.shards.map(\.bytes).reduce(0, +)
+
+        print("shard set   \(directory)")
+        print("split       \(manifest.split)")
+        print("samples     \(manifest.count) (\(manifest.imagesPerCopy) images × \(manifest.copies) "
+              + "cop\(manifest.copies == 1 ? "y" : "ies"))")
+        print("shape       \(layout.height)x\(layout.width)x\(layout.channels) uint8 (HWC), record stride \(layout.stride) bytes")
+        if !manifest.parameterNames.isEmpty { print("parameters  \(manifest.parameterNames.joined(separator: ", "))") }
+        print("shards      \(manifest.shards.count), " + String(format: "%.1f MB on disk", Double(bytes) / 1e6))
+        print("classes     \(manifest.classNames.count)")
+        let width = max(5, manifest.classNames.map(\.count).max() ?? 0)
+        for (label, name) in manifest.classNames.enumerated() {
+            print("  \(label)".padding(toLength: 6, withPad: " ", startingAt: 0)
+                  + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(perClass[label]) images")
+        }
+        let provenance = manifest.provenance
+        print("provenance  \(provenance.tool), \(provenance.created), from \(provenance.dataset)")
+        print("options     " + provenance.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+              + (provenance.seed.map { " seed=\($0)" } ?? ""))
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Shards
+
+/// `dataprep verify OUT`: every checksum of a shard set.
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every checksum of a shard set; name the shard and sample of any damage.",
+        discussion: "Exit status 0 when everything matches, 1 otherwise (the error names the place).")
+
+    @Argument(help: "A shard-set folder (holding manifest.json).")
+    var directory: String
+
+    func run() throws {
+        do {
+            let set = try ShardSet(directory: directory)
+            try set.verify()
+            print("ok: \(set.count) samples in \(set.manifest.shards.count) shards, every checksum matches")
+        } catch let error as ShardError {
+            Diagnostics.error(error.description)
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for the Augment module arrive with the issue that implements it.

@@ -1,0 +1,82 @@
+import Augment
+import Codecs
+import Foundation
+import Shards
+import TestSupport
+import Testing
+
+@Suite struct ShardPreparationTests {
+    /// Five good JPEGs of different sizes and one truncated file.
+    static func makeImages(in dir: String) throws -> [PreparationItem] {
+        let encoder = try JPEGEncoder()
+        var items: [PreparationItem] = []
+        for i in 0..<5 {
+            let jpeg = try encoder.encode(SyntheticImages.photoLike(width: 60 + 13 * i, height: 40 + 7 * i, seed: UInt64(i)))
+            let path = dir + "/img\(i).jpg"
+            try Data(jpeg).write(to: URL(fileURLWithPath: path))
+            items.append(PreparationItem(path: path, label: i % 2))
+            if i == 2 {
+                let bad = dir + "/cut.jpg"
+                try Data(jpeg.prefix(jpeg.count / 2)).write(to: URL(fileURLWithPath: bad))
+                items.append(PreparationItem(path: bad, label: 1))
+            }
+        }
+        return items
+    }
+
+    static func pack(_ items: [PreparationItem], into dir: String, threads: Int, onError: ErrorPolicy = .skip) throws
+        -> (PreparationReport, ShardManifest) {
+        let layout = RecordLayout(height: 24, width: 32, channels: 3, hasSource: true, parameterCount: 0)
+        let writer = try ShardWriter(directory: dir, split: "validation", layout: layout, rotation: .init(maxSamples: 2))
+        let report = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: onError) {
+            ResizingPreparer(size: PixelSize(width: 32, height: 24), format: .rgb)
+        }
+        let manifest = try writer.finish(classNames: ["a", "b"], sources: items.map(\.path),
+                                         provenance: .init(dataset: "t", tool: "t", options: [:], seed: nil))
+        return (report, manifest)
+    }
+
+    @Test func outputIsIdenticalWhateverTheThreadCount() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let items = try Self.makeImages(in: dir)
+        let (report1, one) = try Self.pack(items, into: dir + "/one", threads: 1)
+        let (_, three) = try Self.pack(items, into: dir + "/three", threads: 3)
+        #expect(one.shards.map(\.digest) == three.shards.map(\.digest))
+        for shard in one.shards {
+            #expect(FileManager.default.contents(atPath: dir + "/one/" + shard.file)
+                    == FileManager.default.contents(atPath: dir + "/three/" + shard.file))
+        }
+        #expect(report1.written == 5)
+        #expect(report1.skipped.map(\.code) == [.truncated])
+        #expect(report1.skipped.first?.path == dir + "/cut.jpg")
+
+        // Each sample is the resized decode of its source, and carries its source id and label.
+        let set = try ShardSet(directory: dir + "/one")
+        #expect(set.count == 5)
+        let decoder = ImageDecoder(), resizer = Resizer()
+        for i in 0..<set.count {
+            let source = Int(set.source(i)!)
+            let decoded = try decoder.decode(fileAt: items[source].path,
+                                             options: DecodeOptions(pixelFormat: .rgb, minimumSize: PixelSize(width: 32, height: 24)))
+            #expect(Array(set.image(i)) == resizer.resize(decoded.image, to: PixelSize(width: 32, height: 24)).pixels)
+            #expect(set.label(i) == items[source].label)
+        }
+    }
+
+    @Test func failPolicyStopsAtTheFirstBadImage() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let items = try Self.makeImages(in: dir)
+        do {
+            _ = try Self.pack(items, into: dir + "/out", threads: 2, onError: .fail)
+            Issue.record("expected an error")
+        } catch let error as CodecError {
+            #expect(error.code == .truncated)
+            #expect(error.path == dir + "/cut.jpg")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/manifest.json"))
+    }
+}

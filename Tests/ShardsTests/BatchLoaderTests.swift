@@ -1,0 +1,121 @@
+import Dispatch
+import Foundation
+import Shards
+import Testing
+
+@Suite struct BatchLoaderTests {
+    func withSet(count: Int = 23, copies: Int = 1, _ body: (ShardSet) throws -> Void) throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeSyntheticSet(at: dir, count: count, copies: copies)
+        try body(try ShardSet(directory: dir))
+    }
+
+    /// Every batch of one epoch, copied out.
+    func read(_ set: ShardSet, _ options: BatchOptions, epoch: Int) throws -> [(samples: [Int], images: [Float], labels: [Int32])] {
+        let loader = try BatchLoader(set: set, options: options)
+        let batches = loader.epoch(epoch)
+        var out: [(samples: [Int], images: [Float], labels: [Int32])] = []
+        while let batch = try batches.next() {
+            out.append((Array(batch.samples), Array(batch.images), batch.labels.map(Array.init) ?? []))
+        }
+        return out
+    }
+
+    @Test func epochOrdersArePermutationsThatRepeatForASeedAndDifferBetweenEpochs() {
+        let a0 = EpochOrder.samples(imagesPerCopy: 1000, copies: 1, epoch: 0, shuffle: true, seed: 42)
+        let a1 = EpochOrder.samples(imagesPerCopy: 1000, copies: 1, epoch: 1, shuffle: true, seed: 42)
+        #expect(a0.sorted() == Array(0..<1000))
+        #expect(a1.sorted() == Array(0..<1000))
+        #expect(a0 != a1)
+        #expect(a0 == EpochOrder.samples(imagesPerCopy: 1000, copies: 1, epoch: 0, shuffle: true, seed: 42))
+        #expect(a0 != EpochOrder.samples(imagesPerCopy: 1000, copies: 1, epoch: 0, shuffle: true, seed: 43))
+        #expect(EpochOrder.samples(imagesPerCopy: 5, copies: 1, epoch: 3, shuffle: false, seed: 1) == [0, 1, 2, 3, 4])
+    }
+
+    @Test func batchesHoldExactRescaledSamplesInNHWC() throws {
+        try withSet { set in
+            let batches = try read(set, BatchOptions(batchSize: 10, shuffle: false), epoch: 0)
+            #expect(batches.map(\.samples.count) == [10, 10, 3])
+            for batch in batches {
+                for (row, sample) in batch.samples.enumerated() {
+                    let expected = syntheticImage(sample, bytes: 90).map { Float($0) * (1 / 255) }
+                    #expect(Array(batch.images[row * 90..<(row + 1) * 90]) == expected)
+                    #expect(batch.labels[row] == Int32(sample % 3))
+                }
+            }
+        }
+    }
+
+    @Test func nchwTransposesAndOneHotEncodes() throws {
+        try withSet { set in
+            let loader = try BatchLoader(set: set, options: BatchOptions(batchSize: 4, layout: .nchw, labels: .oneHot,
+                                                                        rescale: 1, shuffle: false))
+            let epoch = loader.epoch(0)
+            let batch = try #require(try epoch.next())
+            let image = syntheticImage(1, bytes: 90)           // 5 × 6 × 3, HWC
+            for c in 0..<3 {
+                for p in 0..<30 { #expect(batch.images[90 + c * 30 + p] == Float(image[p * 3 + c])) }
+            }
+            #expect(Array(batch.oneHot![0..<12]) == [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0])
+            #expect(batch.labels == nil)
+        }
+    }
+
+    @Test func orderAndContentDoNotDependOnPrefetchOrThreads() throws {
+        try withSet(count: 97) { set in
+            let reference = try read(set, BatchOptions(batchSize: 8, seed: 5, prefetch: 1, threads: 1), epoch: 2)
+            for (prefetch, threads) in [(2, 2), (5, 3), (16, 4)] {
+                let other = try read(set, BatchOptions(batchSize: 8, seed: 5, prefetch: prefetch, threads: threads), epoch: 2)
+                #expect(other.map(\.samples) == reference.map(\.samples))
+                #expect(other.map(\.images) == reference.map(\.images))
+            }
+            let samples = reference.flatMap(\.samples)
+            #expect(samples.sorted() == Array(0..<97))
+            #expect(samples != Array(0..<97))
+        }
+    }
+
+    @Test func copiesAreReadOnePerEpoch() throws {
+        try withSet(count: 12, copies: 3) { set in
+            for epoch in 0..<5 {
+                let samples = try read(set, BatchOptions(batchSize: 5, seed: 1), epoch: epoch).flatMap(\.samples)
+                let copy = epoch % 3
+                #expect(samples.sorted() == (0..<4).map { $0 * 3 + copy })
+            }
+        }
+    }
+
+    @Test func stallTimeIsMeasured() throws {
+        try withSet(count: 60) { set in
+            let loader = try BatchLoader(set: set, options: BatchOptions(batchSize: 10, prefetch: 2))
+            let epoch = loader.epoch(0)
+            var count = 0
+            while try epoch.next() != nil { count += 1 }
+            #expect(count == 6)
+            #expect(epoch.stallSeconds >= 0 && epoch.stallSeconds < 5)
+        }
+    }
+
+    @Test func cancellingMidEpochReturnsPromptly() throws {
+        try withSet(count: 200) { set in
+            let loader = try BatchLoader(set: set, options: BatchOptions(batchSize: 2, prefetch: 2, threads: 2))
+            let epoch = loader.epoch(0)
+            _ = try epoch.next()  // workers are now blocked on a full ring
+            let start = DispatchTime.now().uptimeNanoseconds
+            epoch.cancel()
+            #expect(DispatchTime.now().uptimeNanoseconds - start < 1_000_000_000)
+            do {
+                _ = try epoch.next()
+                Issue.record("expected cancelled")
+            } catch let error as ShardError {
+                #expect(error.code == .cancelled)
+            }
+            // The loader starts the next epoch cleanly.
+            var batches = 0
+            let next = loader.epoch(1)
+            while try next.next() != nil { batches += 1 }
+            #expect(batches == 100)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Shards
+import Testing
+
+/// Every kind of damage gives a typed error that names the place.
+@Suite struct ShardDamageTests {
+    func expectShardError(_ code: ShardError.Code, file: String? = nil, sample: Int? = nil,
+                          sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+        do {
+            try body()
+            Issue.record("expected \(code)", sourceLocation: sourceLocation)
+        } catch let error as ShardError {
+            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+            if let file { #expect(error.file?.hasSuffix(file) == true, "\(error)", sourceLocation: sourceLocation) }
+            if let sample { #expect(error.sample == sample, "\(error)", sourceLocation: sourceLocation) }
+        } catch {
+            Issue.record("untyped \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    func withSet(_ body: (String, ShardManifest) throws -> Void) throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try body(dir, try writeSyntheticSet(at: dir, count: 23))
+    }
+
+    @Test func aFlippedRecordByteIsFoundWithShardAndSample() throws {
+        try withSet { dir, manifest in
+            let stride = manifest.layout.stride
+            try flipByte(in: dir + "/train-00001.dps", at: 128 + 4 * stride + 17)  // shard 1, sample 4
+            let set = try ShardSet(directory: dir)
+            expectShardError(.checksumMismatch, file: "train-00001.dps", sample: 4) { try set.verify() }
+            let loader = try BatchLoader(set: set, options: BatchOptions(batchSize: 23, shuffle: false))
+            expectShardError(.checksumMismatch, file: "train-00001.dps", sample: 4) { _ = try loader.epoch(0).next() }
+        }
+    }
+
+    @Test func aDamagedHeaderIsBadHeader() throws {
+        try withSet { dir, _ in
+            try flipByte(in: dir + "/train-00002.dps", at: 30)
+            expectShardError(.badHeader, file: "train-00002.dps") { _ = try ShardSet(directory: dir) }
+        }
+    }
+
+    @Test func aDamagedChecksumTableIsFound() throws {
+        try withSet { dir, manifest in
+            try flipByte(in: dir + "/train-00000.dps", at: 128 + 7 * manifest.layout.stride + 3)
+            let set = try ShardSet(directory: dir)
+            expectShardError(.badHeader, file: "train-00000.dps") { try set.verify() }
+        }
+    }
+
+    @Test func aTruncatedShardIsTruncated() throws {
+        try withSet { dir, _ in
+            let path = dir + "/train-00001.dps"
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+            try handle.truncate(atOffset: 500)
+            try handle.close()
+            expectShardError(.truncated, file: "train-00001.dps") { _ = try ShardSet(directory: dir) }
+        }
+    }
+
+    @Test func aMissingShardIsNamed() throws {
+        try withSet { dir, _ in
+            try FileManager.default.removeItem(atPath: dir + "/train-00003.dps")
+            expectShardError(.missingShard, file: "train-00003.dps") { _ = try ShardSet(directory: dir) }
+        }
+    }
+
+    @Test func aManifestThatDisagreesIsAMismatch() throws {
+        try withSet { dir, manifest in
+            var edited = manifest
+            edited.shards[1].count = 6
+            let encoder = JSONEncoder()
+            try encoder.encode(edited).write(to: URL(fileURLWithPath: dir + "/manifest.json"))
+            expectShardError(.manifestMismatch, file: "train-00001.dps") { _ = try ShardSet(directory: dir) }
+        }
+        try withSet { dir, _ in
+            try FileManager.default.removeItem(atPath: dir + "/manifest.json")
+            expectShardError(.manifestMismatch, file: "manifest.json") { _ = try ShardSet(directory: dir) }
+        }
+    }
+
+    @Test func notAShardIsBadMagic() throws {
+        try withSet { dir, _ in
+            try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: dir + "/train-00000.dps"))
+            expectShardError(.badMagic, file: "train-00000.dps") { _ = try ShardSet(directory: dir) }
+        }
+    }
+
+    @Test func anAbandonedWriterLeavesNoCompleteLookingSet() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeSyntheticSet(at: dir, count: 10)
+        do {  // a second run that stops half-way (the writer is dropped without finish)
+            let writer = try ShardWriter(directory: dir, split: "train",
+                                         layout: RecordLayout(height: 5, width: 6, channels: 3, hasSource: true, parameterCount: 2),
+                                         rotation: .init(maxSamples: 4))
+            for i in 0..<6 {
+                try syntheticImage(i, bytes: 90).withUnsafeBytes {
+                    try writer.append(image: $0, label: 0, source: UInt32(i), parameters: [0, 0])
+                }
+            }
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(!names.contains("manifest.json"))      // the old set no longer looks complete
+        #expect(names == ["train-00000.dps"])         // one finished shard, no partial left behind
+        // Running again restarts cleanly.
+        try writeSyntheticSet(at: dir, count: 10)
+        try ShardSet(directory: dir).verify()
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for the Shards module arrive with the issue that implements it.

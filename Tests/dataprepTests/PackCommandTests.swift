@@ -1,0 +1,100 @@
+import Codecs
+import Foundation
+import Shards
+import TestSupport
+import Testing
+
+@Suite struct PackCommandTests {
+    /// `root/<class>/<n>.jpg`, `count` photo-like JPEGs per class.
+    static func makeDataset(at root: URL, classes: [String], count: Int, size: PixelSize = PixelSize(width: 80, height: 60)) throws {
+        let encoder = try JPEGEncoder()
+        for (c, name) in classes.enumerated() {
+            let folder = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for i in 0..<count {
+                let photo = SyntheticImages.photoLike(width: size.width, height: size.height, seed: UInt64(c * 1000 + i))
+                try Data(try encoder.encode(photo)).write(to: folder.appendingPathComponent("\(i).jpg"))
+            }
+        }
+    }
+
+    @Test func packInspectAndVerify() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("validation")
+        try Self.makeDataset(at: data, classes: ["cats", "dogs"], count: 3)
+        try Data("not an image".utf8).write(to: data.appendingPathComponent("dogs/broken.jpg"))
+        let out = dir.appendingPathComponent("shards").path
+
+        let pack = try runDataprep(["pack", data.path, "--size", "32x24", "--out", out, "--threads", "2"])
+        #expect(pack.status == 0)
+        #expect(pack.stdout.hasPrefix("packed 6 images of 2 classes into 1 shards"))
+        #expect(pack.stderr.contains("skipped 1 images"))
+        #expect(pack.stderr.contains("dogs/broken.jpg: unknownFormat"))
+
+        let set = try ShardSet(directory: out)
+        #expect(set.manifest.split == "validation")
+        #expect(set.manifest.classNames == ["cats", "dogs"])
+        #expect(set.layout.height == 24 && set.layout.width == 32 && set.layout.channels == 3)
+
+        let inspect = try runDataprep(["inspect", out])
+        #expect(inspect.status == 0)
+        #expect(inspect.stdout.contains("samples     6 (6 images × 1 copy)"))
+        #expect(inspect.stdout.contains("cats   3 images"))
+
+        #expect(try runDataprep(["verify", out]).status == 0)
+        // Damage one byte of sample 4's image: verify names the shard and the sample.
+        let shard = out + "/validation-00000.dps"
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: shard))
+        try handle.seek(toOffset: UInt64(128 + 4 * set.layout.stride + 10))
+        try handle.write(contentsOf: [0xAA, 0x55])
+        try handle.close()
+        let damaged = try runDataprep(["verify", out])
+        #expect(damaged.status == 1)
+        #expect(damaged.stderr.contains("validation-00000.dps, sample 4: checksumMismatch"))
+    }
+
+    @Test func aKilledPackLeavesNoCompleteLookingShardAndRerunsCleanly() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("train")
+        try Self.makeDataset(at: data, classes: ["a", "b"], count: 40, size: PixelSize(width: 160, height: 120))
+        let out = dir.appendingPathComponent("shards").path
+
+        // Small shards (two samples each), one thread: the run takes long enough to be killed mid-way.
+        let process = Process()
+        process.executableURL = dataprepExecutable()
+        process.arguments = ["pack", data.path, "--size", "150x150", "--out", out, "--threads", "1", "--shard-size", "140KB"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+            if names.filter({ $0.hasSuffix(".dps") }).count >= 2 { break }
+            usleep(2_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        let names = try FileManager.default.contentsOfDirectory(atPath: out)
+        #expect(!names.contains("manifest.json"))
+        #expect(names.contains { $0.hasSuffix(".dps") })
+        for name in names where name.hasSuffix(".dps") {
+            // A file with a final name is complete: as long as its header says, header intact.
+            let bytes = try #require(FileManager.default.contents(atPath: out + "/" + name))
+            let count = bytes[16..<24].withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+            let stride = bytes[36..<40].withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+            #expect(count > 0 && bytes.count == 128 + count * (stride + 8), "\(name)")
+        }
+        #expect(throws: ShardError.self) { try ShardSet(directory: out) }
+
+        let rerun = try runDataprep(["pack", data.path, "--size", "150x150", "--out", out, "--shard-size", "140KB"])
+        #expect(rerun.status == 0)
+        let set = try ShardSet(directory: out)
+        #expect(set.count == 80)
+        try set.verify()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).allSatisfy { !$0.hasSuffix(".partial") })
+    }
+}
