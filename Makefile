@@ -1,10 +1,11 @@
 # dataprep — the two quick-start commands are `make demo` and `make test`.
 SWIFT ?= swift
-# Debian packages the build links against (see shared/reference/toolchain.md).
+# Debian packages the build links against (see shared/reference/toolchain.md), and the real data
+# the demo runs on offline (Fashion-MNIST, under /usr/share/datasets).
 PACKAGES := pkg-config libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libarchive-dev \
-            libcurl4-openssl-dev libdnnl-dev
-# Extra tools: tjbench for `make bench`; cjpeg and python3 make the demo's images.
-TOOL_PACKAGES := libjpeg-turbo-progs python3
+            libcurl4-openssl-dev libdnnl-dev dataset-fashion-mnist
+# The reference tools `make bench` compares with: tjbench, bsdtar, curl.
+TOOL_PACKAGES := libjpeg-turbo-progs libarchive-tools curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Installs the packages in $(1) that dpkg does not list as installed; does nothing when all are.
@@ -33,7 +34,7 @@ build: deps
 test: deps
 	$(SWIFT) test
 
-demo: deps tools build
+demo: deps build
 	scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/dataprep"
 
 bench: deps tools

@@ -6,6 +6,8 @@ import Foundation
 let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]
 let all: [(String, () throws -> Section)] = [
     ("codecs", codecsBenchmarks),
+    ("download", downloadBenchmarks),
+    ("extraction", extractionBenchmarks),
     ("shards", shardsBenchmarks),
 ]
 var sections: [Section] = []

@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
-# `make demo`: runs dataprep on data it makes here. Today that is `dataprep info` over a few
-# generated images, good and bad; each later stage of the pipeline joins it.
+# `make demo`: the pipeline on real data, offline. Fashion-MNIST comes from Debian's
+# dataset-fashion-mnist package (installed by `make deps`); everything is written under demo-output/.
 set -euo pipefail
 dataprep=${1:?usage: scripts/demo.sh PATH-TO-DATAPREP}
-out=demo-output/images
-rm -rf "$out"
-python3 "$(dirname "$0")/make-demo-images.py" "$out"
+out=demo-output
+export DATAPREP_HOME=$out/home
+step() { printf '\n== %s\n' "$*"; }
 
-echo
-echo "== dataprep info $out/good/*"
-"$dataprep" info "$out"/good/*
+step "dataprep fetch fashion_mnist"
+data=$("$dataprep" fetch fashion_mnist)
+echo "$data"
 
-echo
-echo "== dataprep info $out/bad/*   (each file is named with the reason; exit status 1)"
-status=0
-"$dataprep" info "$out"/bad/* || status=$?
-if [ "$status" -ne 1 ]; then
-  echo "demo: expected exit status 1 for the bad files, got $status" >&2
-  exit 1
-fi
-echo
-echo "demo: done (images in $out)"
+step "dataprep scan $data"
+"$dataprep" scan "$data"
+
+step "dataprep info (three of the images)"
+bags=("$data"/train/Bag/*.png)
+"$dataprep" info "${bags[@]:0:3}"
+
+rm -rf "$out/shards"
+for split in train validation; do
+  step "dataprep pack $data/$split --size 28x28 --channels 1 --out $out/shards/$split"
+  "$dataprep" pack "$data/$split" --size 28x28 --channels 1 --out "$out/shards/$split"
+  "$dataprep" verify "$out/shards/$split"
+done
+
+step "dataprep inspect $out/shards/validation"
+"$dataprep" inspect "$out/shards/validation"
+
+printf '\ndemo: done (dataset in %s, shards in %s/shards)\n' "$data" "$out"

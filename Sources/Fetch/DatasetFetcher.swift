@@ -220,9 +220,7 @@ public struct DatasetFetcher: Sendable {
             download.expectedSHA256 = expected
             download.expectedSize = expectedSize
             do {
-                let result = try withoutActuallyEscaping(events) { events in
-                    try Fetch.download(from: url, to: cached, options: download) { events(.progress(file: file.name, $0)) }
-                }
+                let result = try Fetch.download(from: url, to: cached, options: download) { events(.progress(file: file.name, $0)) }
                 events(.downloaded(file: file.name, result))
                 if expected == nil {
                     try checksums.record(key, sha256: result.sha256, size: result.size)
@@ -320,17 +318,31 @@ public struct DatasetFetcher: Sendable {
             .flatMap { try? JSONDecoder().decode(FetchMarker.self, from: $0) }
     }
 
-    /// Regular files under `folder` (the marker excluded) and their total size.
+    /// Regular files under `folder` (the marker excluded) and their total size, counted with
+    /// `readdir` and `fstatat` (Foundation's enumerator takes seconds on 70,000 files).
     static func census(_ folder: String) throws -> (files: Int, bytes: Int64) {
-        guard let walker = FileManager.default.enumerator(atPath: folder) else {
-            throw FetchError(.fileSystem, "cannot list the folder", subject: folder)
-        }
         var files = 0, bytes: Int64 = 0
-        while let name = walker.nextObject() as? String {
-            guard name != FetchMarker.fileName, walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular else { continue }
-            files += 1
-            bytes += (walker.fileAttributes?[.size] as? NSNumber)?.int64Value ?? 0
+        func walk(_ path: String, isRoot: Bool) throws {
+            guard let directory = opendir(path) else { throw FileSystem.errnoError("cannot list the folder", path: path) }
+            defer { closedir(directory) }
+            let fd = dirfd(directory)
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                guard name != ".", name != "..", !(isRoot && name == FetchMarker.fileName) else { continue }
+                var status = stat()
+                guard fstatat(fd, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
+                    throw FileSystem.errnoError("cannot stat", path: path + "/" + name)
+                }
+                switch status.st_mode & S_IFMT {
+                case S_IFDIR: try walk(path + "/" + name, isRoot: false)
+                case S_IFREG:
+                    files += 1
+                    bytes += Int64(status.st_size)
+                default: break
+                }
+            }
         }
+        try walk(folder, isRoot: true)
         return (files, bytes)
     }
 

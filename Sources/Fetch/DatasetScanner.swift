@@ -1,8 +1,5 @@
 import Codecs
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The preflight scan of a dataset: reads and decodes every image once, in parallel, and reports
 /// what training would meet (see ``DatasetScanReport``). It never prints and never changes files.
@@ -49,12 +46,9 @@ public struct DatasetScanner: Sendable {
         let workers = max(1, min(threads, files.count))
         let shared = SharedWork(slots: files.count)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            var decoder = ImageDecoder()
+            let decoder = ImageDecoder()
             while let index = shared.nextIndex() {
                 let outcome = Result { try FileOutcome.scan(files[index].path, decoder: decoder, options: options) }
-                // TurboJPEG 2.1 leaves its handle mid-header after a failed decode, and the next
-                // file then fails too ("Bogus Huffman table definition"): start afresh after one.
-                if case .success(let scanned) = outcome, scanned.status.isBad { decoder = ImageDecoder() }
                 let done = shared.store(outcome, at: index)
                 progress?(done, files.count)
             }
@@ -147,9 +141,9 @@ private struct FileOutcome {
     static func scan(_ path: String, decoder: ImageDecoder, options: DecodeOptions) throws -> FileOutcome {
         let bytes: [UInt8]
         do {
-            bytes = try readWholeFile(at: path)
+            bytes = try readFile(at: path)
         } catch {
-            return FileOutcome(status: .unreadable, message: error.message)
+            return FileOutcome(status: .unreadable, message: (error as? CodecError)?.message ?? "\(error)")
         }
         var digest = SHA256Digest()
         bytes.withUnsafeBytes { digest.update($0) }
@@ -180,29 +174,6 @@ private struct FileOutcome {
         case .encodeFailed, .libraryFailure: nil
         }
     }
-}
-
-/// The whole file, read with POSIX calls so that errors carry the system's own message.
-/// - Throws: ``CodecError`` `readFailed`.
-private func readWholeFile(at path: String) throws(CodecError) -> [UInt8] {
-    func failure(_ what: String) -> CodecError {
-        CodecError(.readFailed, "\(what): \(String(cString: strerror(errno)))", path: path)
-    }
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw failure("cannot open") }
-    defer { close(fd) }
-    var status = stat()
-    guard fstat(fd, &status) == 0 else { throw failure("cannot stat") }
-    var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
-    var filled = 0
-    while filled < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress.map { $0 + filled }, $0.count - filled) }
-        if n < 0 && errno == EINTR { continue }
-        if n < 0 { throw failure("cannot read") }
-        if n == 0 { bytes.removeSubrange(filled...); break }  // the file shrank while being read
-        filled += n
-    }
-    return bytes
 }
 
 // MARK: - Aggregation

@@ -16,7 +16,8 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
         /// An archive entry would land outside the target folder, or is a link or device file that
         /// is not allowed.
         case unsafeEntry
-        /// The archive expands beyond the configured limits (total bytes or compression ratio).
+        /// The archive expands beyond the configured limits (total bytes, compression ratio or
+        /// number of entries).
         case archiveBomb
         /// A dataset file (IDX, CIFAR-10 batch) does not have the structure it must have.
         case badDatasetFile

@@ -28,6 +28,13 @@ public struct RegistryEntry: Sendable, Hashable {
         /// Its sha256 (lowercase hex), when known; otherwise recorded on first download and checked
         /// on every later use.
         public var sha256: String?
+
+        public init(name: String, urls: [String], size: Int?, sha256: String?) {
+            self.name = name
+            self.urls = urls
+            self.size = size
+            self.sha256 = sha256
+        }
     }
 
     /// Where a system package installs the files, so they are found before the network.
@@ -39,6 +46,12 @@ public struct RegistryEntry: Sendable, Hashable {
         /// sha256 of each file as the package ships it (keyed by file name), where it differs from
         /// the upstream file (Debian recompresses .gz files); either digest is accepted.
         public var sha256: [String: String]
+
+        public init(folder: String, package: String, sha256: [String: String]) {
+            self.folder = folder
+            self.package = package
+            self.sha256 = sha256
+        }
     }
 
     /// The name `dataprep fetch` takes.
@@ -50,6 +63,14 @@ public struct RegistryEntry: Sendable, Hashable {
     /// A system package's copy, if one exists. Without one, `<root>/<name>/<file>` is still looked
     /// for under each search-path root and accepted when its sha256 matches.
     public var localCopy: LocalCopy?
+
+    public init(name: String, summary: String, files: [RemoteFile], layout: Layout, localCopy: LocalCopy? = nil) {
+        self.name = name
+        self.summary = summary
+        self.files = files
+        self.layout = layout
+        self.localCopy = localCopy
+    }
 }
 
 /// The built-in datasets.
@@ -102,8 +123,7 @@ public enum Registry {
                 ("t10k-images-idx3-ubyte.gz", 4_422_102, "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
                 ("t10k-labels-idx1-ubyte.gz", 5_148, "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
             ]),
-            layout: .idx(classNames: ["T-shirt_top", "Trouser", "Pullover", "Dress", "Coat",
-                                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle_boot"]),
+            layout: .idx(classNames: IDXDataset.fashionMNISTClassNames),
             localCopy: .init(folder: "fashion-mnist", package: "dataset-fashion-mnist", sha256: [
                 "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
                 "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
@@ -119,7 +139,7 @@ public enum Registry {
                 ("t10k-images-idx3-ubyte.gz", 1_648_877, "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
                 ("t10k-labels-idx1-ubyte.gz", 4_542, "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
             ]),
-            layout: .idx(classNames: (0...9).map(String.init))),
+            layout: .idx(classNames: IDXDataset.mnistClassNames)),
         RegistryEntry(
             name: "cifar10",
             summary: "60,000 32x32 colour images in 10 classes (CIFAR-10 binary version → PNG folders)",

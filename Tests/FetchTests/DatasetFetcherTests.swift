@@ -1,0 +1,217 @@
+import Fetch
+import Foundation
+import TestSupport
+import Testing
+
+/// `fetch` end to end against a loopback server: cache, verification, mirror, local copies, safety.
+@Suite(.serialized) struct DatasetFetcherTests {
+    /// A fresh cache root and a server, removed and stopped after `body`.
+    func withServer(_ body: (LoopbackHTTPServer, String) throws -> Void) throws {
+        let server = try LoopbackHTTPServer()
+        defer { server.stop() }
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        try body(server, home)
+    }
+
+    func options(_ home: String) -> FetchOptions {
+        FetchOptions(home: home, searchPaths: [],
+                     download: DownloadOptions(maximumAttempts: 2, initialRetryDelay: 0.01, connectTimeout: 2, lowSpeedTime: 2))
+    }
+
+    /// `wrapper/train/{cats,dogs}` and `wrapper/validation/{cats,dogs}` with two files each.
+    static let splitZip: [UInt8] = {
+        var entries: [ArchiveBuilder.Entry] = []
+        for split in ["train", "validation"] {
+            for animal in ["cats", "dogs"] {
+                for i in 0..<2 { entries.append(.file("pets/\(split)/\(animal)/\(animal).\(i).jpg", text: "\(split) \(animal) \(i)")) }
+            }
+        }
+        entries.append(.file("__MACOSX/pets/._cats.0.jpg", text: "resource fork"))
+        return try! ArchiveBuilder.archive(entries, format: .zip)
+    }()
+
+    func expectFetchError(_ code: FetchError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+        do {
+            try body()
+            Issue.record("expected \(code)", sourceLocation: sourceLocation)
+        } catch let error as FetchError {
+            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("untyped \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func aURLIsFetchedOnceThenOnlyVerified() throws {
+        try withServer { server, home in
+            server.setFile(Self.splitZip, at: "/files/pets.zip")
+            let fetcher = DatasetFetcher(options: options(home))
+            var events: [String] = []
+            let first = try fetcher.fetch(server.baseURL + "/files/pets.zip") { events.append("\($0)") }
+            #expect(first.path == home + "/datasets/pets")
+            #expect(!first.alreadyPresent)
+            #expect(try DatasetDirectory(reading: first.path).isSplit)
+            #expect(FileManager.default.fileExists(atPath: first.path + "/train/cats/cats.0.jpg"))
+            #expect(!FileManager.default.fileExists(atPath: first.path + "/__MACOSX"))
+            #expect(events.contains { $0.hasPrefix("recordedChecksum") })
+            #expect(FileManager.default.fileExists(atPath: home + "/checksums.json"))
+
+            let second = try fetcher.fetch(server.baseURL + "/files/pets.zip")
+            #expect(second.alreadyPresent)
+            #expect(second.path == first.path)
+            #expect(server.requests.count == 1)  // nothing downloaded again
+
+            // A changed cached download is found on the next fetch.
+            try Data("tampered".utf8).write(to: URL(fileURLWithPath: home + "/downloads/pets.zip"))
+            expectFetchError(.checksumMismatch) { _ = try fetcher.fetch(server.baseURL + "/files/pets.zip") }
+
+            // --force downloads again; the recorded sha256 must still match.
+            var forced = fetcher
+            forced.options.force = true
+            #expect(try !forced.fetch(server.baseURL + "/files/pets.zip").alreadyPresent)
+            #expect(server.requests.count == 2)
+
+            // The server now serves other bytes under the same URL: the recorded digest rejects them.
+            server.setFile(Array("other bytes".utf8), at: "/files/pets.zip")
+            expectFetchError(.checksumMismatch) { _ = try forced.fetch(server.baseURL + "/files/pets.zip") }
+            #expect(!FileManager.default.fileExists(atPath: home + "/downloads/pets.zip"))
+        }
+    }
+
+    @Test func aDeletedDatasetFileIsNoticed() throws {
+        try withServer { server, home in
+            server.setFile(Self.splitZip, at: "/pets.zip")
+            let fetcher = DatasetFetcher(options: options(home))
+            let result = try fetcher.fetch(server.baseURL + "/pets.zip")
+            try FileManager.default.removeItem(atPath: result.path + "/train/dogs/dogs.1.jpg")
+            expectFetchError(.badLayout) { _ = try fetcher.fetch(server.baseURL + "/pets.zip") }
+        }
+    }
+
+    @Test func registryURLsGoThroughTheMirrorAndAreChecked() throws {
+        try withServer { server, home in
+            let archive = try ArchiveBuilder.archive([.file("flowers/daisy/a.jpg", text: "a"), .file("flowers/rose/b.jpg", text: "b")],
+                                                     format: .tarGzip)
+            let digest = archive.withUnsafeBytes { bytes -> String in
+                var sha = SHA256Digest()
+                sha.update(bytes)
+                return sha.hex()
+            }
+            server.setFile(archive, at: "/datasets/flowers.tgz")
+            let entry = RegistryEntry(name: "flowers", summary: "test",
+                                      files: [.init(name: "flowers.tgz", urls: ["https://unreachable.invalid/datasets/flowers.tgz"],
+                                                    size: archive.count, sha256: digest)],
+                                      layout: .classFolders)
+            var options = options(home)
+            options.mirror = server.baseURL + "/"
+            let result = try DatasetFetcher(options: options, registry: [entry]).fetch("flowers")
+            #expect(server.requests.map(\.path) == ["/datasets/flowers.tgz"])
+            #expect(try DatasetDirectory(reading: result.path).classNames == ["daisy", "rose"])
+
+            // The same entry with a wrong digest: nothing is kept.
+            var wrong = entry
+            wrong.name = "flowers-wrong"
+            wrong.files[0].sha256 = String(repeating: "0", count: 64)
+            expectFetchError(.checksumMismatch) { _ = try DatasetFetcher(options: options, registry: [wrong]).fetch("flowers-wrong") }
+            #expect(!FileManager.default.fileExists(atPath: home + "/datasets/flowers-wrong"))
+        }
+    }
+
+    @Test func theNextURLIsTriedWhenOneFails() throws {
+        try withServer { server, home in
+            server.setFile(Self.splitZip, at: "/b/pets.zip")
+            let entry = RegistryEntry(name: "pets", summary: "test",
+                                      files: [.init(name: "pets.zip", urls: [server.baseURL + "/a/pets.zip", server.baseURL + "/b/pets.zip"],
+                                                    size: nil, sha256: nil)],
+                                      layout: .splitClassFolders)
+            var failed: [String] = []
+            let result = try DatasetFetcher(options: options(home), registry: [entry]).fetch("pets") { event in
+                if case .urlFailed(_, let url, let error) = event {
+                    failed.append(url)
+                    #expect(error.code == .httpStatus)
+                }
+            }
+            #expect(failed == [server.baseURL + "/a/pets.zip"])
+            #expect(try DatasetDirectory(reading: result.path).isSplit)
+        }
+    }
+
+    @Test func aLocalPackageCopyIsUsedBeforeTheNetwork() throws {
+        try withServer { _, home in
+            // Tiny IDX files (2 training and 1 test image of 2×2) in a fake /usr/share/datasets.
+            let share = home + "/share"
+            try FileManager.default.createDirectory(atPath: share + "/tiny", withIntermediateDirectories: true)
+            func idx(_ magic: UInt32, _ dims: [UInt32], _ data: [UInt8]) -> [UInt8] {
+                let words = [magic] + dims
+                return ArchiveBuilder.gzip(words.flatMap { withUnsafeBytes(of: $0.bigEndian, Array.init) } + data)
+            }
+            let files: [(String, [UInt8])] = [
+                ("train-images-idx3-ubyte.gz", idx(0x803, [2, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7])),
+                ("train-labels-idx1-ubyte.gz", idx(0x801, [2], [0, 1])),
+                ("t10k-images-idx3-ubyte.gz", idx(0x803, [1, 2, 2], [9, 9, 9, 9])),
+                ("t10k-labels-idx1-ubyte.gz", idx(0x801, [1], [1])),
+            ]
+            var remote: [RegistryEntry.RemoteFile] = []
+            for (name, bytes) in files {
+                try Data(bytes).write(to: URL(fileURLWithPath: share + "/tiny/" + name))
+                remote.append(.init(name: name, urls: ["http://127.0.0.1:1/" + name], size: nil, sha256: String(repeating: "a", count: 64)))
+            }
+            // The package's own digests are accepted (Debian recompresses upstream's .gz files).
+            var packaged: [String: String] = [:]
+            for (name, _) in files { packaged[name] = try SHA256Digest.ofFile(at: share + "/tiny/" + name) }
+            let entry = RegistryEntry(name: "tiny", summary: "test", files: remote, layout: .idx(classNames: ["zero", "one"]),
+                                      localCopy: .init(folder: "tiny", package: "dataset-tiny", sha256: packaged))
+            var options = options(home)
+            options.searchPaths = [home + "/nowhere", share]
+            var used: [String] = []
+            let result = try DatasetFetcher(options: options, registry: [entry]).fetch("tiny") { event in
+                if case .usingLocalCopy(_, let path) = event { used.append(path) }
+            }
+            #expect(used.count == 4)
+            let dataset = try DatasetDirectory(reading: result.path)
+            #expect(dataset.splits.map(\.name) == ["train", "validation"])
+            #expect(dataset.classNames == ["one", "zero"])  // folders sort by name, as Keras's classes do
+            #expect(dataset.splits[0].classes.map(\.images.count) == [1, 1])
+            #expect(dataset.splits[1].classes.map(\.images.count) == [1, 0])
+
+            // Without the package's digests, the copy does not match the (made-up) upstream digest:
+            // it is rejected, and the download that follows fails.
+            var unpackaged = entry
+            unpackaged.name = "tiny2"
+            unpackaged.localCopy?.sha256 = [:]
+            expectFetchError(.transferFailed) { _ = try DatasetFetcher(options: options, registry: [unpackaged]).fetch("tiny2") }
+        }
+    }
+
+    @Test func anUnsafeArchiveLeavesNothing() throws {
+        try withServer { server, home in
+            server.setFile(try ArchiveBuilder.archive([.file("ok/a.jpg", text: "a"), .file("../evil.jpg", text: "x")], format: .tar),
+                           at: "/evil.tar")
+            expectFetchError(.unsafeEntry) { _ = try DatasetFetcher(options: options(home)).fetch(server.baseURL + "/evil.tar") }
+            let left = try FileManager.default.contentsOfDirectory(atPath: home + "/datasets")
+            #expect(left.isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: home + "/evil.jpg"))
+        }
+    }
+
+    @Test func unknownNamesAreRefused() throws {
+        try withServer { _, home in
+            expectFetchError(.unknownDataset) { _ = try DatasetFetcher(options: options(home)).fetch("no_such_dataset") }
+        }
+    }
+
+    @Test func theBuiltInRegistryIsWellFormed() {
+        let names = Registry.entries.map(\.name)
+        #expect(Set(names).count == names.count)
+        for required in ["cats_and_dogs_filtered", "horse-or-human", "validation-horse-or-human", "flower_photos",
+                         "fashion_mnist", "mnist", "cifar10"] {
+            #expect(names.contains(required))
+        }
+        for entry in Registry.entries {
+            for file in entry.files {
+                #expect(!file.urls.isEmpty && file.size != nil, "\(entry.name)/\(file.name)")
+                if let sha = file.sha256 { #expect(sha.count == 64 && sha.allSatisfy(\.isHexDigit)) }
+            }
+        }
+    }
+}
