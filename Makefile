@@ -38,8 +38,9 @@ demo: deps build
 	scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/dataprep"
 
 bench: deps tools
+	$(SWIFT) build -c release --product dataprep
 	$(SWIFT) build -c release --product dataprep-bench
-	"$$($(SWIFT) build -c release --show-bin-path)/dataprep-bench"
+	BENCH_ONLY="$(ONLY)" "$$($(SWIFT) build -c release --show-bin-path)/dataprep-bench"
 
 clean:
 	rm -rf .build demo-output

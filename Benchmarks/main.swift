@@ -1,13 +1,14 @@
 // `make bench`: release-build throughput of dataprep's stages, printed as one table on stdout
 // (progress on stderr). Each section compares with the reference tool in the same run.
-// `make bench ONLY=shards` (BENCH_ONLY) runs one section.
+// `make bench ONLY=shards` runs one section.
 import Foundation
 
-let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]
+let only = ProcessInfo.processInfo.environment["BENCH_ONLY"].flatMap { $0.isEmpty ? nil : $0 }
 let all: [(String, () throws -> Section)] = [
     ("codecs", codecsBenchmarks),
     ("download", downloadBenchmarks),
     ("extraction", extractionBenchmarks),
+    ("fetch-memory", fetchMemoryBenchmark),
     ("shards", shardsBenchmarks),
 ]
 var sections: [Section] = []
