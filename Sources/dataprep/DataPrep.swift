@@ -13,7 +13,7 @@ struct DataPrep: ParsableCommand {
         commandName: "dataprep",
         abstract: "Turn image archives into training-ready data and train a small CNN from it.",
         version: version,
-        subcommands: [Info.self, Pack.self, Inspect.self, Verify.self]
+        subcommands: [Info.self, Pack.self, AugmentCommand.self, Preview.self, Transform.self, Inspect.self, Verify.self]
     )
 }
 
