@@ -38,6 +38,14 @@ public struct SourceImage: Sendable {
     /// A decoder warning about the file, if any.
     public var warning: String?
 
+    /// - Parameters:
+    ///   - orientation: the EXIF orientation still to apply (`.up` for pixels already upright).
+    public init(image: Image, orientation: Orientation = .up, warning: String? = nil) {
+        self.image = image
+        self.orientation = orientation
+        self.warning = warning
+    }
+
     /// The size of the upright image.
     public var uprightSize: PixelSize { orientation.swapsDimensions ? image.size.transposed : image.size }
 }
