@@ -85,8 +85,17 @@ enum AffineSampler {
             }
             var x = fixed(map.b * Double(row) + map.c), y = fixed(map.e * Double(row) + map.f)
             let end = o + size.width * C.value
+            if interpolation == .bilinear && color.isIdentity && sampler.fill == .nearest {
+                // The hot loop (the default fill): one pixel per iteration, straight to bytes.
+                while o < end {
+                    sampler.bilinearClamped(x, y, into: o)
+                    x &+= step.x
+                    y &+= step.y
+                    o += C.value
+                }
+                continue
+            }
             if interpolation == .bilinear && color.isIdentity {
-                // The hot loop: one pixel per iteration, straight to bytes.
                 while o < end {
                     sampler.bilinear(x, y, into: o)
                     x &+= step.x
@@ -138,6 +147,9 @@ private struct Sampler<C: ChannelCount> {
     /// `width − 1` and `height − 1`: a 2×2 block starting below them is inside the image.
     let lastColumn: UInt
     let lastRow: UInt
+    /// The last column and row in 16.16.
+    let maxX: Int
+    let maxY: Int
     let fill: FillMode
     let constant: Int
 
@@ -148,6 +160,8 @@ private struct Sampler<C: ChannelCount> {
         rowBytes = image.rowBytes
         lastColumn = UInt(image.width - 1)
         lastRow = UInt(image.height - 1)
+        maxX = (image.width - 1) << 16
+        maxY = (image.height - 1) << 16
         self.fill = fill
         constant = Int(cval.rounded())
     }
@@ -183,6 +197,21 @@ private struct Sampler<C: ChannelCount> {
         } else {
             let v = bilinearAtEdge(x, y)
             for c in 0..<C.value { o[c] = UInt8(truncatingIfNeeded: (v[c] &+ 0x8000) &>> 16) }
+        }
+    }
+
+    /// ``bilinear(_:_:into:)`` for the `nearest` fill: the position is clamped to the image first,
+    /// which gives the same samples as clamping each tap (a position left of the image has both taps
+    /// on column 0; one on the last column has weight 0 for the tap beyond it), with no edge path.
+    @inline(__always)
+    func bilinearClamped(_ x: Int, _ y: Int, into o: UnsafeMutablePointer<UInt8>) {
+        let cx = min(max(x, 0), maxX), cy = min(max(y, 0), maxY)
+        let ix = cx &>> 16, iy = cy &>> 16, wx = (cx &>> 8) & 0xFF, wy = (cy &>> 8) & 0xFF
+        let dx = UInt(bitPattern: ix) < lastColumn ? C.value : 0, dy = UInt(bitPattern: iy) < lastRow ? rowBytes : 0
+        let p = base + (iy &* rowBytes &+ ix &* C.value)
+        for c in 0..<C.value {
+            let v = Self.blend(Int(p[c]), Int(p[c &+ dx]), Int(p[c &+ dy]), Int(p[c &+ dy &+ dx]), wx, wy)
+            o[c] = UInt8(truncatingIfNeeded: (v &+ 0x8000) &>> 16)
         }
     }
 

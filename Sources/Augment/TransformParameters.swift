@@ -7,7 +7,7 @@ public enum AugmentConvention: String, Sendable, CaseIterable {
     /// the resize is folded into the one resample, and colour operations act on the exact values.
     case corrected
     /// Keras's `ImageDataGenerator` exactly (Keras 3 `keras/src/legacy/preprocessing/image.py`,
-    /// identical to tf.keras and keras-preprocessing's last sources): see ``KerasCompatRenderer``.
+    /// the same algorithm as keras-preprocessing's final sources): see ``KerasCompatRenderer``.
     case kerasCompat
 }
 
