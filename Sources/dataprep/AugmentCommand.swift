@@ -101,7 +101,8 @@ struct AugmentCommand: ParsableCommand {
         let trainSeconds = progress.elapsed
         print("augmented \(trainReport.written) training images × \(copies) copies of \(classNames.count) classes into "
               + "\(trainManifest.shards.count) shards in \(out) "
-              + String(format: "(%.1f s, %.0f images/s)", trainSeconds, Double(trainItems.count) / max(trainSeconds, 1e-9)))
+              + String(format: "(%.1f s, %.0f images/s, %.0f samples/s)", trainSeconds, Double(trainItems.count) / max(trainSeconds, 1e-9),
+                       Double(trainItems.count * copies) / max(trainSeconds, 1e-9)))
 
         var warnings = trainReport.warnings, skipped = trainReport.skipped
         if let validation {
