@@ -11,7 +11,7 @@ public enum Interpolation: String, Sendable, CaseIterable {
 }
 
 /// The colour operations of the corrected convention, applied to each sample after the resample:
-/// `out = clamp(clamp(v + shift, 0, 255) · gain, 0, 255)`, rounded half up.
+/// `out = clamp(clamp(v + shift, 0, 255) · gain, 0, 255)`.
 struct ColorAdjustment {
     var shift: Float
     var gain: Float
@@ -23,11 +23,10 @@ struct ColorAdjustment {
 
     var isIdentity: Bool { shift == 0 && gain == 1 }
 
-    /// The 8-bit output for a sample `v · 2¹⁶` (v in 0…255).
     @inline(__always)
-    func apply(_ scaled: Int) -> UInt8 {
-        let v = min(max(Float(scaled) * 0x1p-16 + shift, 0), 255) * gain
-        return UInt8(min(v, 255) + 0.5)
+    func apply(_ v: SIMD4<Float>) -> SIMD4<Float> {
+        let zero = SIMD4<Float>(repeating: 0), top = SIMD4<Float>(repeating: 255)
+        return pointwiseMin((v + shift).clamped(lowerBound: zero, upperBound: top) * gain, top)
     }
 }
 
@@ -36,11 +35,12 @@ struct ColorAdjustment {
 /// Samples a source image once per output pixel through an output→source ``AffineMap`` (resize,
 /// EXIF orientation, rotation, shift, shear, zoom and flips folded into one map), fills points
 /// outside it with a ``FillMode`` on the source grid, applies the colour operations, and writes
-/// 8-bit samples. The corrected convention's renderer; allocation-free.
+/// 8-bit samples rounded half up. The corrected convention's renderer; allocation-free.
 ///
-/// Positions are 16.16 fixed point, stepped along each output row (clamped to ±2³⁰ pixels);
-/// bilinear weights keep 8 bits (1/256 pixel) and are blended in integers, rounded half up, so a
-/// map that lands on pixel centres (flips, 90° turns, integer shifts) copies pixels exactly.
+/// Positions are 16.16 fixed point, stepped exactly along each output row (clamped to ±2¹⁴ pixels
+/// beyond the image), so a map that lands on pixel centres (flips, 90° turns, integer shifts) copies
+/// pixels exactly. Each pixel is one SSE2 vector of its channels: the four taps are loaded as 32-bit
+/// words, widened, blended in float and rounded back without a branch.
 enum AffineSampler {
     /// Writes the `size` output into `output` (exactly `size.width · size.height · channels` bytes).
     static func render(_ source: Image, map: AffineMap, size: PixelSize, fill: FillMode, cval: Double,
@@ -63,68 +63,56 @@ enum AffineSampler {
         let tapsX = taps((map.a * map.a + map.d * map.d).squareRoot())
         let tapsY = taps((map.b * map.b + map.e * map.e).squareRoot())
         let out = output.bindMemory(to: UInt8.self).baseAddress!
-        let step = (x: fixed(map.a), y: fixed(map.d))
+        let limit = (x: Double(sampler.width + 16_384), y: Double(sampler.height + 16_384))
+        func fixed(_ v: Double, _ bound: Double) -> Int { Int((min(max(v, -bound), bound) * 65536).rounded()) }
+        // Stepping adds `step` once per column: clamp the row's start and the step so it stays in range.
+        let step = (x: fixed(map.a, limit.x / Double(size.width)), y: fixed(map.d, limit.y / Double(size.width)))
 
         for row in 0..<size.height {
             var o = out + row * size.width * C.value
+            let end = o + size.width * C.value
             if tapsX > 1 || tapsY > 1 {
                 // Area: the mean of tapsX × tapsY bilinear taps spread evenly over the footprint.
+                let weight = 1 / Float(tapsX * tapsY)
                 for column in 0..<size.width {
-                    var sums = SIMD4<Int>(repeating: 0)
+                    var sum = SIMD4<Float>(repeating: 0)
                     for j in 0..<tapsY {
                         for i in 0..<tapsX {
                             let (sx, sy) = map.apply(Double(column) + (Double(i) + 0.5) / Double(tapsX) - 0.5,
                                                      Double(row) + (Double(j) + 0.5) / Double(tapsY) - 0.5)
-                            sums &+= sampler.bilinear(fixed(sx), fixed(sy))
+                            sum += sampler.bilinear(fixed(sx, limit.x), fixed(sy, limit.y))
                         }
                     }
-                    store(sums / SIMD4(repeating: tapsX * tapsY), C.self, o, color)
+                    Sampler<C>.store(color.apply(sum * weight), o)
                     o += C.value
                 }
                 continue
             }
-            var x = fixed(map.b * Double(row) + map.c), y = fixed(map.e * Double(row) + map.f)
-            let end = o + size.width * C.value
-            if interpolation == .bilinear && color.isIdentity && sampler.fill == .nearest {
-                // The hot loop (the default fill): one pixel per iteration, straight to bytes.
+            var x = fixed(map.b * Double(row) + map.c, limit.x), y = fixed(map.e * Double(row) + map.f, limit.y)
+            switch (interpolation, color.isIdentity) {
+            case (.bilinear, true):  // the hot loop
+                // Whole 32-bit stores (the 4th byte is the next pixel's, written again next) up to
+                // the row's last pixel, so that every lane stays live and the loads stay single words.
+                let wordEnd = C.value >= 3 ? end - C.value : o
+                while o < wordEnd {
+                    Sampler<C>.storeWord(sampler.bilinear(x, y), o)
+                    x &+= step.x; y &+= step.y; o += C.value
+                }
                 while o < end {
-                    sampler.bilinearClamped(x, y, into: o)
-                    x &+= step.x
-                    y &+= step.y
-                    o += C.value
+                    Sampler<C>.store(sampler.bilinear(x, y), o)
+                    x &+= step.x; y &+= step.y; o += C.value
                 }
-                continue
-            }
-            if interpolation == .bilinear && color.isIdentity {
+            case (.bilinear, false):
                 while o < end {
-                    sampler.bilinear(x, y, into: o)
-                    x &+= step.x
-                    y &+= step.y
-                    o += C.value
+                    Sampler<C>.store(color.apply(sampler.bilinear(x, y)), o)
+                    x &+= step.x; y &+= step.y; o += C.value
                 }
-                continue
+            case (.nearest, _):
+                while o < end {
+                    Sampler<C>.store(color.apply(sampler.nearest(x, y)), o)
+                    x &+= step.x; y &+= step.y; o += C.value
+                }
             }
-            while o < end {
-                store(interpolation == .bilinear ? sampler.bilinear(x, y) : sampler.nearest(x, y), C.self, o, color)
-                x &+= step.x
-                y &+= step.y
-                o += C.value
-            }
-        }
-    }
-
-    /// `v` in 16.16 fixed point, clamped to ±2³⁰.
-    @inline(__always)
-    private static func fixed(_ v: Double) -> Int { Int((min(max(v, -0x1p30), 0x1p30) * 65536).rounded()) }
-
-    /// Writes the first `C.value` lanes of `v` (each `sample · 2¹⁶`, sample in 0…255) as bytes.
-    @inline(__always)
-    private static func store<C: ChannelCount>(_ v: SIMD4<Int>, _: C.Type, _ o: UnsafeMutablePointer<UInt8>,
-                                               _ color: ColorAdjustment) {
-        if color.isIdentity {
-            for c in 0..<C.value { o[c] = UInt8(truncatingIfNeeded: (v[c] &+ 0x8000) >> 16) }
-        } else {
-            for c in 0..<C.value { o[c] = color.apply(v[c]) }
         }
     }
 }
@@ -137,21 +125,23 @@ enum OneChannel: ChannelCount { static var value: Int { 1 } }
 enum ThreeChannels: ChannelCount { static var value: Int { 3 } }
 enum FourChannels: ChannelCount { static var value: Int { 4 } }
 
-/// Reads a source image at 16.16 fixed-point positions, extending it by a fill mode. Samples come
-/// back as `value · 2¹⁶` in the first `C.value` lanes.
+/// Reads a source image at 16.16 fixed-point positions, extending it by a fill mode. A pixel is a
+/// SIMD4<Float> whose first `C.value` lanes are its samples (0…255).
 private struct Sampler<C: ChannelCount> {
     let base: UnsafePointer<UInt8>
     let width: Int
     let height: Int
     let rowBytes: Int
-    /// `width − 1` and `height − 1`: a 2×2 block starting below them is inside the image.
+    /// `width − 1` and `height − 1`.
     let lastColumn: UInt
     let lastRow: UInt
     /// The last column and row in 16.16.
     let maxX: Int
     let maxY: Int
+    /// A 32-bit load at an address below this stays inside the pixels.
+    let wordLoadLimit: UnsafePointer<UInt8>
     let fill: FillMode
-    let constant: Int
+    let constant: SIMD4<Float>
 
     init(_ pixels: UnsafeBufferPointer<UInt8>, _ image: Image, _ fill: FillMode, _ cval: Double) {
         base = pixels.baseAddress!
@@ -162,104 +152,124 @@ private struct Sampler<C: ChannelCount> {
         lastRow = UInt(image.height - 1)
         maxX = (image.width - 1) << 16
         maxY = (image.height - 1) << 16
+        wordLoadLimit = base + max(0, pixels.count - 3)
         self.fill = fill
-        constant = Int(cval.rounded())
+        constant = SIMD4(repeating: Float(cval))
     }
 
-    /// The address of pixel `(x, y)` after the fill mode, or nil for the constant.
+    // MARK: Loading and storing pixels
+
+    /// The pixel at `p` as one 32-bit load widened to floats (lanes past `C.value` hold the next
+    /// pixel's samples, which nothing reads). The caller makes sure `p < wordLoadLimit`.
     @inline(__always)
-    private func address(_ x: Int, _ y: Int) -> UnsafePointer<UInt8>? {
-        guard let i = fill.index(x, count: width), let j = fill.index(y, count: height) else { return nil }
-        return base + j * rowBytes + i * C.value
+    private static func loadWord(_ p: UnsafePointer<UInt8>) -> SIMD4<Float> {
+        let bytes = unsafeBitCast(UnsafeRawPointer(p).loadUnaligned(as: UInt32.self), to: SIMD4<UInt8>.self)
+        return SIMD4<Float>(SIMD4<Int32>(truncatingIfNeeded: bytes))
     }
 
-    /// Bilinear at `(x, y)` (16.16), each sample `value · 2¹⁶`:
-    /// `(p00·(256−wx) + p01·wx)·(256−wy) + (p10·(256−wx) + p11·wx)·wy` with 8-bit weights `wx`, `wy`.
+    /// The pixel at `p`, byte by byte (for the last pixels of the image, where a word would overrun).
     @inline(__always)
-    func bilinear(_ x: Int, _ y: Int) -> SIMD4<Int> {
-        let ix = x &>> 16, iy = y &>> 16
-        guard UInt(bitPattern: ix) < lastColumn && UInt(bitPattern: iy) < lastRow else { return bilinearAtEdge(x, y) }
-        let p = base + (iy &* rowBytes &+ ix &* C.value), wx = (x &>> 8) & 0xFF, wy = (y &>> 8) & 0xFF
-        var v = SIMD4<Int>(repeating: 0)
-        for c in 0..<C.value { v[c] = Self.blend(p + c, rowBytes, wx, wy) }
+    private static func loadBytes(_ p: UnsafePointer<UInt8>) -> SIMD4<Float> {
+        var v = SIMD4<Float>(repeating: 0)
+        for c in 0..<C.value { v[c] = Float(p[c]) }
         return v
     }
 
-    /// ``bilinear(_:_:)`` rounded half up and written as `C.value` bytes at `o`.
+    /// The four lanes of `v` (each in 0…255) rounded half up, `⌊v + ½⌋`, as the bytes of a word:
+    /// adding 2²³ rounds to the nearest integer (ties to even) into the low mantissa bits, and the
+    /// lanes that rounded up get one taken off.
     @inline(__always)
-    func bilinear(_ x: Int, _ y: Int, into o: UnsafeMutablePointer<UInt8>) {
-        let ix = x &>> 16, iy = y &>> 16
-        if UInt(bitPattern: ix) < lastColumn && UInt(bitPattern: iy) < lastRow {
-            let p = base + (iy &* rowBytes &+ ix &* C.value), wx = (x &>> 8) & 0xFF, wy = (y &>> 8) & 0xFF
-            for c in 0..<C.value {
-                o[c] = UInt8(truncatingIfNeeded: (Self.blend(p + c, rowBytes, wx, wy) &+ 0x8000) &>> 16)
-            }
+    private static func roundedBytes(_ v: SIMD4<Float>) -> UInt32 {
+        let t = v + 0.5, magic = SIMD4<Float>(repeating: 8_388_608)
+        let nearest = t + magic
+        let roundedUp = unsafeBitCast(nearest - magic .> t, to: SIMD4<Int32>.self)  // −1 in those lanes
+        let bytes = SIMD4<UInt8>(truncatingIfNeeded: unsafeBitCast(nearest, to: SIMD4<Int32>.self) &+ roundedUp)
+        return unsafeBitCast(bytes, to: UInt32.self)
+    }
+
+    /// Writes the first `C.value` lanes of `v` as bytes, rounded half up.
+    @inline(__always)
+    static func store(_ v: SIMD4<Float>, _ o: UnsafeMutablePointer<UInt8>) {
+        let word = roundedBytes(v)
+        for c in 0..<C.value { o[c] = UInt8(truncatingIfNeeded: word &>> UInt32(8 * c)) }
+    }
+
+    /// Writes all four lanes of `v` as one 32-bit word at `o`, rounded half up; the bytes past
+    /// `C.value` land on the next pixel, so the caller keeps at least 4 bytes of its own at `o`.
+    @inline(__always)
+    static func storeWord(_ v: SIMD4<Float>, _ o: UnsafeMutablePointer<UInt8>) {
+        UnsafeMutableRawPointer(o).storeBytes(of: roundedBytes(v), as: UInt32.self)
+    }
+
+    /// `(p00 + (p01 − p00)·fx) + ((p10 + (p11 − p10)·fx) − (p00 + (p01 − p00)·fx))·fy`.
+    @inline(__always)
+    private static func lerp(_ p00: SIMD4<Float>, _ p01: SIMD4<Float>, _ p10: SIMD4<Float>, _ p11: SIMD4<Float>,
+                             _ x: Int, _ y: Int) -> SIMD4<Float> {
+        let fx = Float(x & 0xFFFF) * 0x1p-16, fy = Float(y & 0xFFFF) * 0x1p-16
+        let upper = p00 + (p01 - p00) * fx, lower = p10 + (p11 - p10) * fx
+        return upper + (lower - upper) * fy
+    }
+
+    // MARK: Sampling
+
+    /// Bilinear at `(x, y)` (16.16).
+    @inline(__always)
+    func bilinear(_ x: Int, _ y: Int) -> SIMD4<Float> {
+        let p: UnsafePointer<UInt8>, dx: Int, dy: Int, cx: Int, cy: Int
+        if fill == .nearest {
+            // Clamping the position gives what clamping each tap gives: left of the image both taps
+            // are column 0; on the last column the tap beyond has weight 0. No edge path needed.
+            cx = min(max(x, 0), maxX)
+            cy = min(max(y, 0), maxY)
+            let ix = cx &>> 16, iy = cy &>> 16
+            dx = UInt(bitPattern: ix) < lastColumn ? C.value : 0
+            dy = UInt(bitPattern: iy) < lastRow ? rowBytes : 0
+            p = base + (iy &* rowBytes &+ ix &* C.value)
         } else {
-            let v = bilinearAtEdge(x, y)
-            for c in 0..<C.value { o[c] = UInt8(truncatingIfNeeded: (v[c] &+ 0x8000) &>> 16) }
+            let ix = x &>> 16, iy = y &>> 16
+            guard UInt(bitPattern: ix) < lastColumn && UInt(bitPattern: iy) < lastRow else { return bilinearAtEdge(x, y) }
+            (cx, cy, dx, dy) = (x, y, C.value, rowBytes)
+            p = base + (iy &* rowBytes &+ ix &* C.value)
         }
+        guard p + dy + dx < wordLoadLimit else { return Self.bilinearNearTheEnd(p, dx, dy, cx, cy) }
+        return Self.blendWords(p, dx, dy, Float(cx & 0xFFFF) * 0x1p-16, Float(cy & 0xFFFF) * 0x1p-16)
     }
 
-    /// ``bilinear(_:_:into:)`` for the `nearest` fill: the position is clamped to the image first,
-    /// which gives the same samples as clamping each tap (a position left of the image has both taps
-    /// on column 0; one on the last column has weight 0 for the tap beyond it), with no edge path.
-    @inline(__always)
-    func bilinearClamped(_ x: Int, _ y: Int, into o: UnsafeMutablePointer<UInt8>) {
-        let cx = min(max(x, 0), maxX), cy = min(max(y, 0), maxY)
-        let ix = cx &>> 16, iy = cy &>> 16, wx = (cx &>> 8) & 0xFF, wy = (cy &>> 8) & 0xFF
-        let dx = UInt(bitPattern: ix) < lastColumn ? C.value : 0, dy = UInt(bitPattern: iy) < lastRow ? rowBytes : 0
-        let p = base + (iy &* rowBytes &+ ix &* C.value)
-        for c in 0..<C.value {
-            let v = Self.blend(Int(p[c]), Int(p[c &+ dx]), Int(p[c &+ dy]), Int(p[c &+ dy &+ dx]), wx, wy)
-            o[c] = UInt8(truncatingIfNeeded: (v &+ 0x8000) &>> 16)
-        }
-    }
-
-    /// One channel's bilinear blend of the 2×2 block whose top-left sample is at `p`.
-    @inline(__always)
-    private static func blend(_ p: UnsafePointer<UInt8>, _ rowBytes: Int, _ wx: Int, _ wy: Int) -> Int {
-        blend(Int(p[0]), Int(p[C.value]), Int(p[rowBytes]), Int(p[rowBytes &+ C.value]), wx, wy)
-    }
-
-    /// `(p00·(256−wx) + p01·wx)·(256−wy) + (p10·(256−wx) + p11·wx)·wy`, evaluated as two lerps.
-    @inline(__always)
-    private static func blend(_ p00: Int, _ p01: Int, _ p10: Int, _ p11: Int, _ wx: Int, _ wy: Int) -> Int {
-        let upper = p00 &<< 8 &+ (p01 &- p00) &* wx
-        let lower = p10 &<< 8 &+ (p11 &- p10) &* wx
-        return upper &<< 8 &+ (lower &- upper) &* wy
-    }
-
-    /// ``bilinear(_:_:)`` where a tap falls outside the image: rows and columns through the fill mode.
+    /// The bilinear blend of the four pixels at `p`, `p + dx`, `p + dy`, `p + dy + dx`, each read as
+    /// one 32-bit word. Kept out of line: inlined into the row loop, LLVM's vectoriser splits the
+    /// word loads into byte loads and scalar lanes, which is slower than this call.
     @inline(never)
-    private func bilinearAtEdge(_ x: Int, _ y: Int) -> SIMD4<Int> {
-        let ix = x >> 16, iy = y >> 16, wx = (x >> 8) & 0xFF, wy = (y >> 8) & 0xFF
+    private static func blendWords(_ p: UnsafePointer<UInt8>, _ dx: Int, _ dy: Int, _ fx: Float, _ fy: Float) -> SIMD4<Float> {
+        let p00 = loadWord(p), p01 = loadWord(p + dx), p10 = loadWord(p + dy), p11 = loadWord(p + dy + dx)
+        let upper = p00 + (p01 - p00) * fx, lower = p10 + (p11 - p10) * fx
+        return upper + (lower - upper) * fy
+    }
+
+    /// ``bilinear(_:_:)`` for a block that touches the image's last pixel: byte loads.
+    @inline(never)
+    private static func bilinearNearTheEnd(_ p: UnsafePointer<UInt8>, _ dx: Int, _ dy: Int, _ x: Int, _ y: Int) -> SIMD4<Float> {
+        lerp(loadBytes(p), loadBytes(p + dx), loadBytes(p + dy), loadBytes(p + dy + dx), x, y)
+    }
+
+    /// ``bilinear(_:_:)`` where a tap falls outside the image: each tap through the fill mode.
+    @inline(never)
+    private func bilinearAtEdge(_ x: Int, _ y: Int) -> SIMD4<Float> {
+        let ix = x >> 16, iy = y >> 16
         let columns = (fill.index(ix, count: width), fill.index(ix + 1, count: width))
         let rows = (fill.index(iy, count: height), fill.index(iy + 1, count: height))
-        var v = SIMD4<Int>(repeating: 0)
-        if let c0 = columns.0, let c1 = columns.1, let r0 = rows.0, let r1 = rows.1 {
-            // Every fill mode but constant always lands inside.
-            let p00 = base + r0 * rowBytes + c0 * C.value, p01 = base + r0 * rowBytes + c1 * C.value
-            let p10 = base + r1 * rowBytes + c0 * C.value, p11 = base + r1 * rowBytes + c1 * C.value
-            for c in 0..<C.value { v[c] = Self.blend(Int(p00[c]), Int(p01[c]), Int(p10[c]), Int(p11[c]), wx, wy) }
-            return v
+        func tap(_ row: Int?, _ column: Int?) -> SIMD4<Float> {
+            guard let row, let column else { return constant }
+            return Self.loadBytes(base + row * rowBytes + column * C.value)
         }
-        for c in 0..<C.value {
-            func at(_ row: Int?, _ column: Int?) -> Int {
-                guard let row, let column else { return constant }
-                return Int(base[row * rowBytes + column * C.value + c])
-            }
-            v[c] = Self.blend(at(rows.0, columns.0), at(rows.0, columns.1), at(rows.1, columns.0), at(rows.1, columns.1), wx, wy)
-        }
-        return v
+        return Self.lerp(tap(rows.0, columns.0), tap(rows.0, columns.1), tap(rows.1, columns.0), tap(rows.1, columns.1), x, y)
     }
 
     /// The pixel whose centre is nearest `(x, y)` (16.16).
     @inline(__always)
-    func nearest(_ x: Int, _ y: Int) -> SIMD4<Int> {
-        var v = SIMD4<Int>(repeating: constant << 16)
-        if let p = address((x + 0x8000) >> 16, (y + 0x8000) >> 16) {
-            for c in 0..<C.value { v[c] = Int(p[c]) << 16 }
+    func nearest(_ x: Int, _ y: Int) -> SIMD4<Float> {
+        guard let i = fill.index((x + 0x8000) >> 16, count: width), let j = fill.index((y + 0x8000) >> 16, count: height) else {
+            return constant
         }
-        return v
+        return Self.loadBytes(base + j * rowBytes + i * C.value)
     }
 }
