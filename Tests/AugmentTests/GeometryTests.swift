@@ -74,7 +74,7 @@ import Testing
                 let (su, sv) = (u - s * v, v)
                 let (sx, sy) = (cx + cos(t) * su - sin(t) * sv, cy + sin(t) * su + cos(t) * sv)
                 guard (0...11).contains(sx), (0...8).contains(sy) else { continue }
-                // 8-bit weights: within one level of the exact value.
+                // Float blending of 16-bit fractions: within one level of the exact value.
                 #expect(abs(out.gray(x, y) - roundedHalfUp(10 + 7 * sx + 11 * sy)) <= 1, "(\(x), \(y))")
             }
         }
