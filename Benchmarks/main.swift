@@ -10,6 +10,7 @@ let all: [(String, () throws -> Section)] = [
     ("extraction", extractionBenchmarks),
     ("fetch-memory", fetchMemoryBenchmark),
     ("shards", shardsBenchmarks),
+    ("augment", augmentBenchmarks),
 ]
 var sections: [Section] = []
 for (name, run) in all where only == nil || only == name {

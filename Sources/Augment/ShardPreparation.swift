@@ -1,5 +1,6 @@
 public import Codecs
 import Dispatch
+import Foundation
 public import Shards
 
 /// One image to prepare.
@@ -48,81 +49,103 @@ public struct PreparationReport: Sendable {
 /// Runs a ``RecordPreparer`` over many images on several threads and appends the records to a
 /// ``ShardWriter`` in input order (image-major: all copies of image 0, then of image 1, ...).
 ///
-/// Work proceeds in windows of `32 · threads` images: the threads fill a window's buffers (allocated
-/// once and reused), then the records are appended in order. The source id of each record is the
-/// item's index in `items`.
+/// Work proceeds in windows of `32 · threads` images held in two buffers allocated once and reused:
+/// while the threads fill one window (each taking the next unprepared image as it becomes free),
+/// the records of the previous window are appended in order on a writing thread. The source id of
+/// each record is the item's index in `items`. Records depend only on their slot, never on which
+/// thread prepared them, so the output is the same for any thread count.
 public enum ShardPreparation {
     /// Prepares `items` into `writer`.
     /// - Parameters:
     ///   - copies: records per image (augmented copies; 1 for plain resizing).
     ///   - threads: worker threads; `preparers` gets called once per thread to make each one's preparer.
-    ///   - progress: called on the calling thread after each window with the images done so far.
+    ///   - progress: called on the calling thread after each window is written, with the images done so far.
     /// - Throws: the first ``CodecError`` in input order under `.fail`; ``ShardError`` from the writer.
     public static func run(items: [PreparationItem], copies: Int, writer: ShardWriter, threads: Int, onError: ErrorPolicy,
                            progress: ((Int) -> Void)? = nil,
                            preparers: () -> any RecordPreparer) throws -> PreparationReport {
         let threads = max(1, threads)
-        let layout = writer.layout
         let window = 32 * threads
         let workers = (0..<threads).map { _ in preparers() }
-        let images = UnsafeMutableRawBufferPointer.allocate(byteCount: window * copies * layout.imageBytes, alignment: 64)
-        defer { images.deallocate() }
-        images.initializeMemory(as: UInt8.self, repeating: 0)
-        var outcomes = [Outcome](repeating: .pending, count: window)
-        var report = PreparationReport(written: 0, skipped: [], warnings: [])
+        let buffers = (0..<2).map { _ in Window(slots: window, copies: copies, imageBytes: writer.layout.imageBytes) }
+        let appender = WindowAppender(writer: writer, items: items, copies: copies, onError: onError)
+        let writing = DispatchQueue(label: "dataprep.shard-preparation.writer")
+        let written = DispatchGroup()
+        var done = 0
 
-        for start in stride(from: 0, to: items.count, by: window) {
+        for (number, start) in stride(from: 0, to: items.count, by: window).enumerated() {
             let end = min(start + window, items.count)
-            nonisolated(unsafe) let workers = workers, images = images  // each worker touches only its own slots
-            try outcomes.withUnsafeMutableBufferPointer { results in
-                nonisolated(unsafe) let results = results
-                DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                    for slot in stride(from: worker, to: end - start, by: threads) {
-                        results[slot] = Self.prepare(items[start + slot], index: start + slot, copies: copies,
-                                                     slot: slot, images: images, layout: layout, with: workers[worker])
-                    }
-                }
-                for slot in 0..<(end - start) {
-                    switch results[slot] {
-                    case .failed(let error):
-                        if onError == .fail { throw error }
-                        report.skipped.append(error)
-                    case .prepared(let parameters, let warning):
-                        if let warning { report.warnings.append((items[start + slot].path, warning)) }
-                        for copy in 0..<copies {
-                            let offset = (slot * copies + copy) * layout.imageBytes
-                            try writer.append(image: UnsafeRawBufferPointer(rebasing: images[offset..<offset + layout.imageBytes]),
-                                              label: items[start + slot].label,
-                                              source: layout.sourceOffset == nil ? nil : UInt32(start + slot),
-                                              parameters: parameters[copy])
-                        }
-                        report.written += 1
-                    case .pending:
-                        preconditionFailure("slot \(slot) was not prepared")
-                    }
-                }
-            }
-            progress?(end)
+            let buffer = buffers[number % 2]
+            buffer.fill(items[start..<end], with: workers)
+            written.wait()  // the previous window is appended; its buffer is free again
+            if let failure = appender.failure { throw failure }
+            if done > 0 { progress?(done) }
+            done = end
+            nonisolated(unsafe) let (target, filled) = (appender, buffer)  // the writing thread alone uses them until `wait`
+            writing.async(group: written) { target.append(filled, start: start, count: end - start) }
         }
-        return report
+        written.wait()
+        if let failure = appender.failure { throw failure }
+        if done > 0 { progress?(done) }
+        return appender.report
     }
 
-    private enum Outcome {
+    fileprivate enum Outcome {
         case pending
         case prepared(parameters: [[Float]], warning: String?)
         case failed(CodecError)
     }
+}
 
-    private static func prepare(_ item: PreparationItem, index: Int, copies: Int, slot: Int,
-                                images: UnsafeMutableRawBufferPointer, layout: RecordLayout,
-                                with preparer: any RecordPreparer) -> Outcome {
+// MARK: - Windows
+
+/// The records of one window of images and how each image went. Filled by the worker threads, each
+/// writing only the slots it takes, then read by the writing thread.
+private final class Window {
+    let copies: Int
+    let imageBytes: Int
+    let images: UnsafeMutableRawBufferPointer
+    var outcomes: [ShardPreparation.Outcome]
+
+    init(slots: Int, copies: Int, imageBytes: Int) {
+        self.copies = copies
+        self.imageBytes = imageBytes
+        images = .allocate(byteCount: slots * copies * imageBytes, alignment: 64)
+        images.initializeMemory(as: UInt8.self, repeating: 0)
+        outcomes = [ShardPreparation.Outcome](repeating: .pending, count: slots)
+    }
+
+    deinit { images.deallocate() }
+
+    /// The image bytes of `copy` of the image in `slot`.
+    func image(slot: Int, copy: Int) -> UnsafeMutableRawBufferPointer {
+        let offset = (slot * copies + copy) * imageBytes
+        return UnsafeMutableRawBufferPointer(rebasing: images[offset..<offset + imageBytes])
+    }
+
+    /// Prepares `items` (slot i holds `items[items.startIndex + i]`) on one thread per worker; each
+    /// thread takes the next unprepared slot when it is free.
+    func fill(_ items: ArraySlice<PreparationItem>, with workers: [any RecordPreparer]) {
+        let next = SlotCounter(count: items.count)
+        nonisolated(unsafe) let (window, workers) = (self, workers)  // each slot is written by one thread
+        outcomes.withUnsafeMutableBufferPointer { results in
+            nonisolated(unsafe) let results = results
+            DispatchQueue.concurrentPerform(iterations: workers.count) { worker in
+                while let slot = next.take() {
+                    results[slot] = window.prepare(items[items.startIndex + slot], index: items.startIndex + slot, slot: slot,
+                                                   with: workers[worker])
+                }
+            }
+        }
+    }
+
+    private func prepare(_ item: PreparationItem, index: Int, slot: Int, with preparer: any RecordPreparer)
+        -> ShardPreparation.Outcome {
         var parameters: [[Float]] = []
         var warning: String?
         do {
             for copy in 0..<copies {
-                let offset = (slot * copies + copy) * layout.imageBytes
-                let result = try preparer.prepare(item, index: index, copy: copy,
-                                                  into: UnsafeMutableRawBufferPointer(rebasing: images[offset..<offset + layout.imageBytes]))
+                let result = try preparer.prepare(item, index: index, copy: copy, into: image(slot: slot, copy: copy))
                 parameters.append(result.parameters)
                 warning = warning ?? result.warning
             }
@@ -131,6 +154,67 @@ public enum ShardPreparation {
             return .failed(error.path == nil ? CodecError(error.code, error.message, path: item.path) : error)
         } catch {
             return .failed(CodecError(.corrupt, "\(error)", path: item.path))
+        }
+    }
+}
+
+/// Hands out slot numbers 0 ..< count, each once, to whichever thread asks first.
+private final class SlotCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
+    }
+}
+
+/// Appends prepared windows to the writer in input order and keeps the report; stops at the first
+/// failure (a decode error under `.fail`, or a writer error). Used by one thread at a time.
+private final class WindowAppender {
+    let writer: ShardWriter
+    let items: [PreparationItem]
+    let copies: Int
+    let onError: ErrorPolicy
+    private(set) var report = PreparationReport(written: 0, skipped: [], warnings: [])
+    private(set) var failure: (any Error)?
+
+    init(writer: ShardWriter, items: [PreparationItem], copies: Int, onError: ErrorPolicy) {
+        self.writer = writer
+        self.items = items
+        self.copies = copies
+        self.onError = onError
+    }
+
+    func append(_ window: Window, start: Int, count: Int) {
+        guard failure == nil else { return }
+        do {
+            for slot in 0..<count {
+                let item = items[start + slot]
+                switch window.outcomes[slot] {
+                case .failed(let error):
+                    if onError == .fail { throw error }
+                    report.skipped.append(error)
+                case .prepared(let parameters, let warning):
+                    if let warning { report.warnings.append((item.path, warning)) }
+                    for copy in 0..<copies {
+                        try writer.append(image: UnsafeRawBufferPointer(window.image(slot: slot, copy: copy)), label: item.label,
+                                          source: writer.layout.sourceOffset == nil ? nil : UInt32(start + slot),
+                                          parameters: parameters[copy])
+                    }
+                    report.written += 1
+                case .pending:
+                    preconditionFailure("slot \(slot) was not prepared")
+                }
+            }
+        } catch {
+            failure = error
         }
     }
 }

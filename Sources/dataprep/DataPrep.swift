@@ -13,7 +13,8 @@ struct DataPrep: ParsableCommand {
         commandName: "dataprep",
         abstract: "Turn image archives into training-ready data and train a small CNN from it.",
         version: version,
-        subcommands: [Info.self, FetchDataset.self, Split.self, Scan.self, Pack.self, Inspect.self, Verify.self]
+        subcommands: [FetchDataset.self, Split.self, Scan.self, Info.self, AugmentCommand.self, Pack.self,
+                      Preview.self, Transform.self, Inspect.self, Verify.self]
     )
 }
 
