@@ -7,6 +7,7 @@ let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]
 let all: [(String, () throws -> Section)] = [
     ("codecs", codecsBenchmarks),
     ("shards", shardsBenchmarks),
+    ("trainer", trainerBenchmarks),
 ]
 var sections: [Section] = []
 for (name, run) in all where only == nil || only == name {

@@ -71,8 +71,10 @@ public enum LayerSpec: Hashable, Sendable, CustomStringConvertible {
 /// A sequential model's layers, independent of input shape and class count (those come from the
 /// shard manifest when the ``Model`` is built).
 public struct Architecture: Hashable, Sendable, CustomStringConvertible {
+    /// The layers, input first.
     public var layers: [LayerSpec]
 
+    /// An architecture of `layers`; they are checked when a ``Model`` fits them to an input.
     public init(layers: [LayerSpec]) {
         self.layers = layers
     }
@@ -96,6 +98,7 @@ public struct Architecture: Hashable, Sendable, CustomStringConvertible {
     /// calls for. FILTERS, UNITS, SIZE and STRIDE are whole numbers ≥ 1. Each option may appear once.
     ///
     /// Example: `conv32,pool,drop0.25,conv64:k5:valid,pool,flatten,dense128,drop0.5,output`.
+    ///
     /// - Throws: ``TrainerError`` `invalidSpec` naming the layer (position and text) and what is wrong.
     public init(spec: String) throws {
         layers = try SpecParser.parse(spec)

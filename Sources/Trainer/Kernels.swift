@@ -55,6 +55,7 @@ public struct StepTiming: Sendable, Hashable {
     public let label: String
     /// The oneDNN implementation (`jit:avx512_core`, `x64:gemm:jit`), or "swift" for Swift loops.
     public let implementation: String
+    /// Wall-clock seconds, the primitive's work waited for.
     public let seconds: Double
 }
 

@@ -14,6 +14,7 @@ public struct StepResult: Sendable, Hashable {
     /// Images in the batch.
     public var count: Int
 
+    /// A result of `count` images, `correct` of them right, with mean loss `loss`.
     public init(loss: Float, correct: Int, count: Int) {
         self.loss = loss
         self.correct = correct
@@ -47,10 +48,15 @@ public struct WeightArray: Sendable, Hashable {
 ///
 /// Not thread-safe: use a model from one thread at a time.
 public final class Model {
+    /// The layers the model was built from (with `output` and default activations unresolved).
     public let architecture: Architecture
+    /// One input image's shape.
     public let inputShape: ImageShape
+    /// The class count; labels are 0..<classes.
     public let classes: Int
+    /// The training loss.
     public let loss: Loss
+    /// The optimizer and its hyper-parameters (its learning rate is the initial one).
     public let optimizer: Optimizer
     /// Drew the initial weights and draws the dropout masks; a checkpoint restores the seed it was
     /// trained with.

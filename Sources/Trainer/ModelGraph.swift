@@ -7,10 +7,14 @@ public import Shards
 
 /// The shape of one input image.
 public struct ImageShape: Hashable, Sendable, CustomStringConvertible {
+    /// Rows of pixels.
     public var height: Int
+    /// Pixels per row.
     public var width: Int
+    /// Values per pixel: 1 (gray) or 3 (RGB).
     public var channels: Int
 
+    /// A `height`×`width` image of `channels` values per pixel.
     public init(height: Int, width: Int, channels: Int) {
         self.height = height
         self.width = width

@@ -27,6 +27,7 @@ public struct TrainerError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What is wrong, naming the layer, file or argument concerned.
     public var message: String
 
+    /// An error of kind `code`, described by `message`.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
