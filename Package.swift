@@ -53,7 +53,8 @@ let package = Package(
         ),
 
         // MARK: Benchmarks (`make bench`, release builds only) and their shared test data
-        .executableTarget(name: "dataprep-bench", dependencies: ["Codecs", "Fetch", "Augment", "TestSupport"], path: "Benchmarks",
+        .executableTarget(name: "dataprep-bench", dependencies: ["Codecs", "Fetch", "Augment", "Trainer", "TestSupport"],
+                          path: "Benchmarks",
                           swiftSettings: swiftSettings),
         .target(name: "TestSupport", dependencies: ["Codecs", "Shards", "CTurboJPEG", "CArchive"], path: "Tests/TestSupport",
                 swiftSettings: swiftSettings),

@@ -11,6 +11,7 @@ let all: [(String, () throws -> Section)] = [
     ("fetch-memory", fetchMemoryBenchmark),
     ("shards", shardsBenchmarks),
     ("augment", augmentBenchmarks),
+    ("trainer", trainerBenchmarks),
 ]
 var sections: [Section] = []
 for (name, run) in all where only == nil || only == name {

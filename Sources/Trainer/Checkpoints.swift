@@ -1,0 +1,166 @@
+// Saving and restoring a model: weights only (for evaluation and prediction) or a checkpoint
+// (weights, optimizer state, step count, epoch and learning rate: everything a resumed run needs to
+// end with the same weights as an uninterrupted one). The file format is on `WeightsFile`.
+import Shards
+
+extension Model {
+    /// Writes the weights to `path` (format on ``WeightsFile``), atomically: the file is either the
+    /// old one or the complete new one.
+    /// - Throws: ``TrainerError`` `fileSystem`.
+    public func saveWeights(to path: String) throws {
+        try WeightsFile.write(index(kind: .weights), payloads: parameterPayloads(), to: path)
+    }
+
+    /// Writes a checkpoint to `path`, atomically: the weights, the optimizer's state arrays and step
+    /// count, the current learning rate and ``epoch``.
+    /// - Throws: ``TrainerError`` `fileSystem`.
+    public func saveCheckpoint(to path: String) throws {
+        var index = index(kind: .checkpoint)
+        index.optimizer = WeightsFile.OptimizerRecord(name: optimizer.name, config: optimizer.config,
+                                                      learningRate: learningRate, iterations: iterations)
+        index.epoch = epoch
+        var payloads = parameterPayloads()
+        for (slot, buffer) in optimizerState.slots {
+            payloads += store.parameters.map { parameter in
+                WeightsFile.Payload(name: "optimizer/\(slot)/\(parameter.spec.name)", shape: parameter.spec.shape,
+                                    layout: parameter.spec.kerasLayout,
+                                    values: UnsafeBufferPointer(start: buffer.pointer + parameter.offset, count: parameter.spec.count))
+            }
+        }
+        try WeightsFile.write(index, payloads: payloads, to: path)
+    }
+
+    /// Replaces the weights with those in `path` (a weights file or a checkpoint); the optimizer
+    /// state, step count and epoch are left as they are.
+    /// - Throws: ``TrainerError`` `fileSystem`, `badWeightsFile`, or `incompatibleWeights` when the
+    ///   file's arrays do not match this model's names and shapes.
+    public func loadWeights(from path: String) throws {
+        let contents = try WeightsFile.read(path)
+        try restoreParameters(from: contents)
+    }
+
+    /// Restores a checkpoint written by ``saveCheckpoint(to:)``: weights, optimizer state, step
+    /// count, learning rate, epoch and the seed dropout masks are drawn from. Training on from here
+    /// gives the same weights as training on from the moment it was saved.
+    /// - Throws: ``TrainerError`` `fileSystem`, `badWeightsFile`, or `incompatibleWeights` when the
+    ///   file is not a checkpoint, its optimizer is another, or its arrays do not match the model.
+    public func loadCheckpoint(from path: String) throws {
+        let contents = try WeightsFile.read(path)
+        guard contents.index.kind == .checkpoint, let record = contents.index.optimizer else {
+            throw TrainerError(.incompatibleWeights, "\(path) holds weights only, not a checkpoint with optimizer state")
+        }
+        guard record.name == optimizer.name, Set(record.config.keys) == Set(optimizer.config.keys) else {
+            throw TrainerError(.incompatibleWeights, "\(path) was written by the \(record.name) optimizer; this model uses \(optimizer)")
+        }
+        try restoreParameters(from: contents)
+        for (slot, buffer) in optimizerState.slots {
+            for parameter in store.parameters {
+                try contents.copy("optimizer/\(slot)/\(parameter.spec.name)", shape: parameter.spec.shape,
+                                  into: buffer.pointer + parameter.offset)
+            }
+        }
+        restore(iterations: record.iterations, seed: contents.index.model.seed)
+        learningRate = record.learningRate
+        epoch = contents.index.epoch ?? 0
+    }
+
+    /// A model rebuilt from a weights file or checkpoint alone: its architecture, input shape,
+    /// classes, loss, image layout and seed from the file's index, then ``loadCheckpoint(from:)``
+    /// (a checkpoint, with its optimizer) or ``loadWeights(from:)`` (weights, with Adam's defaults).
+    /// - Throws: as those, and ``TrainerError`` `badWeightsFile` when the index's model description
+    ///   does not make a model.
+    public static func load(from path: String) throws -> Model {
+        let contents = try WeightsFile.read(path)
+        let record = contents.index.model
+        guard record.input.count == 3, let loss = Loss(rawValue: record.loss),
+              let layout = BatchOptions.ImageLayout(rawValue: record.imageLayout) else {
+            throw TrainerError(.badWeightsFile, "\(path): the index's model description is incomplete")
+        }
+        let optimizer = try contents.index.optimizer.map { try Optimizer(name: $0.name, config: $0.config) } ?? .adam()
+        let model = try Model(architecture: Architecture(spec: record.architecture),
+                              inputShape: ImageShape(height: record.input[0], width: record.input[1], channels: record.input[2]),
+                              classes: record.classes, loss: loss, optimizer: optimizer, seed: record.seed, imageLayout: layout)
+        if contents.index.kind == .checkpoint {
+            try model.loadCheckpoint(from: path)
+        } else {
+            try model.restoreParameters(from: contents)
+        }
+        return model
+    }
+
+    // MARK: Internals
+
+    private func index(kind: WeightsFile.Kind) -> WeightsFile.Index {
+        WeightsFile.Index(format: WeightsFile.formatName, kind: kind,
+                          model: WeightsFile.ModelRecord(architecture: architecture.description,
+                                                         input: [inputShape.height, inputShape.width, inputShape.channels],
+                                                         classes: classes, loss: loss.rawValue,
+                                                         imageLayout: imageLayout.rawValue, seed: seed),
+                          arrays: [], optimizer: nil, epoch: nil)
+    }
+
+    private func parameterPayloads() -> [WeightsFile.Payload] {
+        store.parameters.map { parameter in
+            WeightsFile.Payload(name: parameter.spec.name, shape: parameter.spec.shape, layout: parameter.spec.kerasLayout,
+                                values: UnsafeBufferPointer(start: store.values.pointer + parameter.offset, count: parameter.spec.count))
+        }
+    }
+
+    private func restoreParameters(from contents: WeightsFile.Contents) throws {
+        for parameter in store.parameters {
+            try contents.copy(parameter.spec.name, shape: parameter.spec.shape, into: store.values.pointer + parameter.offset)
+        }
+        store.valuesChanged()
+    }
+}
+
+extension ParameterSpec {
+    /// The layout name written in the file's index: `HWIO`, `IO` or `X`.
+    var kerasLayout: String {
+        switch format {
+        case .hwio: shape.count == 4 ? "HWIO" : "IO (rows in h, w, c order)"
+        case .io: "IO"
+        default: "X"
+        }
+    }
+}
+
+extension Optimizer {
+    /// The hyper-parameters under Keras's names (`learning_rate`, `beta_1`, ...).
+    var config: [String: Double] {
+        switch self {
+        case let .adam(learningRate, beta1, beta2, epsilon):
+            ["learning_rate": decimal(learningRate), "beta_1": decimal(beta1), "beta_2": decimal(beta2), "epsilon": decimal(epsilon)]
+        case let .rmsprop(learningRate, rho, momentum, epsilon):
+            ["learning_rate": decimal(learningRate), "rho": decimal(rho), "momentum": decimal(momentum), "epsilon": decimal(epsilon)]
+        case let .sgd(learningRate, momentum, nesterov):
+            ["learning_rate": decimal(learningRate), "momentum": decimal(momentum), "nesterov": nesterov ? 1 : 0]
+        }
+    }
+
+    /// The optimizer named `name` with the hyper-parameters of `config` (Keras's names).
+    /// - Throws: ``TrainerError`` `invalidArgument` for an unknown name, `badWeightsFile` for a
+    ///   missing hyper-parameter.
+    init(name: String, config: [String: Double]) throws {
+        func value(_ key: String) throws -> Float {
+            guard let value = config[key] else { throw TrainerError(.badWeightsFile, "the \(name) optimizer's '\(key)' is missing") }
+            return Float(value)
+        }
+        switch try Optimizer(named: name) {
+        case .adam:
+            self = .adam(learningRate: try value("learning_rate"), beta1: try value("beta_1"), beta2: try value("beta_2"),
+                         epsilon: try value("epsilon"))
+        case .rmsprop:
+            self = .rmsprop(learningRate: try value("learning_rate"), rho: try value("rho"), momentum: try value("momentum"),
+                            epsilon: try value("epsilon"))
+        case .sgd:
+            self = .sgd(learningRate: try value("learning_rate"), momentum: try value("momentum"), nesterov: try value("nesterov") != 0)
+        }
+    }
+}
+
+/// The Double with the same shortest decimal form as `value` (0.001, not 0.0010000000474974513), so
+/// the JSON reads as written and converts back to exactly `value`.
+private func decimal(_ value: Float) -> Double {
+    Double("\(value)") ?? Double(value)
+}

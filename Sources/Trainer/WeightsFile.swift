@@ -1,0 +1,267 @@
+// The weights and checkpoint file: a 32-byte header, a JSON index, then raw little-endian float32
+// arrays in Keras's layouts, so numpy reads it with `np.frombuffer` and Keras takes the arrays with
+// `model.set_weights`. A checkpoint adds the optimizer's arrays, its step count and the epoch.
+// Files are written atomically: a temporary file in the same folder, fsync, rename, fsync of the
+// folder. The layout is documented on `WeightsFile`.
+import Foundation
+import Shards
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Format
+
+/// The file format, version 1 (all integers little-endian):
+///
+/// | offset | bytes | field |
+/// |---|---|---|
+/// | 0 | 8 | magic `DPWEIGHT` |
+/// | 8 | 4 | format version (1), uint32 |
+/// | 12 | 4 | index length L in bytes, uint32 |
+/// | 16 | 8 | data offset D (a multiple of 64), uint64 |
+/// | 24 | 8 | XXH64 (seed 0) of the L index bytes, uint64 |
+/// | 32 | L | the index: UTF-8 JSON, described below |
+/// | 32 + L | D − 32 − L | zero padding |
+/// | D | … | the arrays: each at D + its `offset` (a multiple of 64), float32, row-major (C order) |
+///
+/// The index: `{"format": "dataprep-weights", "kind": "weights" | "checkpoint", "model": {...},
+/// "arrays": [...], "optimizer": {...}, "epoch": N}`. `model` holds `architecture` (a layer-spec
+/// string), `input` ([height, width, channels]), `classes`, `loss`, `imageLayout` and `seed`. Each
+/// array entry holds `name`, `shape`, `layout`, `offset` (from D) and `xxh64` (of its bytes, 16 hex
+/// digits). Parameter arrays are named as in Keras (`conv2d/kernel`, `dense_1/bias`); convolution
+/// kernels are HWIO (kh, kw, in, out), dense kernels (in, out) with the rows of a dense layer after a
+/// flatten in Keras's (h, w, c) order. A checkpoint's `optimizer` holds `name`, `config` (Keras's
+/// hyper-parameter names), `learningRate` (the current one) and `iterations`; its state arrays are
+/// `optimizer/<slot>/<parameter>` (slots: Adam `momentum`, `velocity`; RMSprop `velocity`
+/// [, `momentum`]; SGD `momentum` when momentum ≠ 0).
+enum WeightsFile {
+    static let magic = Array("DPWEIGHT".utf8)
+    static let version: UInt32 = 1
+    static let headerSize = 32
+    static let formatName = "dataprep-weights"
+
+    struct Index: Codable {
+        var format: String
+        var kind: Kind
+        var model: ModelRecord
+        var arrays: [ArrayRecord]
+        var optimizer: OptimizerRecord?
+        var epoch: Int?
+    }
+
+    enum Kind: String, Codable {
+        case weights, checkpoint
+    }
+
+    struct ModelRecord: Codable {
+        var architecture: String
+        var input: [Int]
+        var classes: Int
+        var loss: String
+        var imageLayout: String
+        var seed: UInt64
+    }
+
+    struct ArrayRecord: Codable {
+        var name: String
+        var shape: [Int]
+        var layout: String
+        var offset: Int
+        var xxh64: String
+    }
+
+    struct OptimizerRecord: Codable {
+        var name: String
+        var config: [String: Double]
+        var learningRate: Float
+        var iterations: Int
+    }
+
+    /// An array to write: its record (offset and checksum filled in by `write`) and its values.
+    struct Payload {
+        var name: String
+        var shape: [Int]
+        var layout: String
+        var values: UnsafeBufferPointer<Float>
+    }
+
+    // MARK: Writing
+
+    /// Writes `index` (whose `arrays` are replaced) and `payloads` to `path` atomically.
+    /// - Throws: ``TrainerError`` `fileSystem` naming the path and the system's reason.
+    static func write(_ index: Index, payloads: [Payload], to path: String) throws {
+        var index = index
+        var offset = 0
+        index.arrays = payloads.map { payload in
+            let bytes = UnsafeRawBufferPointer(payload.values)
+            defer { offset += (bytes.count + 63) / 64 * 64 }
+            return ArrayRecord(name: payload.name, shape: payload.shape, layout: payload.layout, offset: offset,
+                               xxh64: String(format: "%016llx", XXHash64.hash(bytes)))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json: [UInt8]
+        do { json = Array(try encoder.encode(index)) } catch {
+            throw TrainerError(.fileSystem, "\(path): cannot encode the index: \(error)")
+        }
+        let dataOffset = (headerSize + json.count + 63) / 64 * 64
+        var header = magic
+        append(version, to: &header)
+        append(UInt32(json.count), to: &header)
+        append(UInt64(dataOffset), to: &header)
+        append(json.withUnsafeBytes { XXHash64.hash($0) }, to: &header)
+
+        try AtomicFile.write(to: path) { file in
+            try file.write(header)
+            try file.write(json)
+            try file.write([UInt8](repeating: 0, count: dataOffset - headerSize - json.count))
+            for payload in payloads {
+                let bytes = UnsafeRawBufferPointer(payload.values)
+                try file.write(bytes)
+                try file.write([UInt8](repeating: 0, count: (bytes.count + 63) / 64 * 64 - bytes.count))
+            }
+        }
+    }
+
+    private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    // MARK: Reading
+
+    /// A file read and checked: its index and its arrays by name.
+    struct Contents {
+        let index: Index
+        private let data: Data
+        private let dataOffset: Int
+        private let records: [String: ArrayRecord]
+
+        fileprivate init(index: Index, data: Data, dataOffset: Int) {
+            self.index = index
+            self.data = data
+            self.dataOffset = dataOffset
+            records = Dictionary(index.arrays.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+
+        /// Copies the array `name` into `destination`.
+        /// - Throws: ``TrainerError`` `incompatibleWeights` when the file has no such array or its
+        ///   shape is not `shape`.
+        func copy(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>) throws {
+            guard let record = records[name] else {
+                throw TrainerError(.incompatibleWeights, "the file has no array '\(name)'; it was written for another architecture (\(index.model.architecture))")
+            }
+            guard record.shape == shape else {
+                throw TrainerError(.incompatibleWeights, "'\(name)' is \(record.shape) in the file but \(shape) in the model")
+            }
+            let count = shape.reduce(1, *)
+            data.withUnsafeBytes { bytes in
+                let source = UnsafeRawBufferPointer(rebasing: bytes[(dataOffset + record.offset)...].prefix(count * 4))
+                UnsafeMutableRawBufferPointer(start: destination, count: count * 4).copyMemory(from: source)
+            }
+        }
+    }
+
+    /// Reads and checks `path`: magic, version, index checksum and JSON, and every array's bounds
+    /// and checksum.
+    /// - Throws: ``TrainerError`` `fileSystem` when it cannot be read, `badWeightsFile` naming what
+    ///   is wrong.
+    static func read(_ path: String) throws -> Contents {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            throw TrainerError(.fileSystem, "\(path): cannot read: \(error.localizedDescription)")
+        }
+        func bad(_ text: String) -> TrainerError { TrainerError(.badWeightsFile, "\(path): \(text)") }
+        guard data.count >= headerSize, Array(data.prefix(8)) == magic else {
+            throw bad("not a dataprep weights file (no DPWEIGHT magic)")
+        }
+        func integer<T: FixedWidthInteger>(_ offset: Int, _ type: T.Type) -> T {
+            data.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+        }
+        let fileVersion = integer(8, UInt32.self)
+        guard fileVersion == version else { throw bad("format version \(fileVersion); this build reads version \(version)") }
+        let indexLength = Int(integer(12, UInt32.self)), dataOffset = Int(integer(16, UInt64.self))
+        guard headerSize + indexLength <= dataOffset, dataOffset <= data.count else {
+            throw bad("the header's index length or data offset points past the end of the file (truncated?)")
+        }
+        let json = data.subdata(in: headerSize..<headerSize + indexLength)
+        guard json.withUnsafeBytes({ XXHash64.hash($0) }) == integer(24, UInt64.self) else {
+            throw bad("the index does not match its checksum: the file is damaged")
+        }
+        let index: Index
+        do { index = try JSONDecoder().decode(Index.self, from: json) } catch {
+            throw bad("the index is not valid: \(error)")
+        }
+        guard index.format == formatName else { throw bad("the index names format '\(index.format)', not \(formatName)") }
+        try data.withUnsafeBytes { bytes in
+            for record in index.arrays {
+                let count = record.shape.reduce(1, *) * 4
+                let start = dataOffset + record.offset
+                guard record.offset >= 0, count >= 0, start + count <= bytes.count else {
+                    throw bad("array '\(record.name)' ends past the end of the file (truncated?)")
+                }
+                let hash = String(format: "%016llx", XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[start..<start + count])))
+                guard hash == record.xxh64 else { throw bad("array '\(record.name)' does not match its checksum: the file is damaged") }
+            }
+        }
+        return Contents(index: index, data: data, dataOffset: dataOffset)
+    }
+}
+
+// MARK: - Atomic files
+
+/// Writes a file so that it is either complete or absent: into `<path>.partial`, fsynced, renamed
+/// over `path`, then the folder fsynced so the rename survives a crash.
+enum AtomicFile {
+    /// An open file being written.
+    struct Writer {
+        fileprivate let descriptor: Int32
+        fileprivate let path: String
+
+        func write(_ bytes: [UInt8]) throws {
+            try bytes.withUnsafeBytes { try write($0) }
+        }
+
+        func write(_ bytes: UnsafeRawBufferPointer) throws {
+            var done = 0
+            while done < bytes.count {
+                let written = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { throw failure("write", path) }
+                done += written
+            }
+        }
+    }
+
+    /// Creates `path` with what `body` writes.
+    /// - Throws: ``TrainerError`` `fileSystem` naming the step and the system's reason; the
+    ///   temporary file is removed and an existing `path` is left as it was.
+    static func write(to path: String, _ body: (Writer) throws -> Void) throws {
+        let temporary = path + ".partial"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure("create", temporary) }
+        do {
+            try body(Writer(descriptor: descriptor, path: temporary))
+            guard fsync(descriptor) == 0 else { throw failure("fsync", temporary) }
+            guard close(descriptor) == 0 else { throw failure("close", temporary) }
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = failure("rename to \(path)", temporary)
+            unlink(temporary)
+            throw error
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        let directory = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            defer { close(directory) }
+            guard fsync(directory) == 0 else { throw failure("fsync of the folder", folder) }
+        }
+    }
+
+    private static func failure(_ step: String, _ path: String) -> TrainerError {
+        TrainerError(.fileSystem, "\(path): \(step) failed: \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for the Trainer module arrive with the issue that implements it.
