@@ -20,6 +20,8 @@ public struct TrainerError: Error, Hashable, Sendable, CustomStringConvertible {
         case fileSystem
         /// oneDNN refused or failed; its status is in the message.
         case library
+        /// The training loss became NaN or infinite (the message names the epoch and batch).
+        case nonFiniteLoss
     }
 
     /// What went wrong.

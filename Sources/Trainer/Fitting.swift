@@ -1,0 +1,323 @@
+// The training loop (Keras's `model.fit`): epochs over a shard set through the prefetching reader,
+// validation after each epoch, and the callbacks — checkpoints, early stopping, stopping at a
+// threshold, learning-rate schedules — with everything a killed run needs to resume.
+import Foundation
+public import Shards
+
+// MARK: - Options
+
+/// When to save weights during training (Keras's `ModelCheckpoint`).
+public struct CheckpointPolicy: Sendable, Hashable {
+    /// File name template in the run folder, with Keras's fields: `{epoch:02d}`, `{loss:.2f}`,
+    /// `{accuracy:.4f}`, `{val_loss:.2f}`, `{val_accuracy:.3f}` (any printf-style width/precision).
+    public var template: String
+    public var monitor: Metric
+    /// Keep only files that improve on the best `monitor` so far.
+    public var saveBestOnly: Bool
+    /// Whether larger is better; nil picks from the metric (Keras's `mode="auto"`).
+    public var higherIsBetter: Bool?
+
+    public init(template: String = "weights.{epoch:02d}-{val_loss:.2f}.dpw", monitor: Metric = .validationLoss,
+                saveBestOnly: Bool = false, higherIsBetter: Bool? = nil) {
+        self.template = template
+        self.monitor = monitor
+        self.saveBestOnly = saveBestOnly
+        self.higherIsBetter = higherIsBetter
+    }
+}
+
+/// Stop when `monitor` has not improved by more than `minDelta` for `patience` epochs (Keras's
+/// `EarlyStopping`).
+public struct EarlyStopping: Sendable, Hashable {
+    public var monitor: Metric
+    public var patience: Int
+    public var minDelta: Double
+    /// Put back the best epoch's weights when stopping (or at the end).
+    public var restoreBest: Bool
+    public var higherIsBetter: Bool?
+
+    public init(monitor: Metric = .validationLoss, patience: Int = 3, minDelta: Double = 0, restoreBest: Bool = false,
+                higherIsBetter: Bool? = nil) {
+        self.monitor = monitor
+        self.patience = patience
+        self.minDelta = minDelta
+        self.restoreBest = restoreBest
+        self.higherIsBetter = higherIsBetter
+    }
+}
+
+/// The learning rate of each epoch.
+public enum LearningRateSchedule: Sendable, Hashable {
+    /// The optimizer's rate throughout.
+    case constant
+    /// Multiply by `factor` every `every` epochs (Keras's step decay).
+    case step(every: Int, factor: Double)
+    /// Multiply by `factor` every epoch (exponential decay per epoch).
+    case exponential(factor: Double)
+
+    /// The rate for 1-based `epoch`, given the initial rate.
+    public func rate(epoch: Int, initial: Double) -> Double {
+        switch self {
+        case .constant: initial
+        case .step(let every, let factor): initial * pow(factor, Double((epoch - 1) / max(every, 1)))
+        case .exponential(let factor): initial * pow(factor, Double(epoch - 1))
+        }
+    }
+}
+
+/// How ``Fitting/fit(_:training:validation:options:events:)`` trains.
+public struct TrainingOptions: Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    /// Shuffles each epoch (the permutation depends on this seed and the epoch only).
+    public var seed: UInt64
+    /// Where `history.csv`, `learning-curves.svg`, `checkpoint.dpc` (the resumable state, rewritten
+    /// atomically after every epoch) and the policy's weights files go.
+    public var runDirectory: String
+    public var checkpoint: CheckpointPolicy?
+    public var earlyStopping: EarlyStopping?
+    /// Stop once a metric reaches a value (accuracies: ≥, losses: ≤), e.g. `accuracy` 0.99.
+    public var stopAt: [Metric: Double]
+    public var schedule: LearningRateSchedule
+    /// Continue the run in `runDirectory` from its `checkpoint.dpc` and `history.csv`.
+    public var resume: Bool
+    /// Batches prepared ahead by the reader.
+    public var prefetch: Int
+
+    public init(epochs: Int, batchSize: Int, seed: UInt64 = 0, runDirectory: String, checkpoint: CheckpointPolicy? = nil,
+                earlyStopping: EarlyStopping? = nil, stopAt: [Metric: Double] = [:], schedule: LearningRateSchedule = .constant,
+                resume: Bool = false, prefetch: Int = 4) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.seed = seed
+        self.runDirectory = runDirectory
+        self.checkpoint = checkpoint
+        self.earlyStopping = earlyStopping
+        self.stopAt = stopAt
+        self.schedule = schedule
+        self.resume = resume
+        self.prefetch = prefetch
+    }
+}
+
+/// What the loop is doing, for the caller to show (the library never prints).
+public enum TrainingEvent: Sendable {
+    /// After each training batch: running means over the epoch so far.
+    case batch(epoch: Int, batch: Int, of: Int, loss: Double, accuracy: Double)
+    case epochEnded(EpochRecord)
+    case savedWeights(path: String)
+    /// Resuming after epoch `epoch`.
+    case resumed(epoch: Int)
+    /// Training ends early, with why.
+    case stopped(reason: String)
+}
+
+// MARK: - The loop
+
+/// Keras's `fit` and `evaluate` over shard sets.
+public enum Fitting {
+    /// File names in the run folder.
+    public static let checkpointName = "checkpoint.dpc", historyName = "history.csv", curvesName = "learning-curves.svg",
+                      bestName = "best-weights.dpw"
+
+    /// Trains `model` on `training` for the remaining epochs, validating on `validation` after each.
+    /// - Returns: the full history (including resumed epochs).
+    /// - Throws: ``TrainerError`` `nonFiniteLoss` when the loss becomes NaN or infinite (the message
+    ///   names the epoch and batch), `invalidArgument` when the sets do not fit the model, or errors
+    ///   from the reader and the file system.
+    public static func fit(_ model: Model, training: ShardSet, validation: ShardSet?, options: TrainingOptions,
+                           events: (TrainingEvent) -> Void = { _ in }) throws -> History {
+        try check(training, fits: model)
+        if let validation { try check(validation, fits: model) }
+        try FileManager.default.createDirectory(atPath: options.runDirectory, withIntermediateDirectories: true)
+        let run = options.runDirectory
+        var history = History()
+        let initialRate = Double(model.optimizer.learningRate)
+        if options.resume {
+            try model.loadCheckpoint(from: run + "/" + checkpointName)
+            history = try History(csvAt: run + "/" + historyName)
+            history.records = history.records.filter { $0.epoch <= model.epoch }
+            events(.resumed(epoch: model.epoch))
+        } else {
+            model.epoch = 0
+        }
+        let loader = try BatchLoader(set: training, options: batchOptions(for: model, batchSize: options.batchSize, seed: options.seed,
+                                                                           shuffle: true, prefetch: options.prefetch))
+        let validationLoader = try validation.map {
+            try BatchLoader(set: $0, options: batchOptions(for: model, batchSize: options.batchSize, seed: 0, shuffle: false,
+                                                           prefetch: options.prefetch))
+        }
+
+        while model.epoch < options.epochs {
+            let epoch = model.epoch + 1
+            model.learningRate = Float(options.schedule.rate(epoch: epoch, initial: initialRate))
+            let started = Date()
+            var totals = StepResult(loss: 0, correct: 0, count: 0)
+            var lossSum = 0.0
+            let batches = loader.epoch(epoch - 1)
+            var number = 0
+            while let batch = try batches.next() {
+                let step = try model.trainStep(batch)
+                guard step.loss.isFinite else {
+                    batches.cancel()
+                    throw TrainerError(.nonFiniteLoss, "the training loss became \(step.loss) in epoch \(epoch), batch \(number + 1); "
+                                       + "lower the learning rate (it is \(model.learningRate)) or check the data")
+                }
+                lossSum += Double(step.loss) * Double(step.count)
+                totals.correct += step.correct
+                totals.count += step.count
+                number += 1
+                events(.batch(epoch: epoch, batch: number, of: loader.batchesPerEpoch, loss: lossSum / Double(totals.count),
+                              accuracy: totals.accuracy))
+            }
+            let seconds = Date().timeIntervalSince(started)
+            let measured = try validationLoader.map { try evaluate(model, loader: $0) }
+            model.epoch = epoch
+            let record = EpochRecord(epoch: epoch, loss: lossSum / Double(max(totals.count, 1)), accuracy: totals.accuracy,
+                                     validationLoss: measured?.loss, validationAccuracy: measured?.accuracy,
+                                     learningRate: Double(model.learningRate), seconds: seconds,
+                                     imagesPerSecond: Double(totals.count) / max(seconds, 1e-9))
+            history.records.append(record)
+            events(.epochEnded(record))
+
+            let stop = try applyCallbacks(model, history: history, options: options, events: events)
+            // The resumable state last, after the weights files: a run killed before this line redoes the epoch.
+            try model.saveCheckpoint(to: run + "/" + checkpointName)
+            try FileSystemWrite.atomically(history.csv(), to: run + "/" + historyName)
+            try FileSystemWrite.atomically(history.svg(), to: run + "/" + curvesName)
+            if let stop {
+                events(.stopped(reason: stop))
+                break
+            }
+        }
+        if let early = options.earlyStopping, early.restoreBest, FileManager.default.fileExists(atPath: run + "/" + bestName) {
+            try model.loadWeights(from: run + "/" + bestName)
+        }
+        return history
+    }
+
+    /// Loss and accuracy of `model` on every sample of `set`, in order.
+    public static func evaluate(_ model: Model, on set: ShardSet, batchSize: Int = 100) throws -> (loss: Double, accuracy: Double) {
+        try check(set, fits: model)
+        let loader = try BatchLoader(set: set, options: batchOptions(for: model, batchSize: batchSize, seed: 0, shuffle: false, prefetch: 4))
+        return try evaluate(model, loader: loader)
+    }
+
+    static func evaluate(_ model: Model, loader: BatchLoader) throws -> (loss: Double, accuracy: Double) {
+        let batches = loader.epoch(0)
+        var lossSum = 0.0, correct = 0, count = 0
+        while let batch = try batches.next() {
+            let step = try model.evaluate(batch)
+            lossSum += Double(step.loss) * Double(step.count)
+            correct += step.correct
+            count += step.count
+        }
+        return (lossSum / Double(max(count, 1)), Double(correct) / Double(max(count, 1)))
+    }
+
+    /// Reader options that match what `model` consumes (layout, label form). One reader thread:
+    /// converting 10k+ images/s leaves both cores to oneDNN, which trains at hundreds.
+    public static func batchOptions(for model: Model, batchSize: Int, seed: UInt64, shuffle: Bool, prefetch: Int) -> BatchOptions {
+        BatchOptions(batchSize: batchSize, layout: model.imageLayout,
+                     labels: model.loss == .categoricalCrossentropy ? .oneHot : .indices, shuffle: shuffle, seed: seed,
+                     prefetch: prefetch, threads: 1)
+    }
+
+    static func check(_ set: ShardSet, fits model: Model) throws {
+        let layout = set.layout
+        guard [layout.height, layout.width, layout.channels] == [model.inputShape.height, model.inputShape.width, model.inputShape.channels],
+              set.manifest.classNames.count == model.classes else {
+            throw TrainerError(.invalidArgument, "the shards in \(set.directory) hold \(layout.height)x\(layout.width)x\(layout.channels) "
+                               + "images of \(set.manifest.classNames.count) classes; the model takes "
+                               + "\(model.inputShape.height)x\(model.inputShape.width)x\(model.inputShape.channels) and \(model.classes)")
+        }
+    }
+
+    // MARK: - Callbacks
+
+    /// Saves weights as the policies say; returns why training should stop, if it should.
+    static func applyCallbacks(_ model: Model, history: History, options: TrainingOptions,
+                               events: (TrainingEvent) -> Void) throws -> String? {
+        let run = options.runDirectory
+        guard let last = history.records.last else { return nil }
+        if let policy = options.checkpoint {
+            let higher = policy.higherIsBetter ?? policy.monitor.higherIsBetter
+            if !policy.saveBestOnly || isBest(last, in: history, metric: policy.monitor, higherIsBetter: higher, minDelta: 0) {
+                let path = run + "/" + fileName(policy.template, record: last)
+                try model.saveWeights(to: path)
+                events(.savedWeights(path: path))
+            }
+        }
+        if let early = options.earlyStopping {
+            let higher = early.higherIsBetter ?? early.monitor.higherIsBetter
+            if early.restoreBest, isBest(last, in: history, metric: early.monitor, higherIsBetter: higher, minDelta: early.minDelta) {
+                try model.saveWeights(to: run + "/" + bestName)
+            }
+            if let waited = epochsSinceBest(history, metric: early.monitor, higherIsBetter: higher, minDelta: early.minDelta),
+               waited >= early.patience {
+                return "\(early.monitor.rawValue) has not improved by more than \(early.minDelta) for \(waited) epochs (patience \(early.patience))"
+            }
+        }
+        for (metric, threshold) in options.stopAt.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            guard let value = last.value(metric) else { continue }
+            if metric.higherIsBetter ? value >= threshold : value <= threshold {
+                return String(format: "%@ reached %.4f (threshold %.4f)", metric.rawValue, value, threshold)
+            }
+        }
+        return nil
+    }
+
+    /// Whether `record` improves on every earlier epoch by more than `minDelta`.
+    static func isBest(_ record: EpochRecord, in history: History, metric: Metric, higherIsBetter: Bool, minDelta: Double) -> Bool {
+        guard let value = record.value(metric) else { return false }
+        let earlier = history.records.filter { $0.epoch < record.epoch }.compactMap { $0.value(metric) }
+        guard let best = higherIsBetter ? earlier.max() : earlier.min() else { return true }
+        return higherIsBetter ? value > best + minDelta : value < best - minDelta
+    }
+
+    /// Epochs since the last improvement of `metric` (as Keras's `wait`), nil when never measured.
+    static func epochsSinceBest(_ history: History, metric: Metric, higherIsBetter: Bool, minDelta: Double) -> Int? {
+        var best: Double?, wait = 0
+        for record in history.records {
+            guard let value = record.value(metric) else { return nil }
+            if let current = best, !(higherIsBetter ? value > current + minDelta : value < current - minDelta) {
+                wait += 1
+            } else {
+                best = value
+                wait = 0
+            }
+        }
+        return best == nil ? nil : wait
+    }
+
+    /// `template` with Keras's `{name:format}` fields filled from `record`.
+    static func fileName(_ template: String, record: EpochRecord) -> String {
+        var result = "", rest = Substring(template)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            result += rest[..<open]
+            let field = rest[rest.index(after: open)..<close]
+            let parts = field.split(separator: ":", maxSplits: 1)
+            let name = String(parts[0]), format = parts.count > 1 ? String(parts[1]) : ""
+            if name == "epoch" {
+                result += String(format: "%" + (format.isEmpty ? "d" : format), record.epoch)
+            } else if let metric = Metric(rawValue: name), let value = record.value(metric) {
+                result += String(format: "%" + (format.isEmpty ? "g" : format), value)
+            } else {
+                result += "nan"
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+}
+
+/// Small atomic text writes for the run folder.
+enum FileSystemWrite {
+    static func atomically(_ text: String, to path: String) throws {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw TrainerError(.fileSystem, "cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}

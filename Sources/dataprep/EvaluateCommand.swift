@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Shards
+import Trainer
+
+/// `dataprep evaluate --model CKPT --shards SET`: loss, accuracy and confusion matrix.
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Loss, accuracy and confusion matrix of a trained model on a shard set.")
+
+    @Option(help: "A weights file or checkpoint written by train.")
+    var model: String
+
+    @Option(help: "The shard set to evaluate on (a folder with manifest.json).")
+    var shards: String
+
+    @Option(name: .customLong("batch-size"), help: "Samples per batch.")
+    var batchSize = 100
+
+    func run() throws {
+        do {
+            let network = try Model.load(from: model)
+            let set = try ShardSet(directory: shards)
+            let (loss, accuracy) = try Fitting.evaluate(network, on: set, batchSize: batchSize)
+            let confusion = try ConfusionMatrix(network, on: set, batchSize: batchSize)
+            print(String(format: "loss %.4f  accuracy %.4f  (%d samples)", loss, accuracy, set.manifest.imagesPerCopy))
+            print(confusion.table(classNames: set.manifest.classNames))
+        } catch let error as TrainerError {
+            Diagnostics.error(error.description)
+            throw ExitCode.failure
+        }
+    }
+}

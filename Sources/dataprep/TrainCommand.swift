@@ -1,0 +1,204 @@
+public import ArgumentParser
+import Foundation
+import Shards
+public import Trainer
+
+/// `dataprep train --shards OUT`: Keras's `model.fit` on shards, with callbacks and a resumable run.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the bundled CNN on a shard set.",
+        discussion: """
+            Prints one line per epoch (loss, accuracy, val_loss, val_accuracy, seconds, images/s) and \
+            a progress bar within the epoch on a terminal. The run folder (--run-dir) receives \
+            history.csv, learning-curves.svg, checkpoint.dpc (rewritten after every epoch: --resume \
+            continues from it) and the weights files the checkpoint policy writes. Validation data \
+            defaults to SHARDS/validation when it exists. --summary prints the model's table and exits \
+            (with --input and --classes it needs no shards).
+            """
+    )
+
+    // MARK: Data and model
+
+    @Option(help: "The training shard set (a folder with manifest.json).")
+    var shards: String?
+
+    @Option(help: "The validation shard set (default: SHARDS/validation when present).")
+    var val: String?
+
+    @Option(help: "A preset (tutorial, tutorial-dropout, chollet, shallowvgg, fashion, mlp) or a layer spec such as conv32,pool,flatten,dense128,dense10.")
+    var model = "tutorial"
+
+    @Option(help: "Input shape HEIGHTxWIDTHxCHANNELS for --summary without shards, e.g. 150x150x3.")
+    var input: ImageShape?
+
+    @Option(help: "Class count for --summary without shards.")
+    var classes: Int?
+
+    @Flag(help: "Print the model summary and exit.")
+    var summary = false
+
+    // MARK: Training
+
+    @Option(help: "Epochs to train (in all, counting resumed ones).")
+    var epochs = 15
+
+    @Option(name: .customLong("batch-size"), help: "Samples per batch.")
+    var batchSize = 100
+
+    @Option(help: "adam, rmsprop or sgd, with Keras's default hyper-parameters.")
+    var optimizer = "adam"
+
+    @Option(help: "Learning rate (default: the optimizer's Keras default).")
+    var lr: Float?
+
+    @Option(help: "Seed for the initial weights, dropout and the epoch shuffles.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("run-dir"), help: "Folder for history, curves and checkpoints.")
+    var runDir = "run"
+
+    @Flag(help: "Continue the run in --run-dir from its last checkpoint.")
+    var resume = false
+
+    // MARK: Callbacks
+
+    @Option(help: "Save weights after epochs, named by this template, e.g. 'weights.{epoch:02d}-{val_loss:.2f}.dpw'.")
+    var checkpoint: String?
+
+    @Option(help: "The metric --checkpoint and --early-stopping watch: loss, accuracy, val_loss, val_accuracy.")
+    var monitor: Metric = .validationLoss
+
+    @Flag(name: .customLong("save-best-only"), help: "Only save weights that improve on the best monitored value.")
+    var saveBestOnly = false
+
+    @Option(help: "Whether the monitored metric should fall or rise: auto, min or max.")
+    var mode = "auto"
+
+    @Option(name: .customLong("early-stopping"), help: "Stop after this many epochs without improvement (patience).")
+    var earlyStopping: Int?
+
+    @Option(name: .customLong("min-delta"), help: "Smallest change that counts as an improvement.")
+    var minDelta: Double = 0
+
+    @Flag(name: .customLong("restore-best"), help: "With --early-stopping, end with the best epoch's weights.")
+    var restoreBest = false
+
+    @Option(name: .customLong("stop-at"), help: "Stop when a metric reaches a value, e.g. accuracy=0.99 (repeatable).")
+    var stopAt: [String] = []
+
+    @Option(name: .customLong("lr-schedule"), help: "step:EVERY:FACTOR (e.g. step:5:0.5) or exp:FACTOR (e.g. exp:0.9).")
+    var lrSchedule: String?
+
+    func validate() throws {
+        guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be at least 1") }
+        guard ["auto", "min", "max"].contains(mode) else { throw ValidationError("--mode must be auto, min or max") }
+        if !summary && shards == nil { throw ValidationError("--shards is required (or --summary with --input and --classes)") }
+        _ = try schedule()
+        _ = try thresholds()
+    }
+
+    func run() throws {
+        let training = try shards.map { try ShardSet(directory: $0) }
+        let shape = try input ?? training.map { ImageShape($0.layout) } ?? { throw ValidationError("give --shards, or --input and --classes") }()
+        let classCount = try classes ?? training?.manifest.classNames.count ?? { throw ValidationError("give --shards, or --input and --classes") }()
+        var chosen = try Optimizer(named: optimizer)
+        if let lr { chosen = chosen.with(learningRate: lr) }
+        let network = try Model(architecture: Architecture(presetOrSpec: model), inputShape: shape, classes: classCount,
+                                optimizer: chosen, seed: seed)
+        if let names = training?.manifest.classNames { network.classNames = names }
+        if summary {
+            print(network.summary(name: model), terminator: "")
+            return
+        }
+        guard let training else { return }
+        let validationPath = val ?? (FileManager.default.fileExists(atPath: training.directory + "/validation/manifest.json")
+            ? training.directory + "/validation" : nil)
+        let validation = try validationPath.map { try ShardSet(directory: $0) }
+
+        let higher: Bool? = mode == "auto" ? nil : mode == "max"
+        let options = TrainingOptions(
+            epochs: epochs, batchSize: batchSize, seed: seed, runDirectory: runDir,
+            checkpoint: checkpoint.map { CheckpointPolicy(template: $0, monitor: monitor, saveBestOnly: saveBestOnly, higherIsBetter: higher) },
+            earlyStopping: earlyStopping.map { EarlyStopping(monitor: monitor, patience: $0, minDelta: minDelta, restoreBest: restoreBest,
+                                                            higherIsBetter: higher) },
+            stopAt: try thresholds(), schedule: try schedule(), resume: resume)
+
+        Diagnostics.write("training \(model) (\(network.parameterCount) parameters) on \(training.count) samples"
+                          + (validation.map { ", validating on \($0.count)" } ?? "") + "\n")
+        let bar = ProgressLine()
+        let history: History
+        do {
+            history = try Fitting.fit(network, training: training, validation: validation, options: options) { event in
+                switch event {
+                case .batch(let epoch, let batch, let count, let loss, let accuracy):
+                    bar.update(String(format: "Epoch %d/%d  %d/%d  loss %.4f  accuracy %.4f", epoch, epochs, batch, count, loss, accuracy))
+                case .epochEnded(let record):
+                    bar.finish()
+                    print(Self.line(record, epochs: epochs))
+                    fflush(nil)
+                case .savedWeights(let path):
+                    Diagnostics.write("saved \(path)\n")
+                case .resumed(let epoch):
+                    Diagnostics.write("resuming after epoch \(epoch)\n")
+                case .stopped(let reason):
+                    Diagnostics.write("stopping: \(reason)\n")
+                }
+            }
+        } catch let error as TrainerError {
+            bar.finish()
+            Diagnostics.error(error.description)
+            throw ExitCode.failure
+        }
+        let last = history.records.last
+        Diagnostics.write("history: \(runDir)/\(Fitting.historyName), curves: \(runDir)/\(Fitting.curvesName), "
+                          + "checkpoint: \(runDir)/\(Fitting.checkpointName)"
+                          + (last?.validationAccuracy.map { String(format: ", final val_accuracy %.4f", $0) } ?? "") + "\n")
+    }
+
+    /// `Epoch 3/15  loss 0.4123  accuracy 0.8123  val_loss 0.4500  val_accuracy 0.8000  12.3 s  812 images/s`
+    static func line(_ record: EpochRecord, epochs: Int) -> String {
+        var text = String(format: "Epoch %d/%d  loss %.4f  accuracy %.4f", record.epoch, epochs, record.loss, record.accuracy)
+        if let loss = record.validationLoss, let accuracy = record.validationAccuracy {
+            text += String(format: "  val_loss %.4f  val_accuracy %.4f", loss, accuracy)
+        }
+        return text + String(format: "  %.1f s  %.0f images/s", record.seconds, record.imagesPerSecond)
+    }
+
+    private func schedule() throws -> LearningRateSchedule {
+        guard let lrSchedule else { return .constant }
+        let parts = lrSchedule.split(separator: ":").map(String.init)
+        switch (parts.first, parts.count) {
+        case ("step", 3):
+            guard let every = Int(parts[1]), every >= 1, let factor = Double(parts[2]), factor > 0 else { break }
+            return .step(every: every, factor: factor)
+        case ("exp", 2):
+            guard let factor = Double(parts[1]), factor > 0 else { break }
+            return .exponential(factor: factor)
+        default: break
+        }
+        throw ValidationError("--lr-schedule must be step:EVERY:FACTOR or exp:FACTOR, got '\(lrSchedule)'")
+    }
+
+    private func thresholds() throws -> [Metric: Double] {
+        var result: [Metric: Double] = [:]
+        for item in stopAt {
+            let parts = item.split(separator: "=").map(String.init)
+            guard parts.count == 2, let metric = Metric(rawValue: parts[0]), let value = Double(parts[1]) else {
+                throw ValidationError("--stop-at takes METRIC=VALUE with METRIC one of loss, accuracy, val_loss, val_accuracy; got '\(item)'")
+            }
+            result[metric] = value
+        }
+        return result
+    }
+}
+
+extension Metric: ExpressibleByArgument {}
+
+extension ImageShape: ExpressibleByArgument {
+    /// `HEIGHTxWIDTHxCHANNELS`, e.g. `150x150x3`.
+    public init?(argument: String) {
+        let parts = argument.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else { return nil }
+        self.init(height: parts[0], width: parts[1], channels: parts[2])
+    }
+}
