@@ -72,11 +72,13 @@ struct TensorLayout: CustomStringConvertible {
         case nc
         /// One dimension (biases).
         case x
-        /// Keras's convolution kernel layout (kh, kw, in, out); for a dense layer after a flatten,
-        /// Keras's (h·w·c, units) matrix with rows in (h, w, c) order.
+        /// Keras's convolution kernel layout (kh, kw, in, out).
         case hwio
-        /// Keras's dense kernel layout (in, out).
-        case io
+        /// A dense kernel as (units, features): the transpose of Keras's (in, out).
+        case oi
+        /// A dense kernel after a flatten as (units, h, w, c): the transpose of Keras's
+        /// (h·w·c, units) matrix, whose rows are in (h, w, c) order.
+        case ohwi
 
         fileprivate var tag: dnnl_format_tag_t {
             switch self {
@@ -86,7 +88,8 @@ struct TensorLayout: CustomStringConvertible {
             case .nc: dnnl_nc
             case .x: dnnl_x
             case .hwio: dnnl_hwio
-            case .io: dnnl_io
+            case .oi: dnnl_oi
+            case .ohwi: dnnl_ohwi
             }
         }
     }
@@ -350,6 +353,22 @@ struct Window {
     var paddingHigh: [Int]
 }
 
+/// How a convolution is computed.
+enum ConvolutionAlgorithm {
+    /// Direct convolution.
+    case direct
+    /// oneDNN's choice, which is Winograd F(4×4, 3×3) wherever it has a kernel for it (3×3,
+    /// stride 1, AVX-512) and direct otherwise.
+    case winogradWherePossible
+
+    fileprivate var raw: dnnl_alg_kind_t {
+        switch self {
+        case .direct: dnnl_convolution_direct
+        case .winogradWherePossible: dnnl_convolution_auto
+        }
+    }
+}
+
 extension Activation {
     /// The eltwise algorithm fused into a forward primitive; nil when there is nothing to fuse.
     fileprivate var forwardAlgorithm: dnnl_alg_kind_t? {
@@ -378,36 +397,36 @@ enum Operations {
     }
 
     /// Convolution forward with bias and `activation` (relu or sigmoid) fused as a post-op.
-    static func convolutionForward(engine: Engine, training: Bool, src: TensorLayout, weights: TensorLayout,
-                                   bias: TensorLayout, dst: TensorLayout, window: Window,
+    static func convolutionForward(engine: Engine, training: Bool, algorithm: ConvolutionAlgorithm, src: TensorLayout,
+                                   weights: TensorLayout, bias: TensorLayout, dst: TensorLayout, window: Window,
                                    activation: Activation) throws -> PrimitiveDescriptor {
         var operation = dnnl_convolution_desc_t()
         var s = src.desc, w = weights.desc, b = bias.desc, d = dst.desc
-        try check(dnnl_convolution_forward_desc_init(&operation, propagation(training), dnnl_convolution_direct, &s, &w, &b, &d,
+        try check(dnnl_convolution_forward_desc_init(&operation, propagation(training), algorithm.raw, &s, &w, &b, &d,
                                                      window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
                                                      window.paddingHigh.map(Int64.init)), "convolution forward descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, fusing: activation, what: "convolution forward")
     }
 
     /// Gradient of a convolution's input from its output gradient.
-    static func convolutionBackwardData(engine: Engine, diffSrc: TensorLayout, weights: TensorLayout,
-                                        diffDst: TensorLayout, window: Window,
+    static func convolutionBackwardData(engine: Engine, algorithm: ConvolutionAlgorithm, diffSrc: TensorLayout,
+                                        weights: TensorLayout, diffDst: TensorLayout, window: Window,
                                         hint: PrimitiveDescriptor) throws -> PrimitiveDescriptor {
         var operation = dnnl_convolution_desc_t()
         var s = diffSrc.desc, w = weights.desc, d = diffDst.desc
-        try check(dnnl_convolution_backward_data_desc_init(&operation, dnnl_convolution_direct, &s, &w, &d,
+        try check(dnnl_convolution_backward_data_desc_init(&operation, algorithm.raw, &s, &w, &d,
                                                            window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
                                                            window.paddingHigh.map(Int64.init)), "convolution backward-data descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, hint: hint, what: "convolution backward data")
     }
 
     /// Gradients of a convolution's weights and bias.
-    static func convolutionBackwardWeights(engine: Engine, src: TensorLayout, diffWeights: TensorLayout,
-                                           diffBias: TensorLayout, diffDst: TensorLayout, window: Window,
+    static func convolutionBackwardWeights(engine: Engine, algorithm: ConvolutionAlgorithm, src: TensorLayout,
+                                           diffWeights: TensorLayout, diffBias: TensorLayout, diffDst: TensorLayout, window: Window,
                                            hint: PrimitiveDescriptor) throws -> PrimitiveDescriptor {
         var operation = dnnl_convolution_desc_t()
         var s = src.desc, w = diffWeights.desc, b = diffBias.desc, d = diffDst.desc
-        try check(dnnl_convolution_backward_weights_desc_init(&operation, dnnl_convolution_direct, &s, &w, &b, &d,
+        try check(dnnl_convolution_backward_weights_desc_init(&operation, algorithm.raw, &s, &w, &b, &d,
                                                               window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
                                                               window.paddingHigh.map(Int64.init)),
                   "convolution backward-weights descriptor")

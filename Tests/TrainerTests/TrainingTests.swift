@@ -130,6 +130,8 @@ import Testing
         let b = try transposed.withUnsafeBufferPointer { try nchw.predict(images: $0) }
         #expect(a.count == 20)
         for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-6) }
+        #expect(nhwc.preferredImageLayout == .nchw)
+        #expect(try Model(architecture: Preset.mlp.architecture, inputShape: shape3, classes: 4).preferredImageLayout == .nhwc)
         for row in 0..<5 {
             #expect(abs(a[row * 4..<row * 4 + 4].reduce(0, +) - 1) < 1e-5)
         }
