@@ -37,11 +37,6 @@ final class ParameterStore {
         gradients = FloatBuffer(count: end)
     }
 
-    /// The parameter named `name` (`conv2d/kernel`).
-    func parameter(named name: String) -> StoredParameter? {
-        parameters.first { $0.spec.name == name }
-    }
-
     /// Keras's initialisation: Glorot-uniform kernels, U(−l, l) with l = √(6 / (fanIn + fanOut)),
     /// and zero biases. Each tensor draws its values in Keras's order from its own SplitMix64
     /// stream derived from `seed` and its position, so adding a layer at the end leaves the others'
