@@ -153,6 +153,8 @@ final class Tensor {
     let layout: TensorLayout
     fileprivate let memory: dnnl_memory_t
     private let owned: UnsafeMutableRawPointer?
+    /// Keeps the engine alive as long as memory created on it.
+    private let engine: Engine
     /// The buffer the tensor currently reads and writes (nil until an external tensor is bound).
     private(set) var data: UnsafeMutableRawPointer?
 
@@ -171,6 +173,7 @@ final class Tensor {
         }
         self.layout = layout
         self.memory = memory
+        self.engine = engine
         owned = buffer
         data = buffer
     }
@@ -183,6 +186,7 @@ final class Tensor {
         guard let memory else { throw TrainerError(.library, "oneDNN memory creation returned no memory") }
         self.layout = layout
         self.memory = memory
+        self.engine = engine
         owned = nil
         data = pointer
     }
@@ -253,6 +257,8 @@ final class PrimitiveDescriptor {
     }
 
     fileprivate let raw: dnnl_primitive_desc_t
+    /// Keeps the engine alive as long as descriptors (and primitives) created on it.
+    fileprivate let engine: Engine
 
     /// Creates the descriptor of `operation` (a pointer to a `dnnl_*_desc_t`), with `activation`
     /// fused as an eltwise post-op when it is relu or sigmoid.
@@ -272,6 +278,7 @@ final class PrimitiveDescriptor {
         try check(dnnl_primitive_desc_create(&descriptor, operation, attributes, engine.engine, hint?.raw), what())
         guard let descriptor else { throw TrainerError(.library, "oneDNN \(what()) returned no descriptor") }
         raw = descriptor
+        self.engine = engine
     }
 
     /// A reorder between two layouts of the same tensor.
@@ -282,6 +289,7 @@ final class PrimitiveDescriptor {
                   "reorder \(source) → \(destination)")
         guard let descriptor else { throw TrainerError(.library, "oneDNN reorder returned no descriptor") }
         raw = descriptor
+        self.engine = engine
     }
 
     deinit { dnnl_primitive_desc_destroy(raw) }
@@ -308,6 +316,8 @@ final class Primitive {
     /// The oneDNN implementation it runs.
     let implementation: String
     private let raw: dnnl_primitive_t
+    /// Keeps the engine alive as long as the primitive.
+    private let engine: Engine
     private let arguments: UnsafeMutableBufferPointer<dnnl_exec_arg_t>
     /// The tensors in `arguments`, kept alive as long as the primitive.
     private let tensors: [Tensor]
@@ -317,6 +327,7 @@ final class Primitive {
         try check(dnnl_primitive_create(&primitive, descriptor.raw), "\(label) primitive creation")
         guard let primitive else { throw TrainerError(.library, "oneDNN \(label) returned no primitive") }
         raw = primitive
+        engine = descriptor.engine
         self.label = label
         implementation = descriptor.implementation
         tensors = bindings.map(\.1)
@@ -337,8 +348,8 @@ final class Primitive {
         arguments.deallocate()
     }
 
-    /// Submits the primitive to the engine's stream (on the CPU it has run when this returns).
-    func execute(on engine: Engine) throws {
+    /// Submits the primitive to its engine's stream (on the CPU it has run when this returns).
+    func execute() throws {
         try check(dnnl_primitive_execute(raw, engine.stream, Int32(arguments.count), arguments.baseAddress), label)
     }
 }

@@ -75,11 +75,11 @@ final class Runner {
 
     func run(_ primitive: Primitive) throws {
         guard timings != nil else {
-            try primitive.execute(on: engine)
+            try primitive.execute()
             return
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        try primitive.execute(on: engine)
+        try primitive.execute()
         try engine.wait()
         record(primitive.label, primitive.implementation, since: start)
     }
