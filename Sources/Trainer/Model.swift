@@ -36,6 +36,16 @@ public struct WeightArray: Sendable, Hashable {
     public let values: [Float]
 }
 
+/// Timing of one primitive or Swift step, from ``Model/profileTrainStep(images:labels:)``.
+public struct StepTiming: Sendable, Hashable {
+    /// What ran: "conv2d_1 forward", "dense backward weights", "adam update".
+    public let label: String
+    /// The oneDNN implementation (`jit:avx512_core`, `x64:gemm:jit`), or "swift" for Swift loops.
+    public let implementation: String
+    /// Wall-clock seconds, the primitive's work waited for.
+    public let seconds: Double
+}
+
 // MARK: - Model
 
 /// A sequential image classifier: layers from an ``Architecture``, fitted to an input shape and a
