@@ -54,8 +54,8 @@ func trainerBenchmarks() throws -> Section {
     let medians = order.map { label in (label, samples[label]!.implementation, samples[label]!.seconds.sorted()[3] * 1000) }
     let total = medians.reduce(0) { $0 + $1.2 }
     for (label, implementation, milliseconds) in medians where milliseconds >= 0.05 {
-        rows.append(Row(stage: "  " + label, rate: milliseconds, unit: "ms", throughput: implementation,
-                        note: String(format: "%.1f%%", 100 * milliseconds / total)))
+        rows.append(Row(stage: "  " + label, rate: milliseconds, unit: "ms",
+                        throughput: String(format: "%.1f%%", 100 * milliseconds / total), note: implementation))
     }
     rows.append(Row(stage: "  total of the profiled steps (NCHW)", rate: total, unit: "ms",
                     note: String(format: "%.0f images/s if run back to back", 1000 * Double(batch) / total)))
