@@ -5,7 +5,9 @@ import Trainer
 /// Training and evaluation throughput of the `tutorial` preset at 150×150×3, 2 classes, batch 100,
 /// on random input (generated once, outside the timing), with NHWC input (BatchLoader's default)
 /// and NCHW (which the first convolution reads without a reorder); then where the time of one
-/// training step goes. oneDNN's thread count is `OMP_NUM_THREADS`.
+/// training step goes. oneDNN's thread count is `OMP_NUM_THREADS`. The targets were set on the CPU
+/// of shared/reference/toolchain.md (AMD family 26, where TensorFlow 2.21 trains this model at
+/// 460 images/s and evaluates at ~750); the section title names the CPU the numbers come from.
 func trainerBenchmarks() throws -> Section {
     let shape = ImageShape(height: 150, width: 150, channels: 3), batch = 100
     var generator = SplitMix64(seed: 42)
@@ -23,12 +25,13 @@ func trainerBenchmarks() throws -> Section {
                 let train = try rate(batch: batch) { _ = try model.trainStep(images: images, labels: .indices(labels)) }
                 rows.append(Row(stage: "tutorial train step, batch \(batch), \(name) input", rate: train,
                                 throughput: String(format: "%.1f ms/step", 1000 * Double(batch) / train),
-                                note: layout == .nhwc ? "target ≥ 575 images/s (TensorFlow 2.21 here: 460)" : ""))
+                                note: layout == .nhwc ? "target ≥ 575 images/s (TensorFlow 2.21 on family 26: 460)"
+                                    : "the model's preferredImageLayout: no input reorder"))
                 progress("tutorial evaluation, \(name)")
                 let evaluate = try rate(batch: batch) { _ = try model.evaluate(images: images, labels: .indices(labels)) }
                 rows.append(Row(stage: "tutorial evaluate (forward only), \(name) input", rate: evaluate,
                                 throughput: String(format: "%.1f ms/batch", 1000 * Double(batch) / evaluate),
-                                note: layout == .nhwc ? "TensorFlow 2.21 here: ~750 images/s" : ""))
+                                note: layout == .nhwc ? "TensorFlow 2.21 on family 26: ~750 images/s" : ""))
             }
         }
         profiled = model
@@ -51,12 +54,21 @@ func trainerBenchmarks() throws -> Section {
     let medians = order.map { label in (label, samples[label]!.implementation, samples[label]!.seconds.sorted()[3] * 1000) }
     let total = medians.reduce(0) { $0 + $1.2 }
     for (label, implementation, milliseconds) in medians where milliseconds >= 0.05 {
-        rows.append(Row(stage: "  " + label, rate: milliseconds, unit: "ms", throughput: implementation,
-                        note: String(format: "%.1f%%", 100 * milliseconds / total)))
+        rows.append(Row(stage: "  " + label, rate: milliseconds, unit: "ms",
+                        throughput: String(format: "%.1f%%", 100 * milliseconds / total), note: implementation))
     }
     rows.append(Row(stage: "  total of the profiled steps (NCHW)", rate: total, unit: "ms",
                     note: String(format: "%.0f images/s if run back to back", 1000 * Double(batch) / total)))
     let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "unset (all cores)"
     return Section(title: "Trainer — tutorial preset, 150x150x3, 2 classes, batch \(batch), fp32; OMP_NUM_THREADS=\(threads); "
-                   + "per-primitive rows ≥ 0.05 ms", rows: rows)
+                   + "\(cpuDescription()); per-primitive rows ≥ 0.05 ms", rows: rows)
+}
+
+/// "AMD EPYC, family 25" from /proc/cpuinfo (Linux), or "CPU unknown".
+private func cpuDescription() -> String {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "CPU unknown" }
+    func field(_ name: String) -> String? {
+        info.split(separator: "\n").first { $0.hasPrefix(name) }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces)
+    }
+    return "\(field("model name") ?? "CPU"), family \(field("cpu family") ?? "?")"
 }

@@ -8,7 +8,8 @@ extension Model {
     /// old one or the complete new one.
     /// - Throws: ``TrainerError`` `fileSystem`.
     public func saveWeights(to path: String) throws {
-        try WeightsFile.write(index(kind: .weights), payloads: parameterPayloads(), to: path)
+        let scratch = kerasScratch()
+        try WeightsFile.write(index(kind: .weights), payloads: payloads(of: store.values, named: { $0 }, scratch: scratch), to: path)
     }
 
     /// Writes a checkpoint to `path`, atomically: the weights, the optimizer's state arrays and step
@@ -19,13 +20,10 @@ extension Model {
         index.optimizer = WeightsFile.OptimizerRecord(name: optimizer.name, config: optimizer.config,
                                                       learningRate: learningRate, iterations: iterations)
         index.epoch = epoch
-        var payloads = parameterPayloads()
+        let scratch = kerasScratch()
+        var payloads = payloads(of: store.values, named: { $0 }, scratch: scratch)
         for (slot, buffer) in optimizerState.slots {
-            payloads += store.parameters.map { parameter in
-                WeightsFile.Payload(name: "optimizer/\(slot)/\(parameter.spec.name)", shape: parameter.spec.shape,
-                                    layout: parameter.spec.kerasLayout,
-                                    values: UnsafeBufferPointer(start: buffer.pointer + parameter.offset, count: parameter.spec.count))
-            }
+            payloads += self.payloads(of: buffer, named: { "optimizer/\(slot)/\($0)" }, scratch: scratch)
         }
         try WeightsFile.write(index, payloads: payloads, to: path)
     }
@@ -52,12 +50,12 @@ extension Model {
         guard record.name == optimizer.name, Set(record.config.keys) == Set(optimizer.config.keys) else {
             throw TrainerError(.incompatibleWeights, "\(path) was written by the \(record.name) optimizer; this model uses \(optimizer)")
         }
+        try contents.require(optimizerState.slots.flatMap { slot, _ in
+            store.parameters.map { ("optimizer/\(slot)/\($0.spec.name)", $0.spec.shape) }
+        })
         try restoreParameters(from: contents)
         for (slot, buffer) in optimizerState.slots {
-            for parameter in store.parameters {
-                try contents.copy("optimizer/\(slot)/\(parameter.spec.name)", shape: parameter.spec.shape,
-                                  into: buffer.pointer + parameter.offset)
-            }
+            try restore(buffer, from: contents, named: { "optimizer/\(slot)/\($0)" })
         }
         restore(iterations: record.iterations, seed: contents.index.model.seed)
         learningRate = record.learningRate
@@ -99,28 +97,48 @@ extension Model {
                           arrays: [], optimizer: nil, epoch: nil)
     }
 
-    private func parameterPayloads() -> [WeightsFile.Payload] {
+    /// Room for the largest parameter, for copies in Keras's layout.
+    private func kerasScratch() -> FloatBuffer {
+        FloatBuffer(count: store.parameters.map(\.spec.count).max() ?? 0)
+    }
+
+    /// The parameters of `arena` (values or an optimizer slot) as file arrays in Keras's layout.
+    private func payloads(of arena: FloatBuffer, named name: @escaping (String) -> String,
+                          scratch: FloatBuffer) -> [WeightsFile.Payload] {
         store.parameters.map { parameter in
-            WeightsFile.Payload(name: parameter.spec.name, shape: parameter.spec.shape, layout: parameter.spec.kerasLayout,
-                                values: UnsafeBufferPointer(start: store.values.pointer + parameter.offset, count: parameter.spec.count))
+            WeightsFile.Payload(name: name(parameter.spec.name), shape: parameter.spec.shape, layout: parameter.spec.kerasLayout) {
+                [store] in
+                store.copyToKeras(parameter, from: arena.pointer, into: scratch.pointer)
+                return UnsafeBufferPointer(start: scratch.pointer, count: parameter.spec.count)
+            }
+        }
+    }
+
+    /// Fills `arena` (values or an optimizer slot) from the file arrays named after its parameters.
+    private func restore(_ arena: FloatBuffer, from contents: WeightsFile.Contents, named name: (String) -> String) throws {
+        for parameter in store.parameters {
+            try contents.withValues(name(parameter.spec.name), shape: parameter.spec.shape) { values in
+                store.copyFromKeras(parameter, values, into: arena.pointer)
+            }
         }
     }
 
     private func restoreParameters(from contents: WeightsFile.Contents) throws {
-        for parameter in store.parameters {
-            try contents.copy(parameter.spec.name, shape: parameter.spec.shape, into: store.values.pointer + parameter.offset)
-        }
+        try contents.require(store.parameters.map { ($0.spec.name, $0.spec.shape) })
+        try restore(store.values, from: contents, named: { $0 })
         store.valuesChanged()
     }
 }
 
 extension ParameterSpec {
-    /// The layout name written in the file's index: `HWIO`, `IO` or `X`.
+    /// The layout name written in the file's index: `HWIO`, `IO` (rows in (h, w, c) order after a
+    /// flatten) or `O`.
     var kerasLayout: String {
         switch format {
-        case .hwio: shape.count == 4 ? "HWIO" : "IO (rows in h, w, c order)"
-        case .io: "IO"
-        default: "X"
+        case .hwio: "HWIO"
+        case .oi: "IO"
+        case .ohwi: "IO, rows in (h, w, c) order"
+        default: "O"
         }
     }
 }

@@ -2,6 +2,13 @@
 // backward data only when an earlier layer needs it (never for the first layer: the input image
 // needs no gradient). oneDNN picks the layouts (blocked nChw16c activations, blocked weights);
 // the Keras-layout (HWIO) kernel is reordered into them once per step.
+//
+// Convolutions over 16 or more input channels let oneDNN use Winograd F(4×4, 3×3) where it has a
+// kernel for it. Measured on the tutorial model at batch 100 (2 threads, AMD EPYC, AVX-512):
+// 16→32 channels at 75×75, forward + backward data + backward weights, 88 ms direct against 50 ms
+// Winograd; 32→64 at 37×37, 70 against 37 ms. On the 3-channel input it is the other way round
+// (the first layer took 75 ms with Winograd, 26 ms direct), so layers with fewer input channels
+// stay direct.
 
 /// A compiled Conv2D layer.
 final class ConvolutionKernel: LayerKernel {
@@ -28,9 +35,11 @@ final class ConvolutionKernel: LayerKernel {
         let engine = context.engine, store = context.store
         let kernel = context.parameters[0], bias = context.parameters[1]
         let fused: Activation = activation == .softmax ? .linear : activation
+        let algorithm: ConvolutionAlgorithm = layer.input.storage[0] >= 16 ? .winogradWherePossible : .direct
         let anyWeights = try TensorLayout(kernel.spec.dnnlDims, .any), biasLayout = try TensorLayout([filters], .x)
         let descriptor = try Operations.convolutionForward(
-            engine: engine, training: context.training, src: TensorLayout([context.batch] + layer.input.storage, .any),
+            engine: engine, training: context.training, algorithm: algorithm,
+            src: TensorLayout([context.batch] + layer.input.storage, .any),
             weights: anyWeights, bias: biasLayout, dst: TensorLayout([context.batch] + layer.output.storage, .any),
             window: window, activation: fused)
         input = try LayoutView(context.input, as: descriptor.layout(.src), .read, engine: engine, label: "\(layer.name) input reorder")
@@ -51,7 +60,7 @@ final class ConvolutionKernel: LayerKernel {
         let gradient = try Tensor(output.layout, engine: engine)
         outputGradient = gradient
         let weightsDescriptor = try Operations.convolutionBackwardWeights(
-            engine: engine, src: TensorLayout(input.tensor.layout.dims, .any), diffWeights: anyWeights, diffBias: biasLayout,
+            engine: engine, algorithm: algorithm, src: TensorLayout(input.tensor.layout.dims, .any), diffWeights: anyWeights, diffBias: biasLayout,
             diffDst: TensorLayout(gradient.layout.dims, .any), window: window, hint: descriptor)
         let weightsSource = try LayoutView(input.tensor, as: weightsDescriptor.layout(.src), .read, engine: engine,
                                            label: "\(layer.name) backward-weights input reorder")
@@ -66,7 +75,7 @@ final class ConvolutionKernel: LayerKernel {
         var data: ([LayoutView], WeightView, Primitive, LayoutView)?
         if let inputGradient = context.inputGradient {
             let dataDescriptor = try Operations.convolutionBackwardData(
-                engine: engine, diffSrc: TensorLayout(input.tensor.layout.dims, .any), weights: anyWeights,
+                engine: engine, algorithm: algorithm, diffSrc: TensorLayout(input.tensor.layout.dims, .any), weights: anyWeights,
                 diffDst: TensorLayout(gradient.layout.dims, .any), window: window, hint: descriptor)
             let dataOutputGradient = try LayoutView(gradient, as: dataDescriptor.layout(.diffDst), .read, engine: engine,
                                                     label: "\(layer.name) backward-data gradient reorder")

@@ -72,11 +72,13 @@ struct TensorLayout: CustomStringConvertible {
         case nc
         /// One dimension (biases).
         case x
-        /// Keras's convolution kernel layout (kh, kw, in, out); for a dense layer after a flatten,
-        /// Keras's (h·w·c, units) matrix with rows in (h, w, c) order.
+        /// Keras's convolution kernel layout (kh, kw, in, out).
         case hwio
-        /// Keras's dense kernel layout (in, out).
-        case io
+        /// A dense kernel as (units, features): the transpose of Keras's (in, out).
+        case oi
+        /// A dense kernel after a flatten as (units, h, w, c): the transpose of Keras's
+        /// (h·w·c, units) matrix, whose rows are in (h, w, c) order.
+        case ohwi
 
         fileprivate var tag: dnnl_format_tag_t {
             switch self {
@@ -86,7 +88,8 @@ struct TensorLayout: CustomStringConvertible {
             case .nc: dnnl_nc
             case .x: dnnl_x
             case .hwio: dnnl_hwio
-            case .io: dnnl_io
+            case .oi: dnnl_oi
+            case .ohwi: dnnl_ohwi
             }
         }
     }
@@ -150,6 +153,8 @@ final class Tensor {
     let layout: TensorLayout
     fileprivate let memory: dnnl_memory_t
     private let owned: UnsafeMutableRawPointer?
+    /// Keeps the engine alive as long as memory created on it.
+    private let engine: Engine
     /// The buffer the tensor currently reads and writes (nil until an external tensor is bound).
     private(set) var data: UnsafeMutableRawPointer?
 
@@ -168,6 +173,7 @@ final class Tensor {
         }
         self.layout = layout
         self.memory = memory
+        self.engine = engine
         owned = buffer
         data = buffer
     }
@@ -180,6 +186,7 @@ final class Tensor {
         guard let memory else { throw TrainerError(.library, "oneDNN memory creation returned no memory") }
         self.layout = layout
         self.memory = memory
+        self.engine = engine
         owned = nil
         data = pointer
     }
@@ -250,6 +257,8 @@ final class PrimitiveDescriptor {
     }
 
     fileprivate let raw: dnnl_primitive_desc_t
+    /// Keeps the engine alive as long as descriptors (and primitives) created on it.
+    fileprivate let engine: Engine
 
     /// Creates the descriptor of `operation` (a pointer to a `dnnl_*_desc_t`), with `activation`
     /// fused as an eltwise post-op when it is relu or sigmoid.
@@ -269,6 +278,7 @@ final class PrimitiveDescriptor {
         try check(dnnl_primitive_desc_create(&descriptor, operation, attributes, engine.engine, hint?.raw), what())
         guard let descriptor else { throw TrainerError(.library, "oneDNN \(what()) returned no descriptor") }
         raw = descriptor
+        self.engine = engine
     }
 
     /// A reorder between two layouts of the same tensor.
@@ -279,6 +289,7 @@ final class PrimitiveDescriptor {
                   "reorder \(source) → \(destination)")
         guard let descriptor else { throw TrainerError(.library, "oneDNN reorder returned no descriptor") }
         raw = descriptor
+        self.engine = engine
     }
 
     deinit { dnnl_primitive_desc_destroy(raw) }
@@ -305,6 +316,8 @@ final class Primitive {
     /// The oneDNN implementation it runs.
     let implementation: String
     private let raw: dnnl_primitive_t
+    /// Keeps the engine alive as long as the primitive.
+    private let engine: Engine
     private let arguments: UnsafeMutableBufferPointer<dnnl_exec_arg_t>
     /// The tensors in `arguments`, kept alive as long as the primitive.
     private let tensors: [Tensor]
@@ -314,6 +327,7 @@ final class Primitive {
         try check(dnnl_primitive_create(&primitive, descriptor.raw), "\(label) primitive creation")
         guard let primitive else { throw TrainerError(.library, "oneDNN \(label) returned no primitive") }
         raw = primitive
+        engine = descriptor.engine
         self.label = label
         implementation = descriptor.implementation
         tensors = bindings.map(\.1)
@@ -334,8 +348,8 @@ final class Primitive {
         arguments.deallocate()
     }
 
-    /// Submits the primitive to the engine's stream (on the CPU it has run when this returns).
-    func execute(on engine: Engine) throws {
+    /// Submits the primitive to its engine's stream (on the CPU it has run when this returns).
+    func execute() throws {
         try check(dnnl_primitive_execute(raw, engine.stream, Int32(arguments.count), arguments.baseAddress), label)
     }
 }
@@ -348,6 +362,22 @@ struct Window {
     var strides: [Int]
     var paddingLow: [Int]
     var paddingHigh: [Int]
+}
+
+/// How a convolution is computed.
+enum ConvolutionAlgorithm {
+    /// Direct convolution.
+    case direct
+    /// oneDNN's choice, which is Winograd F(4×4, 3×3) wherever it has a kernel for it (3×3,
+    /// stride 1, AVX-512) and direct otherwise.
+    case winogradWherePossible
+
+    fileprivate var raw: dnnl_alg_kind_t {
+        switch self {
+        case .direct: dnnl_convolution_direct
+        case .winogradWherePossible: dnnl_convolution_auto
+        }
+    }
 }
 
 extension Activation {
@@ -378,36 +408,36 @@ enum Operations {
     }
 
     /// Convolution forward with bias and `activation` (relu or sigmoid) fused as a post-op.
-    static func convolutionForward(engine: Engine, training: Bool, src: TensorLayout, weights: TensorLayout,
-                                   bias: TensorLayout, dst: TensorLayout, window: Window,
+    static func convolutionForward(engine: Engine, training: Bool, algorithm: ConvolutionAlgorithm, src: TensorLayout,
+                                   weights: TensorLayout, bias: TensorLayout, dst: TensorLayout, window: Window,
                                    activation: Activation) throws -> PrimitiveDescriptor {
         var operation = dnnl_convolution_desc_t()
         var s = src.desc, w = weights.desc, b = bias.desc, d = dst.desc
-        try check(dnnl_convolution_forward_desc_init(&operation, propagation(training), dnnl_convolution_direct, &s, &w, &b, &d,
+        try check(dnnl_convolution_forward_desc_init(&operation, propagation(training), algorithm.raw, &s, &w, &b, &d,
                                                      window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
                                                      window.paddingHigh.map(Int64.init)), "convolution forward descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, fusing: activation, what: "convolution forward")
     }
 
     /// Gradient of a convolution's input from its output gradient.
-    static func convolutionBackwardData(engine: Engine, diffSrc: TensorLayout, weights: TensorLayout,
-                                        diffDst: TensorLayout, window: Window,
+    static func convolutionBackwardData(engine: Engine, algorithm: ConvolutionAlgorithm, diffSrc: TensorLayout,
+                                        weights: TensorLayout, diffDst: TensorLayout, window: Window,
                                         hint: PrimitiveDescriptor) throws -> PrimitiveDescriptor {
         var operation = dnnl_convolution_desc_t()
         var s = diffSrc.desc, w = weights.desc, d = diffDst.desc
-        try check(dnnl_convolution_backward_data_desc_init(&operation, dnnl_convolution_direct, &s, &w, &d,
+        try check(dnnl_convolution_backward_data_desc_init(&operation, algorithm.raw, &s, &w, &d,
                                                            window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
                                                            window.paddingHigh.map(Int64.init)), "convolution backward-data descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, hint: hint, what: "convolution backward data")
     }
 
     /// Gradients of a convolution's weights and bias.
-    static func convolutionBackwardWeights(engine: Engine, src: TensorLayout, diffWeights: TensorLayout,
-                                           diffBias: TensorLayout, diffDst: TensorLayout, window: Window,
+    static func convolutionBackwardWeights(engine: Engine, algorithm: ConvolutionAlgorithm, src: TensorLayout,
+                                           diffWeights: TensorLayout, diffBias: TensorLayout, diffDst: TensorLayout, window: Window,
                                            hint: PrimitiveDescriptor) throws -> PrimitiveDescriptor {
         var operation = dnnl_convolution_desc_t()
         var s = src.desc, w = diffWeights.desc, b = diffBias.desc, d = diffDst.desc
-        try check(dnnl_convolution_backward_weights_desc_init(&operation, dnnl_convolution_direct, &s, &w, &b, &d,
+        try check(dnnl_convolution_backward_weights_desc_init(&operation, algorithm.raw, &s, &w, &b, &d,
                                                               window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
                                                               window.paddingHigh.map(Int64.init)),
                   "convolution backward-weights descriptor")

@@ -1,8 +1,11 @@
-// Dense on oneDNN's inner product, with the kernel kept in Keras's own layout: (in, out), or after
-// a flatten (h, w, c, out) read by oneDNN as `hwio` weights over an NHWC source. oneDNN's gemm
-// implementation runs forward and both backward passes on that layout, so the largest tensor of a
-// typical model (the first dense kernel) is never reordered; only the (small) activation is, from
-// the blocked layout of a convolution stack into NHWC and back for its gradient.
+// Dense on oneDNN's inner product, with the kernel stored as (units, features): the transpose of
+// Keras's (in, out), and after a flatten (units, h, w, c) over an NHWC source, so the features
+// are in Keras's flatten order. oneDNN's gemm implementation runs forward and both backward passes
+// on that layout (measured on the tutorial's 20736 → 512 layer at batch 100: 33 ms for the three,
+// against 39 ms with Keras's (in, out) order, whose backward-data gemm is slow, and 35–37 ms with
+// a layout of oneDNN's choosing plus the reorder its backward-data pass then needs). So the largest
+// tensor of a typical model is never reordered; only the (small) activation is, from the blocked
+// layout of a convolution stack into NHWC and back for its gradient.
 
 /// A compiled Dense layer.
 final class DenseKernel: LayerKernel {

@@ -49,16 +49,6 @@ struct KernelContext {
 
 // MARK: - Running
 
-/// Timing of one primitive or Swift step, from ``Model/profileTrainStep(images:labels:)``.
-public struct StepTiming: Sendable, Hashable {
-    /// What ran: "conv2d_1 forward", "dense backward weights", "adam update".
-    public let label: String
-    /// The oneDNN implementation (`jit:avx512_core`, `x64:gemm:jit`), or "swift" for Swift loops.
-    public let implementation: String
-    /// Wall-clock seconds, the primitive's work waited for.
-    public let seconds: Double
-}
-
 /// Runs a plan's primitives on the engine; when profiling, waits for each and records its time.
 final class Runner {
     let engine: Engine
@@ -75,11 +65,11 @@ final class Runner {
 
     func run(_ primitive: Primitive) throws {
         guard timings != nil else {
-            try primitive.execute(on: engine)
+            try primitive.execute()
             return
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        try primitive.execute(on: engine)
+        try primitive.execute()
         try engine.wait()
         record(primitive.label, primitive.implementation, since: start)
     }

@@ -69,8 +69,11 @@ struct ParameterSpec {
     /// oneDNN's dims for the same values: (out, in, kh, kw), (out, in) or (out, c, h, w) after a
     /// flatten, (units).
     let dnnlDims: [Int]
-    /// The oneDNN format of Keras's layout (hwio, io or x).
+    /// How the values lie in the parameter arena: Keras's layout (hwio kernels, x biases), or for a
+    /// dense kernel its transpose (oi, ohwi), which oneDNN's gemm runs fastest on.
     let format: TensorLayout.Format
+    /// Whether the arena holds the transpose of Keras's (in, out) matrix (dense kernels).
+    var isTransposed: Bool { format == .oi || format == .ohwi }
     /// Glorot-uniform fans (Keras's `compute_fans`); nil for a bias, which starts at zero.
     let fans: (fanIn: Int, fanOut: Int)?
 
@@ -168,7 +171,7 @@ func resolve(_ architecture: Architecture, input: ImageShape, classes: Int) thro
             let name = names.next("dense")
             let features = shape.elementCount
             let kernel = ParameterSpec(name: "\(name)/kernel", shape: [features, units], dnnlDims: [units] + shape.storage,
-                                       format: shape.storage.count == 3 ? .hwio : .io, fans: (features, units))
+                                       format: shape.storage.count == 3 ? .ohwi : .oi, fans: (features, units))
             layer = ResolvedLayer(name: name, typeName: "Dense", operation: .dense(units: units, activation: activation),
                                   input: shape, output: .flat(units), parameters: [kernel, bias(name, units)])
         }

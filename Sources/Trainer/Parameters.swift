@@ -1,6 +1,8 @@
-// Every trainable value of a model in one arena, in Keras's layouts (HWIO kernels, (in, out) dense
-// kernels), with a gradient arena of the same shape. The optimizer updates the arenas in one pass;
-// primitives that want another layout get a reordered copy once per update (WeightView).
+// Every trainable value of a model in one arena, with a gradient arena of the same shape: HWIO
+// convolution kernels as Keras has them, dense kernels transposed to (units, features) for oneDNN's
+// gemm (see DenseKernel.swift). The optimizer updates the arenas in one pass; primitives that want
+// another layout get a reordered copy once per update (WeightView). Everything that leaves the
+// model (weights, files) is in Keras's layout.
 import Shards
 
 /// A parameter tensor placed in the arenas.
@@ -35,14 +37,10 @@ final class ParameterStore {
         gradients = FloatBuffer(count: end)
     }
 
-    /// The parameter named `name` (`conv2d/kernel`).
-    func parameter(named name: String) -> StoredParameter? {
-        parameters.first { $0.spec.name == name }
-    }
-
     /// Keras's initialisation: Glorot-uniform kernels, U(−l, l) with l = √(6 / (fanIn + fanOut)),
-    /// and zero biases. Each tensor draws from its own SplitMix64 stream derived from `seed` and its
-    /// position, so adding a layer at the end leaves the others' initial values unchanged.
+    /// and zero biases. Each tensor draws its values in Keras's order from its own SplitMix64
+    /// stream derived from `seed` and its position, so adding a layer at the end leaves the others'
+    /// initial values unchanged.
     func initialize(seed: UInt64) {
         for (index, parameter) in parameters.enumerated() {
             let start = values.pointer + parameter.offset
@@ -52,17 +50,60 @@ final class ParameterStore {
             }
             let limit = (6 / Double(fans.fanIn + fans.fanOut)).squareRoot()
             var generator = SplitMix64(seed: mix(seed, UInt64(index)))
-            for i in 0..<parameter.spec.count {
-                let unit = Double(generator.next() >> 11) * 0x1p-53
-                start[i] = Float(-limit + 2 * limit * unit)
+            let (rows, columns) = parameter.kerasMatrix
+            for row in 0..<rows {
+                for column in 0..<columns {
+                    let unit = Double(generator.next() >> 11) * 0x1p-53
+                    let position = parameter.spec.isTransposed ? column * rows + row : row * columns + column
+                    start[position] = Float(-limit + 2 * limit * unit)
+                }
             }
         }
         valuesChanged()
     }
 
+    /// Copies `parameter` out of `arena` (values, gradients or an optimizer slot of this store's
+    /// shape) into `destination` in Keras's layout.
+    func copyToKeras(_ parameter: StoredParameter, from arena: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>) {
+        let source = arena + parameter.offset
+        let (rows, columns) = parameter.kerasMatrix
+        guard parameter.spec.isTransposed else { return destination.update(from: source, count: parameter.spec.count) }
+        transpose(source, rows: columns, columns: rows, into: destination)
+    }
+
+    /// Copies Keras-layout values of `parameter` from `source` into `arena`.
+    func copyFromKeras(_ parameter: StoredParameter, _ source: UnsafePointer<Float>, into arena: UnsafeMutablePointer<Float>) {
+        let destination = arena + parameter.offset
+        let (rows, columns) = parameter.kerasMatrix
+        guard parameter.spec.isTransposed else { return destination.update(from: source, count: parameter.spec.count) }
+        transpose(source, rows: rows, columns: columns, into: destination)
+    }
+
     /// Records that `values` changed outside the optimizer.
     func valuesChanged() {
         version += 1
+    }
+}
+
+extension StoredParameter {
+    /// The parameter as Keras's matrix: (features, units) for a dense kernel, (count, 1) otherwise.
+    var kerasMatrix: (rows: Int, columns: Int) {
+        spec.isTransposed ? (spec.shape[0], spec.shape[1]) : (spec.count, 1)
+    }
+}
+
+/// Writes the transpose of the `rows` × `columns` row-major matrix `source` into `destination`,
+/// in 32 × 32 tiles so both sides stay in cache.
+private func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into destination: UnsafeMutablePointer<Float>) {
+    let tile = 32
+    for rowStart in stride(from: 0, to: rows, by: tile) {
+        for columnStart in stride(from: 0, to: columns, by: tile) {
+            for row in rowStart..<min(rowStart + tile, rows) {
+                for column in columnStart..<min(columnStart + tile, columns) {
+                    destination[column * rows + row] = source[row * columns + column]
+                }
+            }
+        }
     }
 }
 

@@ -1,6 +1,6 @@
-// The weights and checkpoint file: a 32-byte header, a JSON index, then raw little-endian float32
-// arrays in Keras's layouts, so numpy reads it with `np.frombuffer` and Keras takes the arrays with
-// `model.set_weights`. A checkpoint adds the optimizer's arrays, its step count and the epoch.
+// The weights and checkpoint file: a 64-byte header, raw little-endian float32 arrays in Keras's
+// layouts, then a JSON index, so numpy reads it with `np.frombuffer` and Keras takes the arrays
+// with `model.set_weights`. A checkpoint adds the optimizer's arrays, its step count and the epoch.
 // Files are written atomically: a temporary file in the same folder, fsync, rename, fsync of the
 // folder. The layout is documented on `WeightsFile`.
 import Foundation
@@ -18,26 +18,27 @@ import Glibc
 /// | 0 | 8 | magic `DPWEIGHT` |
 /// | 8 | 4 | format version (1), uint32 |
 /// | 12 | 4 | index length L in bytes, uint32 |
-/// | 16 | 8 | data offset D (a multiple of 64), uint64 |
+/// | 16 | 8 | index offset I, uint64 |
 /// | 24 | 8 | XXH64 (seed 0) of the L index bytes, uint64 |
-/// | 32 | L | the index: UTF-8 JSON, described below |
-/// | 32 + L | D − 32 − L | zero padding |
-/// | D | … | the arrays: each at D + its `offset` (a multiple of 64), float32, row-major (C order) |
+/// | 32 | 32 | zero |
+/// | 64 | … | the arrays, each at its `offset` (a multiple of 64): float32, row-major (C order), zero padding to the next multiple of 64 |
+/// | I | L | the index: UTF-8 JSON, described below |
 ///
 /// The index: `{"format": "dataprep-weights", "kind": "weights" | "checkpoint", "model": {...},
 /// "arrays": [...], "optimizer": {...}, "epoch": N}`. `model` holds `architecture` (a layer-spec
 /// string), `input` ([height, width, channels]), `classes`, `loss`, `imageLayout` and `seed`. Each
-/// array entry holds `name`, `shape`, `layout`, `offset` (from D) and `xxh64` (of its bytes, 16 hex
-/// digits). Parameter arrays are named as in Keras (`conv2d/kernel`, `dense_1/bias`); convolution
-/// kernels are HWIO (kh, kw, in, out), dense kernels (in, out) with the rows of a dense layer after a
-/// flatten in Keras's (h, w, c) order. A checkpoint's `optimizer` holds `name`, `config` (Keras's
-/// hyper-parameter names), `learningRate` (the current one) and `iterations`; its state arrays are
-/// `optimizer/<slot>/<parameter>` (slots: Adam `momentum`, `velocity`; RMSprop `velocity`
-/// [, `momentum`]; SGD `momentum` when momentum ≠ 0).
+/// array entry holds `name`, `shape`, `layout`, `offset` (from the start of the file) and `xxh64`
+/// (of its bytes, 16 hex digits). Parameter arrays are named and laid out as in Keras
+/// (`conv2d/kernel`, `dense_1/bias`): convolution kernels HWIO (kh, kw, in, out), dense kernels
+/// (in, out), with the rows of a dense layer after a flatten in Keras's (h, w, c) order. A
+/// checkpoint's `optimizer` holds `name`, `config` (Keras's hyper-parameter names),
+/// `learningRate` (the current one) and `iterations`; its state arrays are
+/// `optimizer/<slot>/<parameter>` in the parameter's layout (slots: Adam `momentum`, `velocity`;
+/// RMSprop `velocity` [, `momentum`]; SGD `momentum` when momentum ≠ 0).
 enum WeightsFile {
     static let magic = Array("DPWEIGHT".utf8)
     static let version: UInt32 = 1
-    static let headerSize = 32
+    static let headerSize = 64
     static let formatName = "dataprep-weights"
 
     struct Index: Codable {
@@ -77,49 +78,49 @@ enum WeightsFile {
         var iterations: Int
     }
 
-    /// An array to write: its record (offset and checksum filled in by `write`) and its values.
+    /// An array to write.
     struct Payload {
         var name: String
         var shape: [Int]
         var layout: String
-        var values: UnsafeBufferPointer<Float>
+        /// Gives the values in file order. Called once, while writing, and only after the previous
+        /// payload's values have been written, so payloads may share a scratch buffer.
+        var values: () -> UnsafeBufferPointer<Float>
     }
 
     // MARK: Writing
 
-    /// Writes `index` (whose `arrays` are replaced) and `payloads` to `path` atomically.
+    /// Writes `index` (whose `arrays` are replaced) and `payloads` to `path` atomically: the arrays
+    /// first, hashed as they go, then the index, then the header that points to it.
     /// - Throws: ``TrainerError`` `fileSystem` naming the path and the system's reason.
     static func write(_ index: Index, payloads: [Payload], to path: String) throws {
         var index = index
-        var offset = 0
-        index.arrays = payloads.map { payload in
-            let bytes = UnsafeRawBufferPointer(payload.values)
-            defer { offset += (bytes.count + 63) / 64 * 64 }
-            return ArrayRecord(name: payload.name, shape: payload.shape, layout: payload.layout, offset: offset,
-                               xxh64: String(format: "%016llx", XXHash64.hash(bytes)))
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json: [UInt8]
-        do { json = Array(try encoder.encode(index)) } catch {
-            throw TrainerError(.fileSystem, "\(path): cannot encode the index: \(error)")
-        }
-        let dataOffset = (headerSize + json.count + 63) / 64 * 64
-        var header = magic
-        append(version, to: &header)
-        append(UInt32(json.count), to: &header)
-        append(UInt64(dataOffset), to: &header)
-        append(json.withUnsafeBytes { XXHash64.hash($0) }, to: &header)
-
+        index.arrays = []
         try AtomicFile.write(to: path) { file in
-            try file.write(header)
-            try file.write(json)
-            try file.write([UInt8](repeating: 0, count: dataOffset - headerSize - json.count))
+            var offset = headerSize
+            try file.write([UInt8](repeating: 0, count: headerSize))
             for payload in payloads {
-                let bytes = UnsafeRawBufferPointer(payload.values)
+                let bytes = UnsafeRawBufferPointer(payload.values())
+                index.arrays.append(ArrayRecord(name: payload.name, shape: payload.shape, layout: payload.layout, offset: offset,
+                                                xxh64: String(format: "%016llx", XXHash64.hash(bytes))))
+                let padded = (bytes.count + 63) / 64 * 64
                 try file.write(bytes)
-                try file.write([UInt8](repeating: 0, count: (bytes.count + 63) / 64 * 64 - bytes.count))
+                try file.write([UInt8](repeating: 0, count: padded - bytes.count))
+                offset += padded
             }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let json: [UInt8]
+            do { json = Array(try encoder.encode(index)) } catch {
+                throw TrainerError(.fileSystem, "\(path): cannot encode the index: \(error)")
+            }
+            try file.write(json)
+            var header = magic
+            append(version, to: &header)
+            append(UInt32(json.count), to: &header)
+            append(UInt64(offset), to: &header)
+            append(json.withUnsafeBytes { XXHash64.hash($0) }, to: &header)
+            try file.write(header, at: 0)
         }
     }
 
@@ -133,30 +134,37 @@ enum WeightsFile {
     struct Contents {
         let index: Index
         private let data: Data
-        private let dataOffset: Int
         private let records: [String: ArrayRecord]
 
-        fileprivate init(index: Index, data: Data, dataOffset: Int) {
+        fileprivate init(index: Index, data: Data) {
             self.index = index
             self.data = data
-            self.dataOffset = dataOffset
             records = Dictionary(index.arrays.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         }
 
-        /// Copies the array `name` into `destination`.
+        /// Checks that the file has every array of `arrays` (name, shape), before anything is copied.
+        /// - Throws: ``TrainerError`` `incompatibleWeights` naming the first that is missing or
+        ///   shaped otherwise.
+        func require(_ arrays: [(name: String, shape: [Int])]) throws {
+            for (name, shape) in arrays {
+                guard let record = records[name] else {
+                    throw TrainerError(.incompatibleWeights, "the file has no array '\(name)'; it was written for another architecture (\(index.model.architecture))")
+                }
+                guard record.shape == shape else {
+                    throw TrainerError(.incompatibleWeights, "'\(name)' is \(record.shape) in the file but \(shape) in the model")
+                }
+            }
+        }
+
+        /// Calls `body` with the values of the array `name`, which must have `shape`.
         /// - Throws: ``TrainerError`` `incompatibleWeights` when the file has no such array or its
-        ///   shape is not `shape`.
-        func copy(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>) throws {
-            guard let record = records[name] else {
-                throw TrainerError(.incompatibleWeights, "the file has no array '\(name)'; it was written for another architecture (\(index.model.architecture))")
-            }
-            guard record.shape == shape else {
-                throw TrainerError(.incompatibleWeights, "'\(name)' is \(record.shape) in the file but \(shape) in the model")
-            }
-            let count = shape.reduce(1, *)
+        ///   shape is another.
+        func withValues(_ name: String, shape: [Int], _ body: (UnsafePointer<Float>) -> Void) throws {
+            try require([(name, shape)])
+            let record = records[name]!
             data.withUnsafeBytes { bytes in
-                let source = UnsafeRawBufferPointer(rebasing: bytes[(dataOffset + record.offset)...].prefix(count * 4))
-                UnsafeMutableRawBufferPointer(start: destination, count: count * 4).copyMemory(from: source)
+                // Offsets are multiples of 64 and the bytes were checked to be in the file.
+                body((bytes.baseAddress! + record.offset).assumingMemoryBound(to: Float.self))
             }
         }
     }
@@ -179,11 +187,11 @@ enum WeightsFile {
         }
         let fileVersion = integer(8, UInt32.self)
         guard fileVersion == version else { throw bad("format version \(fileVersion); this build reads version \(version)") }
-        let indexLength = Int(integer(12, UInt32.self)), dataOffset = Int(integer(16, UInt64.self))
-        guard headerSize + indexLength <= dataOffset, dataOffset <= data.count else {
-            throw bad("the header's index length or data offset points past the end of the file (truncated?)")
+        let indexLength = Int(integer(12, UInt32.self)), indexOffset = Int(integer(16, UInt64.self))
+        guard indexOffset >= headerSize, indexOffset <= data.count, indexLength <= data.count - indexOffset else {
+            throw bad("the index lies past the end of the file (truncated?)")
         }
-        let json = data.subdata(in: headerSize..<headerSize + indexLength)
+        let json = data.subdata(in: indexOffset..<indexOffset + indexLength)
         guard json.withUnsafeBytes({ XXHash64.hash($0) }) == integer(24, UInt64.self) else {
             throw bad("the index does not match its checksum: the file is damaged")
         }
@@ -194,16 +202,17 @@ enum WeightsFile {
         guard index.format == formatName else { throw bad("the index names format '\(index.format)', not \(formatName)") }
         try data.withUnsafeBytes { bytes in
             for record in index.arrays {
-                let count = record.shape.reduce(1, *) * 4
-                let start = dataOffset + record.offset
-                guard record.offset >= 0, count >= 0, start + count <= bytes.count else {
-                    throw bad("array '\(record.name)' ends past the end of the file (truncated?)")
+                let count = record.shape.reduce(1, *) * MemoryLayout<Float>.stride
+                guard record.offset >= headerSize, record.offset % 64 == 0, count >= 0, record.offset + count <= indexOffset else {
+                    throw bad("array '\(record.name)' lies outside the data section")
                 }
-                let hash = String(format: "%016llx", XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[start..<start + count])))
-                guard hash == record.xxh64 else { throw bad("array '\(record.name)' does not match its checksum: the file is damaged") }
+                let hash = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[record.offset..<record.offset + count]))
+                guard String(format: "%016llx", hash) == record.xxh64 else {
+                    throw bad("array '\(record.name)' does not match its checksum: the file is damaged")
+                }
             }
         }
-        return Contents(index: index, data: data, dataOffset: dataOffset)
+        return Contents(index: index, data: data)
     }
 }
 
@@ -219,6 +228,12 @@ enum AtomicFile {
 
         func write(_ bytes: [UInt8]) throws {
             try bytes.withUnsafeBytes { try write($0) }
+        }
+
+        /// Overwrites bytes already written, at `offset` from the start.
+        func write(_ bytes: [UInt8], at offset: Int) throws {
+            let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+            guard written == bytes.count else { throw failure("write", path) }
         }
 
         func write(_ bytes: UnsafeRawBufferPointer) throws {

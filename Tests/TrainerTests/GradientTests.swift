@@ -48,8 +48,10 @@ import Testing
         var worst = 0.0
         for parameter in model.store.parameters {
             let name = parameter.spec.name
+            var gradient = [Float](repeating: 0, count: parameter.spec.count)
+            model.store.copyToKeras(parameter, from: model.store.gradients.pointer, into: &gradient)
             for i in 0..<parameter.spec.count {
-                let analytic = Double(model.store.gradients.pointer[parameter.offset + i])
+                let analytic = Double(gradient[i])
                 let original = training.weights[name]![i]
                 training.weights[name]![i] = original + h
                 let plus = training.meanLoss(inputs, labels: labels)
@@ -91,6 +93,46 @@ import Testing
         // context, a sigmoid output with binary cross-entropy.
         try check("flatten,dense8,drop0.4,dense6:sigmoid,output",
                   input: ImageShape(height: 3, width: 3, channels: 2), classes: 2, batch: 4, seed: 14)
+    }
+
+    @Test func winogradConvolutionsMatchTheReference() throws {
+        // At batch 64 on 16×16 images oneDNN computes the 16 → 32 convolution's forward and
+        // backward-data passes with Winograd F(4×4, 3×3) on AVX-512 machines (checked when this
+        // test was written; elsewhere it falls back to direct and the test checks that). Too many
+        // parameters for one finite difference each: the forward is compared value by value, the
+        // gradient along one random direction d (Σ g·d against a central difference of the
+        // reference loss along d). The step is tiny because moving every weight at once moves
+        // each of the 800,000 relu inputs, and at 1e-6 a few of them cross zero (a 0.3% error).
+        let input = ImageShape(height: 16, width: 16, channels: 1), batch = 64
+        let model = try Model(architecture: Architecture(spec: "conv16,conv32,pool,flatten,output"), inputShape: input, classes: 3, seed: 21)
+        let images = randomValues(batch * input.elementCount, seed: 22)
+        let labels = (0..<batch).map { Int32($0 % 3) }
+        let probabilities = try images.withUnsafeBufferPointer { try model.predict(images: $0) }
+        let reference = ReferenceModel(model, training: false)
+        let inputs = images.map(Double.init)
+        for (row, logits) in reference.logits(inputs, batch: batch).enumerated() {
+            let largest = logits.max()!, exps = logits.map { exp($0 - largest) }, sum = exps.reduce(0, +)
+            for (k, value) in exps.enumerated() {
+                #expect(abs(Double(probabilities[row * 3 + k]) - value / sum) <= 1e-5)
+            }
+        }
+        _ = try images.withUnsafeBufferPointer { images in
+            try labels.withUnsafeBufferPointer { try model.computeGradients(images: images, labels: .indices($0)) }
+        }
+        var analytic = 0.0
+        var plus = ReferenceModel(model, training: true), minus = plus
+        let step = 1e-8
+        for (index, parameter) in model.store.parameters.enumerated() {
+            var gradient = [Float](repeating: 0, count: parameter.spec.count)
+            model.store.copyToKeras(parameter, from: model.store.gradients.pointer, into: &gradient)
+            let direction = randomValues(parameter.spec.count, seed: 100 + UInt64(index)).map(Double.init)
+            analytic += zip(gradient, direction).reduce(0) { $0 + Double($1.0) * $1.1 }
+            let name = parameter.spec.name
+            plus.weights[name] = zip(plus.weights[name]!, direction).map { $0 + step * $1 }
+            minus.weights[name] = zip(minus.weights[name]!, direction).map { $0 - step * $1 }
+        }
+        let numeric = (plus.meanLoss(inputs, labels: labels) - minus.meanLoss(inputs, labels: labels)) / (2 * step)
+        #expect(abs(analytic - numeric) <= 1e-6 + 1e-4 * abs(numeric), "Σ g·d \(analytic) vs \(numeric)")
     }
 
     @Test func everyLossGradientMatchesFiniteDifferences() {

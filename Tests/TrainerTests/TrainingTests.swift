@@ -130,6 +130,8 @@ import Testing
         let b = try transposed.withUnsafeBufferPointer { try nchw.predict(images: $0) }
         #expect(a.count == 20)
         for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-6) }
+        #expect(nhwc.preferredImageLayout == .nchw)
+        #expect(try Model(architecture: Preset.mlp.architecture, inputShape: shape3, classes: 4).preferredImageLayout == .nhwc)
         for row in 0..<5 {
             #expect(abs(a[row * 4..<row * 4 + 4].reduce(0, +) - 1) < 1e-5)
         }
@@ -168,19 +170,39 @@ import Testing
         #expect(throws: TrainerError(.invalidArgument, "the learning rate must be finite and ≥ 0, got -1.0")) { try step(images, [0, 1]) }
     }
 
-    @Test func dropoutIsInvertedActiveInTrainingOnlyAndChangesEveryStep() throws {
-        // A model whose only randomness is one dropout layer: compare training-mode logits of
-        // successive steps with inference.
-        let model = try Model(architecture: Architecture(spec: "flatten,dense64:linear,drop0.5,output"), inputShape: shape, classes: 3,
-                              optimizer: .sgd(learningRate: 0), seed: 4)
-        let data = patternBatch(count: 32, seed: 3)
-        let losses = try (0..<3).map { _ in
-            try data.images.withUnsafeBufferPointer { images in
-                try data.labels.withUnsafeBufferPointer { try model.trainStep(images: images, labels: .indices($0)).loss }
-            }
+    @Test func dropoutKeepsOneMinusRateOfTheValuesScaledUpAndOnlyInTraining() throws {
+        // The dropout kernel on its own, over 40,000 ones: kept values become 1 / (1 − rate), the
+        // others 0; the share kept is 1 − rate within 4 standard deviations; the gradient goes
+        // through the same mask; masks differ between steps; inference passes the input through.
+        let layers = try resolve(Architecture(spec: "flatten,drop0.3,output"), input: ImageShape(height: 100, width: 100, channels: 4),
+                                 classes: 3)
+        let engine = try Engine(), store = ParameterStore([])
+        let layout = try TensorLayout([1, 40_000], .nc)
+        let input = try Tensor(layout, engine: engine), inputGradient = try Tensor(layout, engine: engine)
+        input.floats.update(repeating: 1, count: 40_000)
+        func context(training: Bool) -> KernelContext {
+            KernelContext(engine: engine, store: store, parameters: [], batch: 1, training: training, input: input,
+                          inputGradient: inputGradient, needsOutputGradient: true, isLast: false, activationBackwardDeferred: false,
+                          inheritedActivation: .linear, layerIndex: 1)
         }
-        let inference = try evaluate(model, count: 32, seed: 3).loss
-        #expect(Set(losses).count == 3)           // a new mask each step (the weights do not move: lr 0)
-        #expect(!losses.contains(inference))
+        let dropout = try DropoutKernel(layers[1], rate: 0.3, context(training: true))
+        let runner = Runner(engine: engine)
+        runner.seed = 7
+        var masks: [[Float]] = []
+        for step in 0..<2 {
+            runner.step = UInt64(step)
+            dropout.forward(runner)
+            let output = Array(UnsafeBufferPointer(start: dropout.output.floats, count: 40_000))
+            #expect(Set(output) == [0, 1 / Float(0.7)])
+            let kept = Double(output.filter { $0 != 0 }.count) / 40_000
+            #expect(abs(kept - 0.7) < 4 * (0.7 * 0.3 / 40_000).squareRoot(), "kept \(kept)")
+            dropout.outputGradient!.floats.update(repeating: 2, count: 40_000)
+            dropout.backward(runner)
+            #expect(Array(UnsafeBufferPointer(start: inputGradient.floats, count: 40_000)) == output.map { $0 * 2 })
+            masks.append(output)
+        }
+        #expect(masks[0] != masks[1])
+        let inference = try DropoutKernel(layers[1], rate: 0.3, context(training: false))
+        #expect(inference.output === input)
     }
 }

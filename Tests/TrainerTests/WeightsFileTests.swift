@@ -38,9 +38,9 @@ import Testing
             }
             #expect(Array(bytes[0..<8]) == Array("DPWEIGHT".utf8))
             #expect(integer(8, UInt32.self) == 1)
-            let length = Int(integer(12, UInt32.self)), dataOffset = Int(integer(16, UInt64.self))
-            #expect(dataOffset % 64 == 0 && dataOffset >= 32 + length)
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes[32..<32 + length])) as? [String: Any])
+            let length = Int(integer(12, UInt32.self)), indexOffset = Int(integer(16, UInt64.self))
+            #expect(indexOffset + length == bytes.count)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes[indexOffset..<indexOffset + length])) as? [String: Any])
             #expect(json["format"] as? String == "dataprep-weights")
             #expect(json["kind"] as? String == "checkpoint")
             #expect(json["epoch"] as? Int == 3)
@@ -57,12 +57,13 @@ import Testing
             for entry in arrays {
                 let name = try #require(entry["name"] as? String), shape = try #require(entry["shape"] as? [Int])
                 let offset = try #require(entry["offset"] as? Int)
-                #expect(offset % 64 == 0)
+                #expect(offset % 64 == 0 && offset >= 64)
                 let count = shape.reduce(1, *)
-                byName[name] = (0..<count).map { Float(bitPattern: integer(dataOffset + offset + 4 * $0, UInt32.self)) }
+                byName[name] = (0..<count).map { Float(bitPattern: integer(offset + 4 * $0, UInt32.self)) }
             }
             for weight in model.weights { #expect(byName[weight.name] == weight.values, "\(weight.name)") }
-            #expect(arrays.first?["layout"] as? String == "HWIO")
+            #expect(arrays.map { $0["layout"] as? String }.prefix(6) == ["HWIO", "O", "IO, rows in (h, w, c) order", "O", "IO", "O"])
+            #expect(arrays.map { $0["shape"] as? [Int] }.prefix(6) == [[3, 3, 2, 3], [3], [27, 4], [4], [4, 3], [3]])
             #expect(arrays.map { $0["name"] as? String } == [
                 "conv2d/kernel", "conv2d/bias", "dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias",
                 "optimizer/momentum/conv2d/kernel", "optimizer/momentum/conv2d/bias", "optimizer/momentum/dense/kernel",
@@ -88,13 +89,13 @@ import Testing
                     (error as? TrainerError)?.code == .badWeightsFile && (error as? TrainerError)?.message.contains(message) == true
                 }
             }
-            var lastValue = good
-            lastValue[lastValue.count - 64] ^= 0x40  // the first byte of the last array, dense_1/bias
-            try expectBad(lastValue, "does not match its checksum")
+            var firstValue = good
+            firstValue[64] ^= 0x40  // the first byte of the first array
+            try expectBad(firstValue, "array 'conv2d/kernel' does not match its checksum")
             var index = good
-            index[40] ^= 0x01
+            index[index.count - 10] ^= 0x01
             try expectBad(index, "the index does not match its checksum")
-            try expectBad(good.prefix(good.count - 100), "ends past the end of the file (truncated?)")
+            try expectBad(good.prefix(good.count - 100), "the index lies past the end of the file (truncated?)")
             try expectBad(good.prefix(20), "not a dataprep weights file")
             var version = good
             version[8] = 2
