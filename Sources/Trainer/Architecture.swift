@@ -1,6 +1,7 @@
 // What a model is made of, before it meets an input shape: layer specs, the bundled presets and the
 // canonical layer-spec text (`conv16,pool,...`) they print as. Parsing lives in SpecParser.swift;
 // fitting the layers to an input shape and class count in ModelGraph.swift.
+public import Shards
 
 // MARK: - Layer specs
 
@@ -121,6 +122,13 @@ public struct Architecture: Hashable, Sendable, CustomStringConvertible {
 
     /// The canonical layer-spec string; parsing it gives the same architecture.
     public var description: String { layers.map(\.description).joined(separator: ",") }
+
+    /// The image layout a model of these layers reads without reordering its input: NCHW when the
+    /// first layer is a convolution (oneDNN's first-layer kernels read planar images), NHWC
+    /// otherwise (a dense layer reads Keras's flatten order).
+    public var preferredImageLayout: BatchOptions.ImageLayout {
+        if case .conv2D = layers.first { .nchw } else { .nhwc }
+    }
 }
 
 /// The bundled architectures. Each is a layer-spec string; `output` becomes `Dense(1, sigmoid)` for

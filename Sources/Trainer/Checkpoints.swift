@@ -78,6 +78,7 @@ extension Model {
         let model = try Model(architecture: Architecture(spec: record.architecture),
                               inputShape: ImageShape(height: record.input[0], width: record.input[1], channels: record.input[2]),
                               classes: record.classes, loss: loss, optimizer: optimizer, seed: record.seed, imageLayout: layout)
+        if let names = record.classNames, names.count == record.classes { model.classNames = names }
         if contents.index.kind == .checkpoint {
             try model.loadCheckpoint(from: path)
         } else {
@@ -93,7 +94,8 @@ extension Model {
                           model: WeightsFile.ModelRecord(architecture: architecture.description,
                                                          input: [inputShape.height, inputShape.width, inputShape.channels],
                                                          classes: classes, loss: loss.rawValue,
-                                                         imageLayout: imageLayout.rawValue, seed: seed),
+                                                         imageLayout: imageLayout.rawValue, seed: seed,
+                                                         classNames: classNames),
                           arrays: [], optimizer: nil, epoch: nil)
     }
 

@@ -84,6 +84,9 @@ public final class Model {
     public private(set) var iterations = 0
     /// Epochs completed, as the caller counts them; saved in checkpoints so a run can resume.
     public var epoch = 0
+    /// Class names in label order, saved with the weights so predictions can be named (the shard
+    /// manifest's `classNames`; "0", "1", ... until set).
+    public var classNames: [String]
 
     let layers: [ResolvedLayer]
     let store: ParameterStore
@@ -140,15 +143,14 @@ public final class Model {
         engine = try Engine()
         runner = Runner(engine: engine)
         store.initialize(seed: seed)
+        classNames = (0..<classes).map(String.init)
     }
 
     /// The image layout this model reads without reordering its input: NCHW when the first layer
     /// is a convolution (oneDNN's first-layer kernels read planar images), NHWC otherwise (a dense
     /// layer reads Keras's flatten order). Give ``BatchOptions`` and ``init(architecture:inputShape:classes:loss:optimizer:seed:imageLayout:)``
     /// this layout to save a reorder per step (about 5 ms for 100 images of 150×150×3).
-    public var preferredImageLayout: BatchOptions.ImageLayout {
-        if case .convolution = layers[0].operation { .nchw } else { .nhwc }
-    }
+    public var preferredImageLayout: BatchOptions.ImageLayout { architecture.preferredImageLayout }
 
     /// Trainable parameters (Keras's "Total params"; there are no non-trainable ones).
     public var parameterCount: Int { store.count }

@@ -44,6 +44,15 @@ public enum Optimizer: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The same optimizer with another initial learning rate.
+    public func with(learningRate rate: Float) -> Optimizer {
+        switch self {
+        case let .adam(_, beta1, beta2, epsilon): .adam(learningRate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon)
+        case let .rmsprop(_, rho, momentum, epsilon): .rmsprop(learningRate: rate, rho: rho, momentum: momentum, epsilon: epsilon)
+        case let .sgd(_, momentum, nesterov): .sgd(learningRate: rate, momentum: momentum, nesterov: nesterov)
+        }
+    }
+
     /// `adam(learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-07)`.
     public var description: String {
         switch self {

@@ -61,6 +61,8 @@ enum WeightsFile {
         var loss: String
         var imageLayout: String
         var seed: UInt64
+        /// Class names in label order (absent in files written before they were recorded).
+        var classNames: [String]?
     }
 
     struct ArrayRecord: Codable {

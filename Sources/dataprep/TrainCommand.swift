@@ -103,8 +103,9 @@ struct Train: ParsableCommand {
         let classCount = try classes ?? training?.manifest.classNames.count ?? { throw ValidationError("give --shards, or --input and --classes") }()
         var chosen = try Optimizer(named: optimizer)
         if let lr { chosen = chosen.with(learningRate: lr) }
-        let network = try Model(architecture: Architecture(presetOrSpec: model), inputShape: shape, classes: classCount,
-                                optimizer: chosen, seed: seed)
+        let architecture = try Architecture(presetOrSpec: model)
+        let network = try Model(architecture: architecture, inputShape: shape, classes: classCount, optimizer: chosen, seed: seed,
+                                imageLayout: architecture.preferredImageLayout)
         if let names = training?.manifest.classNames { network.classNames = names }
         if summary {
             print(network.summary(name: model), terminator: "")
