@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards"], swiftSettings: swiftSettings),
         .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "TestSupport"],
                     swiftSettings: swiftSettings),
     ]

@@ -60,9 +60,10 @@ public struct History: Sendable, Hashable {
 
     static let header = "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,images_per_second"
 
-    /// CSV with a header line; empty fields where there was no validation set.
+    /// CSV with a header line; empty fields where there was no validation set. Metrics are written
+    /// in full precision, so a resumed run's history reads back exactly.
     public func csv() -> String {
-        func number(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "" }
+        func number(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }  // shortest exact form
         return ([Self.header] + records.map { r in
             ["\(r.epoch)", number(r.loss), number(r.accuracy), number(r.validationLoss), number(r.validationAccuracy),
              number(r.learningRate), String(format: "%.3f", r.seconds), String(format: "%.1f", r.imagesPerSecond)]
