@@ -16,10 +16,12 @@ func dataprepExecutable() -> URL {
     return testBinary.deletingLastPathComponent().appendingPathComponent("dataprep")
 }
 
-func runDataprep(_ arguments: [String]) throws -> CommandResult {
+/// Runs `dataprep` with `arguments`, adding `environment` to this process's environment.
+func runDataprep(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = dataprepExecutable()
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
