@@ -91,7 +91,8 @@ public final class Model {
     let layers: [ResolvedLayer]
     let store: ParameterStore
     let optimizerState: OptimizerState
-    private let engine: Engine
+    /// The oneDNN engine every plan runs on (FeatureMaps.swift reorders on it too).
+    let engine: Engine
     private let runner: Runner
     private var plans: [PlanKey: Plan] = [:]
     /// Plan keys, least recently used first.
@@ -292,7 +293,9 @@ public final class Model {
         return (StepResult(loss: Float(mean), correct: result.correct, count: batch), mean)
     }
 
-    private func forwardInference(_ images: UnsafeBufferPointer<Float>, batch: Int) throws -> Plan {
+    /// Forward in inference mode (dropout off) through the plan for `batch` images, which keeps every
+    /// layer's output until its next forward pass (FeatureMaps.swift reads them).
+    func forwardInference(_ images: UnsafeBufferPointer<Float>, batch: Int) throws -> Plan {
         let plan = try self.plan(batch: batch, training: false)
         try plan.bind(images)
         try plan.forward(runner)

@@ -65,6 +65,10 @@ final class Plan {
         try input.bind(UnsafeMutableRawPointer(mutating: images.baseAddress!))
     }
 
+    /// Layer `index`'s output tensor (in the layout its primitive chose), as the last forward pass
+    /// left it.
+    func output(ofLayer index: Int) -> Tensor { kernels[index].output }
+
     func forward(_ runner: Runner) throws {
         for kernel in kernels { try kernel.forward(runner) }
         try runner.engine.wait()

@@ -14,7 +14,7 @@ struct DataPrep: ParsableCommand {
         abstract: "Turn image archives into training-ready data and train a small CNN from it.",
         version: version,
         subcommands: [FetchDataset.self, Split.self, Scan.self, Info.self, AugmentCommand.self, Pack.self,
-                      Preview.self, Transform.self, Inspect.self, Verify.self, Train.self, Evaluate.self, Predict.self]
+                      Preview.self, Transform.self, Inspect.self, Verify.self, Train.self, Evaluate.self, Predict.self, Visualize.self]
     )
 }
 
