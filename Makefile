@@ -20,7 +20,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps tools build test demo bench clean
+.PHONY: deps tools build test demo bench bench-keras clean
 
 deps:
 	$(call install_missing,$(PACKAGES))
@@ -42,5 +42,19 @@ bench: deps tools
 	$(SWIFT) build -c release --product dataprep-bench
 	BENCH_ONLY="$(ONLY)" "$$($(SWIFT) build -c release --show-bin-path)/dataprep-bench"
 
+# Opt-in: Keras on the same files and model, in a virtualenv with tensorflow-cpu from PyPI.
+KERAS := .build-keras
+bench-keras: deps tools
+	$(SWIFT) build -c release --product dataprep-bench
+	@[ -x $(KERAS)/venv/bin/python ] || { python3 -m venv $(KERAS)/venv && \
+	  $(KERAS)/venv/bin/pip install --quiet --disable-pip-version-check tensorflow-cpu pillow scipy; }
+	rm -rf $(KERAS)/images
+	BENCH_ONLY=augment BENCH_KEEP_IMAGES=$(KERAS)/images BENCH_JSON=$(KERAS)/augment.json \
+	  "$$($(SWIFT) build -c release --show-bin-path)/dataprep-bench"
+	BENCH_ONLY=trainer BENCH_JSON=$(KERAS)/trainer.json "$$($(SWIFT) build -c release --show-bin-path)/dataprep-bench"
+	python3 -c 'import json,sys; json.dump(sum((json.load(open(f)) for f in sys.argv[1:]), []), open("$(KERAS)/rows.json", "w"))' \
+	  $(KERAS)/augment.json $(KERAS)/trainer.json
+	OMP_NUM_THREADS=2 $(KERAS)/venv/bin/python scripts/bench_keras.py $(KERAS)/images $(KERAS)/rows.json
+
 clean:
-	rm -rf .build demo-output
+	rm -rf .build .build-keras demo-output

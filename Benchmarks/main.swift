@@ -18,3 +18,11 @@ for (name, run) in all where only == nil || only == name {
     sections.append(try run())
 }
 printTable(sections)
+
+// `make bench-keras` reads the measured rows back to print dataprep ÷ Keras ratios.
+if let path = ProcessInfo.processInfo.environment["BENCH_JSON"], !path.isEmpty {
+    let rows = sections.flatMap { section in
+        section.rows.map { ["section": section.title, "stage": $0.stage, "rate": $0.rate, "unit": $0.unit] as [String: Any] }
+    }
+    try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+}

@@ -38,33 +38,49 @@ public final class Resizer {
         let columns = Taps(from: image.width, to: size.width, filter: filter)
         let rows = Taps(from: image.height, to: size.height, filter: filter)
         let rowFloats = size.width * channels
-        if horizontal.count < image.height * rowFloats {
-            horizontal = [Float](repeating: 0, count: image.height * rowFloats)
+        if horizontal.count < (image.height + 1) * rowFloats {
+            horizontal = [Float](repeating: 0, count: (image.height + 1) * rowFloats)
         }
         image.pixels.withUnsafeBufferPointer { source in
-            horizontal.withUnsafeMutableBufferPointer { temporary in
-                // Pass 1: every source row, resampled to the output width.
-                for y in 0..<image.height {
-                    let sourceRow = source.baseAddress! + y * image.width * channels
-                    let temporaryRow = temporary.baseAddress! + y * rowFloats
-                    for x in 0..<size.width {
-                        let first = columns.first[x], count = columns.count[x], base = x * columns.maxTaps
-                        for c in 0..<channels {
-                            var sum: Float = 0
-                            for k in 0..<count { sum += columns.weights[base + k] * Float(sourceRow[(first + k) * channels + c]) }
-                            temporaryRow[x * channels + c] = sum
+            horizontal.withUnsafeMutableBufferPointer { scratch in
+                columns.withPointers { columnFirst, columnCount, columnWeights in
+                    rows.withPointers { rowFirst, rowCount, rowWeights in
+                        let temporary = scratch.baseAddress!, accumulator = temporary + image.height * rowFloats
+                        // Pass 1: every source row, resampled to the output width.
+                        for y in 0..<image.height {
+                            let sourceRow = source.baseAddress! + y * image.width * channels
+                            let temporaryRow = temporary + y * rowFloats
+                            for x in 0..<size.width {
+                                let first = columnFirst[x], count = columnCount[x], weights = columnWeights + x * columns.maxTaps
+                                let pixel = sourceRow + first * channels, out = temporaryRow + x * channels
+                                if channels == 3 {  // the common case: one pass over the taps, three sums
+                                    var r: Float = 0, g: Float = 0, b: Float = 0
+                                    for k in 0..<count {
+                                        let w = weights[k], p = pixel + 3 * k
+                                        r += w * Float(p[0]); g += w * Float(p[1]); b += w * Float(p[2])
+                                    }
+                                    out[0] = r; out[1] = g; out[2] = b
+                                } else {
+                                    for c in 0..<channels {
+                                        var sum: Float = 0
+                                        for k in 0..<count { sum += weights[k] * Float(pixel[k * channels + c]) }
+                                        out[c] = sum
+                                    }
+                                }
+                            }
                         }
-                    }
-                }
-                // Pass 2: each output row from the resampled rows it covers.
-                let destination = output.bindMemory(to: UInt8.self)
-                for y in 0..<size.height {
-                    let first = rows.first[y], count = rows.count[y], base = y * rows.maxTaps
-                    let outputRow = destination.baseAddress! + y * rowFloats
-                    for i in 0..<rowFloats {
-                        var sum: Float = 0
-                        for k in 0..<count { sum += rows.weights[base + k] * temporary[(first + k) * rowFloats + i] }
-                        outputRow[i] = UInt8(max(0, min(255, sum.rounded())))
+                        // Pass 2: each output row as a weighted sum of whole resampled rows (vectorises).
+                        let destination = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                        for y in 0..<size.height {
+                            let first = rowFirst[y], count = rowCount[y], weights = rowWeights + y * rows.maxTaps
+                            accumulator.update(repeating: 0, count: rowFloats)
+                            for k in 0..<count {
+                                let w = weights[k], row = temporary + (first + k) * rowFloats
+                                for i in 0..<rowFloats { accumulator[i] += w * row[i] }
+                            }
+                            let outputRow = destination + y * rowFloats
+                            for i in 0..<rowFloats { outputRow[i] = UInt8(max(0, min(255, accumulator[i] + 0.5))) }  // round half up
+                        }
                     }
                 }
             }
@@ -81,6 +97,13 @@ private struct Taps {
     var count: [Int]
     var weights: [Float]
     let maxTaps: Int
+
+    /// Runs `body` with raw pointers to `first`, `count` and `weights` (no bounds checks in the loops).
+    func withPointers<R>(_ body: (UnsafePointer<Int>, UnsafePointer<Int>, UnsafePointer<Float>) -> R) -> R {
+        first.withUnsafeBufferPointer { f in
+            count.withUnsafeBufferPointer { c in weights.withUnsafeBufferPointer { w in body(f.baseAddress!, c.baseAddress!, w.baseAddress!) } }
+        }
+    }
 
     init(from input: Int, to output: Int, filter: ResizeFilter) {
         let scale = Double(input) / Double(output)
