@@ -44,22 +44,11 @@ struct AugmentCommand: ParsableCommand {
     @Option(help: "Random seed: the same seed gives the same bytes.")
     var seed: UInt64 = 0
 
-    @Option(help: "Channels: 3 (RGB) or 1 (grayscale).")
-    var channels: Int = 3
-
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(name: .customLong("on-error"), help: "What to do with an image that cannot be decoded: fail or skip.")
-    var onError: ErrorPolicy = .skip
-
-    @Option(name: .customLong("shard-size"), help: "Largest shard, e.g. 256MB.")
-    var shardSize: ByteCount = ByteCount(argument: "256MiB")!
+    @OptionGroup(title: "Output")
+    var output: PreparationOptions
 
     func validate() throws {
         guard copies >= 1 else { throw ValidationError("--copies must be at least 1") }
-        guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
@@ -76,18 +65,18 @@ struct AugmentCommand: ParsableCommand {
         }
         let validation = dataset.splits.first { ["validation", "val", "valid"].contains($0.name.lowercased()) }
         let classNames = dataset.classNames
-        let format: PixelFormat = channels == 1 ? .gray : .rgb
+        let format: PixelFormat = output.channels == 1 ? .gray : .rgb
         let random = augmentation.random, settings = augmentation.render.settings
 
         let trainItems = items(of: train, classNames: classNames)
         let progress = ProgressLine()
         let trainWriter = try ShardWriter(
             directory: out, split: "train",
-            layout: RecordLayout(height: size.height, width: size.width, channels: channels, hasSource: true,
+            layout: RecordLayout(height: size.height, width: size.width, channels: output.channels, hasSource: true,
                                  parameterCount: TransformParameters.recordedNames.count),
-            rotation: .init(maxBytes: shardSize.bytes))
+            rotation: .init(maxBytes: output.shardSize.bytes))
         let trainReport = try ShardPreparation.run(
-            items: trainItems, copies: copies, writer: trainWriter, threads: threads, onError: onError,
+            items: trainItems, copies: copies, writer: trainWriter, threads: output.threads, onError: output.onError,
             progress: { done in
                 progress.update(String(format: "augmenting %d/%d images × %d, %.0f images/s", done, trainItems.count, copies,
                                        Double(done) / max(progress.elapsed, 1e-9)))
@@ -110,10 +99,10 @@ struct AugmentCommand: ParsableCommand {
             let validationOut = out + "/validation"
             let writer = try ShardWriter(
                 directory: validationOut, split: "validation",
-                layout: RecordLayout(height: size.height, width: size.width, channels: channels, hasSource: true, parameterCount: 0),
-                rotation: .init(maxBytes: shardSize.bytes))
+                layout: RecordLayout(height: size.height, width: size.width, channels: output.channels, hasSource: true, parameterCount: 0),
+                rotation: .init(maxBytes: output.shardSize.bytes))
             let report = try ShardPreparation.run(
-                items: validationItems, copies: 1, writer: writer, threads: threads, onError: onError,
+                items: validationItems, copies: 1, writer: writer, threads: output.threads, onError: output.onError,
                 progress: { done in progress.update("packing validation \(done)/\(validationItems.count) images") },
                 preparers: { ResizingPreparer(size: size, format: format) })
             progress.finish()
@@ -144,7 +133,7 @@ struct AugmentCommand: ParsableCommand {
 
     private func provenance(_ dataset: DatasetDirectory, extra: [String: String], seed: UInt64?) -> ShardManifest.Provenance {
         .init(dataset: dataset.root, tool: "dataprep \(DataPrep.version)",
-              options: ["command": "augment", "size": "\(size)", "channels": "\(channels)"].merging(extra) { $1 },
+              options: ["command": "augment", "size": "\(size)", "channels": "\(output.channels)"].merging(extra) { $1 },
               seed: seed)
     }
 }

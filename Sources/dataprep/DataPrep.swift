@@ -1,4 +1,5 @@
 public import ArgumentParser
+public import Augment
 public import Codecs
 import Dispatch
 import Foundation
@@ -84,5 +85,31 @@ struct ByteCount: ExpressibleByArgument {
         let (number, scale) = units.first { text.hasSuffix($0.0) }.map { (String(text.dropLast($0.0.count)), $0.1) } ?? (text, 1)
         guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value > 0 else { return nil }
         bytes = Int(value * scale)
+    }
+
+    var defaultValueDescription: String {
+        bytes % 1_048_576 == 0 ? "\(bytes / 1_048_576)MiB" : "\(bytes) bytes"
+    }
+}
+
+extension ErrorPolicy: ExpressibleByArgument {}
+
+/// How `pack` and `augment` write their shards.
+struct PreparationOptions: ParsableArguments {
+    @Option(help: "Channels: 3 (RGB) or 1 (grayscale).")
+    var channels: Int = 3
+
+    @Option(help: "Worker threads (default: all cores). The output is the same whatever the number.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .customLong("on-error"), help: "What to do with an image that cannot be decoded: fail or skip.")
+    var onError: ErrorPolicy = .skip
+
+    @Option(name: .customLong("shard-size"), help: "Largest shard, e.g. 256MB.")
+    var shardSize: ByteCount = ByteCount(argument: "256MiB")!
+
+    func validate() throws {
+        guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 }

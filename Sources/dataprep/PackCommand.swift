@@ -1,5 +1,5 @@
-public import ArgumentParser
-public import Augment
+import ArgumentParser
+import Augment
 import Codecs
 import Fetch
 import Foundation
@@ -29,25 +29,11 @@ struct Pack: ParsableCommand {
     @Option(help: "Output folder for the shard set (manifest.json and <split>-NNNNN.dps).")
     var out: String
 
-    @Option(help: "Channels: 3 (RGB) or 1 (grayscale).")
-    var channels: Int = 3
-
     @Option(help: "Split name recorded in the shards (default: the folder's name when it is a split name, else 'train').")
     var split: String?
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(name: .customLong("on-error"), help: "What to do with an image that cannot be decoded: fail or skip.")
-    var onError: ErrorPolicy = .skip
-
-    @Option(name: .customLong("shard-size"), help: "Largest shard, e.g. 256MB.")
-    var shardSize: ByteCount = ByteCount(argument: "256MiB")!
-
-    func validate() throws {
-        guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-    }
+    @OptionGroup(title: "Output")
+    var output: PreparationOptions
 
     func run() throws {
         let dataset = try DatasetDirectory(reading: directory)
@@ -59,13 +45,13 @@ struct Pack: ParsableCommand {
         let items = classes.enumerated().flatMap { label, folder in folder.images.map { PreparationItem(path: $0, label: label) } }
         let folderName = (dataset.root as NSString).lastPathComponent
         let splitName = split ?? (DatasetDirectory.splitNames.contains(folderName.lowercased()) ? folderName : "train")
-        let layout = RecordLayout(height: size.height, width: size.width, channels: channels, hasSource: true, parameterCount: 0)
+        let layout = RecordLayout(height: size.height, width: size.width, channels: output.channels, hasSource: true, parameterCount: 0)
         let writer = try ShardWriter(directory: out, split: splitName, layout: layout,
-                                     rotation: .init(maxBytes: shardSize.bytes))
-        let format: PixelFormat = channels == 1 ? .gray : .rgb
+                                     rotation: .init(maxBytes: output.shardSize.bytes))
+        let format: PixelFormat = output.channels == 1 ? .gray : .rgb
         let progress = ProgressLine()
         let report = try ShardPreparation.run(
-            items: items, copies: 1, writer: writer, threads: threads, onError: onError,
+            items: items, copies: 1, writer: writer, threads: output.threads, onError: output.onError,
             progress: { done in
                 progress.update(String(format: "packing %d/%d images, %.0f images/s", done, items.count,
                                        Double(done) / max(progress.elapsed, 1e-9)))
@@ -76,7 +62,7 @@ struct Pack: ParsableCommand {
         let manifest = try writer.finish(
             classNames: classes.map(\.name), sources: items.map { String($0.path.dropFirst(root.count)) },
             provenance: .init(dataset: dataset.root, tool: "dataprep \(DataPrep.version)",
-                              options: ["command": "pack", "size": "\(size)", "channels": "\(channels)", "filter": "bilinear"],
+                              options: ["command": "pack", "size": "\(size)", "channels": "\(output.channels)", "filter": "bilinear"],
                               seed: nil))
 
         for (path, warning) in report.warnings { Diagnostics.warning("\(path): \(warning)") }
@@ -89,4 +75,3 @@ struct Pack: ParsableCommand {
     }
 }
 
-extension ErrorPolicy: ExpressibleByArgument {}
