@@ -183,8 +183,8 @@ public enum Fitting {
             let stop = try applyCallbacks(model, history: history, options: options, events: events)
             // The resumable state last, after the weights files: a run killed before this line redoes the epoch.
             try model.saveCheckpoint(to: run + "/" + checkpointName)
-            try FileSystemWrite.atomically(history.csv(), to: run + "/" + historyName)
-            try FileSystemWrite.atomically(history.svg(), to: run + "/" + curvesName)
+            try AtomicFile.write(to: run + "/" + historyName) { try $0.write(Array(history.csv().utf8)) }
+            try AtomicFile.write(to: run + "/" + curvesName) { try $0.write(Array(history.svg().utf8)) }
             if let stop {
                 events(.stopped(reason: stop))
                 break
@@ -308,16 +308,5 @@ public enum Fitting {
             rest = rest[rest.index(after: close)...]
         }
         return result + rest
-    }
-}
-
-/// Small atomic text writes for the run folder.
-enum FileSystemWrite {
-    static func atomically(_ text: String, to path: String) throws {
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw TrainerError(.fileSystem, "cannot write \(path): \(error.localizedDescription)")
-        }
     }
 }
