@@ -12,13 +12,11 @@
 
 /// A compiled Conv2D layer.
 final class ConvolutionKernel: LayerKernel {
-    let output: Tensor
     let outputGradient: Tensor?
-    private let input: LayoutView
-    private let weights: WeightView
-    private let forwardPass: Primitive
-    private let softmax: Primitive?
+    private let forwardHalf: WeightedForward
     private let backward: Backward?
+
+    var output: Tensor { forwardHalf.output }
 
     /// The backward pass's primitives and tensors. Each backward primitive picks its own layouts
     /// (with the forward one as a hint); views reorder where its choice differs from the forward
@@ -42,15 +40,8 @@ final class ConvolutionKernel: LayerKernel {
             src: TensorLayout([context.batch] + layer.input.storage, .any),
             weights: anyWeights, bias: biasLayout, dst: TensorLayout([context.batch] + layer.output.storage, .any),
             window: window, activation: fused)
-        input = try LayoutView(context.input, as: descriptor.layout(.src), .read, engine: engine, label: "\(layer.name) input reorder")
-        weights = try WeightView(kernel, as: descriptor.layout(.weights), store: store, engine: engine,
-                                 label: "\(layer.name) weights reorder")
-        output = try Tensor(descriptor.layout(.dst), engine: engine)
-        forwardPass = try Primitive(descriptor, [(.src, input.tensor), (.weights, weights.tensor),
-                                                 (.bias, try store.valueTensor(bias, engine: engine)), (.dst, output)],
-                                    label: "\(layer.name) forward")
-        softmax = activation == .softmax
-            ? try softmaxInPlace(output, training: context.training, engine: engine, label: "\(layer.name) softmax") : nil
+        forwardHalf = try WeightedForward(descriptor, layer: layer, softmax: activation == .softmax, context)
+        let input = forwardHalf.input, output = forwardHalf.output
 
         guard context.training, context.needsOutputGradient else {
             outputGradient = nil
@@ -97,10 +88,7 @@ final class ConvolutionKernel: LayerKernel {
     }
 
     func forward(_ runner: Runner) throws {
-        try input.sync(runner)
-        try weights.refresh(runner)
-        try runner.run(forwardPass)
-        if let softmax { try runner.run(softmax) }
+        try forwardHalf.run(runner)
     }
 
     func backward(_ runner: Runner) throws {

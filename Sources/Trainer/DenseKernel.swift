@@ -9,13 +9,11 @@
 
 /// A compiled Dense layer.
 final class DenseKernel: LayerKernel {
-    let output: Tensor
     let outputGradient: Tensor?
-    private let input: LayoutView
-    private let weights: WeightView
-    private let forwardPass: Primitive
-    private let softmax: Primitive?
+    private let forwardHalf: WeightedForward
     private let backward: Backward?
+
+    var output: Tensor { forwardHalf.output }
 
     private struct Backward {
         let activation: Primitive?
@@ -36,15 +34,8 @@ final class DenseKernel: LayerKernel {
         let descriptor = try Operations.innerProductForward(
             engine: engine, training: context.training, src: sourceLayout, weights: weightsLayout, bias: biasLayout,
             dst: TensorLayout([context.batch, units], .nc), activation: activation == .softmax ? .linear : activation)
-        input = try LayoutView(context.input, as: descriptor.layout(.src), .read, engine: engine, label: "\(layer.name) input reorder")
-        weights = try WeightView(kernel, as: descriptor.layout(.weights), store: store, engine: engine,
-                                 label: "\(layer.name) weights reorder")
-        output = try Tensor(descriptor.layout(.dst), engine: engine)
-        forwardPass = try Primitive(descriptor, [(.src, input.tensor), (.weights, weights.tensor),
-                                                 (.bias, try store.valueTensor(bias, engine: engine)), (.dst, output)],
-                                    label: "\(layer.name) forward")
-        softmax = activation == .softmax
-            ? try softmaxInPlace(output, training: context.training, engine: engine, label: "\(layer.name) softmax") : nil
+        forwardHalf = try WeightedForward(descriptor, layer: layer, softmax: activation == .softmax, context)
+        let input = forwardHalf.input, weights = forwardHalf.weights, output = forwardHalf.output
 
         guard context.training, context.needsOutputGradient else {
             outputGradient = nil
@@ -80,10 +71,7 @@ final class DenseKernel: LayerKernel {
     }
 
     func forward(_ runner: Runner) throws {
-        try input.sync(runner)
-        try weights.refresh(runner)
-        try runner.run(forwardPass)
-        if let softmax { try runner.run(softmax) }
+        try forwardHalf.run(runner)
     }
 
     func backward(_ runner: Runner) throws {

@@ -182,3 +182,38 @@ func activationBackward(_ activation: Activation, output: Tensor, gradient: Tens
     }
     return try Primitive(descriptor, [(.dst, output), (.diffDst, gradient), (.diffSrc, gradient)], label: label)
 }
+
+// MARK: - The forward half of weighted layers
+
+/// What Conv2D and Dense share once oneDNN has described their forward primitive: views of the
+/// input and the weights in the layouts the primitive chose (reordering only where they differ),
+/// the output, the primitive itself (bias and any fused activation included), and an in-place
+/// softmax when the layer's activation is softmax.
+struct WeightedForward {
+    let input: LayoutView
+    let weights: WeightView
+    let output: Tensor
+    private let pass: Primitive
+    private let softmax: Primitive?
+
+    init(_ descriptor: PrimitiveDescriptor, layer: ResolvedLayer, softmax isSoftmax: Bool, _ context: KernelContext) throws {
+        let engine = context.engine, store = context.store
+        let kernel = context.parameters[0], bias = context.parameters[1]
+        input = try LayoutView(context.input, as: descriptor.layout(.src), .read, engine: engine, label: "\(layer.name) input reorder")
+        weights = try WeightView(kernel, as: descriptor.layout(.weights), store: store, engine: engine,
+                                 label: "\(layer.name) weights reorder")
+        output = try Tensor(descriptor.layout(.dst), engine: engine)
+        pass = try Primitive(descriptor, [(.src, input.tensor), (.weights, weights.tensor),
+                                          (.bias, try store.valueTensor(bias, engine: engine)), (.dst, output)],
+                             label: "\(layer.name) forward")
+        softmax = isSoftmax ? try softmaxInPlace(output, training: context.training, engine: engine, label: "\(layer.name) softmax") : nil
+    }
+
+    /// Brings the input and weights up to date, then runs the primitive (and the softmax).
+    func run(_ runner: Runner) throws {
+        try input.sync(runner)
+        try weights.refresh(runner)
+        try runner.run(pass)
+        if let softmax { try runner.run(softmax) }
+    }
+}
