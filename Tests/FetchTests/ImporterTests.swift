@@ -13,7 +13,7 @@ import Glibc
 
     @Test(arguments: [false, true])
     func idxImagesLandInTheirClassFoldersWithExactPixels(gzip: Bool) throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trainLabels: [UInt8] = [0, 2, 1, 2, 0, 2, 2]
         let testLabels: [UInt8] = [1, 0, 1]
@@ -26,12 +26,12 @@ import Glibc
         #expect(report.splits.map(\.split) == ["train", "validation"])
         #expect(report.splits.map(\.imagesPerClass) == [[2, 1, 4], [1, 2, 0]])
         #expect(report.totalImages == 10)
-        #expect(Self.files(under: dir + "/out") == [
+        #expect(TestFiles.files(under: dir + "/out") == [
             "train/one/00002.png", "train/two/00001.png", "train/two/00003.png", "train/two/00005.png",
             "train/two/00006.png", "train/zero/00000.png", "train/zero/00004.png",
             "validation/one/00000.png", "validation/one/00002.png", "validation/zero/00001.png",
         ])
-        #expect(Self.isFolder(dir + "/out/validation/two"))  // every class gets a folder
+        #expect(TestFiles.isFolder(dir + "/out/validation/two"))  // every class gets a folder
         let decoder = ImageDecoder()
         for (i, label) in trainLabels.enumerated() {
             let name = ["zero", "one", "two"][Int(label)]
@@ -46,7 +46,7 @@ import Glibc
     @Test func idxRecordsAcrossBatchesAndChunksAreTheSameWhateverTheThreadCount() throws {
         // 40 images of 512×512 = 10 MiB: more than one 8 MiB batch, and records straddle the
         // decompressor's 1 MiB chunks.
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let labels = (0..<40).map { UInt8($0 % 3) }
         let dataset = try Self.writeIDX(in: dir, rows: 512, columns: 512, trainLabels: labels, testLabels: [2],
@@ -54,9 +54,9 @@ import Glibc
         _ = try dataset.importImages(into: dir + "/one", threads: 1)
         _ = try dataset.importImages(into: dir + "/three", threads: 3)
 
-        let names = Self.files(under: dir + "/one")
+        let names = TestFiles.files(under: dir + "/one")
         #expect(names.count == 41)
-        #expect(names == Self.files(under: dir + "/three"))
+        #expect(names == TestFiles.files(under: dir + "/three"))
         for name in names {
             #expect(FileManager.default.contents(atPath: dir + "/one/" + name)
                     == FileManager.default.contents(atPath: dir + "/three/" + name), "\(name)")
@@ -81,22 +81,22 @@ import Glibc
 
     @Test(arguments: IDXDamage.allCases)
     func damagedIDXFilesAreBadDatasetFiles(damage: IDXDamage) throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let dataset = try Self.writeIDX(in: dir, rows: 2, columns: 2, trainLabels: [0, 1, 2], testLabels: [1],
                                         gzip: true)
         let images = Self.idx(magic: 0x803, dimensions: [3, 2, 2], data: Array(repeating: 7, count: 12))
         let labels = Self.idx(magic: 0x801, dimensions: [3], data: [0, 1, 2])
         switch damage {
-        case .imagesMagic: try Self.write(Self.idx(magic: 0x802, dimensions: [3, 2, 2], data: Array(repeating: 7, count: 12)), to: dataset.trainImages)
-        case .labelsMagic: try Self.write(Self.idx(magic: 0x803, dimensions: [3], data: [0, 1, 2]), to: dataset.trainLabels)
-        case .countMismatch: try Self.write(Self.idx(magic: 0x803, dimensions: [2, 2, 2], data: Array(repeating: 7, count: 8)), to: dataset.trainImages)
-        case .truncatedImage: try Self.write(Array(images.dropLast(1)), to: dataset.trainImages)
-        case .extraImageBytes: try Self.write(images + [1, 2, 3, 4], to: dataset.trainImages)
-        case .labelOutOfRange: try Self.write(Self.idx(magic: 0x801, dimensions: [3], data: [0, 3, 2]), to: dataset.trainLabels)
-        case .truncatedLabels: try Self.write(Array(labels.dropLast(1)), to: dataset.trainLabels)
-        case .shortHeader: try Self.write(Array(images.prefix(10)), to: dataset.testImages)
-        case .zeroSize: try Self.write(Self.idx(magic: 0x803, dimensions: [3, 0, 2], data: []), to: dataset.trainImages)
+        case .imagesMagic: try TestFiles.write(Self.idx(magic: 0x802, dimensions: [3, 2, 2], data: Array(repeating: 7, count: 12)), to: dataset.trainImages)
+        case .labelsMagic: try TestFiles.write(Self.idx(magic: 0x803, dimensions: [3], data: [0, 1, 2]), to: dataset.trainLabels)
+        case .countMismatch: try TestFiles.write(Self.idx(magic: 0x803, dimensions: [2, 2, 2], data: Array(repeating: 7, count: 8)), to: dataset.trainImages)
+        case .truncatedImage: try TestFiles.write(Array(images.dropLast(1)), to: dataset.trainImages)
+        case .extraImageBytes: try TestFiles.write(images + [1, 2, 3, 4], to: dataset.trainImages)
+        case .labelOutOfRange: try TestFiles.write(Self.idx(magic: 0x801, dimensions: [3], data: [0, 3, 2]), to: dataset.trainLabels)
+        case .truncatedLabels: try TestFiles.write(Array(labels.dropLast(1)), to: dataset.trainLabels)
+        case .shortHeader: try TestFiles.write(Array(images.prefix(10)), to: dataset.testImages)
+        case .zeroSize: try TestFiles.write(Self.idx(magic: 0x803, dimensions: [3, 0, 2], data: []), to: dataset.trainImages)
         case .missingFile: try FileManager.default.removeItem(atPath: dataset.testLabels)
         }
         let error = #expect(throws: FetchError.self) { try dataset.importImages(into: dir + "/out") }
@@ -104,7 +104,7 @@ import Glibc
     }
 
     @Test func unusableClassNamesAndAFullDestinationAreRefused() throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var dataset = try Self.writeIDX(in: dir, rows: 2, columns: 2, trainLabels: [0], testLabels: [0], gzip: false)
         for names in [["a", "a/b", "c"], ["a", ".b", "c"], ["a", "a", "c"], ["a", "", "c"]] {
@@ -114,7 +114,7 @@ import Glibc
         }
         dataset.classNames = ["a", "b", "c"]
         try FileManager.default.createDirectory(atPath: dir + "/full", withIntermediateDirectories: true)
-        try Self.write([1], to: dir + "/full/something")
+        try TestFiles.write([1], to: dir + "/full/something")
         let error = #expect(throws: FetchError.self) { try dataset.importImages(into: dir + "/full") }
         #expect(error?.code == .badLayout)
     }
@@ -123,7 +123,7 @@ import Glibc
     func debianFashionMNISTTestSetHasAThousandImagesPerClass() throws {
         // 10,000 small files: in memory (tmpfs) when possible, where creating and removing them
         // is many times faster than on a busy disk.
-        let dir = try Self.temporaryFolder(in: access("/dev/shm", W_OK) == 0 ? "/dev/shm" : nil)
+        let dir = try TestFiles.temporaryFolder(in: access("/dev/shm", W_OK) == 0 ? "/dev/shm" : nil)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let tiny = try Self.writeIDX(in: dir, rows: 28, columns: 28, trainLabels: [0], testLabels: [0], gzip: false)
         let debian = "/usr/share/datasets/fashion-mnist/"
@@ -143,7 +143,7 @@ import Glibc
     // MARK: - CIFAR-10
 
     @Test func cifarRecordsBecomeRGBImagesNumberedAcrossBatches() throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let batches = try Self.writeCIFAR(in: dir, recordsPerBatch: 2, testRecords: 3)
         let report = try CIFAR10Dataset(folder: dir).importImages(into: dir + "/out", threads: 2)
@@ -162,22 +162,22 @@ import Glibc
             let path = dir + "/out/validation/\(Self.cifarClasses[label])/" + String(format: "%05d.png", index)
             #expect(try decoder.decode(fileAt: path).image.pixels == Self.interleaved(record: 100 + index))
         }
-        #expect(Self.files(under: dir + "/out").count == 13)
+        #expect(TestFiles.files(under: dir + "/out").count == 13)
     }
 
     enum CIFARDamage: String, CaseIterable { case oddSize, emptyBatch, labelOutOfRange, nineClasses, missingBatch }
 
     @Test(arguments: CIFARDamage.allCases)
     func damagedCIFARFilesAreBadDatasetFiles(damage: CIFARDamage) throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = try Self.writeCIFAR(in: dir, recordsPerBatch: 1, testRecords: 1)
         let folder = dir + "/cifar-10-batches-bin/"
         switch damage {
-        case .oddSize: try Self.write(Self.cifarRecord(label: 1, index: 0) + [0], to: folder + "data_batch_3.bin")
-        case .emptyBatch: try Self.write([], to: folder + "test_batch.bin")
-        case .labelOutOfRange: try Self.write(Self.cifarRecord(label: 10, index: 0), to: folder + "data_batch_2.bin")
-        case .nineClasses: try Self.write(Array(Self.cifarClasses.dropLast().joined(separator: "\n").utf8), to: folder + "batches.meta.txt")
+        case .oddSize: try TestFiles.write(Self.cifarRecord(label: 1, index: 0) + [0], to: folder + "data_batch_3.bin")
+        case .emptyBatch: try TestFiles.write([], to: folder + "test_batch.bin")
+        case .labelOutOfRange: try TestFiles.write(Self.cifarRecord(label: 10, index: 0), to: folder + "data_batch_2.bin")
+        case .nineClasses: try TestFiles.write(Array(Self.cifarClasses.dropLast().joined(separator: "\n").utf8), to: folder + "batches.meta.txt")
         case .missingBatch: try FileManager.default.removeItem(atPath: folder + "data_batch_5.bin")
         }
         let error = #expect(throws: FetchError.self) { try CIFAR10Dataset(folder: dir).importImages(into: dir + "/out") }
@@ -213,7 +213,7 @@ import Glibc
             ("t10k-labels-idx1-ubyte", idx(magic: 0x801, dimensions: [UInt32(testLabels.count)], data: testLabels)),
         ]
         for (name, bytes) in files {
-            try write(gzip ? ArchiveBuilder.gzip(bytes) : bytes, to: folder + "/" + name + (gzip ? ".gz" : ""))
+            try TestFiles.write(gzip ? ArchiveBuilder.gzip(bytes) : bytes, to: folder + "/" + name + (gzip ? ".gz" : ""))
         }
         let dataset = IDXDataset(folder: folder, classNames: ["zero", "one", "two"])
         #expect(dataset.trainImages.hasSuffix(gzip ? ".gz" : "ubyte"))
@@ -236,7 +236,7 @@ import Glibc
     static func writeCIFAR(in folder: String, recordsPerBatch: Int, testRecords: Int) throws -> (train: [Int], test: [Int]) {
         let bin = folder + "/cifar-10-batches-bin/"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try write(Array((cifarClasses.joined(separator: "\n") + "\n\n").utf8), to: bin + "batches.meta.txt")
+        try TestFiles.write(Array((cifarClasses.joined(separator: "\n") + "\n\n").utf8), to: bin + "batches.meta.txt")
         var train: [Int] = []
         for batch in 1...5 {
             var bytes: [UInt8] = []
@@ -245,33 +245,10 @@ import Glibc
                 bytes += cifarRecord(label: UInt8(label), index: train.count)
                 train.append(label)
             }
-            try write(bytes, to: bin + "data_batch_\(batch).bin")
+            try TestFiles.write(bytes, to: bin + "data_batch_\(batch).bin")
         }
         let test = (0..<testRecords).map { ($0 * 7 + 1) % 10 }
-        try write(test.enumerated().flatMap { cifarRecord(label: UInt8($1), index: 100 + $0) }, to: bin + "test_batch.bin")
+        try TestFiles.write(test.enumerated().flatMap { cifarRecord(label: UInt8($1), index: 100 + $0) }, to: bin + "test_batch.bin")
         return (train, test)
-    }
-
-    // MARK: - Files
-
-    /// A new folder in `parent`, or in the temporary folder by default.
-    static func temporaryFolder(in parent: String? = nil) throws -> String {
-        let path = (parent ?? FileManager.default.temporaryDirectory.path) + "/dp-import-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-    }
-
-    static func isFolder(_ path: String) -> Bool {
-        var isFolder: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
-    }
-
-    /// Every regular file under `root`, relative and sorted.
-    static func files(under root: String) -> [String] {
-        (FileManager.default.subpaths(atPath: root) ?? []).filter { !isFolder(root + "/" + $0) }.sorted()
     }
 }

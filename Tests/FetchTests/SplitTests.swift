@@ -11,7 +11,7 @@ import Glibc
     // MARK: - Assignment
 
     @Test func theSameSeedGivesTheSameTreeAndManifestWhereverTheDatasetIsAndAnotherSeedDoesNot() throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["cat": 30, "dog": 25])
         let elsewhere = try Self.makeDataset(in: dir + "/elsewhere", classes: ["cat": 30, "dog": 25])
@@ -23,13 +23,13 @@ import Glibc
         #expect(manifestA != nil)
         #expect(manifestA == FileManager.default.contents(atPath: dir + "/b/split.json"))
         #expect(manifestA != FileManager.default.contents(atPath: dir + "/c/split.json"))
-        #expect(Self.files(under: dir + "/a") == Self.files(under: dir + "/b"))
-        #expect(Self.files(under: dir + "/a") != Self.files(under: dir + "/c"))
-        #expect(Self.files(under: dir + "/a").count == 55 + 1)  // the images and split.json
+        #expect(TestFiles.files(under: dir + "/a") == TestFiles.files(under: dir + "/b"))
+        #expect(TestFiles.files(under: dir + "/a") != TestFiles.files(under: dir + "/c"))
+        #expect(TestFiles.files(under: dir + "/a").count == 55 + 1)  // the images and split.json
     }
 
     @Test func eachClassIsSplitInItsOwnProportions() throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let sizes = ["a": 10, "b": 7, "c": 25, "d": 1, "e": 0]
         let plan = try DatasetSplitter(validation: 0.2, test: 0.1, seed: 1)
@@ -55,7 +55,7 @@ import Glibc
         // Guards the shuffle, the bounded draw and the class-name hash against silent changes: a
         // seed must keep giving the same split across versions and machines. The expected files
         // were computed independently (a Python transcription of the documented algorithm).
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let plan = try DatasetSplitter(validation: 0.3, seed: 42)
             .plan(DatasetDirectory(reading: Self.makeDataset(in: dir, classes: ["cat": 10])))
@@ -64,12 +64,12 @@ import Glibc
     }
 
     @Test func noTestFolderWithoutATestFractionAndEmptyClassesStillGetFolders() throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["a": 3, "b": 1])
         try DatasetSplitter(validation: 0.2, seed: 3).plan(DatasetDirectory(reading: source)).write(to: dir + "/out")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted() == ["split.json", "train", "validation"])
-        #expect(Self.isFolder(dir + "/out/validation/b"))  // 1 · 0.2 rounds to 0, the folder is still there
+        #expect(TestFiles.isFolder(dir + "/out/validation/b"))  // 1 · 0.2 rounds to 0, the folder is still there
         let written = try DatasetDirectory(reading: dir + "/out")
         #expect(written.isSplit)
         #expect(written.splits.map { $0.classes.map(\.name) } == [["a", "b"], ["a", "b"]])
@@ -84,14 +84,14 @@ import Glibc
     // MARK: - Duplicates
 
     @Test func byteIdenticalFilesStayInOneSplitAndAreReported() throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["cat": 20, "dog": 20])
         // Five pairs inside cat, and one file of cat copied into dog.
         for i in 0..<5 {
-            try Self.write(Array("cat \(i)".utf8), to: source + "/cat/img-\(String(format: "%02d", 10 + i)).png")
+            try TestFiles.write(Array("cat \(i)".utf8), to: source + "/cat/img-\(String(format: "%02d", 10 + i)).png")
         }
-        try Self.write(Array("cat 0".utf8), to: source + "/dog/img-19.png")
+        try TestFiles.write(Array("cat 0".utf8), to: source + "/dog/img-19.png")
         for seed in 0..<20 as Range<UInt64> {
             let plan = try DatasetSplitter(validation: 0.3, test: 0.2, seed: seed).plan(DatasetDirectory(reading: source))
             let groups = plan.duplicates
@@ -110,12 +110,12 @@ import Glibc
     // MARK: - Writing
 
     @Test func imagesAreHardLinksAndSubfoldersArePreserved() throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["a": 4])
         try FileManager.default.createDirectory(atPath: source + "/a/deep/er", withIntermediateDirectories: true)
-        try Self.write([1, 2, 3], to: source + "/a/deep/er/x.jpg")
-        try Self.write([4], to: source + "/a/notes.txt")
+        try TestFiles.write([1, 2, 3], to: source + "/a/deep/er/x.jpg")
+        try TestFiles.write([4], to: source + "/a/notes.txt")
 
         let plan = try DatasetSplitter(validation: 0.5, seed: 9).plan(DatasetDirectory(reading: source))
         let placement = try plan.write(to: dir + "/out/nested")  // the parent is created
@@ -135,7 +135,7 @@ import Glibc
     @Test(.enabled(if: SplitTests.sharedMemoryIsAnotherFileSystem()))
     func imagesAreCopiedAcrossFileSystems() throws {
         let source = "/dev/shm/dp-split-\(UUID().uuidString)"
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer {
             try? FileManager.default.removeItem(atPath: dir)
             try? FileManager.default.removeItem(atPath: source)
@@ -152,7 +152,7 @@ import Glibc
     }
 
     @Test func theManifestRecordsSeedFractionsAndEveryFile() throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["a": 3, "b": 2])
         try DatasetSplitter(validation: 0.25, test: 0.25, seed: 123).plan(DatasetDirectory(reading: source))
@@ -179,7 +179,7 @@ import Glibc
     // MARK: - Refusals
 
     @Test func anAlreadySplitDatasetIsRefused() throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["a": 2])
         try DatasetSplitter(validation: 0.5, seed: 1).plan(DatasetDirectory(reading: source)).write(to: dir + "/out")
@@ -190,7 +190,7 @@ import Glibc
     }
 
     @Test func anExistingOutputOrOneInsideTheDatasetIsRefusedAndNothingIsWritten() throws {
-        let dir = try Self.temporaryFolder()
+        let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["a": 2])
         let plan = try DatasetSplitter(validation: 0.5, seed: 1).plan(DatasetDirectory(reading: source))
@@ -212,7 +212,7 @@ import Glibc
         for (name, count) in classes {
             try FileManager.default.createDirectory(atPath: data + "/" + name, withIntermediateDirectories: true)
             for i in 0..<count {
-                try write(Array("\(name) \(i)".utf8), to: data + "/\(name)/img-" + String(format: "%02d", i) + ".png")
+                try TestFiles.write(Array("\(name) \(i)".utf8), to: data + "/\(name)/img-" + String(format: "%02d", i) + ".png")
             }
         }
         return data
@@ -229,25 +229,5 @@ import Glibc
         var result = stat()
         guard stat(path, &result) == 0 else { throw CocoaError(.fileNoSuchFile) }
         return result
-    }
-
-    static func temporaryFolder() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dp-split-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-    }
-
-    static func isFolder(_ path: String) -> Bool {
-        var isFolder: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
-    }
-
-    /// Every regular file under `root`, relative and sorted.
-    static func files(under root: String) -> [String] {
-        (FileManager.default.subpaths(atPath: root) ?? []).filter { !isFolder(root + "/" + $0) }.sorted()
     }
 }
