@@ -1,6 +1,8 @@
 // swift-tools-version:6.0
 // dataprep: image archives → training-ready shards → a trained CNN.
-// Dependencies point one way: dataprep → Trainer/Augment/Fetch → Shards/Codecs → C targets.
+// Dependencies point one way: dataprep → Trainer/Augment/Fetch → Preparation → Shards/Codecs → Support
+// and the C targets. Support is the bottom: file I/O, the folder lock, parallel work, hashes, the
+// splittable generator and the dataset-folder layout, on Foundation alone.
 import PackageDescription
 
 /// Settings every Swift target shares: Swift 6 language mode comes with tools 6.0; these add
@@ -34,38 +36,44 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // MARK: Libraries
-        .target(name: "Codecs", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: swiftSettings),
-        .target(name: "Shards", swiftSettings: swiftSettings),
-        .target(name: "Fetch", dependencies: ["Codecs", "Shards", "CCurl", "CArchive",
+        .target(name: "Support", swiftSettings: swiftSettings),
+        .target(name: "Codecs", dependencies: ["Support", "CTurboJPEG", "CPNG"], swiftSettings: swiftSettings),
+        .target(name: "Shards", dependencies: ["Support"], swiftSettings: swiftSettings),
+        .target(name: "Preparation", dependencies: ["Support", "Codecs", "Shards"], swiftSettings: swiftSettings),
+        .target(name: "Fetch", dependencies: ["Support", "Codecs", "CCurl", "CArchive",
                                         .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
-        .target(name: "Augment", dependencies: ["Codecs", "Shards"], swiftSettings: swiftSettings),
-        .target(name: "Trainer", dependencies: ["Shards", "CDNNL"], swiftSettings: swiftSettings),
+        .target(name: "Augment", dependencies: ["Codecs", "Shards", "Preparation"], swiftSettings: swiftSettings),
+        .target(name: "Trainer", dependencies: ["Support", "Shards", "CDNNL"], swiftSettings: swiftSettings),
 
         // MARK: Command-line tool
         .executableTarget(
             name: "dataprep",
             dependencies: [
-                "Codecs", "Fetch", "Augment", "Shards", "Trainer",
+                "Support", "Codecs", "Shards", "Preparation", "Fetch", "Augment", "Trainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
 
         // MARK: Benchmarks (`make bench`, release builds only) and their shared test data
-        .executableTarget(name: "dataprep-bench", dependencies: ["Codecs", "Fetch", "Augment", "Trainer", "TestSupport"],
+        .executableTarget(name: "dataprep-bench", dependencies: ["Support", "Codecs", "Shards", "Preparation", "Fetch", "Augment", "Trainer",
+                                                                  "TestSupport"],
                           path: "Benchmarks",
                           swiftSettings: swiftSettings),
         .target(name: "TestSupport", dependencies: ["Codecs", "Shards", "CTurboJPEG", "CArchive"], path: "Tests/TestSupport",
                 swiftSettings: swiftSettings),
 
         // MARK: Tests
+        .testTarget(name: "SupportTests", dependencies: ["Support"], swiftSettings: swiftSettings),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AugmentTests", dependencies: ["Augment", "Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ShardsTests", dependencies: ["Shards", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards"], swiftSettings: swiftSettings),
-        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "TestSupport"],
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "Support", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Codecs", "Shards", "Support", "TestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "AugmentTests", dependencies: ["Augment", "Preparation", "Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShardsTests", dependencies: ["Shards", "Support", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards", "Support"], swiftSettings: swiftSettings),
+        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "TestSupport"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -1,4 +1,5 @@
 public import Codecs
+public import Preparation
 
 /// Writes `copies` augmented copies of each training image into shard records: decodes the image
 /// once (for its first copy), draws copy `c` of image `i`'s parameters from

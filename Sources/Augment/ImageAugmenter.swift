@@ -1,4 +1,5 @@
 public import Codecs
+public import Shards
 
 /// How augmented images are rendered, apart from the random parameters.
 public struct RenderSettings: Hashable, Sendable {
@@ -76,16 +77,9 @@ public final class ImageAugmenter {
             let decoded = try decoder.decode(fileAt: path, options: DecodeOptions(pixelFormat: format, applyOrientation: false))
             return SourceImage(image: decoded.image, orientation: .up, warning: decoded.warning)
         }
-        var decoded = try decoder.decode(fileAt: path, options: DecodeOptions(pixelFormat: format, minimumSize: size,
+        let decoded = try decoder.decode(fileAt: path, options: DecodeOptions(pixelFormat: format, minimumSize: size,
                                                                                 applyOrientation: false))
         let orientation = decoded.info.orientation
-        if let size, orientation.swapsDimensions, size.width != size.height,
-           ScaleFactor.smallest(for: PixelSize(width: decoded.info.width, height: decoded.info.height),
-                                covering: size.transposed) != decoded.scale {
-            // The scale was chosen for the stored axes; the upright ones are exchanged.
-            decoded = try decoder.decode(fileAt: path, options: DecodeOptions(pixelFormat: format, minimumSize: size.transposed,
-                                                                              applyOrientation: false))
-        }
         return SourceImage(image: decoded.image, orientation: orientation, warning: decoded.warning)
     }
 
@@ -109,6 +103,21 @@ public final class ImageAugmenter {
     public func render(_ source: SourceImage, parameters: TransformParameters, size: PixelSize) -> Image {
         Image(width: size.width, height: size.height, format: source.image.format) { pixels in
             render(source, parameters: parameters, size: size, into: UnsafeMutableRawBufferPointer(pixels))
+        }
+    }
+}
+
+// MARK: - The image spec
+
+extension RenderSettings {
+    /// How un-augmented images (the validation split, `predict`'s input) are resized to match images
+    /// rendered under these settings: Keras's `load_img` nearest resize under Keras compatibility,
+    /// otherwise the interpolation's resize.
+    public var resize: ImageSpec.Resize {
+        switch (convention, interpolation) {
+        case (.kerasCompat, _): .kerasNearest
+        case (.corrected, .bilinear): .bilinear
+        case (.corrected, .nearest): .nearest
         }
     }
 }

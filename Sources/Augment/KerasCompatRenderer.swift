@@ -1,4 +1,5 @@
 public import Codecs
+import Preparation
 
 /// Reproduces what Keras's `ImageDataGenerator` does to one image (Keras 3
 /// `keras/src/legacy/preprocessing/image.py`, the same algorithm as tf.keras), step by step, with
@@ -45,30 +46,9 @@ public final class KerasCompatRenderer {
 
     /// Step 1: PIL's `resize(NEAREST)` into `resized` (a copy when the size already matches).
     private func nearestResize(_ source: Image, to size: PixelSize) {
-        let channels = source.channels
-        func indices(from input: Int, to output: Int) -> [Int] {
-            let step = Double(input) / Double(output)
-            var position = 0.5 * step
-            return (0..<output).map { _ in
-                defer { position += step }
-                return min(Int(position), input - 1)
-            }
-        }
-        let columns = indices(from: source.width, to: size.width), rows = indices(from: source.height, to: size.height)
-        let count = size.width * size.height * channels
+        let count = size.width * size.height * source.channels
         if resized.count < count { resized = [UInt8](repeating: 0, count: count) }
-        source.pixels.withUnsafeBufferPointer { pixels in
-            resized.withUnsafeMutableBufferPointer { buffer in
-                var o = 0
-                for y in rows {
-                    for x in columns {
-                        let i = (y * source.width + x) * channels
-                        for c in 0..<channels { buffer[o + c] = pixels[i + c] }
-                        o += channels
-                    }
-                }
-            }
-        }
+        resized.withUnsafeMutableBytes { Resizer.pilNearest(source, to: size, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count])) }
     }
 
     /// Steps 2 and 4: the SciPy-style affine (or a copy) with flips, into float32 `result`.

@@ -5,8 +5,10 @@ public struct DecodeOptions: Sendable, Hashable {
     /// The pixel format to produce; `nil` keeps what the file holds (gray stays gray, colour becomes
     /// RGB, anything with alpha becomes RGBA).
     public var pixelFormat: PixelFormat?
-    /// The smallest upright size the caller needs. A JPEG is then decoded at the smallest DCT
-    /// scale (1/8 … 1) whose output still covers it in both directions; PNG ignores it.
+    /// The smallest upright size the caller needs (upright even when `applyOrientation` is off:
+    /// the EXIF orientation still decides which stored axis covers which). A JPEG is then decoded
+    /// at the smallest DCT scale (1/8 … 1) whose output still covers it in both directions; PNG
+    /// ignores it.
     public var minimumSize: PixelSize?
     /// Turn the pixels upright according to the EXIF orientation (JPEG). Default on.
     public var applyOrientation: Bool

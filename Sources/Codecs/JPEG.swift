@@ -110,9 +110,10 @@ final class JPEGDecompressor {
             throw CodecError(.tooLarge, "\(info.width)x\(info.height) exceeds the limit of \(options.maximumPixels) pixels")
         }
 
-        // Scale: the minimum size is asked of the upright image.
+        // Scale: the minimum size is always asked of the upright image, whether or not the pixels are
+        // turned upright here, so a caller that folds the orientation in later decodes once.
         let orientation = options.applyOrientation ? markers.orientation : .up
-        let minimum = orientation.swapsDimensions ? options.minimumSize?.transposed : options.minimumSize
+        let minimum = markers.orientation.swapsDimensions ? options.minimumSize?.transposed : options.minimumSize
         let scale = ScaleFactor.smallest(for: PixelSize(width: info.width, height: info.height), covering: minimum)
         let out = PixelSize(width: scale.scale(info.width), height: scale.scale(info.height))
 

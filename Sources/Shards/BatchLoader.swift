@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Support
 
 // MARK: - Options and batches
 
@@ -25,8 +26,6 @@ public struct BatchOptions: Sendable, Hashable {
     public var batchSize: Int
     public var layout: ImageLayout
     public var labels: LabelEncoding
-    /// Each uint8 sample is multiplied by this (default 1/255, Keras's `rescale=1./255`).
-    public var rescale: Float
     /// Shuffle globally every epoch (a permutation from `seed` and the epoch number).
     public var shuffle: Bool
     public var seed: UInt64
@@ -40,14 +39,13 @@ public struct BatchOptions: Sendable, Hashable {
     /// ``ShardError/Code/checksumMismatch`` naming shard and sample).
     public var verifyChecksums: Bool
 
-    public init(batchSize: Int, layout: ImageLayout = .nhwc, labels: LabelEncoding = .indices, rescale: Float = 1.0 / 255,
+    public init(batchSize: Int, layout: ImageLayout = .nhwc, labels: LabelEncoding = .indices,
                 shuffle: Bool = true, seed: UInt64 = 0, prefetch: Int = 4,
                 threads: Int? = nil, dropLast: Bool = false,
                 verifyChecksums: Bool = true) {
         self.batchSize = batchSize
         self.layout = layout
         self.labels = labels
-        self.rescale = rescale
         self.shuffle = shuffle
         self.seed = seed
         self.prefetch = prefetch
@@ -142,7 +140,7 @@ public final class BatchLoader: @unchecked Sendable {
 
     /// Fills `slot` with the samples `order[range]`.
     fileprivate func fill(_ slot: Slot, with samples: ArraySlice<Int>) throws {
-        let layout = set.layout, scale = options.rescale
+        let layout = set.layout, scale = set.manifest.spec.rescale  // as ImageSpec.values(of:layout:into:)
         let pixels = layout.height * layout.width, channels = layout.channels
         for (row, index) in samples.enumerated() {
             if options.verifyChecksums && !set.recordIsIntact(index) {

@@ -1,3 +1,5 @@
+public import Support
+
 /// The one error type of the Shards module: a code to switch on, what is wrong, and the place
 /// (shard file, and sample index when one sample is at fault).
 public struct ShardError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -37,6 +39,17 @@ public struct ShardError: Error, Hashable, Sendable, CustomStringConvertible {
         self.message = message
         self.file = file
         self.sample = sample
+    }
+
+    /// A file-system failure from the support layer, as a `fileSystem` error (`invalidArgument` for
+    /// a held lock) naming the same path.
+    public init(_ error: SupportError) {
+        self.init(error.code == .locked ? .invalidArgument : .fileSystem, error.message, file: error.path)
+    }
+
+    /// Runs `body`, turning a ``SupportError`` it throws into a ``ShardError``.
+    static func wrapping<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as SupportError { throw ShardError(error) }
     }
 
     /// `file, sample N: code: message`.

@@ -23,6 +23,8 @@
 // A record is the image (H·W·C uint8, row-major HWC), zero padding to a multiple of 4, the label
 // (int32), then the optional source id and parameters, then zero padding to a multiple of 8.
 
+import Support
+
 /// Where each field lives inside a record; the same for every shard of a set.
 public struct RecordLayout: Hashable, Sendable, Codable {
     /// Image height, width and channels.
@@ -55,6 +57,12 @@ public struct RecordLayout: Hashable, Sendable, Codable {
         parametersOffset = parameterCount > 0 ? offset : nil
         offset += 4 * parameterCount
         stride = (offset + 7) & ~7
+    }
+
+    /// The layout of records holding images of `spec`.
+    public init(spec: ImageSpec, hasSource: Bool, parameterCount: Int) {
+        self.init(height: spec.height, width: spec.width, channels: spec.channels, hasSource: hasSource,
+                  parameterCount: parameterCount)
     }
 
     /// Bytes of image data per record (H·W·C).

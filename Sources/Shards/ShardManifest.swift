@@ -39,12 +39,15 @@ public struct ShardManifest: Codable, Hashable, Sendable {
 
     /// Always `dataprep-shards`.
     public var format = "dataprep-shards"
-    /// The shard format version (1).
-    public var formatVersion = 1
+    /// The manifest version: 2 since the image spec is recorded (the `.dps` files are unchanged).
+    public var formatVersion = 2
     /// `train`, `validation`, ...
     public var split: String
     /// Class names in label order: label i is `classNames[i]`.
     public var classNames: [String]
+    /// What every image is and how it was made from its file: the preprocessing a model trained on
+    /// the set must get at prediction time.
+    public var spec: ImageSpec
     /// The record layout shared by every shard.
     public var layout: RecordLayout
     /// Names of the float32 parameters in each record (e.g. `theta`, `tx`), empty when none.
@@ -71,11 +74,23 @@ public struct ShardManifest: Codable, Hashable, Sendable {
             throw ShardError(.manifestMismatch, "no manifest.json: not a complete shard set (an interrupted write leaves none)",
                              file: path)
         }
+        struct Version: Decodable { var format: String?; var formatVersion: Int? }
+        if let version = try? JSONDecoder().decode(Version.self, from: data), version.format == "dataprep-shards",
+           let number = version.formatVersion, number != 2 {
+            throw ShardError(.unsupportedVersion, "manifest version \(number); this build reads version 2 "
+                             + "(version 1 sets lack the image spec: pack or augment them again)", file: path)
+        }
+        let manifest: ShardManifest
         do {
-            return try JSONDecoder().decode(ShardManifest.self, from: data)
+            manifest = try JSONDecoder().decode(ShardManifest.self, from: data)
         } catch {
             throw ShardError(.manifestMismatch, "unreadable manifest: \(error)", file: path)
         }
+        guard manifest.spec.width == manifest.layout.width, manifest.spec.height == manifest.layout.height,
+              manifest.spec.channels == manifest.layout.channels else {
+            throw ShardError(.manifestMismatch, "the image spec \(manifest.spec) does not match the record layout", file: path)
+        }
+        return manifest
     }
 
     /// Pretty-printed JSON with sorted keys (the same manifest gives the same bytes).

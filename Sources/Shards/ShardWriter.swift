@@ -1,4 +1,5 @@
 import Foundation
+public import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,6 +30,8 @@ public final class ShardWriter {
 
     public let directory: String
     public let split: String
+    /// What every image is and how it was made; recorded in the manifest.
+    public let spec: ImageSpec
     public let layout: RecordLayout
     private let rotation: Rotation
     private var shards: [ShardManifest.Shard] = []
@@ -36,23 +39,36 @@ public final class ShardWriter {
     private var record: UnsafeMutableRawBufferPointer
     private var total = 0
 
-    /// Prepares `directory` (created if needed) for a new set of `split` samples with `layout`.
-    /// - Throws: ``ShardError`` `fileSystem` when the folder cannot be created or cleaned.
-    public init(directory: String, split: String, layout: RecordLayout, rotation: Rotation = Rotation()) throws {
+    /// Prepares `directory` (created if needed) for a new set of `split` samples of `spec`.
+    /// - Parameters:
+    ///   - hasSource: whether records carry a source id (an index into the manifest's `sources`).
+    ///   - parameterCount: float32 parameters per record (augmentation parameters; 0 when none).
+    /// - Throws: ``ShardError`` `invalidArgument` for a spec out of its limits; `fileSystem` when the
+    ///   folder cannot be created or cleaned.
+    public init(directory: String, split: String, spec: ImageSpec, hasSource: Bool = true, parameterCount: Int = 0,
+                rotation: Rotation = Rotation()) throws {
+        try spec.validate()
+        guard (0...64).contains(parameterCount) else {
+            throw ShardError(.invalidArgument, "\(parameterCount) parameters per record; at most 64 are supported")
+        }
         self.directory = directory
         self.split = split
+        self.spec = spec
+        let layout = RecordLayout(spec: spec, hasSource: hasSource, parameterCount: parameterCount)
         self.layout = layout
         self.rotation = rotation
         record = .allocate(byteCount: layout.stride, alignment: 16)
         record.initializeMemory(as: UInt8.self, repeating: 0)  // padding stays zero: nothing writes it
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileIO.createFolder(directory)
             let manifest = directory + "/manifest.json"
             if FileManager.default.fileExists(atPath: manifest) { try FileManager.default.removeItem(atPath: manifest) }
             for name in try FileManager.default.contentsOfDirectory(atPath: directory)
             where name.hasPrefix(split + "-") && (name.hasSuffix(".dps") || name.hasSuffix(".dps.partial")) {
                 try FileManager.default.removeItem(atPath: directory + "/" + name)
             }
+        } catch let error as SupportError {
+            throw ShardError(error)
         } catch {
             throw ShardError(.fileSystem, "cannot prepare the output folder: \(error.localizedDescription)", file: directory)
         }
@@ -116,14 +132,14 @@ public final class ShardWriter {
                              + "\(parameterNames.count) parameter names for \(layout.parameterCount) parameters")
         }
         if let open = current { try close(open) }
-        let manifest = ShardManifest(split: split, classNames: classNames, layout: layout, parameterNames: parameterNames,
+        let manifest = ShardManifest(split: split, classNames: classNames, spec: spec, layout: layout, parameterNames: parameterNames,
                                      copies: copies, imagesPerCopy: total / copies, count: total, shards: shards,
                                      sources: sources, provenance: provenance)
         let path = directory + "/manifest.json"
         do {
-            try ShardFile.writeAtomically(try manifest.encoded(), to: path)
-        } catch let error as ShardError {
-            throw error
+            try FileIO.writeAtomically(try manifest.encoded(), to: path)
+        } catch let error as SupportError {
+            throw ShardError(error)
         } catch {
             throw ShardError(.fileSystem, "cannot encode the manifest: \(error)", file: path)
         }
@@ -142,7 +158,7 @@ public final class ShardWriter {
 /// A `.partial` file receiving records through a reused 4 MiB buffer, with their checksums.
 private final class OpenShard {
     let path: String
-    private let file: ShardFile
+    private let file: OutputFile
     private var checksums: [UInt64] = []
     private var buffer: UnsafeMutableRawBufferPointer
     private var buffered = 0
@@ -152,7 +168,7 @@ private final class OpenShard {
 
     init(path: String) throws {
         self.path = path
-        file = try ShardFile(creating: path + ".partial")
+        file = try ShardError.wrapping { try OutputFile(creating: path + ".partial") }
         buffer = .allocate(byteCount: 4 << 20, alignment: 64)
         // The header is written last, once the digest is known; its place is held by zeros.
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
@@ -169,7 +185,7 @@ private final class OpenShard {
     private func write(_ bytes: UnsafeRawBufferPointer) throws {
         if buffered + bytes.count > buffer.count { try flush() }
         if bytes.count > buffer.count {
-            try file.write(bytes)
+            try ShardError.wrapping { try file.write(bytes) }
             written += bytes.count
         } else {
             UnsafeMutableRawBufferPointer(rebasing: buffer[buffered...]).copyMemory(from: bytes)
@@ -178,7 +194,7 @@ private final class OpenShard {
     }
 
     private func flush() throws {
-        try file.write(UnsafeRawBufferPointer(rebasing: buffer[..<buffered]))
+        try ShardError.wrapping { try file.write(UnsafeRawBufferPointer(rebasing: buffer[..<buffered])) }
         file.startWriteback(offset: written, length: buffered)
         written += buffered
         buffered = 0
@@ -191,10 +207,12 @@ private final class OpenShard {
         try table.withUnsafeBytes { try write($0) }
         try flush()
         let header = ShardHeader(count: checksums.count, layout: layout, digest: digest)
-        try header.encoded().withUnsafeBytes { try file.write($0, at: 0) }
-        try file.sync()
-        try file.close()
-        try ShardFile.rename(path + ".partial", to: path)
+        try ShardError.wrapping {
+            try file.write(header.encoded(), at: 0)
+            try file.sync()
+            try file.close()
+            try FileIO.durableRename(path + ".partial", to: path)
+        }
         return ((path as NSString).lastPathComponent, header.fileSize, digest)
     }
 

@@ -44,15 +44,15 @@ public struct DatasetDirectory: Sendable {
     public var classNames: [String] { Array(Set(splits.flatMap { $0.classes.map(\.name) })).sorted() }
 
     /// Reads the layout of `root`.
-    /// - Throws: ``FetchError`` `badLayout` when `root` is not a folder or has no class folders;
+    /// - Throws: ``SupportError`` `badLayout` when `root` is not a folder or has no class folders;
     ///   `fileSystem` when a folder cannot be listed.
     public init(reading root: String) throws {
         let root = URL(fileURLWithPath: root).standardizedFileURL.path
         self.root = root
         let top = try Self.subfolders(of: root)
         guard !top.isEmpty else {
-            throw FetchError(.badLayout, "no class folders (expected ROOT/<class>/... or ROOT/train/<class>/...)",
-                             subject: root)
+            throw SupportError(.badLayout, "no class folders (expected ROOT/<class>/... or ROOT/train/<class>/...)",
+                               path: root)
         }
         if top.allSatisfy({ Self.splitNames.contains($0.lowercased()) }) {
             let order = ["train", "training", "validation", "val", "valid", "test", "testing"]
@@ -65,14 +65,16 @@ public struct DatasetDirectory: Sendable {
 
     // MARK: - Listing
 
-    static func isHidden(_ name: String) -> Bool { name.hasPrefix(".") || name == "__MACOSX" }
+    /// Whether a file or folder name is left out of datasets (`.DS_Store`, `._*`, `__MACOSX`).
+    public static func isHidden(_ name: String) -> Bool { name.hasPrefix(".") || name == "__MACOSX" }
 
-    static func isImageName(_ name: String) -> Bool {
+    /// Whether `name` has an image extension.
+    public static func isImageName(_ name: String) -> Bool {
         imageExtensions.contains((name as NSString).pathExtension.lowercased())
     }
 
     /// Non-hidden subfolders of `path`, sorted (symbolic links to folders are not followed).
-    static func subfolders(of path: String) throws -> [String] {
+    public static func subfolders(of path: String) throws -> [String] {
         try entries(of: path).filter { kind(of: path + "/" + $0) == .folder }.sorted()
     }
 
@@ -98,12 +100,12 @@ public struct DatasetDirectory: Sendable {
     private static func entries(of path: String) throws -> [String] {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw FetchError(.badLayout, "not a folder", subject: path)
+            throw SupportError(.badLayout, "not a folder", path: path)
         }
         do {
             return try FileManager.default.contentsOfDirectory(atPath: path).filter { !isHidden($0) }
         } catch {
-            throw FetchError(.fileSystem, "cannot list folder: \(error.localizedDescription)", subject: path)
+            throw SupportError(.fileSystem, "cannot list the folder: \(error.localizedDescription)", path: path)
         }
     }
 

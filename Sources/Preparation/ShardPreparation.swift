@@ -2,6 +2,7 @@ public import Codecs
 import Dispatch
 import Foundation
 public import Shards
+import Support
 
 /// One image to prepare.
 public struct PreparationItem: Sendable, Hashable {
@@ -126,15 +127,12 @@ private final class Window {
     /// Prepares `items` (slot i holds `items[items.startIndex + i]`) on one thread per worker; each
     /// thread takes the next unprepared slot when it is free.
     func fill(_ items: ArraySlice<PreparationItem>, with workers: [any RecordPreparer]) {
-        let next = SlotCounter(count: items.count)
-        nonisolated(unsafe) let (window, workers) = (self, workers)  // each slot is written by one thread
         outcomes.withUnsafeMutableBufferPointer { results in
-            nonisolated(unsafe) let results = results
-            DispatchQueue.concurrentPerform(iterations: workers.count) { worker in
-                while let slot = next.take() {
-                    results[slot] = window.prepare(items[items.startIndex + slot], index: items.startIndex + slot, slot: slot,
-                                                   with: workers[worker])
-                }
+            ParallelWork.forEach(count: items.count, threads: workers.count) { worker, slot in
+                // Each slot is written by the one thread that took it.
+                results[slot] = prepare(items[items.startIndex + slot], index: items.startIndex + slot, slot: slot,
+                                        with: workers[worker])
+                return true
             }
         }
     }
@@ -155,23 +153,6 @@ private final class Window {
         } catch {
             return .failed(CodecError(.corrupt, "\(error)", path: item.path))
         }
-    }
-}
-
-/// Hands out slot numbers 0 ..< count, each once, to whichever thread asks first.
-private final class SlotCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private let count: Int
-
-    init(count: Int) { self.count = count }
-
-    func take() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < count else { return nil }
-        next += 1
-        return next - 1
     }
 }
 
@@ -216,35 +197,5 @@ private final class WindowAppender {
         } catch {
             failure = error
         }
-    }
-}
-
-/// Decodes each image at the smallest DCT scale that covers the target and resizes it to exactly
-/// the target size: what `dataprep pack` does for validation data (no augmentation).
-public final class ResizingPreparer: RecordPreparer {
-    private let decoder = ImageDecoder()
-    private let resizer = Resizer()
-    private let size: PixelSize
-    private let format: PixelFormat
-    private let filter: ResizeFilter
-
-    /// - Parameters:
-    ///   - size: output width × height.
-    ///   - format: `.gray` or `.rgb` (alpha is composited on white).
-    public init(size: PixelSize, format: PixelFormat, filter: ResizeFilter = .bilinear) {
-        self.size = size
-        self.format = format
-        self.filter = filter
-    }
-
-    public func prepare(_ item: PreparationItem, index: Int, copy: Int, into image: UnsafeMutableRawBufferPointer) throws
-        -> (parameters: [Float], warning: String?) {
-        let decoded = try decoder.decode(fileAt: item.path, options: DecodeOptions(pixelFormat: format, minimumSize: size))
-        if decoded.image.size == size {
-            decoded.image.pixels.withUnsafeBytes { image.copyMemory(from: $0) }
-        } else {
-            resizer.resize(decoded.image, to: size, filter: filter, into: image)
-        }
-        return ([], decoded.warning)
     }
 }

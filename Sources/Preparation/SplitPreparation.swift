@@ -1,0 +1,73 @@
+import Dispatch
+public import Shards
+public import Support
+
+/// How ``SplitPreparation`` runs and writes.
+public struct PreparationSettings: Sendable, Hashable {
+    /// Worker threads (≥ 1); the output is the same whatever the number.
+    public var threads: Int
+    /// What to do with an image that cannot be decoded.
+    public var onError: ErrorPolicy
+    /// Largest shard in bytes (a shard always holds at least one sample).
+    public var shardBytes: Int
+
+    public init(threads: Int, onError: ErrorPolicy = .skip, shardBytes: Int = 256 << 20) {
+        self.threads = threads
+        self.onError = onError
+        self.shardBytes = shardBytes
+    }
+}
+
+/// Prepares one split of a dataset folder into a shard set: the one library call behind `pack` and
+/// `augment` (training and validation splits alike), so both list, label, write and record their
+/// sets the same way.
+public enum SplitPreparation {
+    /// What a prepared split gave.
+    public struct Outcome: Sendable {
+        /// The manifest written (the set is complete).
+        public var manifest: ShardManifest
+        /// Images written, skipped and warned about.
+        public var report: PreparationReport
+        /// Wall-clock seconds of the preparation.
+        public var seconds: Double
+    }
+
+    /// The images of `split` in order (class folders in name order, files sorted by path), each
+    /// labelled with the position of its class folder's name in `classNames`: the one label rule.
+    /// Classes missing from `classNames` are left out.
+    public static func items(of split: DatasetDirectory.Split, classNames: [String]) -> [PreparationItem] {
+        split.classes.flatMap { folder -> [PreparationItem] in
+            guard let label = classNames.firstIndex(of: folder.name) else { return [] }
+            return folder.images.map { PreparationItem(path: $0, label: label) }
+        }
+    }
+
+    /// Writes `split` of `dataset` into `directory` as the shard set `splitName`, every image made
+    /// to `spec` by one of `preparers`' preparers, `copies` records each, and writes the manifest.
+    /// - Parameters:
+    ///   - classNames: label order (the dataset's class names, or a registry's official order).
+    ///   - parameterNames: the names of the records' float32 parameters (empty: none).
+    ///   - provenance: where the set came from, recorded in the manifest.
+    ///   - progress: called on the calling thread with (images done, images in all).
+    ///   - preparers: called once per worker thread.
+    /// - Throws: ``ShardError`` (invalid spec, file system), and the first ``Codecs/CodecError``
+    ///   in input order under ``ErrorPolicy/fail``.
+    public static func prepare(_ split: DatasetDirectory.Split, of dataset: DatasetDirectory, classNames: [String],
+                               as splitName: String, spec: ImageSpec, copies: Int = 1, parameterNames: [String] = [],
+                               into directory: String, settings: PreparationSettings, provenance: ShardManifest.Provenance,
+                               progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+                               preparers: () -> any RecordPreparer) throws -> Outcome {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let items = items(of: split, classNames: classNames)
+        let writer = try ShardWriter(directory: directory, split: splitName, spec: spec, hasSource: true,
+                                     parameterCount: parameterNames.count, rotation: .init(maxBytes: settings.shardBytes))
+        let report = try ShardPreparation.run(items: items, copies: copies, writer: writer, threads: settings.threads,
+                                              onError: settings.onError, progress: { progress?($0, items.count) },
+                                              preparers: preparers)
+        let root = dataset.root.hasSuffix("/") ? dataset.root : dataset.root + "/"
+        let manifest = try writer.finish(classNames: classNames, parameterNames: parameterNames, copies: copies,
+                                         sources: items.map { $0.path.hasPrefix(root) ? String($0.path.dropFirst(root.count)) : $0.path },
+                                         provenance: provenance)
+        return Outcome(manifest: manifest, report: report, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    }
+}

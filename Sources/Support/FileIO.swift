@@ -1,0 +1,210 @@
+public import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Whole files
+
+/// The file steps every module shares: whole reads and writes that retry short transfers and
+/// `EINTR`, atomic replacement (a temporary file in the same folder, fsynced, renamed, the folder
+/// fsynced), and durable renames. Every failure is a ``SupportError`` naming the path.
+public enum FileIO {
+    /// The temporary name an atomic write of `path` uses: `path.tmp-PID` in the same folder, so the
+    /// rename stays on one file system and two processes never share a temporary file.
+    public static func temporaryPath(for path: String) -> String { "\(path).tmp-\(getpid())" }
+
+    /// Writes all of `bytes` to `fd` at its current offset, or at `offset` with `pwrite`.
+    /// - Throws: ``SupportError`` `fileSystem` naming `path`.
+    public static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32, at offset: Int? = nil, path: String) throws(SupportError) {
+        var done = 0
+        while done < bytes.count {
+            let n = offset.map { pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t($0 + done)) }
+                ?? write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                if n == 0 { errno = EIO }
+                throw .system("cannot write", path: path)
+            }
+            done += n
+        }
+    }
+
+    /// Reads up to `count` bytes from `fd` at `offset` into `buffer`; fewer only at the end of the file.
+    /// - Returns: the bytes read.
+    /// - Throws: ``SupportError`` `fileSystem` naming `path`.
+    public static func readAll(from fd: Int32, at offset: Int, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(SupportError)
+        -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw .system("cannot read", path: path) }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// The whole regular file at `path`.
+    /// - Parameter limit: the largest size accepted, in bytes.
+    /// - Throws: ``SupportError`` `fileSystem` (cannot open or read; not a regular file) or
+    ///   `tooLarge` (over `limit`), naming `path`.
+    public static func readFile(at path: String, limit: Int = Int.max) throws(SupportError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system("cannot open", path: path) }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw .system("cannot stat", path: path) }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw SupportError(.fileSystem, "not a regular file", path: path) }
+        let size = Int(status.st_size)
+        guard size <= limit else {
+            throw SupportError(.tooLarge, "\(size) bytes is over the limit of \(limit) bytes", path: path)
+        }
+        var failure: SupportError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            do throws(SupportError) {
+                // A file that shrank while it was read gives what is there.
+                initialized = try readAll(from: fd, at: 0, into: UnsafeMutableRawBufferPointer(buffer), path: path)
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
+    /// Replaces `path` with what `body` writes, atomically: readers see the old file or the whole
+    /// new one, never a part, and the new one survives a crash once this returns.
+    /// - Throws: ``SupportError`` naming the step, or what `body` throws; the temporary file is
+    ///   removed and an existing `path` is left as it was.
+    public static func writeAtomically(to path: String, _ body: (OutputFile) throws -> Void) throws {
+        let temporary = temporaryPath(for: path)
+        let file = try OutputFile(creating: temporary)
+        do {
+            try body(file)
+            try file.sync()
+            try file.close()
+            try durableRename(temporary, to: path)
+        } catch {
+            try? file.close()
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// ``writeAtomically(to:_:)`` with `bytes` as the contents.
+    /// - Throws: ``SupportError`` naming the step.
+    public static func writeAtomically(_ bytes: some ContiguousBytes, to path: String) throws(SupportError) {
+        do {
+            try writeAtomically(to: path) { file in try bytes.withUnsafeBytes { try file.write($0) } }
+        } catch let error as SupportError {
+            throw error
+        } catch {
+            throw SupportError(.fileSystem, "\(error)", path: path)
+        }
+    }
+
+    /// Renames `source` to `destination` (one file system), then fsyncs the destination's folder so
+    /// the new name survives a crash.
+    /// - Throws: ``SupportError`` `fileSystem`.
+    public static func durableRename(_ source: String, to destination: String) throws(SupportError) {
+        guard rename(source, destination) == 0 else { throw .system("cannot rename \(source) to it", path: destination) }
+        try syncFolder(containing: destination)
+    }
+
+    /// fsyncs the folder that holds `path`, so entries created or renamed in it are on disk.
+    /// - Throws: ``SupportError`` `fileSystem`.
+    public static func syncFolder(containing path: String) throws(SupportError) {
+        let parent = (path as NSString).deletingLastPathComponent
+        let folder = parent.isEmpty ? "." : parent
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system("cannot open the folder", path: folder) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw .system("cannot fsync the folder", path: folder) }
+    }
+
+    /// Creates `path` and its missing parents; an existing folder is fine.
+    /// - Throws: ``SupportError`` `fileSystem` (for example when `path` is a file).
+    public static func createFolder(_ path: String) throws(SupportError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            var isFolder: ObjCBool = false
+            let reason = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && !isFolder.boolValue
+                ? "it is a file, not a folder" : (error as NSError).localizedFailureReason ?? "\(error.localizedDescription)"
+            throw SupportError(.fileSystem, "cannot create the folder: \(reason)", path: path)
+        }
+    }
+
+    /// Removes `path` and everything under it; a missing path is not an error.
+    public static func removeTree(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Whether `path` exists (following symbolic links).
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+}
+
+// MARK: - A file being written
+
+/// A file descriptor opened for writing; every call retries `EINTR` and short writes and throws
+/// ``SupportError`` naming the path. Closed on deinit if not closed before.
+public final class OutputFile {
+    /// The path it was opened at.
+    public let path: String
+    private var fd: Int32
+
+    /// Creates `path`, truncating an existing file, or failing on one when `exclusive`.
+    /// - Throws: ``SupportError`` `fileSystem`.
+    public init(creating path: String, exclusive: Bool = false) throws(SupportError) {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC), 0o644)
+        guard fd >= 0 else { throw .system("cannot create", path: path) }
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+
+    /// Appends all of `bytes`, or writes them at `offset` from the start of the file.
+    /// - Throws: ``SupportError`` `fileSystem`.
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int? = nil) throws(SupportError) {
+        try FileIO.writeAll(bytes, to: fd, at: offset, path: path)
+    }
+
+    /// Appends (or writes at `offset`) all of `bytes`.
+    /// - Throws: ``SupportError`` `fileSystem`.
+    public func write(_ bytes: [UInt8], at offset: Int? = nil) throws(SupportError) {
+        var failure: SupportError?
+        bytes.withUnsafeBytes { raw in
+            do throws(SupportError) { try write(raw, at: offset) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Asks the kernel to start writing `length` bytes at `offset` to disk now, without waiting, so
+    /// the final fsync has little left to do (Linux `sync_file_range`; a no-op elsewhere).
+    public func startWriteback(offset: Int, length: Int) {
+        _ = Self.syncFileRange?(fd, Int64(offset), Int64(length), 2 /* SYNC_FILE_RANGE_WRITE */)
+    }
+
+    /// `sync_file_range(2)`, looked up at run time: Glibc's Swift module does not export it (it is
+    /// declared only under _GNU_SOURCE).
+    private static let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+    }()
+
+    /// Flushes the file's data and size to disk.
+    /// - Throws: ``SupportError`` `fileSystem`.
+    public func sync() throws(SupportError) {
+        guard fsync(fd) == 0 else { throw .system("cannot fsync", path: path) }
+    }
+
+    /// Closes the descriptor (once; later calls do nothing).
+    /// - Throws: ``SupportError`` `fileSystem` when the system reports a deferred write error.
+    public func close() throws(SupportError) {
+        guard fd >= 0 else { return }
+        let status = Glibc.close(fd)
+        fd = -1
+        guard status == 0 else { throw .system("cannot close", path: path) }
+    }
+}

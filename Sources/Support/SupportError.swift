@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one error type of the Support module: what failed, on which path, and the system's reason.
+/// Each module above wraps it in its own typed error (its `fileSystem` code), keeping the message
+/// and the path.
+public struct SupportError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What went wrong, coarse enough to switch on.
+    public enum Code: String, Sendable, CaseIterable {
+        /// A file-system call failed; `errno` says why.
+        case fileSystem
+        /// Another process holds the folder's advisory lock.
+        case locked
+        /// A folder does not have the layout asked for (no class folders, not a folder).
+        case badLayout
+        /// A file is larger than the caller's limit.
+        case tooLarge
+    }
+
+    public var code: Code
+    /// What failed and why, without the path: `cannot write: No space left on device`.
+    public var message: String
+    /// The file or folder concerned.
+    public var path: String
+    /// The system's error number, when a system call failed.
+    public var errno: Int32?
+
+    public init(_ code: Code, _ message: String, path: String, errno: Int32? = nil) {
+        self.code = code
+        self.message = message
+        self.path = path
+        self.errno = errno
+    }
+
+    /// A ``Code/fileSystem`` error for the call that just failed: `what: strerror(errno)`.
+    static func system(_ what: String, path: String) -> SupportError {
+        let number = Glibc.errno
+        return SupportError(.fileSystem, "\(what): \(String(cString: strerror(number)))", path: path, errno: number)
+    }
+
+    /// `path: message`.
+    public var description: String { "\(path): \(message)" }
+}
