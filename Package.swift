@@ -61,19 +61,19 @@ let package = Package(
                                                                   "TestSupport"],
                           path: "Benchmarks",
                           swiftSettings: swiftSettings),
-        .target(name: "TestSupport", dependencies: ["Codecs", "Shards", "CTurboJPEG", "CArchive"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["Support", "Codecs", "Shards", "CTurboJPEG", "CArchive"], path: "Tests/TestSupport",
                 swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "SupportTests", dependencies: ["Support"], swiftSettings: swiftSettings),
-        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Codecs", "Shards", "Support", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Preparation", "Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards", "Support"], swiftSettings: swiftSettings),
-        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "TestSupport"],
+        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Preparation", "Trainer", "TestSupport"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -2,7 +2,9 @@ import Augment
 import Codecs
 import Dispatch
 import Foundation
+import Preparation
 import Shards
+import Support
 import TestSupport
 
 /// The whole augment prep (decode + augment + resize + shard write) of 2,000 photo-like JPEGs
@@ -44,10 +46,10 @@ func augmentBenchmarks() throws -> Section {
             for i in stride(from: worker, to: count, by: threads) { _ = try? decoder.decode(fileAt: paths[i], options: decodeOptions) }
         }
     }
-    let layout = RecordLayout(height: size.height, width: size.width, channels: 3, hasSource: true,
-                              parameterCount: TransformParameters.recordedNames.count)
+    let spec = ImageSpec(width: size.width, height: size.height, channels: 3)
     func prepareAll() throws {
-        let writer = try ShardWriter(directory: dir + "/shards", split: "train", layout: layout)
+        let writer = try ShardWriter(directory: dir + "/shards", split: "train", spec: spec,
+                                     parameterCount: TransformParameters.recordedNames.count)
         _ = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
             AugmentingPreparer(size: size, format: .rgb, random: random, settings: settings, seed: 1)
         }
@@ -55,10 +57,9 @@ func augmentBenchmarks() throws -> Section {
                           provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: 1))
     }
     func packAll() throws {  // what validation data gets: decode + resize + shard write, no augmentation
-        let writer = try ShardWriter(directory: dir + "/packed", split: "validation", layout: RecordLayout(
-            height: size.height, width: size.width, channels: 3, hasSource: true, parameterCount: 0))
+        let writer = try ShardWriter(directory: dir + "/packed", split: "validation", spec: spec)
         _ = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
-            ResizingPreparer(size: size, format: .rgb)
+            ResizingPreparer(spec: spec)
         }
         try writer.finish(classNames: ["a", "b"], sources: paths, provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: nil))
     }

@@ -6,7 +6,8 @@ import Shards
 func shardsBenchmarks() throws -> Section {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dataprep-bench-shards-\(getpid())").path
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let layout = RecordLayout(height: 150, width: 150, channels: 3, hasSource: true, parameterCount: 0)
+    let spec = ImageSpec(width: 150, height: 150, channels: 3)
+    let layout = RecordLayout(spec: spec, hasSource: true, parameterCount: 0)
     let samples = 4000
     let megabytes = Double(samples * layout.stride) / 1e6
     // Distinct, incompressible-looking samples; generated once, outside the timing.
@@ -16,7 +17,7 @@ func shardsBenchmarks() throws -> Section {
     var writeSeconds = Double.infinity
     for _ in 0..<3 {
         writeSeconds = min(writeSeconds, try seconds {
-            let writer = try ShardWriter(directory: dir, split: "train", layout: layout)
+            let writer = try ShardWriter(directory: dir, split: "train", spec: spec)
             for i in 0..<samples {
                 try images[i % images.count].withUnsafeBytes { try writer.append(image: $0, label: i % 2, source: UInt32(i)) }
             }

@@ -5,8 +5,6 @@ public enum ImageFormat: String, Sendable, CaseIterable, CustomStringConvertible
     /// None of the signatures above.
     case unknown
 
-    /// Whether dataprep decodes this format.
-    public var isSupported: Bool { self == .jpeg || self == .png }
 
     /// The conventional name, e.g. `JPEG`, `WebP`.
     public var description: String {

@@ -1,9 +1,10 @@
 public import ArgumentParser
 public import Augment
 import Codecs
-import Fetch
 import Foundation
-import Shards
+import Preparation
+public import Shards
+import Support
 
 /// `dataprep augment SRC --out OUT --size 150x150 ...`: a split dataset → augmented training shards
 /// plus resized validation shards.
@@ -17,38 +18,41 @@ struct AugmentCommand: ParsableCommand {
             scale that still covers SIZE, and each of its COPIES copies is rendered with one resample \
             (resize, EXIF orientation, rotation, shift, shear, zoom and flip folded into one map), then \
             written to OUT/train-NNNNN.dps with its transform parameters (manifest.json names them). \
-            The validation split is resized without augmentation into OUT/validation. The options keep \
-            the meaning of Keras's ImageDataGenerator arguments; --keras-compat reproduces its quirks \
-            exactly. Copy c of image i draws its parameters from a counter-based generator \
-            (Philox-4x32-10 keyed by the seed, counter (i, c, slot)), so the output bytes are the same \
-            for a seed whatever the thread count. Images that cannot be decoded are skipped and listed \
-            at the end (--on-error fail stops at the first).
+            The validation split is resized without augmentation into OUT/validation, with the resize \
+            the training images get (bilinear, nearest, or Keras's load_img under --keras-compat); both \
+            manifests record that image spec. The options keep the meaning of Keras's \
+            ImageDataGenerator arguments; --keras-compat reproduces its quirks exactly. Copy c of \
+            image i draws its parameters from a counter-based generator (Philox-4x32-10 keyed by the \
+            seed, counter (i, c, slot)), so the output bytes are the same for a seed whatever the \
+            thread count. Images that cannot be decoded are skipped and listed at the end \
+            (--on-error fail stops at the first).
             """
     )
 
     @Argument(help: "A split dataset: SRC/train/<class>/... (and SRC/validation/<class>/...).")
     var source: String
 
-    @Option(help: "Output folder: manifest.json and train-NNNNN.dps, and validation/ beside them.")
-    var out: String
-
-    @Option(help: "Output size WIDTHxHEIGHT, e.g. 150x150.")
-    var size: PixelSize
+    @OptionGroup(title: "Image")
+    var image: ImageSizeOptions
 
     @OptionGroup(title: "Augmentation")
     var augmentation: AugmentationOptions
 
-    @Option(help: "Augmented copies of each training image.")
+    @Option(help: "Augmented copies of each training image (1-\(Self.maximumCopies)).")
     var copies: Int = 1
 
-    @Option(help: "Random seed: the same seed gives the same bytes.")
-    var seed: UInt64 = 0
+    @OptionGroup var seed: SeedOption
 
     @OptionGroup(title: "Output")
-    var output: PreparationOptions
+    var output: ShardOutputOptions
+
+    /// The most copies accepted.
+    static let maximumCopies = 1000
 
     func validate() throws {
-        guard copies >= 1 else { throw ValidationError("--copies must be at least 1") }
+        guard (1...Self.maximumCopies).contains(copies) else {
+            throw ValidationError("--copies must be 1...\(Self.maximumCopies), got \(copies)")
+        }
     }
 
     func run() throws {
@@ -57,7 +61,7 @@ struct AugmentCommand: ParsableCommand {
             let classes = dataset.splits[0].classes.map(\.name).joined(separator: ", ")
             throw ValidationError("""
                 \(source) is not split: it holds class folders (\(classes)) but no train/validation folders. \
-                Split it first with `dataprep split \(source) --out DIR`, then augment DIR.
+                Split it first with `dataprep split \(source) --val 0.2 --out \(source)-split`, then augment that folder.
                 """)
         }
         guard let train = dataset.splits.first(where: { ["train", "training"].contains($0.name.lowercased()) }) else {
@@ -65,82 +69,66 @@ struct AugmentCommand: ParsableCommand {
         }
         let validation = dataset.splits.first { ["validation", "val", "valid"].contains($0.name.lowercased()) }
         let classNames = dataset.classNames
-        let format: PixelFormat = output.channels == 1 ? .gray : .rgb
-        let random = augmentation.random, settings = augmentation.render.settings
+        let settings = augmentation.render.settings, random = augmentation.random
+        let spec = image.spec(settings.resize)
+        let format: PixelFormat = image.channels == 1 ? .gray : .rgb
+        let options = ["size": "\(image.size)", "channels": "\(image.channels)", "resize": spec.resize.rawValue]
 
-        let trainItems = items(of: train, classNames: classNames)
         let progress = ProgressLine()
-        let trainWriter = try ShardWriter(
-            directory: out, split: "train",
-            layout: RecordLayout(height: size.height, width: size.width, channels: output.channels, hasSource: true,
-                                 parameterCount: TransformParameters.recordedNames.count),
-            rotation: .init(maxBytes: output.shardSize.bytes))
-        let trainReport = try ShardPreparation.run(
-            items: trainItems, copies: copies, writer: trainWriter, threads: output.threads, onError: output.onError,
-            progress: { done in
-                progress.update(String(format: "augmenting %d/%d images × %d, %.0f images/s", done, trainItems.count, copies,
-                                       Double(done) / max(progress.elapsed, 1e-9)))
-            },
-            preparers: { AugmentingPreparer(size: size, format: format, random: random, settings: settings, seed: seed) })
+        let trained = try SplitPreparation.prepare(
+            train, of: dataset, classNames: classNames, as: "train", spec: spec, copies: copies,
+            parameterNames: TransformParameters.recordedNames, into: output.out, settings: output.settings,
+            provenance: PreparationSummary.provenance("augment", dataset, options: options.merging(augmentation.recorded) { $1 }
+                .merging(["copies": "\(copies)"]) { $1 }, seed: seed.seed),
+            progress: PreparationSummary.progress(progress, "augmenting (×\(copies))"),
+            preparers: { AugmentingPreparer(size: image.size, format: format, random: random, settings: settings, seed: seed.seed) })
         progress.finish()
-        let trainManifest = try trainWriter.finish(
-            classNames: classNames, parameterNames: TransformParameters.recordedNames, copies: copies,
-            sources: relativePaths(trainItems, in: dataset),
-            provenance: provenance(dataset, extra: ["copies": "\(copies)"] + augmentation.recorded, seed: seed))
-        let trainSeconds = progress.elapsed
-        print("augmented \(trainReport.written) training images × \(copies) copies of \(classNames.count) classes into "
-              + "\(trainManifest.shards.count) shards in \(out) "
-              + String(format: "(%.1f s, %.0f images/s, %.0f samples/s)", trainSeconds, Double(trainItems.count) / max(trainSeconds, 1e-9),
-                       Double(trainItems.count * copies) / max(trainSeconds, 1e-9)))
+        let written = trained.report.written
+        print("augmented \(written) training images × \(copies) copies of \(classNames.count) classes into "
+              + "\(trained.manifest.shards.count) shards in \(output.out) "
+              + String(format: "(%.1f s, %.0f images/s, %.0f samples/s)", trained.seconds, Double(written) / max(trained.seconds, 1e-9),
+                       Double(written * copies) / max(trained.seconds, 1e-9)))
 
-        var warnings = trainReport.warnings, skipped = trainReport.skipped
+        var reports = [trained.report]
         if let validation {
-            let validationItems = items(of: validation, classNames: classNames)
-            let validationOut = out + "/validation"
-            let writer = try ShardWriter(
-                directory: validationOut, split: "validation",
-                layout: RecordLayout(height: size.height, width: size.width, channels: output.channels, hasSource: true, parameterCount: 0),
-                rotation: .init(maxBytes: output.shardSize.bytes))
-            let report = try ShardPreparation.run(
-                items: validationItems, copies: 1, writer: writer, threads: output.threads, onError: output.onError,
-                progress: { done in progress.update("packing validation \(done)/\(validationItems.count) images") },
-                preparers: { ResizingPreparer(size: size, format: format) })
+            let validationOut = output.out + "/validation"
+            let packed = try SplitPreparation.prepare(
+                validation, of: dataset, classNames: classNames, as: "validation", spec: spec, into: validationOut,
+                settings: output.settings, provenance: PreparationSummary.provenance("augment", dataset, options: options, seed: nil),
+                progress: PreparationSummary.progress(progress, "packing validation"),
+                preparers: { ResizingPreparer(spec: spec) })
             progress.finish()
-            let manifest = try writer.finish(classNames: classNames, sources: relativePaths(validationItems, in: dataset),
-                                             provenance: provenance(dataset, extra: ["filter": "bilinear"], seed: nil))
-            print("packed \(report.written) validation images into \(manifest.shards.count) shards in \(validationOut)")
-            warnings += report.warnings
-            skipped += report.skipped
+            print("packed \(packed.report.written) validation images into \(packed.manifest.shards.count) shards in \(validationOut)")
+            reports.append(packed.report)
         }
-        for (path, warning) in warnings { Diagnostics.warning("\(path): \(warning)") }
-        if !skipped.isEmpty {
-            Diagnostics.write("skipped \(skipped.count) images that could not be decoded:\n")
-            for error in skipped { Diagnostics.write("  \(error)\n") }
-        }
-    }
-
-    private func items(of split: DatasetDirectory.Split, classNames: [String]) -> [PreparationItem] {
-        split.classes.flatMap { folder in
-            let label = classNames.firstIndex(of: folder.name)!
-            return folder.images.map { PreparationItem(path: $0, label: label) }
-        }
-    }
-
-    private func relativePaths(_ items: [PreparationItem], in dataset: DatasetDirectory) -> [String] {
-        let root = dataset.root + "/"
-        return items.map { String($0.path.dropFirst(root.count)) }
-    }
-
-    private func provenance(_ dataset: DatasetDirectory, extra: [String: String], seed: UInt64?) -> ShardManifest.Provenance {
-        .init(dataset: dataset.root, tool: "dataprep \(DataPrep.version)",
-              options: ["command": "augment", "size": "\(size)", "channels": "\(output.channels)"].merging(extra) { $1 },
-              seed: seed)
+        PreparationSummary.reportProblems(reports)
     }
 }
 
-private func + (lhs: [String: String], rhs: [String: String]) -> [String: String] { lhs.merging(rhs) { $1 } }
-
 // MARK: - Shared option groups
+
+/// How images are resized to their spec: shared by pack and (through ``RenderOptions``) augment,
+/// preview and transform.
+struct ResizeOptions: ParsableArguments {
+    @Option(help: "Sampling: bilinear (area-averaged when shrinking more than 2x) or nearest.")
+    var interpolation: Interpolation = .bilinear
+
+    @Flag(name: .customLong("keras-compat"),
+          help: "Reproduce Keras exactly, quirks included (load_img's nearest resize; see the README's table).")
+    var kerasCompat = false
+
+    /// The spec's resize for these options.
+    var resize: ImageSpec.Resize { RenderSettings(convention: convention, interpolation: interpolation).resize }
+
+    var convention: AugmentConvention { kerasCompat ? .kerasCompat : .corrected }
+
+    func validate() throws {
+        if kerasCompat && interpolation == .nearest {
+            throw ValidationError("--keras-compat samples bilinearly (SciPy order 1) and resizes as Keras does; "
+                                  + "--interpolation nearest is not available with it")
+        }
+    }
+}
 
 /// How transformed images are rendered: shared by augment, preview and transform.
 struct RenderOptions: ParsableArguments {
@@ -150,18 +138,14 @@ struct RenderOptions: ParsableArguments {
     @Option(help: "Fill value for --fill constant (0-255).")
     var cval: Double = 0
 
-    @Option(help: "Sampling: bilinear (area-averaged when shrinking more than 2x) or nearest.")
-    var interpolation: Interpolation = .bilinear
-
-    @Flag(name: .customLong("keras-compat"),
-          help: "Reproduce Keras's ImageDataGenerator exactly, quirks included (see the README's table).")
-    var kerasCompat = false
+    @OptionGroup var resize: ResizeOptions
 
     var settings: RenderSettings {
-        RenderSettings(convention: kerasCompat ? .kerasCompat : .corrected, fill: fill, cval: cval, interpolation: interpolation)
+        RenderSettings(convention: resize.convention, fill: fill, cval: cval, interpolation: resize.interpolation)
     }
 
     func validate() throws {
+        guard cval.isFinite, (0...255).contains(cval) else { throw ValidationError("--cval must be 0...255, got \(cval)") }
         do { try settings.validate() } catch { throw ValidationError(error.message) }
     }
 }
@@ -217,7 +201,7 @@ struct AugmentationOptions: ParsableArguments {
     var recorded: [String: String] {
         var options = ["rotate": "\(rotation)", "shear": "\(shear)", "flip": "\(horizontalFlip)", "vertical-flip": "\(verticalFlip)",
                        "keep-aspect": "\(keepAspect)", "channel-shift": "\(channelShift)", "fill": render.fill.rawValue,
-                       "cval": "\(render.cval)", "interpolation": render.interpolation.rawValue,
+                       "cval": "\(render.cval)", "interpolation": render.resize.interpolation.rawValue,
                        "convention": render.settings.convention.rawValue]
         options["width-shift"] = (widthShift ?? shift).map { "\($0.argument)" }
         options["height-shift"] = (heightShift ?? shift).map { "\($0.argument)" }

@@ -2,7 +2,12 @@ public import ArgumentParser
 public import Augment
 public import Codecs
 import Dispatch
-import Foundation
+import Fetch
+public import Foundation
+public import Preparation
+public import Shards
+public import Support
+import Trainer
 
 /// The `dataprep` command: image archives → training-ready shards → a trained CNN.
 @main
@@ -17,6 +22,53 @@ struct DataPrep: ParsableCommand {
         subcommands: [FetchDataset.self, Split.self, Scan.self, Info.self, AugmentCommand.self, Pack.self,
                       Preview.self, Transform.self, Inspect.self, Verify.self, Train.self, Evaluate.self, Predict.self, Visualize.self]
     )
+
+    /// Parses and runs the subcommand. Every failure a library reports ends the same way, whatever
+    /// the command: `error: <code>: <place>: <message>` on stderr and exit status 1. Usage errors
+    /// stay argument-parser's (the message, the usage, exit 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if let line = Failure.line(for: error) {
+                Diagnostics.error(line)
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+// MARK: - Failures
+
+/// How a library's typed error is printed: `<code>: <place>: <message>`.
+enum Failure {
+    /// The line for `error`, or nil for errors argument-parser reports itself (usage errors, exit
+    /// codes, help requests).
+    static func line(for error: any Error) -> String? {
+        func joined(_ code: String, _ place: String?, _ message: String) -> String {
+            [code, place, message].compactMap { $0 }.joined(separator: ": ")
+        }
+        switch error {
+        case let error as CodecError: return joined(error.code.rawValue, error.path, error.message)
+        case let error as FetchError: return joined(error.code.rawValue, error.subject, error.message)
+        case let error as ShardError:
+            let place = error.file.map { file in error.sample.map { "\(file), sample \($0)" } ?? file }
+            return joined(error.code.rawValue, place, error.message)
+        case let error as AugmentError: return joined(error.code.rawValue, nil, error.message)
+        case let error as TrainerError: return joined(error.code.rawValue, nil, error.message)
+        case let error as SupportError: return joined(error.code.rawValue, error.path, error.message)
+        case let error as CocoaError:
+            return joined("fileSystem", error.filePath ?? error.url?.path, error.underlying?.localizedDescription ?? error.localizedDescription)
+        default: return nil
+        }
+    }
+}
+
+extension CocoaError {
+    /// The POSIX error beneath a Foundation file error, when there is one.
+    fileprivate var underlying: (any Error)? { userInfo[NSUnderlyingErrorKey] as? any Error }
 }
 
 // MARK: - Output shared by the subcommands
@@ -28,6 +80,12 @@ enum Diagnostics {
 
     /// Writes `error: message` to stderr.
     static func error(_ message: String) { write("error: \(message)\n") }
+
+    /// `text` with control characters (a newline in a file name, an escape sequence) shown as
+    /// escapes, so a name from input cannot break or forge a line of output.
+    static func escaped(_ text: String) -> String {
+        text.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
+    }
 
     /// Writes `text` to stderr as is.
     static func write(_ text: String) {
@@ -63,13 +121,19 @@ final class ProgressLine {
 // MARK: - Argument types shared by the subcommands
 
 extension PixelSize: ExpressibleByArgument {
-    /// `WIDTHxHEIGHT`, e.g. `150x150`, or one number for a square.
+    /// `WIDTHxHEIGHT`, e.g. `150x150`: the one size syntax of every command.
     public init?(argument: String) {
-        let parts = argument.lowercased().split(separator: "x").compactMap { Int($0) }
-        switch parts.count {
-        case 1 where parts[0] > 0: self.init(width: parts[0], height: parts[0])
-        case 2 where parts[0] > 0 && parts[1] > 0: self.init(width: parts[0], height: parts[1])
-        default: return nil
+        let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 2, let width = parts[0], let height = parts[1], width > 0, height > 0 else { return nil }
+        self.init(width: width, height: height)
+    }
+
+    /// Throws a usage error naming `option` when a side is over ``ImageSpec/maximumSide`` or the
+    /// area over ``ImageSpec/maximumPixels``.
+    func check(_ option: String) throws {
+        guard width <= ImageSpec.maximumSide, height <= ImageSpec.maximumSide, width * height <= ImageSpec.maximumPixels else {
+            throw ValidationError("\(option) \(self) is too large: each side at most \(ImageSpec.maximumSide) pixels, "
+                                  + "\(ImageSpec.maximumPixels) pixels in all")
         }
     }
 }
@@ -83,7 +147,8 @@ struct ByteCount: ExpressibleByArgument {
         let units: [(String, Double)] = [("GIB", 1_073_741_824), ("MIB", 1_048_576), ("KIB", 1024), ("GB", 1e9), ("MB", 1e6),
                                          ("KB", 1e3), ("G", 1_073_741_824), ("M", 1_048_576), ("K", 1024), ("B", 1)]
         let (number, scale) = units.first { text.hasSuffix($0.0) }.map { (String(text.dropLast($0.0.count)), $0.1) } ?? (text, 1)
-        guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value > 0 else { return nil }
+        guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0,
+              value * scale <= Double(1 << 50) else { return nil }
         bytes = Int(value * scale)
     }
 
@@ -94,22 +159,98 @@ struct ByteCount: ExpressibleByArgument {
 
 extension ErrorPolicy: ExpressibleByArgument {}
 
-/// How `pack` and `augment` write their shards.
-struct PreparationOptions: ParsableArguments {
+// MARK: - Option groups shared by the subcommands
+
+/// `--seed`: the one seed option; the same seed gives the same bytes.
+struct SeedOption: ParsableArguments {
+    @Option(help: "Random seed: the same seed gives the same output on every machine and thread count.")
+    var seed: UInt64 = 0
+}
+
+/// `--threads`: the one thread-count option.
+struct ThreadsOption: ParsableArguments {
+    /// The most threads accepted.
+    static let maximum = 256
+
+    @Option(help: ArgumentHelp("Worker threads, 1-\(maximum) (default: all \(ProcessInfo.processInfo.activeProcessorCount) cores). "
+                               + "The output is the same whatever the number."))
+    var threads: Int?
+
+    /// The count to use.
+    var count: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    func validate() throws {
+        if let threads, !(1...Self.maximum).contains(threads) {
+            throw ValidationError("--threads must be 1...\(Self.maximum), got \(threads)")
+        }
+    }
+}
+
+/// `--size` and `--channels`: the image a shard set holds, `WIDTHxHEIGHT` and 1 or 3.
+struct ImageSizeOptions: ParsableArguments {
+    @Option(help: "Image size WIDTHxHEIGHT, e.g. 150x150.")
+    var size: PixelSize
+
     @Option(help: "Channels: 3 (RGB) or 1 (grayscale).")
     var channels: Int = 3
 
-    @Option(help: "Worker threads (default: all cores). The output is the same whatever the number.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    func validate() throws {
+        try size.check("--size")
+        guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3, got \(channels)") }
+    }
+
+    /// The spec of images of this size and channels, resized by `resize`.
+    func spec(_ resize: ImageSpec.Resize) -> ImageSpec {
+        ImageSpec(width: size.width, height: size.height, channels: channels, resize: resize)
+    }
+}
+
+/// Where and how `pack` and `augment` write their shards.
+struct ShardOutputOptions: ParsableArguments {
+    @Option(help: "Output folder for the shard set (manifest.json and <split>-NNNNN.dps).")
+    var out: String
 
     @Option(name: .customLong("on-error"), help: "What to do with an image that cannot be decoded: fail or skip.")
     var onError: ErrorPolicy = .skip
 
-    @Option(name: .customLong("shard-size"), help: "Largest shard, e.g. 256MB.")
+    @Option(name: .customLong("shard-size"), help: "Largest shard, e.g. 256MB (at most 1 PiB).")
     var shardSize: ByteCount = ByteCount(argument: "256MiB")!
 
-    func validate() throws {
-        guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    @OptionGroup var threads: ThreadsOption
+
+    /// The library's settings for these options.
+    var settings: PreparationSettings {
+        PreparationSettings(threads: threads.count, onError: onError, shardBytes: shardSize.bytes)
+    }
+}
+
+// MARK: - Shared preparation output
+
+/// What `pack` and `augment` print about a prepared split.
+enum PreparationSummary {
+    /// The decoder warnings and the skipped images of `reports`, on stderr.
+    static func reportProblems(_ reports: [PreparationReport]) {
+        for report in reports {
+            for (path, warning) in report.warnings { Diagnostics.warning("\(Diagnostics.escaped(path)): \(warning)") }
+        }
+        let skipped = reports.flatMap(\.skipped)
+        if !skipped.isEmpty {
+            Diagnostics.write("skipped \(skipped.count) images that could not be decoded:\n")
+            for error in skipped { Diagnostics.write("  \(Diagnostics.escaped(error.description))\n") }
+        }
+    }
+
+    /// A progress callback that draws `verb done/total images, rate` on `line`.
+    static func progress(_ line: ProgressLine, _ verb: String) -> (Int, Int) -> Void {
+        { done, total in
+            line.update(String(format: "%@ %d/%d images, %.0f images/s", verb, done, total, Double(done) / max(line.elapsed, 1e-9)))
+        }
+    }
+
+    /// The provenance of a set made by `command` from `dataset` with `options`.
+    static func provenance(_ command: String, _ dataset: DatasetDirectory, options: [String: String], seed: UInt64?)
+        -> ShardManifest.Provenance {
+        .init(dataset: dataset.root, tool: "dataprep \(DataPrep.version)", options: options.merging(["command": command]) { $1 },
+              seed: seed)
     }
 }

@@ -6,7 +6,11 @@ import Trainer
 /// `dataprep evaluate --model CKPT --shards SET`: loss, accuracy and confusion matrix.
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Loss, accuracy and confusion matrix of a trained model on a shard set.")
+        abstract: "Loss, accuracy and confusion matrix of a trained model on a shard set.",
+        discussion: """
+            The shard set must hold images of the model's recorded image spec (size, channels, \
+            resize, rescale): a set made another way is refused.
+            """)
 
     @Option(help: "A weights file or checkpoint written by train.")
     var model: String
@@ -14,20 +18,21 @@ struct Evaluate: ParsableCommand {
     @Option(help: "The shard set to evaluate on (a folder with manifest.json).")
     var shards: String
 
-    @Option(name: .customLong("batch-size"), help: "Samples per batch.")
+    @Option(name: .customLong("batch-size"), help: "Samples per batch (1-\(Train.maximumBatchSize)).")
     var batchSize = 100
 
-    func run() throws {
-        do {
-            let network = try Model.load(from: model)
-            let set = try ShardSet(directory: shards)
-            let (loss, accuracy) = try Fitting.evaluate(network, on: set, batchSize: batchSize)
-            let confusion = try ConfusionMatrix(network, on: set, batchSize: batchSize)
-            print(String(format: "loss %.4f  accuracy %.4f  (%d samples)", loss, accuracy, set.manifest.imagesPerCopy))
-            print(confusion.table(classNames: set.manifest.classNames))
-        } catch let error as TrainerError {
-            Diagnostics.error(error.description)
-            throw ExitCode.failure
+    func validate() throws {
+        guard (1...Train.maximumBatchSize).contains(batchSize) else {
+            throw ValidationError("--batch-size must be 1...\(Train.maximumBatchSize), got \(batchSize)")
         }
+    }
+
+    func run() throws {
+        let network = try Model.load(from: model)
+        let set = try ShardSet(directory: shards)
+        let (loss, accuracy) = try Fitting.evaluate(network, on: set, batchSize: batchSize)
+        let confusion = try ConfusionMatrix(network, on: set, batchSize: batchSize)
+        print(String(format: "loss %.4f  accuracy %.4f  (%d samples)", loss, accuracy, set.manifest.imagesPerCopy))
+        print(confusion.table(classNames: set.manifest.classNames))
     }
 }

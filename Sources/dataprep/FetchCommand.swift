@@ -45,6 +45,9 @@ struct FetchDataset: ParsableCommand {
 
     func validate() throws {
         guard list || dataset != nil else { throw ValidationError("give a dataset name or URL, or --list") }
+        if let maxRatio, !(maxRatio.isFinite && maxRatio >= 1 && maxRatio <= 1e6) {
+            throw ValidationError("--max-ratio must be 1...1000000, got \(maxRatio)")
+        }
     }
 
     func run() throws {
@@ -63,16 +66,11 @@ struct FetchDataset: ParsableCommand {
 
         let fetcher = DatasetFetcher(options: options, tool: "dataprep \(DataPrep.version)")
         let bar = ProgressLine()
-        do {
-            let result = try fetcher.fetch(dataset!) { event in report(event, bar: bar) }
-            bar.finish()
-            if result.alreadyPresent { Diagnostics.write("\(result.name): already fetched; sources and folder verified\n") }
-            print(result.path)
-        } catch let error as FetchError {
-            bar.finish()
-            Diagnostics.error(error.description)
-            throw ExitCode.failure
-        }
+        defer { bar.finish() }
+        let result = try fetcher.fetch(dataset!) { event in report(event, bar: bar) }
+        bar.finish()
+        if result.alreadyPresent { Diagnostics.write("\(result.name): already fetched; sources and folder verified\n") }
+        print(result.path)
     }
 
     private func report(_ event: FetchEvent, bar: ProgressLine) {

@@ -22,7 +22,8 @@ struct Inspect: ParsableCommand {
         print("split       \(manifest.split)")
         print("samples     \(manifest.count) (\(manifest.imagesPerCopy) images × \(manifest.copies) "
               + "cop\(manifest.copies == 1 ? "y" : "ies"))")
-        print("shape       \(layout.height)x\(layout.width)x\(layout.channels) uint8 (HWC), record stride \(layout.stride) bytes")
+        print("image       \(manifest.spec.sizeDescription), \(manifest.spec.channels) channels uint8 (HWC), resize \(manifest.spec.resize.rawValue), "
+              + "rescale \(manifest.spec.rescale); record stride \(layout.stride) bytes")
         if !manifest.parameterNames.isEmpty { print("parameters  \(manifest.parameterNames.joined(separator: ", "))") }
         print("shards      \(manifest.shards.count), " + String(format: "%.1f MB on disk", Double(bytes) / 1e6))
         print("classes     \(manifest.classNames.count)")

@@ -21,7 +21,7 @@ struct Preview: ParsableCommand {
     @OptionGroup(title: "Augmentation")
     var augmentation: AugmentationOptions
 
-    @Option(help: "Augmented copies to show.")
+    @Option(help: "Augmented copies to show (1-\(Self.maximumCount)).")
     var count: Int = 5
 
     @Option(help: "Copies per row of the sheet (default: all in one row).")
@@ -30,8 +30,7 @@ struct Preview: ParsableCommand {
     @Option(help: "Size of each copy WIDTHxHEIGHT (default: the image's own size).")
     var size: PixelSize?
 
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0
+    @OptionGroup var seed: SeedOption
 
     @Option(help: "The contact sheet to write (PNG).")
     var out: String?
@@ -39,8 +38,12 @@ struct Preview: ParsableCommand {
     @Option(name: .customLong("save-to-dir"), help: "Also write each copy as DIR/<name>_<copy>.png.")
     var saveToDirectory: String?
 
+    /// The most copies one preview renders.
+    static let maximumCount = 1000
+
     func validate() throws {
-        guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        guard (1...Self.maximumCount).contains(count) else { throw ValidationError("--count must be 1...\(Self.maximumCount), got \(count)") }
+        try size?.check("--size")
         guard (columns ?? 1) >= 1 else { throw ValidationError("--columns must be at least 1") }
         guard out != nil || saveToDirectory != nil else { throw ValidationError("give --out, --save-to-dir or both") }
     }
@@ -52,7 +55,7 @@ struct Preview: ParsableCommand {
         let size = size ?? source.uprightSize
         let random = augmentation.random
         let copies = (0..<count).map { copy in
-            let parameters = random.parameters(outputSize: size, random: SampleRandom(seed: seed, index: 0, copy: copy),
+            let parameters = random.parameters(outputSize: size, random: SampleRandom(seed: seed.seed, index: 0, copy: copy),
                                                convention: augmenter.settings.convention)
             print("\(copy): " + zip(TransformParameters.recordedNames, parameters.recorded)
                 .map { String(format: "%@=%.4g", $0, $1) }.joined(separator: " "))

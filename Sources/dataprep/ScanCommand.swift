@@ -1,6 +1,7 @@
 import ArgumentParser
 import Fetch
 import Foundation
+import Support
 
 /// `dataprep scan DIR`: the preflight report of a dataset folder, and optionally the quarantine of
 /// its bad files.
@@ -26,8 +27,7 @@ struct Scan: ParsableCommand {
                                  valueName: "dir"))
     var directory: String
 
-    @Option(help: "Decoding threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     @Option(name: .customLong("max-pixels"),
             help: "Images declaring more pixels are reported as too large (default: 178956970, PIL's limit).")
@@ -41,23 +41,18 @@ struct Scan: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let maxPixels, maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1, got \(maxPixels)") }
+        if let maxPixels, !(1...(1 << 40)).contains(maxPixels) {
+            throw ValidationError("--max-pixels must be 1...\(1 << 40), got \(maxPixels)")
+        }
     }
 
     func run() throws {
-        var report: DatasetScanReport
-        do {
-            let dataset = try DatasetDirectory(reading: directory)
-            if let quarantine { try DatasetQuarantine.checkFolder(quarantine, datasetRoot: dataset.root) }
-            let progress = ScanProgress.reporter()
-            defer { if progress != nil { ScanProgress.clear() } }
-            report = try DatasetScanner(threads: threads, maximumPixels: maxPixels).scan(dataset, progress: progress)
-            if let quarantine { report.quarantine = try DatasetQuarantine.moveBadFiles(of: report, to: quarantine) }
-        } catch {
-            Diagnostics.error("\(error)")
-            throw ExitCode.failure
-        }
+        let dataset = try DatasetDirectory(reading: directory)
+        if let quarantine { try DatasetQuarantine.checkFolder(quarantine, datasetRoot: dataset.root) }
+        let progress = ScanProgress.reporter()
+        defer { if progress != nil { ScanProgress.clear() } }
+        var report = try DatasetScanner(threads: threads.count, maximumPixels: maxPixels).scan(dataset, progress: progress)
+        if let quarantine { report.quarantine = try DatasetQuarantine.moveBadFiles(of: report, to: quarantine) }
 
         if json {
             let encoder = JSONEncoder()

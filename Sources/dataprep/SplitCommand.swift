@@ -1,5 +1,6 @@
 import ArgumentParser
 import Fetch
+import Support
 import Foundation
 
 /// `dataprep split DIR --val F [--test F] --seed S --out OUT`: the seeded, stratified split of a
@@ -33,14 +34,12 @@ struct Split: ParsableCommand {
     @Option(help: "The fraction of each class for test; 0 makes no test folder.")
     var test: Double = 0
 
-    @Option(help: "The seed of the shuffles.")
-    var seed: UInt64
+    @OptionGroup var seed: SeedOption
 
     @Option(help: ArgumentHelp("The folder to create; it must not exist.", valueName: "out"))
     var out: String
 
-    @Option(help: "Hashing threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     func validate() throws {
         guard validation.isFinite, validation >= 0 else { throw ValidationError("--val must be at least 0, got \(validation)") }
@@ -48,36 +47,30 @@ struct Split: ParsableCommand {
         guard validation + test < 1 else {
             throw ValidationError("--val and --test must add up to less than 1, got \(validation) + \(test)")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
-        do {
-            let dataset = try DatasetDirectory(reading: directory)
-            if dataset.isSplit {
-                print("\(dataset.root) is already split (\(dataset.splits.map(\.name).joined(separator: ", "))); nothing written")
-                return
-            }
-            let classes = dataset.splits[0].classes
-            Diagnostics.write("reading \(classes.reduce(0) { $0 + $1.images.count }) images in \(classes.count) classes\n")
-            let splitter = try DatasetSplitter(validation: validation, test: test, seed: seed, threads: threads)
-            let (plan, placement) = try splitter.split(dataset, into: out)
-            Diagnostics.write("wrote \(out) (\(placement.hardLinks) hard links, \(placement.copies) copies) "
-                              + "and \(out)/\(SplitPlan.manifestName)\n")
-            print(SplitSummary(plan).rendered(), terminator: "")
-            fflush(nil)  // keep the summary before the warnings when both go to one pipe
-            for group in plan.duplicates where group.spansClasses {
-                Diagnostics.warning("identical images in different classes (\(group.classNames.joined(separator: ", "))): "
-                                    + group.paths.joined(separator: ", "))
-            }
-            if !plan.ignoredFiles.isEmpty {
-                Diagnostics.warning("left out \(plan.ignoredFiles.count) files whose names are not images: "
-                                    + plan.ignoredFiles.prefix(5).joined(separator: ", ")
-                                    + (plan.ignoredFiles.count > 5 ? ", ..." : ""))
-            }
-        } catch {
-            Diagnostics.error("\(error)")
-            throw ExitCode.failure
+        let dataset = try DatasetDirectory(reading: directory)
+        if dataset.isSplit {
+            print("\(dataset.root) is already split (\(dataset.splits.map(\.name).joined(separator: ", "))); nothing written")
+            return
+        }
+        let classes = dataset.splits[0].classes
+        Diagnostics.write("reading \(classes.reduce(0) { $0 + $1.images.count }) images in \(classes.count) classes\n")
+        let splitter = try DatasetSplitter(validation: validation, test: test, seed: seed.seed, threads: threads.count)
+        let (plan, placement) = try splitter.split(dataset, into: out)
+        Diagnostics.write("wrote \(out) (\(placement.hardLinks) hard links, \(placement.copies) copies) "
+                          + "and \(out)/\(SplitPlan.manifestName)\n")
+        print(SplitSummary(plan).rendered(), terminator: "")
+        fflush(nil)  // keep the summary before the warnings when both go to one pipe
+        for group in plan.duplicates where group.spansClasses {
+            Diagnostics.warning("identical images in different classes (\(group.classNames.joined(separator: ", "))): "
+                                + group.paths.joined(separator: ", "))
+        }
+        if !plan.ignoredFiles.isEmpty {
+            Diagnostics.warning("left out \(plan.ignoredFiles.count) files whose names are not images: "
+                                + plan.ignoredFiles.prefix(5).joined(separator: ", ")
+                                + (plan.ignoredFiles.count > 5 ? ", ..." : ""))
         }
     }
 }

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Codecs
 import Foundation
 import Shards
 public import Trainer
@@ -12,8 +13,10 @@ struct Train: ParsableCommand {
             a progress bar within the epoch on a terminal. The run folder (--run-dir) receives \
             history.csv, learning-curves.svg, checkpoint.dpc (rewritten after every epoch: --resume \
             continues from it) and the weights files the checkpoint policy writes. Validation data \
-            defaults to SHARDS/validation when it exists. --summary prints the model's table and exits \
-            (with --input and --classes it needs no shards).
+            defaults to SHARDS/validation when it exists and must hold images of the training set's \
+            image spec; the spec is recorded in every weights file and checkpoint, so evaluate, \
+            predict and visualize prepare their input the same way. --summary prints the model's \
+            table and exits (with --size, --channels and --classes it needs no shards).
             """
     )
 
@@ -28,8 +31,11 @@ struct Train: ParsableCommand {
     @Option(help: "A preset (tutorial, tutorial-dropout, chollet, shallowvgg, fashion, mlp) or a layer spec such as conv32,pool,flatten,dense128,dense10.")
     var model = "tutorial"
 
-    @Option(help: "Input shape HEIGHTxWIDTHxCHANNELS for --summary without shards, e.g. 150x150x3.")
-    var input: ImageShape?
+    @Option(help: "Input size WIDTHxHEIGHT for --summary without shards, e.g. 150x150.")
+    var size: PixelSize?
+
+    @Option(help: "Input channels (1 or 3) for --summary without shards.")
+    var channels: Int = 3
 
     @Option(help: "Class count for --summary without shards.")
     var classes: Int?
@@ -42,7 +48,7 @@ struct Train: ParsableCommand {
     @Option(help: "Epochs to train (in all, counting resumed ones).")
     var epochs = 15
 
-    @Option(name: .customLong("batch-size"), help: "Samples per batch.")
+    @Option(name: .customLong("batch-size"), help: "Samples per batch (1-\(Self.maximumBatchSize)).")
     var batchSize = 100
 
     @Option(help: "adam, rmsprop or sgd, with Keras's default hyper-parameters.")
@@ -51,8 +57,7 @@ struct Train: ParsableCommand {
     @Option(help: "Learning rate (default: the optimizer's Keras default).")
     var lr: Float?
 
-    @Option(help: "Seed for the initial weights, dropout and the epoch shuffles.")
-    var seed: UInt64 = 0
+    @OptionGroup var seed: SeedOption
 
     @Option(name: .customLong("run-dir"), help: "Folder for history, curves and checkpoints.")
     var runDir = "run"
@@ -89,22 +94,35 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("lr-schedule"), help: "step:EVERY:FACTOR (e.g. step:5:0.5) or exp:FACTOR (e.g. exp:0.9).")
     var lrSchedule: String?
 
+    /// The largest batch accepted.
+    static let maximumBatchSize = 65_536
+    /// The most epochs accepted.
+    static let maximumEpochs = 1_000_000
+
     func validate() throws {
-        guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be at least 1") }
+        guard (1...Self.maximumEpochs).contains(epochs) else { throw ValidationError("--epochs must be 1...\(Self.maximumEpochs), got \(epochs)") }
+        guard (1...Self.maximumBatchSize).contains(batchSize) else {
+            throw ValidationError("--batch-size must be 1...\(Self.maximumBatchSize), got \(batchSize)")
+        }
+        if let lr, !(lr.isFinite && lr >= 0) { throw ValidationError("--lr must be finite and ≥ 0, got \(lr)") }
+        try size?.check("--size")
+        guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3, got \(channels)") }
+        if let classes, !(2...100_000).contains(classes) { throw ValidationError("--classes must be 2...100000, got \(classes)") }
         guard ["auto", "min", "max"].contains(mode) else { throw ValidationError("--mode must be auto, min or max") }
-        if !summary && shards == nil { throw ValidationError("--shards is required (or --summary with --input and --classes)") }
+        if !summary && shards == nil { throw ValidationError("--shards is required (or --summary with --size and --classes)") }
         _ = try schedule()
         _ = try thresholds()
     }
 
     func run() throws {
         let training = try shards.map { try ShardSet(directory: $0) }
-        let shape = try input ?? training.map { ImageShape($0.layout) } ?? { throw ValidationError("give --shards, or --input and --classes") }()
-        let classCount = try classes ?? training?.manifest.classNames.count ?? { throw ValidationError("give --shards, or --input and --classes") }()
+        let spec = try training?.manifest.spec ?? size.map { ImageSpec(width: $0.width, height: $0.height, channels: channels) }
+            ?? { throw ValidationError("give --shards, or --size and --classes") }()
+        let classCount = try classes ?? training?.manifest.classNames.count ?? { throw ValidationError("give --shards, or --size and --classes") }()
         var chosen = try Optimizer(named: optimizer)
         if let lr { chosen = chosen.with(learningRate: lr) }
         let architecture = try Architecture(presetOrSpec: model)
-        let network = try Model(architecture: architecture, inputShape: shape, classes: classCount, optimizer: chosen, seed: seed,
+        let network = try Model(architecture: architecture, inputSpec: spec, classes: classCount, optimizer: chosen, seed: seed.seed,
                                 imageLayout: architecture.preferredImageLayout)
         if let names = training?.manifest.classNames { network.classNames = names }
         if summary {
@@ -118,7 +136,7 @@ struct Train: ParsableCommand {
 
         let higher: Bool? = mode == "auto" ? nil : mode == "max"
         let options = TrainingOptions(
-            epochs: epochs, batchSize: batchSize, seed: seed, runDirectory: runDir,
+            epochs: epochs, batchSize: batchSize, seed: seed.seed, runDirectory: runDir,
             checkpoint: checkpoint.map { CheckpointPolicy(template: $0, monitor: monitor, saveBestOnly: saveBestOnly, higherIsBetter: higher) },
             earlyStopping: earlyStopping.map { EarlyStopping(monitor: monitor, patience: $0, minDelta: minDelta, restoreBest: restoreBest,
                                                             higherIsBetter: higher) },
@@ -127,9 +145,8 @@ struct Train: ParsableCommand {
         Diagnostics.write("training \(model) (\(network.parameterCount) parameters) on \(training.count) samples"
                           + (validation.map { ", validating on \($0.count)" } ?? "") + "\n")
         let bar = ProgressLine()
-        let history: History
-        do {
-            history = try Fitting.fit(network, training: training, validation: validation, options: options) { event in
+        defer { bar.finish() }
+        let history = try Fitting.fit(network, training: training, validation: validation, options: options) { event in
                 switch event {
                 case .batch(let epoch, let batch, let count, let loss, let accuracy):
                     bar.update(String(format: "Epoch %d/%d  %d/%d  loss %.4f  accuracy %.4f", epoch, epochs, batch, count, loss, accuracy))
@@ -144,11 +161,6 @@ struct Train: ParsableCommand {
                 case .stopped(let reason):
                     Diagnostics.write("stopping: \(reason)\n")
                 }
-            }
-        } catch let error as TrainerError {
-            bar.finish()
-            Diagnostics.error(error.description)
-            throw ExitCode.failure
         }
         let last = history.records.last
         Diagnostics.write("history: \(runDir)/\(Fitting.historyName), curves: \(runDir)/\(Fitting.curvesName), "
@@ -195,11 +207,3 @@ struct Train: ParsableCommand {
 
 extension Metric: ExpressibleByArgument {}
 
-extension ImageShape: ExpressibleByArgument {
-    /// `HEIGHTxWIDTHxCHANNELS`, e.g. `150x150x3`.
-    public init?(argument: String) {
-        let parts = argument.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else { return nil }
-        self.init(height: parts[0], width: parts[1], channels: parts[2])
-    }
-}

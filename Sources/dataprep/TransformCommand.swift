@@ -59,6 +59,7 @@ struct Transform: ParsableCommand {
     var out: String
 
     func validate() throws {
+        try size?.check("--size")
         guard zx > 0, zy > 0 else { throw ValidationError("--zx and --zy must be > 0") }
         if let brightness, brightness < 0 { throw ValidationError("--brightness must be ≥ 0") }
     }

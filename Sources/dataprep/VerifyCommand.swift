@@ -11,13 +11,8 @@ struct Verify: ParsableCommand {
     var directory: String
 
     func run() throws {
-        do {
-            let set = try ShardSet(directory: directory)
-            try set.verify()
-            print("ok: \(set.count) samples in \(set.manifest.shards.count) shards, every checksum matches")
-        } catch let error as ShardError {
-            Diagnostics.error(error.description)
-            throw ExitCode.failure
-        }
+        let set = try ShardSet(directory: directory)
+        try set.verify()
+        print("ok: \(set.count) samples in \(set.manifest.shards.count) shards, every checksum matches")
     }
 }

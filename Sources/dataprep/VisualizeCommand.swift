@@ -2,6 +2,8 @@ import ArgumentParser
 import Augment
 import Codecs
 import Foundation
+import Preparation
+import Support
 import Trainer
 
 /// `dataprep visualize --model CKPT IMAGE --out DIR`: the feature maps of every conv and pool layer
@@ -10,7 +12,8 @@ struct Visualize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw the feature maps of every conv and pool layer for one image as PNG grids.",
         discussion: """
-            The image is decoded and resized as predict does and run through the model (dropout \
+            The image is made into the model's input as predict does (the model's recorded image \
+            spec) and run through the model (dropout \
             off). Each Conv2D and MaxPooling2D layer's output becomes DIR/NN-<layer>.png, NN its \
             position among them from 01: the layer's channels as gray tiles in a grid, one white \
             pixel between and around the tiles, each channel normalised as the Keras tutorial does \
@@ -35,41 +38,26 @@ struct Visualize: ParsableCommand {
     }
 
     func run() throws {
-        let maps: [FeatureMap]
-        do {
-            let network = try Model.load(from: model)
-            let values = try ImageInput(shape: network.inputShape, layout: network.imageLayout).values(fileAt: image)
-            maps = try values.withUnsafeBufferPointer { try network.featureMaps(image: $0) }
-        } catch let error as TrainerError {
-            Diagnostics.error(error.description)
-            throw ExitCode.failure
-        } catch let error as CodecError {
-            Diagnostics.error(error.description)
-            throw ExitCode.failure
-        }
+        let network = try Model.load(from: model)
+        let values = try ImageLoader(spec: network.inputSpec).values(fileAt: image, layout: network.imageLayout)
+        let maps = try values.withUnsafeBufferPointer { try network.featureMaps(image: $0) }
         guard !maps.isEmpty else {
-            Diagnostics.error("\(model): the model has no Conv2D or MaxPooling2D layers to visualize")
-            throw ExitCode.failure
+            throw TrainerError(.invalidArgument, "\(model): the model has no Conv2D or MaxPooling2D layers to visualize")
         }
         let encoder = PNGEncoder()
         let digits = max(2, String(maps.count).count)
         let rows = maps.enumerated().map { index, map in
             let number = String(format: "%0\(digits)d", index + 1)
-            let shape = ImageShape(height: map.height, width: map.width, channels: map.channels).description
+            let shape = "\(map.height)×\(map.width)×\(map.channels)"
             return (map: map, shape: shape, path: (out as NSString).appendingPathComponent("\(number)-\(map.layer).png"))
         }
         let nameWidth = rows.map(\.map.layer.count).max()!, shapeWidth = rows.map(\.shape.count).max()!
-        do {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            for row in rows {
-                let grid = FeatureMapGrid.image(of: row.map, columns: columns ?? row.map.channels)
-                try Data(try encoder.encode(grid)).write(to: URL(fileURLWithPath: row.path))
-                print(row.map.layer.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
-                      + row.shape.padding(toLength: shapeWidth, withPad: " ", startingAt: 0) + "  " + row.path)
-            }
-        } catch {
-            Diagnostics.error("cannot write into \(out): \(error.localizedDescription)")
-            throw ExitCode.failure
+        try FileIO.createFolder(out)
+        for row in rows {
+            let grid = FeatureMapGrid.image(of: row.map, columns: columns ?? row.map.channels)
+            try FileIO.writeAtomically(try encoder.encode(grid), to: row.path)
+            print(row.map.layer.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+                  + row.shape.padding(toLength: shapeWidth, withPad: " ", startingAt: 0) + "  " + row.path)
         }
     }
 }

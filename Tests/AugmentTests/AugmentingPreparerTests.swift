@@ -1,6 +1,7 @@
 import Augment
 import Codecs
 import Foundation
+import Preparation
 import Shards
 import TestSupport
 import Testing
@@ -13,9 +14,8 @@ import Testing
 
     static func augment(_ items: [PreparationItem], into dir: String, threads: Int, convention: AugmentConvention = .corrected)
         throws -> (PreparationReport, ShardManifest) {
-        let layout = RecordLayout(height: size.height, width: size.width, channels: 3, hasSource: true,
-                                  parameterCount: TransformParameters.recordedNames.count)
-        let writer = try ShardWriter(directory: dir, split: "train", layout: layout, rotation: .init(maxSamples: 5))
+        let writer = try ShardWriter(directory: dir, split: "train", spec: ImageSpec(width: size.width, height: size.height, channels: 3),
+                                     parameterCount: TransformParameters.recordedNames.count, rotation: .init(maxSamples: 5))
         let report = try ShardPreparation.run(items: items, copies: 3, writer: writer, threads: threads, onError: .skip) {
             AugmentingPreparer(size: size, format: .rgb, random: random, settings: RenderSettings(convention: convention, fill: .reflect),
                                seed: 77)

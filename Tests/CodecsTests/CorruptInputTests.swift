@@ -1,5 +1,5 @@
 import Codecs
-import Shards
+import Support
 import TestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Codecs
 import Foundation
+public import TestSupport
 import Testing
 
 /// Decodes with a fresh decoder.
@@ -7,20 +8,13 @@ func decode(_ bytes: [UInt8], _ options: DecodeOptions = DecodeOptions()) throws
     try ImageDecoder().decode(bytes, options: options)
 }
 
+extension CodecError: CodedError {}
+
 /// Expects `body` to throw a ``CodecError`` with `code`, and returns it.
 @discardableResult
 func expectCodecError<T>(_ code: CodecError.Code, sourceLocation: SourceLocation = #_sourceLocation,
                          _ body: () throws -> T) -> CodecError? {
-    do {
-        _ = try body()
-        Issue.record("expected CodecError.\(code), but it succeeded", sourceLocation: sourceLocation)
-    } catch let error as CodecError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected CodecError.\(code), got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
+    expectError(CodecError.self, code, sourceLocation: sourceLocation, body)
 }
 
 /// Largest absolute difference between two equally long sample arrays.

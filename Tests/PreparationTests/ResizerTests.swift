@@ -1,4 +1,4 @@
-import Augment
+import Preparation
 import Codecs
 import TestSupport
 import Testing

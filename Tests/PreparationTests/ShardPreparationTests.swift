@@ -1,6 +1,6 @@
-import Augment
 import Codecs
 import Foundation
+import Preparation
 import Shards
 import TestSupport
 import Testing
@@ -26,10 +26,10 @@ import Testing
 
     static func pack(_ items: [PreparationItem], into dir: String, threads: Int, onError: ErrorPolicy = .skip) throws
         -> (PreparationReport, ShardManifest) {
-        let layout = RecordLayout(height: 24, width: 32, channels: 3, hasSource: true, parameterCount: 0)
-        let writer = try ShardWriter(directory: dir, split: "validation", layout: layout, rotation: .init(maxSamples: 2))
+        let writer = try ShardWriter(directory: dir, split: "validation", spec: ImageSpec(width: 32, height: 24, channels: 3),
+                                     rotation: .init(maxSamples: 2))
         let report = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: onError) {
-            ResizingPreparer(size: PixelSize(width: 32, height: 24), format: .rgb)
+            ResizingPreparer(spec: ImageSpec(width: 32, height: 24, channels: 3))
         }
         let manifest = try writer.finish(classNames: ["a", "b"], sources: items.map(\.path),
                                          provenance: .init(dataset: "t", tool: "t", options: [:], seed: nil))

@@ -4,10 +4,11 @@ import Shards
 import Testing
 
 @Suite struct BatchLoaderTests {
-    func withSet(count: Int = 23, copies: Int = 1, _ body: (ShardSet) throws -> Void) throws {
+    func withSet(count: Int = 23, copies: Int = 1, rescale: Float = ImageSpec.defaultRescale,
+                 _ body: (ShardSet) throws -> Void) throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try writeSyntheticSet(at: dir, count: count, copies: copies)
+        try writeSyntheticSet(at: dir, count: count, copies: copies, spec: ImageSpec(width: 6, height: 5, channels: 3, rescale: rescale))
         try body(try ShardSet(directory: dir))
     }
 
@@ -48,9 +49,9 @@ import Testing
     }
 
     @Test func nchwTransposesAndOneHotEncodes() throws {
-        try withSet { set in
+        try withSet(rescale: 1) { set in  // the set's spec says the rescale; the reader takes it from there
             let loader = try BatchLoader(set: set, options: BatchOptions(batchSize: 4, layout: .nchw, labels: .oneHot,
-                                                                        rescale: 1, shuffle: false))
+                                                                        shuffle: false))
             let epoch = loader.epoch(0)
             let batch = try #require(try epoch.next())
             let image = syntheticImage(1, bytes: 90)           // 5 × 6 × 3, HWC

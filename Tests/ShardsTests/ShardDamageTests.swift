@@ -1,21 +1,17 @@
 import Foundation
 import Shards
+public import TestSupport
 import Testing
+
+extension ShardError: CodedError {}
 
 /// Every kind of damage gives a typed error that names the place.
 @Suite struct ShardDamageTests {
     func expectShardError(_ code: ShardError.Code, file: String? = nil, sample: Int? = nil,
                           sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected \(code)", sourceLocation: sourceLocation)
-        } catch let error as ShardError {
-            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-            if let file { #expect(error.file?.hasSuffix(file) == true, "\(error)", sourceLocation: sourceLocation) }
-            if let sample { #expect(error.sample == sample, "\(error)", sourceLocation: sourceLocation) }
-        } catch {
-            Issue.record("untyped \(error)", sourceLocation: sourceLocation)
-        }
+        guard let error = expectError(ShardError.self, code, sourceLocation: sourceLocation, body) else { return }
+        if let file { #expect(error.file?.hasSuffix(file) == true, "\(error)", sourceLocation: sourceLocation) }
+        if let sample { #expect(error.sample == sample, "\(error)", sourceLocation: sourceLocation) }
     }
 
     func withSet(_ body: (String, ShardManifest) throws -> Void) throws {
@@ -93,8 +89,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 10)
         do {  // a second run that stops half-way (the writer is dropped without finish)
-            let writer = try ShardWriter(directory: dir, split: "train",
-                                         layout: RecordLayout(height: 5, width: 6, channels: 3, hasSource: true, parameterCount: 2),
+            let writer = try ShardWriter(directory: dir, split: "train", spec: ImageSpec(width: 6, height: 5, channels: 3),
+                                         hasSource: true, parameterCount: 2,
                                          rotation: .init(maxSamples: 4))
             for i in 0..<6 {
                 try syntheticImage(i, bytes: 90).withUnsafeBytes {

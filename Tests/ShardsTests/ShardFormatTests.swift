@@ -1,5 +1,6 @@
 import Foundation
 import Shards
+import Support
 import Testing
 
 @Suite struct ShardFormatTests {
@@ -54,8 +55,9 @@ import Testing
     @Test func rotationByBytesKeepsShardsUnderTheLimit() throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let layout = RecordLayout(height: 10, width: 10, channels: 1, hasSource: false, parameterCount: 0)  // stride 104
-        let writer = try ShardWriter(directory: dir, split: "validation", layout: layout, rotation: .init(maxBytes: 1000))
+        let spec = ImageSpec(width: 10, height: 10, channels: 1)  // stride 104
+        let writer = try ShardWriter(directory: dir, split: "validation", spec: spec, hasSource: false, rotation: .init(maxBytes: 1000))
+        let layout = writer.layout
         for i in 0..<20 { try syntheticImage(i, bytes: 100).withUnsafeBytes { try writer.append(image: $0, label: 0) } }
         let manifest = try writer.finish(classNames: ["only"], provenance: provenance)
         #expect(manifest.shards.allSatisfy { $0.bytes <= 1000 })
@@ -66,8 +68,7 @@ import Testing
     @Test func wrongSampleSizeIsRejected() throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let writer = try ShardWriter(directory: dir, split: "train",
-                                     layout: RecordLayout(height: 2, width: 2, channels: 1, hasSource: false, parameterCount: 0))
+        let writer = try ShardWriter(directory: dir, split: "train", spec: ImageSpec(width: 2, height: 2, channels: 1), hasSource: false)
         do {
             try [UInt8](repeating: 0, count: 5).withUnsafeBytes { try writer.append(image: $0, label: 0) }
             Issue.record("expected an error")

@@ -15,13 +15,14 @@ func syntheticImage(_ i: Int, bytes: Int) -> [UInt8] {
 
 let provenance = ShardManifest.Provenance(dataset: "synthetic", tool: "dataprep test", options: ["size": "6x5"], seed: 9)
 
-/// Writes `count` synthetic samples (label i % classes, source i, parameters [i, -i/2]) of 6×5×3.
+/// Writes `count` synthetic samples (label i % classes, source i, parameters [i, -i/2]) of 6×5×3
+/// (or `spec`).
 @discardableResult
 func writeSyntheticSet(at directory: String, count: Int, classes: Int = 3, copies: Int = 1, maxSamples: Int? = 7,
-                       layout: RecordLayout = RecordLayout(height: 5, width: 6, channels: 3, hasSource: true,
-                                                           parameterCount: 2)) throws -> ShardManifest {
-    let writer = try ShardWriter(directory: directory, split: "train", layout: layout,
+                       spec: ImageSpec = ImageSpec(width: 6, height: 5, channels: 3)) throws -> ShardManifest {
+    let writer = try ShardWriter(directory: directory, split: "train", spec: spec, hasSource: true, parameterCount: 2,
                                  rotation: .init(maxSamples: maxSamples))
+    let layout = writer.layout
     for i in 0..<count {
         try syntheticImage(i, bytes: layout.imageBytes).withUnsafeBytes {
             try writer.append(image: $0, label: i % classes, source: layout.sourceOffset == nil ? nil : UInt32(i),

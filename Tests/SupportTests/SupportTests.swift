@@ -1,0 +1,134 @@
+import Foundation
+import Support
+import Testing
+
+/// A fresh temporary folder, removed by the caller.
+func temporaryFolder() -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("support-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// The ``SupportError`` `body` throws (nil when it throws none or another error).
+func supportError(_ body: () throws -> Void) -> SupportError? {
+    do { try body() } catch { return error as? SupportError }
+    return nil
+}
+
+/// The code of the ``SupportError`` `body` throws.
+func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { supportError(body)?.code }
+
+@Suite struct FileIOTests {
+    @Test func atomicWriteReplacesAndLeavesNoTemporaryFile() throws {
+        let dir = temporaryFolder()
+        defer { FileIO.removeTree(dir) }
+        let path = dir + "/file.bin"
+        try FileIO.writeAtomically(Data([1, 2, 3]), to: path)
+        try FileIO.writeAtomically(Data([4, 5]), to: path)
+        #expect(try FileIO.readFile(at: path) == [4, 5])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["file.bin"])
+    }
+
+    @Test func aFailedBodyKeepsTheOldFileAndRemovesTheTemporary() throws {
+        struct Stop: Error {}
+        let dir = temporaryFolder()
+        defer { FileIO.removeTree(dir) }
+        let path = dir + "/file.bin"
+        try FileIO.writeAtomically(Data([9]), to: path)
+        #expect(throws: Stop.self) {
+            try FileIO.writeAtomically(to: path) { file in
+                try file.write([1, 2, 3])
+                throw Stop()
+            }
+        }
+        #expect(try FileIO.readFile(at: path) == [9])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["file.bin"])
+    }
+
+    @Test func readFileRefusesOversizedFilesFoldersAndMissingFiles() throws {
+        let dir = temporaryFolder()
+        defer { FileIO.removeTree(dir) }
+        try FileIO.writeAtomically(Data(count: 100), to: dir + "/big")
+        #expect(supportErrorCode { _ = try FileIO.readFile(at: dir + "/big", limit: 99) } == .tooLarge)
+        #expect(try FileIO.readFile(at: dir + "/big", limit: 100).count == 100)
+        #expect(supportErrorCode { _ = try FileIO.readFile(at: dir) } == .fileSystem)
+        #expect(supportErrorCode { _ = try FileIO.readFile(at: dir + "/missing") } == .fileSystem)
+    }
+
+    @Test func writingIntoAMissingFolderNamesThePath() {
+        let error = supportError { try FileIO.writeAtomically(Data([1]), to: "/nonexistent-folder-\(UUID())/x") }
+        #expect(error?.code == .fileSystem)
+        #expect(error?.path.hasPrefix("/nonexistent-folder-") == true)
+        #expect(error?.errno == ENOENT)
+    }
+
+    @Test func createFolderOverAFileIsAnError() throws {
+        let dir = temporaryFolder()
+        defer { FileIO.removeTree(dir) }
+        try FileIO.writeAtomically(Data([1]), to: dir + "/file")
+        #expect(supportErrorCode { try FileIO.createFolder(dir + "/file") } == .fileSystem)
+        try FileIO.createFolder(dir + "/a/b/c")
+        #expect(FileIO.exists(dir + "/a/b/c"))
+    }
+}
+
+@Suite struct FolderLockTests {
+    @Test func aSecondLockFailsAtOnceNamingThePidUntilTheFirstIsReleased() throws {
+        let dir = temporaryFolder()
+        defer { FileIO.removeTree(dir) }
+        let first = try FolderLock(dir + "/out")
+        let error = supportError { _ = try FolderLock(dir + "/out") }
+        #expect(error?.code == .locked)
+        #expect(error?.message.contains("pid \(getpid())") == true)
+        first.release()
+        _ = try FolderLock(dir + "/out")
+    }
+}
+
+@Suite struct ParallelWorkTests {
+    @Test(arguments: [1, 2, 7])
+    func mapKeepsIndexOrder(threads: Int) throws {
+        let squares = try ParallelWork.map(count: 100, threads: threads) { _, index in index * index }
+        #expect(squares == (0..<100).map { $0 * $0 })
+    }
+
+    @Test(arguments: [1, 2, 7])
+    func theLowestFailingIndexIsReported(threads: Int) {
+        struct Failed: Error { let index: Int }
+        do {
+            _ = try ParallelWork.map(count: 50, threads: threads) { _, index -> Int in
+                if index == 13 || index == 30 { throw Failed(index: index) }
+                return index
+            }
+            Issue.record("no error")
+        } catch let error as Failed {
+            #expect(error.index == 13)
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test func forEachVisitsEveryIndexOnceWithWorkersInRange() {
+        let lock = NSLock()
+        var seen = [Int](repeating: 0, count: 200)
+        var workers = Set<Int>()
+        ParallelWork.forEach(count: 200, threads: 3) { worker, index in
+            lock.withLock {
+                seen[index] += 1
+                workers.insert(worker)
+            }
+            return true
+        }
+        #expect(seen.allSatisfy { $0 == 1 })
+        #expect(workers.isSubset(of: [0, 1, 2]))
+    }
+}
+
+@Suite struct HashTests {
+    @Test func fnv1aAndSplitMixMatchTheirReferenceValues() {
+        #expect(FNV1a64.hash("") == 0xcbf2_9ce4_8422_2325)
+        #expect(FNV1a64.hash("a") == 0xaf63_dc4c_8601_ec8c)  // the FNV reference test vector
+        var generator = SplitMix64(seed: 0)
+        #expect(generator.next() == 0xe220_a839_7b1d_cdaf)  // Vigna's reference splitmix64.c, seed 0
+    }
+}
