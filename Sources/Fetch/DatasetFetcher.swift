@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 // MARK: - Options, events, results
 
@@ -148,14 +149,14 @@ public struct DatasetFetcher: Sendable {
         if !url.contains("://") {
             guard FileManager.default.fileExists(atPath: url) else {
                 throw FetchError(.unknownDataset, "not a registry dataset, a URL or an archive file; "
-                                 + "`dataprep fetch --list` shows the registry", subject: nameOrURL)
+                                 + "the registry lists the known datasets", subject: nameOrURL)
             }
             url = URL(fileURLWithPath: url).standardizedFileURL.absoluteString
         }
         let fileName = (URL(string: url)?.lastPathComponent).flatMap { $0.isEmpty || $0 == "/" ? nil : $0 } ?? "archive"
         let name = options.name ?? Self.stripArchiveExtensions(fileName)
         guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/") else {
-            throw FetchError(.badLayout, "cannot name a dataset '\(name)'; give one with --name", subject: nameOrURL)
+            throw FetchError(.badLayout, "cannot name a dataset '\(name)'; choose a dataset name", subject: nameOrURL)
         }
         return RegistryEntry(name: name, summary: url, files: [.init(name: fileName, urls: [url], size: nil, sha256: nil)],
                              layout: .archive)
@@ -200,8 +201,8 @@ public struct DatasetFetcher: Sendable {
 
         let cached = downloads + "/" + file.name
         if options.force {
-            FileSystem.removeTree(cached)
-            FileSystem.removeTree(cached + ".partial")
+            FileIO.removeTree(cached)
+            FileIO.removeTree(cached + ".partial")
         } else if FileManager.default.fileExists(atPath: cached) {
             let sha = try SHA256Digest.ofFile(at: cached)
             let size = try Self.size(of: cached)
@@ -210,7 +211,7 @@ public struct DatasetFetcher: Sendable {
                 return .init(file: file.name, origin: cached, sha256: sha, size: size)
             }
             events(.rejected(file: file.name, path: cached, sha256: sha))
-            FileSystem.removeTree(cached)  // a bad cached file is never used; download again
+            FileIO.removeTree(cached)  // a bad cached file is never used; download again
         }
 
         var lastError = FetchError(.transferFailed, "no URL to download from", subject: file.name)
@@ -241,8 +242,8 @@ public struct DatasetFetcher: Sendable {
     func build(_ entry: RegistryEntry, from sources: [FetchMarker.Source], into target: String,
                events: (FetchEvent) -> Void) throws {
         let staging = datasets + "/.\(entry.name).staging-\(getpid())"
-        FileSystem.removeTree(staging)
-        defer { FileSystem.removeTree(staging) }
+        FileIO.removeTree(staging)
+        defer { FileIO.removeTree(staging) }
         let path = { (file: String) in
             let source = sources.first { $0.file == file }!
             return source.origin.contains("://") ? downloads + "/" + file : source.origin
@@ -253,8 +254,11 @@ public struct DatasetFetcher: Sendable {
             events(.extracting(file: entry.files[0].name))
             _ = try extractArchive(atPath: path(entry.files[0].name), into: staging, limits: options.limits)
             root = try Self.soleFolder(in: staging) ?? staging
-            if entry.layout == .splitClassFolders, !(try DatasetDirectory(reading: root).isSplit) {
-                throw FetchError(.badLayout, "the archive does not hold train/validation class folders", subject: entry.name)
+            if entry.layout == .splitClassFolders {
+                let layout = try FetchError.converting { try DatasetDirectory(reading: root) }
+                guard layout.isSplit else {
+                    throw FetchError(.badLayout, "the archive does not hold train/validation class folders", subject: entry.name)
+                }
             }
         case .idx(let classNames):
             events(.importing("IDX files → PNG class folders"))
@@ -265,8 +269,8 @@ public struct DatasetFetcher: Sendable {
         case .cifar10Binary:
             events(.extracting(file: entry.files[0].name))
             let extracted = staging + ".archive"
-            FileSystem.removeTree(extracted)
-            defer { FileSystem.removeTree(extracted) }
+            FileIO.removeTree(extracted)
+            defer { FileIO.removeTree(extracted) }
             _ = try extractArchive(atPath: path(entry.files[0].name), into: extracted, limits: options.limits)
             events(.importing("CIFAR-10 batches → PNG class folders"))
             _ = try CIFAR10Dataset(folder: extracted + "/cifar-10-batches-bin").importImages(into: staging)
@@ -275,18 +279,27 @@ public struct DatasetFetcher: Sendable {
         let marker = FetchMarker(name: entry.name, tool: tool, sources: sources, files: files, bytes: bytes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try FileSystem.writeAtomically(try encoder.encode(marker), to: root + "/" + FetchMarker.fileName)
+        let markerBytes = try encoder.encode(marker)
+        try FetchError.converting { try FileIO.writeAtomically(markerBytes, to: root + "/" + FetchMarker.fileName) }
 
         let previous = datasets + "/.\(entry.name).previous-\(getpid())"
-        if FileManager.default.fileExists(atPath: target) { try FileSystem.rename(target, to: previous) }
-        try FileSystem.rename(root, to: target)
-        FileSystem.removeTree(previous)
+        try FetchError.converting {
+            if FileIO.exists(target) { try FileIO.durableRename(target, to: previous) }
+            try FileIO.durableRename(root, to: target)
+        }
+        FileIO.removeTree(previous)
     }
 
     /// The one non-hidden folder `folder` holds when it holds nothing else visible (an archive
     /// wrapping everything in `name/`), so that folder becomes the dataset root.
+    /// - Throws: ``FetchError`` `fileSystem` when `folder` cannot be listed.
     static func soleFolder(in folder: String) throws -> String? {
-        let visible = try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") }
+        let visible: [String]
+        do {
+            visible = try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") }
+        } catch {
+            throw FetchError(.fileSystem, "cannot list the folder: \(error.localizedDescription)", subject: folder)
+        }
         guard visible.count == 1 else { return nil }
         var isFolder: ObjCBool = false
         let path = folder + "/" + visible[0]
@@ -302,13 +315,13 @@ public struct DatasetFetcher: Sendable {
             let sha = try SHA256Digest.ofFile(at: path)
             guard sha == source.sha256 else {
                 throw FetchError(.checksumMismatch, "the source file changed since the dataset was built: expected sha256 "
-                                 + "\(source.sha256), found \(sha); run with --force to fetch again", subject: path)
+                                 + "\(source.sha256), found \(sha); fetch it again with force to replace it", subject: path)
             }
         }
         let (files, bytes) = try Self.census(target)
         guard files == marker.files, bytes == marker.bytes else {
             throw FetchError(.badLayout, "the dataset folder changed since it was built (\(files) files, \(bytes) bytes; "
-                             + "it had \(marker.files) files, \(marker.bytes) bytes); run with --force to rebuild it",
+                             + "it had \(marker.files) files, \(marker.bytes) bytes); fetch it again with force to rebuild it",
                              subject: target)
         }
     }
@@ -323,7 +336,7 @@ public struct DatasetFetcher: Sendable {
     static func census(_ folder: String) throws -> (files: Int, bytes: Int64) {
         var files = 0, bytes: Int64 = 0
         func walk(_ path: String, isRoot: Bool) throws {
-            guard let directory = opendir(path) else { throw FileSystem.errnoError("cannot list the folder", path: path) }
+            guard let directory = opendir(path) else { throw FetchError.system("cannot list the folder", path: path) }
             defer { closedir(directory) }
             let fd = dirfd(directory)
             while let entry = readdir(directory) {
@@ -331,7 +344,7 @@ public struct DatasetFetcher: Sendable {
                 guard name != ".", name != "..", !(isRoot && name == FetchMarker.fileName) else { continue }
                 var status = stat()
                 guard fstatat(fd, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
-                    throw FileSystem.errnoError("cannot stat", path: path + "/" + name)
+                    throw FetchError.system("cannot stat", path: path + "/" + name)
                 }
                 switch status.st_mode & S_IFMT {
                 case S_IFDIR: try walk(path + "/" + name, isRoot: false)
@@ -392,7 +405,8 @@ struct ChecksumStore {
         entries[key] = Entry(sha256: sha256, size: size)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try FileSystem.createDirectory((path as NSString).deletingLastPathComponent)
-        try FileSystem.writeAtomically(try encoder.encode(entries), to: path)
+        try FetchError.converting { try FileIO.createFolder((path as NSString).deletingLastPathComponent) }
+        let bytes = try encoder.encode(entries)
+        try FetchError.converting { try FileIO.writeAtomically(bytes, to: path) }
     }
 }

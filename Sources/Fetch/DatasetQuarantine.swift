@@ -1,4 +1,5 @@
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,13 +52,13 @@ public enum DatasetQuarantine {
     /// Moves one file, creating the destination's folders; never replaces an existing file.
     /// - Throws: ``FetchError`` `fileSystem`.
     private static func move(_ source: String, to destination: String) throws {
-        try FileSystem.createDirectory((destination as NSString).deletingLastPathComponent)
+        try FetchError.converting { try FileIO.createFolder((destination as NSString).deletingLastPathComponent) }
         var existing = stat()
         guard lstat(destination, &existing) != 0 else {
             throw FetchError(.fileSystem, "a file of that name is already in the quarantine folder", subject: destination)
         }
         if Glibc.rename(source, destination) == 0 { return }
-        guard errno == EXDEV else { throw FileSystem.errnoError("cannot move \(source)", path: destination) }
+        guard errno == EXDEV else { throw FetchError.system("cannot move \(source)", path: destination) }
         try copyThenDelete(source, to: destination)
     }
 
@@ -70,7 +71,7 @@ public enum DatasetQuarantine {
             throw FetchError(.fileSystem, "cannot copy \(source): \(error.localizedDescription)", subject: destination)
         }
         guard unlink(source) == 0 else {
-            let error = FileSystem.errnoError("cannot delete the original after copying it", path: source)
+            let error = FetchError.system("cannot delete the original after copying it", path: source)
             unlink(destination)
             throw error
         }

@@ -1,12 +1,14 @@
 import Codecs
 import Foundation
+public import Support
 
 /// The preflight scan of a dataset: reads and decodes every image once, in parallel, and reports
 /// what training would meet (see ``DatasetScanReport``). It never prints and never changes files.
 ///
-/// Each worker thread owns one ``ImageDecoder`` and takes the next file from a shared index. A JPEG
-/// is decoded at the 1/8 DCT scale: the entropy-coded data is still read to the end, so truncation
-/// and corruption are found at a fraction of the cost of a full decode. PNGs are decoded in full.
+/// Each worker thread owns one ``ImageDecoder`` and takes the next file from a shared index
+/// (Support's `ParallelWork`). A JPEG is decoded at the 1/8 DCT scale: the entropy-coded data is
+/// still read to the end, so truncation and corruption are found at a fraction of the cost of a
+/// full decode. PNGs are decoded in full.
 public struct DatasetScanner: Sendable {
     /// Worker threads, at least 1 (smaller values count as 1).
     public var threads: Int
@@ -43,51 +45,12 @@ public struct DatasetScanner: Sendable {
                            progress: (@Sendable (Int, Int) -> Void)?) throws -> [FileOutcome] {
         let options = DecodeOptions(minimumSize: PixelSize(width: 1, height: 1), applyOrientation: false,
                                     maximumPixels: maximumPixels)
-        let workers = max(1, min(threads, files.count))
-        let shared = SharedWork(slots: files.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let decoder = ImageDecoder()
-            while let index = shared.nextIndex() {
-                let outcome = Result { try FileOutcome.scan(files[index].path, decoder: decoder, options: options) }
-                let done = shared.store(outcome, at: index)
-                progress?(done, files.count)
-            }
+        // One decoder per worker thread: ParallelWork numbers its workers 0 ..< min(threads, count).
+        let decoders = (0..<max(1, min(threads, files.count))).map { _ in ImageDecoder() }
+        return try ParallelWork.map(count: files.count, threads: threads,
+                                    progress: progress.map { report in { report($0, files.count) } }) { worker, index in
+            try FileOutcome.scan(files[index].path, decoder: decoders[worker], options: options)
         }
-        return try shared.results().map { try $0.get() }
-    }
-}
-
-/// The work queue and result slots the decode workers share: a locked index and a locked array.
-/// Taking the lock once per file costs nothing next to reading and decoding it.
-private final class SharedWork: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var done = 0
-    private var slots: [Result<FileOutcome, any Error>?]
-
-    init(slots count: Int) { slots = Array(repeating: nil, count: count) }
-
-    /// The next file to do, or `nil` when all are taken.
-    func nextIndex() -> Int? {
-        lock.withLock {
-            guard next < slots.count else { return nil }
-            defer { next += 1 }
-            return next
-        }
-    }
-
-    /// Records the outcome of file `index`; returns how many files are done.
-    func store(_ outcome: Result<FileOutcome, any Error>, at index: Int) -> Int {
-        lock.withLock {
-            slots[index] = outcome
-            done += 1
-            return done
-        }
-    }
-
-    /// Every outcome, in file order (call after all workers have finished).
-    func results() -> [Result<FileOutcome, any Error>] {
-        lock.withLock { slots.compactMap { $0 } }
     }
 }
 

@@ -4,7 +4,7 @@
 // NumPy's generator and keeps the split in memory, this split is stratified per class, keeps
 // byte-identical files in one split, and is written to disk, so it is made once and then audited.
 import Foundation
-import Shards
+public import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -72,9 +72,9 @@ public struct DatasetSplitter: Sendable {
                              subject: dataset.root)
         }
         let images = classes.flatMap(\.images)
-        let digests = try parallelMap(count: images.count,
-                                      threads: threads ?? ProcessInfo.processInfo.activeProcessorCount) {
-            try SHA256Digest.ofFile(at: images[$0])
+        let digests = try ParallelWork.map(count: images.count,
+                                           threads: threads ?? ProcessInfo.processInfo.activeProcessorCount) { _, index in
+            try SHA256Digest.ofFile(at: images[index])
         }
 
         var files: [SplitPlan.File] = []
@@ -117,7 +117,7 @@ public struct DatasetSplitter: Sendable {
     /// the split its position gives.
     func assign(count n: Int, className: String) -> [(index: Int, split: SplitName)] {
         var order = Array(0..<n)
-        var generator = SplitMix64(seed: seed ^ Self.fnv1a64(className))
+        var generator = SplitMix64(seed: seed ^ FNV1a64.hash(className))
         Self.shuffle(&order, using: &generator)
         let validation = min(n, Int((Double(n) * validationFraction).rounded()))
         let test = min(n - validation, Int((Double(n) * testFraction).rounded()))
@@ -142,12 +142,6 @@ public struct DatasetSplitter: Sendable {
             while low < threshold { (high, low) = generator.next().multipliedFullWidth(by: bound) }
         }
         return high
-    }
-
-    /// The 64-bit FNV-1a hash of `text`'s UTF-8 bytes: stable across processes and machines,
-    /// unlike `hashValue`.
-    static func fnv1a64(_ text: String) -> UInt64 {
-        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
     }
 }
 
@@ -279,20 +273,23 @@ extension SplitPlan {
     public func write(to output: String) throws -> Placement {
         let output = try Self.checkOutput(output, sourceRoot: sourceRoot)
         let parent = (output as NSString).deletingLastPathComponent
-        try FileSystem.createDirectory(parent)
+        try FetchError.converting { try FileIO.createFolder(parent) }
         let temporary = parent + "/." + (output as NSString).lastPathComponent + ".partial-\(getpid())"
-        FileSystem.removeTree(temporary)
+        FileIO.removeTree(temporary)
         do {
             let placement = try place(into: temporary)
-            try FileSystem.writeAtomically(Data(try manifestJSON()), to: temporary + "/" + Self.manifestName)
-            FileSystem.syncAll()
+            let manifest = try manifestJSON()
+            try FetchError.converting { try FileIO.writeAtomically(manifest, to: temporary + "/" + Self.manifestName) }
+            // One sync(2) flushes every link and copy (on Linux it waits for the writes), instead
+            // of an fsync per file; Glibc's Swift module does not export syncfs(2).
+            sync()
             guard !Self.exists(output) else {
                 throw FetchError(.badLayout, "appeared while the split was written; nothing was changed", subject: output)
             }
-            try FileSystem.rename(temporary, to: output)
+            try FetchError.converting { try FileIO.durableRename(temporary, to: output) }
             return placement
         } catch {
-            FileSystem.removeTree(temporary)
+            FileIO.removeTree(temporary)
             throw error
         }
     }
@@ -302,7 +299,7 @@ extension SplitPlan {
         var created: Set<String> = []
         for split in splits {
             for name in classNames {
-                try FileSystem.createDirectory(folder + "/\(split)/" + name)
+                try FetchError.converting { try FileIO.createFolder(folder + "/\(split)/" + name) }
                 created.insert("\(split)/" + name)
             }
         }
@@ -310,10 +307,10 @@ extension SplitPlan {
         for file in files {
             let subfolder = (file.path as NSString).deletingLastPathComponent
             if !created.contains(subfolder) {
-                try FileSystem.createDirectory(folder + "/" + subfolder)
+                try FetchError.converting { try FileIO.createFolder(folder + "/" + subfolder) }
                 created.insert(subfolder)
             }
-            if try FileSystem.linkOrCopy(sourceRoot + "/" + file.source, to: folder + "/" + file.path) {
+            if try Self.linkOrCopy(sourceRoot + "/" + file.source, to: folder + "/" + file.path) {
                 placement.hardLinks += 1
             } else {
                 placement.copies += 1
@@ -343,38 +340,39 @@ extension SplitPlan {
 
 // MARK: - Links and copies
 
-extension FileSystem {
+extension SplitPlan {
     /// Makes `destination` a hard link to `source` (following `source` if it is a symbolic link),
     /// or, where the file system cannot link it there, a copy.
     /// - Returns: `true` for a hard link, `false` for a copy.
     /// - Throws: ``FetchError`` `fileSystem`.
-    static func linkOrCopy(_ source: String, to destination: String) throws -> Bool {
+    private static func linkOrCopy(_ source: String, to destination: String) throws -> Bool {
         if linkat(AT_FDCWD, source, AT_FDCWD, destination, AT_SYMLINK_FOLLOW) == 0 { return true }
         // Another file system; links not supported or not allowed (protected_hardlinks); too many.
         guard [EXDEV, EPERM, EMLINK, ENOTSUP, EOPNOTSUPP].contains(errno) else {
-            throw errnoError("cannot link \(source)", path: destination)
+            throw FetchError.system("cannot link \(source)", path: destination)
         }
         try copy(source, to: destination)
         return false
     }
 
-    /// Copies a file's bytes into a new file, 1 MiB at a time.
+    /// Copies a file's bytes into a new file (never replacing one), 1 MiB at a time.
     /// - Throws: ``FetchError`` `fileSystem`.
-    static func copy(_ source: String, to destination: String) throws {
+    private static func copy(_ source: String, to destination: String) throws {
         let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw errnoError("cannot open", path: source) }
+        guard input >= 0 else { throw FetchError.system("cannot open", path: source) }
         defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard output >= 0 else { throw errnoError("cannot create", path: destination) }
-        defer { close(output) }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { chunk.deallocate() }
-        while true {
-            let n = read(input, chunk.baseAddress, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw errnoError("cannot read", path: source) }
-            if n == 0 { return }
-            try writeAll(UnsafeRawBufferPointer(rebasing: chunk[..<n]), to: output, path: destination)
+        try FetchError.converting {
+            let output = try OutputFile(creating: destination, exclusive: true)
+            var offset = 0
+            while true {
+                let n = try FileIO.readAll(from: input, at: offset, into: chunk, path: source)
+                try output.write(UnsafeRawBufferPointer(rebasing: chunk[..<n]))
+                offset += n
+                if n < chunk.count { break }  // the end of the file
+            }
+            try output.close()
         }
     }
 }

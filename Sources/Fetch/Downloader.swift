@@ -7,6 +7,7 @@
 // queues, so the three costs overlap instead of adding up. A server file that changed since the
 // partial file was written is caught only by an expected sha256 or size.
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -119,7 +120,7 @@ public struct DownloadResult: Sendable, Hashable {
 public func download(from url: String, to destination: String, options: DownloadOptions = DownloadOptions(),
                      progress: (DownloadProgress) -> Void = { _ in }) throws -> DownloadResult {
     let folder = (destination as NSString).deletingLastPathComponent
-    if !folder.isEmpty { try FileSystem.createDirectory(folder) }
+    if !folder.isEmpty { try FetchError.converting { try FileIO.createFolder(folder) } }
     let partial = try PartialFile(path: destination + ".partial")
     let writer = try HashingWriter(appendingTo: partial)
     let transfers: (resumedAt: Int, attempts: Int)
@@ -138,7 +139,7 @@ public func download(from url: String, to destination: String, options: Download
         throw FetchError(.checksumMismatch, mismatch, subject: url)
     }
     try partial.syncAndClose()
-    try FileSystem.rename(partial.path, to: destination)
+    try FetchError.converting { try FileIO.durableRename(partial.path, to: destination) }
     return DownloadResult(path: destination, size: writer.size, sha256: sha256,
                           resumedBytes: transfers.resumedAt, attempts: transfers.attempts)
 }
@@ -423,7 +424,7 @@ private final class PartialFile: @unchecked Sendable {
     init(path: String) throws {
         self.path = path
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileSystem.errnoError("cannot open", path: path) }
+        guard fd >= 0 else { throw FetchError.system("cannot open", path: path) }
     }
 
     deinit { close() }
@@ -435,44 +436,35 @@ private final class PartialFile: @unchecked Sendable {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
         defer { chunk.deallocate() }
         while true {
-            let n = pread(fd, chunk.baseAddress, chunk.count, off_t(size))
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw FileSystem.errnoError("cannot read", path: path) }
-            if n == 0 { return (digest, size) }
+            let n = try FetchError.converting { try FileIO.readAll(from: fd, at: size, into: chunk, path: path) }
             digest.update(UnsafeRawBufferPointer(rebasing: chunk[..<n]))
             size += n
+            if n < chunk.count { return (digest, size) }  // the end of the file
         }
     }
 
     /// Writes all of `bytes` at `offset`.
     /// - Throws: ``FetchError`` `fileSystem` (e.g. the disk is full).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-        guard let start = bytes.baseAddress else { return }
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, start + done, bytes.count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw FileSystem.errnoError("cannot write", path: path) }
-            done += n
-        }
+        try FetchError.converting { try FileIO.writeAll(bytes, to: fd, at: offset, path: path) }
     }
 
     /// Cuts the file to 0 bytes.
     /// - Throws: ``FetchError`` `fileSystem`.
     func truncate() throws {
-        guard ftruncate(fd, 0) == 0 else { throw FileSystem.errnoError("cannot truncate", path: path) }
+        guard ftruncate(fd, 0) == 0 else { throw FetchError.system("cannot truncate", path: path) }
     }
 
     /// Writes the file's data to disk (fdatasync), waiting until it is there.
     /// - Throws: ``FetchError`` `fileSystem`.
     func flush() throws {
-        guard fdatasync(fd) == 0 else { throw FileSystem.errnoError("cannot sync", path: path) }
+        guard fdatasync(fd) == 0 else { throw FetchError.system("cannot sync", path: path) }
     }
 
     /// Writes the file to disk (fsync) and closes it.
     /// - Throws: ``FetchError`` `fileSystem`.
     func syncAndClose() throws {
-        guard fsync(fd) == 0 else { throw FileSystem.errnoError("cannot sync", path: path) }
+        guard fsync(fd) == 0 else { throw FetchError.system("cannot sync", path: path) }
         close()
     }
 

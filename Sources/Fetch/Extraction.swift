@@ -21,6 +21,7 @@
 // Everything is written into `<destination>.partial-<pid>` and renamed into place only after the
 // whole archive extracted cleanly; on any failure that folder is removed.
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -112,18 +113,18 @@ public func extractArchive(atPath archivePath: String, into destination: String,
     return try withUTF8Names {
         let reader = try ArchiveEntryReader(path: archivePath)
         let parent = (trimmed as NSString).deletingLastPathComponent
-        if !parent.isEmpty { try FileSystem.createDirectory(parent) }
+        if !parent.isEmpty { try FetchError.converting { try FileIO.createFolder(parent) } }
         let temporary = trimmed + ".partial-\(getpid())"
-        FileSystem.removeTree(temporary)  // left by an earlier run of this process id that crashed
-        guard mkdir(temporary, 0o755) == 0 else { throw FileSystem.errnoError("cannot create folder", path: temporary) }
+        FileIO.removeTree(temporary)  // left by an earlier run of this process id that crashed
+        guard mkdir(temporary, 0o755) == 0 else { throw FetchError.system("cannot create folder", path: temporary) }
         do {
             var extraction = Extraction(reader: reader, tree: ExtractionTree(root: temporary), limits: limits)
             let report = try extraction.run(destination: destination)
             try requireAbsent(trimmed)
-            try FileSystem.rename(temporary, to: trimmed)
+            try FetchError.converting { try FileIO.durableRename(temporary, to: trimmed) }
             return report
         } catch {
-            FileSystem.removeTree(temporary)
+            FileIO.removeTree(temporary)
             throw error
         }
     }
@@ -268,10 +269,10 @@ final class ExtractionTree {
 
     /// Creates the file `path` for writing (mode 0755 when `executable`, else 0644), replacing an
     /// earlier entry of the same name that is not a folder.
-    func createFile(_ path: EntryPath, executable: Bool, entry: String) throws -> OutputFile {
+    func createFile(_ path: EntryPath, executable: Bool, entry: String) throws -> ExtractedFile {
         let mode: mode_t = executable ? 0o755 : 0o644
         let fd = try create(path, entry: entry) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
-        return OutputFile(fd: fd, path: fullPath(path.relative))
+        return ExtractedFile(fd: fd, path: fullPath(path.relative))
     }
 
     /// Creates the symbolic link `path -> target`; the target must have been checked.
@@ -302,10 +303,10 @@ final class ExtractionTree {
             guard !folders.contains(path.relative) else {
                 throw FetchError(.unsafeEntry, "it would replace the folder \(path.relative) extracted before", subject: entry)
             }
-            guard unlink(full) == 0 else { throw FileSystem.errnoError("cannot replace", path: full) }
+            guard unlink(full) == 0 else { throw FetchError.system("cannot replace", path: full) }
             result = make(full)
         }
-        guard result >= 0 else { throw FileSystem.errnoError("cannot create", path: full) }
+        guard result >= 0 else { throw FetchError.system("cannot create", path: full) }
         return result
     }
 
@@ -323,7 +324,7 @@ final class ExtractionTree {
         guard !folders.contains(relative) else { return }
         let full = fullPath(relative)
         guard mkdir(full, 0o755) == 0 else {
-            guard errno == EEXIST else { throw FileSystem.errnoError("cannot create folder", path: full) }
+            guard errno == EEXIST else { throw FetchError.system("cannot create folder", path: full) }
             // Every real folder here is in `folders`, so this is a file or link from an earlier entry.
             throw FetchError(.unsafeEntry, "\(relative) was extracted as a file or link; the entry would be written through it",
                              subject: entry)
@@ -333,9 +334,10 @@ final class ExtractionTree {
     }
 }
 
-/// A file being written: an open descriptor, closed in `deinit` if ``finish(modificationTime:)``
-/// was not reached.
-final class OutputFile {
+/// An entry's file being written: the descriptor ``ExtractionTree`` opened (`O_EXCL|O_NOFOLLOW`,
+/// which Support's `OutputFile` does not offer), closed in `deinit` if
+/// ``finish(modificationTime:)`` was not reached.
+final class ExtractedFile {
     private var fd: Int32
     let path: String
 
@@ -347,31 +349,25 @@ final class OutputFile {
     deinit { if fd >= 0 { close(fd) } }
 
     /// Writes all of `bytes` at `offset`.
+    /// - Throws: ``FetchError`` `fileSystem`.
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
-        guard let base = bytes.baseAddress else { return }
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, base + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw FileSystem.errnoError("cannot write", path: path) }
-            done += n
-        }
+        try FetchError.converting { try FileIO.writeAll(bytes, to: fd, at: Int(offset), path: path) }
     }
 
     /// Extends the file to `size` bytes (a trailing hole of a sparse file).
     func extend(to size: Int64) throws {
-        guard ftruncate(fd, off_t(size)) == 0 else { throw FileSystem.errnoError("cannot write", path: path) }
+        guard ftruncate(fd, off_t(size)) == 0 else { throw FetchError.system("cannot write", path: path) }
     }
 
     /// Sets the modification time when there is one, then closes the file.
     func finish(modificationTime: (seconds: Int, nanoseconds: Int)?) throws {
         if let (seconds, nanoseconds) = modificationTime {
             let time = timespec(tv_sec: seconds, tv_nsec: nanoseconds)
-            guard futimens(fd, [time, time]) == 0 else { throw FileSystem.errnoError("cannot set the time of", path: path) }
+            guard futimens(fd, [time, time]) == 0 else { throw FetchError.system("cannot set the time of", path: path) }
         }
         let result = close(fd)
         fd = -1
-        guard result == 0 else { throw FileSystem.errnoError("cannot write", path: path) }
+        guard result == 0 else { throw FetchError.system("cannot write", path: path) }
     }
 }
 

@@ -1,3 +1,8 @@
+public import Support
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The one error type of the Fetch module: a code to switch on, a message that says what failed and
 /// what to do, and the URL, file or archive entry it concerns.
 public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -40,8 +45,35 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
         self.subject = subject
     }
 
+    /// The Fetch error for a failed step of the Support module: ``Code/badLayout`` stays
+    /// `badLayout`; every other code (`fileSystem`, `locked`, `tooLarge`) becomes
+    /// ``Code/fileSystem``. The message is kept and the path becomes the subject.
+    public init(_ error: SupportError) {
+        self.init(error.code == .badLayout ? .badLayout : .fileSystem, error.message, subject: error.path)
+    }
+
     /// `subject: code: message`, or `code: message` without a subject.
     public var description: String {
         if let subject { "\(subject): \(code.rawValue): \(message)" } else { "\(code.rawValue): \(message)" }
+    }
+}
+
+// MARK: - Wrapping file-system failures
+
+extension FetchError {
+    /// A ``Code/fileSystem`` error for the system call that just failed: `what: strerror(errno)`.
+    static func system(_ what: String, path: String) -> FetchError {
+        FetchError(.fileSystem, "\(what): \(String(cString: strerror(errno)))", subject: path)
+    }
+
+    /// What `body` returns; a ``SupportError`` it throws is rethrown as a ``FetchError`` (see
+    /// ``init(_:)``), so Fetch's functions throw only their own error type. Other errors pass
+    /// through unchanged.
+    static func converting<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SupportError {
+            throw FetchError(error)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,17 +25,17 @@ public struct SHA256Digest {
     /// - Throws: ``FetchError`` `fileSystem` when the file cannot be read.
     public static func ofFile(at path: String) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSystem.errnoError("cannot open", path: path) }
+        guard fd >= 0 else { throw FetchError.system("cannot open", path: path) }
         defer { close(fd) }
         var digest = SHA256Digest()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { chunk.deallocate() }
+        var offset = 0
         while true {
-            let n = read(fd, chunk.baseAddress, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw FileSystem.errnoError("cannot read", path: path) }
-            if n == 0 { return digest.hex() }
+            let n = try FetchError.converting { try FileIO.readAll(from: fd, at: offset, into: chunk, path: path) }
             digest.update(UnsafeRawBufferPointer(rebasing: chunk[..<n]))
+            offset += n
+            if n < chunk.count { return digest.hex() }  // the end of the file
         }
     }
 }
