@@ -1,5 +1,6 @@
 public import Codecs
 import Shards
+import Support
 import Foundation
 
 /// Deterministic images for tests and benchmarks.
