@@ -1,5 +1,6 @@
 import Fetch
 import Foundation
+import Support
 import TestSupport
 import Testing
 
@@ -30,17 +31,6 @@ import Testing
         entries.append(.file("__MACOSX/pets/._cats.0.jpg", text: "resource fork"))
         return try! ArchiveBuilder.archive(entries, format: .zip)
     }()
-
-    func expectFetchError(_ code: FetchError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected \(code)", sourceLocation: sourceLocation)
-        } catch let error as FetchError {
-            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        } catch {
-            Issue.record("untyped \(error)", sourceLocation: sourceLocation)
-        }
-    }
 
     @Test func aURLIsFetchedOnceThenOnlyVerified() throws {
         try withServer { server, home in

@@ -19,11 +19,6 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dp-\(UUID()).gz").path
         try Data(gz.prefix(gz.count / 2)).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        do {
-            try forEachDecompressedChunk(ofFile: path) { _ in }
-            Issue.record("expected an error")
-        } catch let error as FetchError {
-            #expect(error.code == .badArchive)
-        }
+        expectFetchError(.badArchive) { try forEachDecompressedChunk(ofFile: path) { _ in } }
     }
 }

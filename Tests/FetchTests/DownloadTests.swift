@@ -151,10 +151,9 @@ import Testing
 
     @Test func notFoundFailsAtOnceWithoutRetrying() throws {
         let missing = server.baseURL + "/missing.bin"
-        let error = try #require(throws: FetchError.self) {
-            try download(from: missing, to: destination, options: Self.fastOptions)
-        }
-        #expect(error.code == .httpStatus)
+        let error = try #require(expectFetchError(.httpStatus) {
+            _ = try download(from: missing, to: destination, options: Self.fastOptions)
+        })
         #expect(error.message.hasPrefix("HTTP 404 Not Found"))
         #expect(error.subject == missing)
         #expect(server.requests.count == 1)
@@ -163,20 +162,18 @@ import Testing
 
     @Test func persistentServerErrorIsAnHTTPStatusAfterTheLastAttempt() throws {
         server.inject(.status(500), at: "/data.bin", times: 100)
-        let error = try #require(throws: FetchError.self) {
-            try download(from: url, to: destination, options: Self.fastOptions)
-        }
-        #expect(error.code == .httpStatus)
+        let error = try #require(expectFetchError(.httpStatus) {
+            _ = try download(from: url, to: destination, options: Self.fastOptions)
+        })
         #expect(error.message.contains("HTTP 500"))
         #expect(server.requests.count == Self.fastOptions.maximumAttempts)
     }
 
     @Test func corruptBytesAreAChecksumMismatchAndLeaveNothingBehind() throws {
         server.inject(.corruptBody, at: "/data.bin")
-        let error = try #require(throws: FetchError.self) {
-            try download(from: url, to: destination, options: DownloadOptions(expectedSHA256: Self.sha256))
-        }
-        #expect(error.code == .checksumMismatch)
+        let error = try #require(expectFetchError(.checksumMismatch) {
+            _ = try download(from: url, to: destination, options: DownloadOptions(expectedSHA256: Self.sha256))
+        })
         var corrupt = Self.content
         for i in stride(from: 0, to: corrupt.count, by: 4096) { corrupt[i] = ~corrupt[i] }
         #expect(error.message.contains(Self.sha256))
@@ -185,29 +182,26 @@ import Testing
     }
 
     @Test func wrongSizeIsAChecksumMismatch() throws {
-        let error = try #require(throws: FetchError.self) {
-            try download(from: url, to: destination, options: DownloadOptions(expectedSize: 999))
+        expectFetchError(.checksumMismatch) {
+            _ = try download(from: url, to: destination, options: DownloadOptions(expectedSize: 999))
         }
-        #expect(error.code == .checksumMismatch)
         #expect(!fileExists(destination) && !fileExists(partial))
     }
 
     @Test func refusedConnectionIsATransferFailureAfterTheRetries() throws {
         server.stop()  // nothing listens on its port any more
-        let error = try #require(throws: FetchError.self) {
-            try download(from: url, to: destination, options: Self.fastOptions)
-        }
-        #expect(error.code == .transferFailed)
+        let error = try #require(expectFetchError(.transferFailed) {
+            _ = try download(from: url, to: destination, options: Self.fastOptions)
+        })
         #expect(error.message.contains("connect"))
         #expect(error.message.contains("after 4 attempts"))
         #expect(!fileExists(partial))
     }
 
     @Test func unsupportedSchemeFailsAtOnce() throws {
-        let error = try #require(throws: FetchError.self) {
-            try download(from: "ftp://127.0.0.1/data.bin", to: destination, options: Self.fastOptions)
-        }
-        #expect(error.code == .transferFailed)
+        let error = try #require(expectFetchError(.transferFailed) {
+            _ = try download(from: "ftp://127.0.0.1/data.bin", to: destination, options: Self.fastOptions)
+        })
         #expect(!error.message.contains("attempts"))
     }
 

@@ -48,15 +48,8 @@ private struct Scratch: ~Copyable {
     /// no destination, no partial folder, sentinel untouched, nothing anywhere else.
     func expectFailure(_ code: FetchError.Code, entry: String?, limits: ExtractionLimits = ExtractionLimits(),
                        sourceLocation: SourceLocation = #_sourceLocation) {
-        do {
-            let report = try extract(limits: limits)
-            Issue.record("expected \(code), extracted \(report)", sourceLocation: sourceLocation)
-        } catch let error as FetchError {
-            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-            if let entry { #expect(error.subject == entry, "\(error)", sourceLocation: sourceLocation) }
-        } catch {
-            Issue.record("unexpected \(error)", sourceLocation: sourceLocation)
-        }
+        let error = expectFetchError(code, sourceLocation: sourceLocation) { _ = try extract(limits: limits) }
+        if let entry, let error { #expect(error.subject == entry, "\(error)", sourceLocation: sourceLocation) }
         #expect(everything() == ["sentinel", "sentinel/file"], sourceLocation: sourceLocation)
         #expect(FileManager.default.contents(atPath: sentinel + "/file") == Data("keep".utf8), sourceLocation: sourceLocation)
     }
@@ -315,12 +308,7 @@ private let ordinaryEntries: [ArchiveBuilder.Entry] = [
         try scratch.write(ordinaryEntries, .zip)
         try FileManager.default.createDirectory(atPath: scratch.destination, withIntermediateDirectories: false)
         try Data("mine".utf8).write(to: URL(fileURLWithPath: scratch.destination + "/mine.txt"))
-        do {
-            _ = try scratch.extract()
-            Issue.record("expected an error")
-        } catch let error as FetchError {
-            #expect(error.code == .fileSystem)
-        }
+        expectFetchError(.fileSystem) { _ = try scratch.extract() }
         #expect(scratch.extracted() == ["mine.txt"])
     }
 

@@ -1,6 +1,7 @@
 import Codecs
 import Fetch
 import Foundation
+import Support
 import TestSupport
 import Testing
 
@@ -262,10 +263,9 @@ private func dataset(_ files: [(String, [UInt8])]) throws -> URL {
         let report = try planted.scan()
         for inside in ["", "quarantine", "train/bad", "train/cats"] {
             let folder = planted.root.appendingPathComponent(inside).path
-            let error = #expect(throws: FetchError.self, "\(inside)") {
-                try DatasetQuarantine.moveBadFiles(of: report, to: folder)
+            expectFetchError(.badLayout, "\(inside)") {
+                _ = try DatasetQuarantine.moveBadFiles(of: report, to: folder)
             }
-            #expect(error?.code == .badLayout)
         }
         #expect(FileManager.default.fileExists(atPath: planted.root.appendingPathComponent("train/cats/cut.jpg").path))
         try DatasetQuarantine.checkFolder(planted.root.appendingPathComponent("train/.bad").path,

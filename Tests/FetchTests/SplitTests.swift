@@ -1,5 +1,6 @@
 import Fetch
 import Foundation
+import Support
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -77,8 +78,7 @@ import Glibc
 
     @Test(arguments: [(-0.1, 0.0), (0.5, 0.5), (1.0, 0.0), (0.2, -0.1), (Double.nan, 0.0)])
     func fractionsOutsideTheRangeAreRefused(validation: Double, test: Double) {
-        let error = #expect(throws: FetchError.self) { try DatasetSplitter(validation: validation, test: test, seed: 0) }
-        #expect(error?.code == .badLayout)
+        expectFetchError(.badLayout) { _ = try DatasetSplitter(validation: validation, test: test, seed: 0) }
     }
 
     // MARK: - Duplicates
@@ -185,8 +185,7 @@ import Glibc
         try DatasetSplitter(validation: 0.5, seed: 1).plan(DatasetDirectory(reading: source)).write(to: dir + "/out")
         let split = try DatasetDirectory(reading: dir + "/out")
         #expect(split.isSplit)
-        let error = #expect(throws: FetchError.self) { try DatasetSplitter(validation: 0.5, seed: 1).plan(split) }
-        #expect(error?.code == .badLayout)
+        expectFetchError(.badLayout) { _ = try DatasetSplitter(validation: 0.5, seed: 1).plan(split) }
     }
 
     @Test func anExistingOutputOrOneInsideTheDatasetIsRefusedAndNothingIsWritten() throws {
@@ -196,8 +195,7 @@ import Glibc
         let plan = try DatasetSplitter(validation: 0.5, seed: 1).plan(DatasetDirectory(reading: source))
         try FileManager.default.createDirectory(atPath: dir + "/exists", withIntermediateDirectories: false)
         for out in [dir + "/exists", source + "/split"] {
-            let error = #expect(throws: FetchError.self) { try plan.write(to: out) }
-            #expect(error?.code == .badLayout)
+            expectFetchError(.badLayout) { _ = try plan.write(to: out) }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/exists").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["data", "exists"])
