@@ -1,5 +1,6 @@
 import Foundation
 import Shards
+import Support
 import Trainer
 
 /// Training and evaluation throughput of the `tutorial` preset at 150×150×3, 2 classes, batch 100,
@@ -9,7 +10,7 @@ import Trainer
 /// of shared/reference/toolchain.md (AMD family 26, where TensorFlow 2.21 trains this model at
 /// 460 images/s and evaluates at ~750); the section title names the CPU the numbers come from.
 func trainerBenchmarks() throws -> Section {
-    let shape = ImageShape(height: 150, width: 150, channels: 3), batch = 100
+    let shape = ImageSpec(width: 150, height: 150, channels: 3), batch = 100
     var generator = SplitMix64(seed: 42)
     let images = (0..<batch * shape.elementCount).map { _ in Float(generator.next() >> 40) * 0x1p-24 }
     let labels = (0..<batch).map { Int32($0 % 2) }
@@ -17,7 +18,7 @@ func trainerBenchmarks() throws -> Section {
     var profiled: Model?
 
     for layout in [BatchOptions.ImageLayout.nhwc, .nchw] {
-        let model = try Model(architecture: Preset.tutorial.architecture, inputShape: shape, classes: 2, seed: 1, imageLayout: layout)
+        let model = try Model(architecture: Preset.tutorial.architecture, inputSpec: shape, classes: 2, seed: 1, imageLayout: layout)
         let name = layout.rawValue.uppercased()
         try images.withUnsafeBufferPointer { images in
             try labels.withUnsafeBufferPointer { labels in

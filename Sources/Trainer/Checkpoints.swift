@@ -4,8 +4,8 @@
 import Shards
 
 extension Model {
-    /// Writes the weights to `path` (format on ``WeightsFile``), atomically: the file is either the
-    /// old one or the complete new one.
+    /// Writes the weights to `path` (format on ``WeightsFile``) with the model's description and
+    /// ``inputSpec``, atomically: the file is either the old one or the complete new one.
     /// - Throws: ``TrainerError`` `fileSystem`.
     public func saveWeights(to path: String) throws {
         let scratch = kerasScratch()
@@ -13,7 +13,7 @@ extension Model {
     }
 
     /// Writes a checkpoint to `path`, atomically: the weights, the optimizer's state arrays and step
-    /// count, the current learning rate and ``epoch``.
+    /// count, the current learning rate and ``epoch``, with the model's description and ``inputSpec``.
     /// - Throws: ``TrainerError`` `fileSystem`.
     public func saveCheckpoint(to path: String) throws {
         var index = index(kind: .checkpoint)
@@ -62,9 +62,11 @@ extension Model {
         epoch = contents.index.epoch ?? 0
     }
 
-    /// A model rebuilt from a weights file or checkpoint alone: its architecture, input shape,
+    /// A model rebuilt from a weights file or checkpoint alone: its architecture, input image spec,
     /// classes, loss, image layout and seed from the file's index, then ``loadCheckpoint(from:)``
     /// (a checkpoint, with its optimizer) or ``loadWeights(from:)`` (weights, with Adam's defaults).
+    /// A file written before the spec was recorded gives its `input` size with ``ImageSpec/Resize/bilinear``
+    /// and a rescale of 1/255 (what every shard set was then).
     /// - Throws: as those, and ``TrainerError`` `badWeightsFile` when the index's model description
     ///   does not make a model.
     public static func load(from path: String) throws -> Model {
@@ -74,9 +76,14 @@ extension Model {
               let layout = BatchOptions.ImageLayout(rawValue: record.imageLayout) else {
             throw TrainerError(.badWeightsFile, "\(path): the index's model description is incomplete")
         }
+        let spec = record.spec ?? ImageSpec(width: record.input[1], height: record.input[0], channels: record.input[2],
+                                            resize: .bilinear, rescale: ImageSpec.defaultRescale)
+        guard [spec.height, spec.width, spec.channels] == record.input else {
+            throw TrainerError(.badWeightsFile, "\(path): the index's image spec \(spec) does not match its input \(record.input)")
+        }
         let optimizer = try contents.index.optimizer.map { try Optimizer(name: $0.name, config: $0.config) } ?? .adam()
         let model = try Model(architecture: Architecture(spec: record.architecture),
-                              inputShape: ImageShape(height: record.input[0], width: record.input[1], channels: record.input[2]),
+                              inputSpec: spec,
                               classes: record.classes, loss: loss, optimizer: optimizer, seed: record.seed, imageLayout: layout)
         if let names = record.classNames, names.count == record.classes { model.classNames = names }
         if contents.index.kind == .checkpoint {
@@ -92,7 +99,8 @@ extension Model {
     private func index(kind: WeightsFile.Kind) -> WeightsFile.Index {
         WeightsFile.Index(format: WeightsFile.formatName, kind: kind,
                           model: WeightsFile.ModelRecord(architecture: architecture.description,
-                                                         input: [inputShape.height, inputShape.width, inputShape.channels],
+                                                         input: [inputSpec.height, inputSpec.width, inputSpec.channels],
+                                                         spec: inputSpec,
                                                          classes: classes, loss: loss.rawValue,
                                                          imageLayout: imageLayout.rawValue, seed: seed,
                                                          classNames: classNames),

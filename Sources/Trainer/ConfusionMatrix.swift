@@ -6,7 +6,9 @@ public struct ConfusionMatrix: Sendable, Hashable {
 
     /// Predicts every sample of `set` (copy 0 of each image) and counts the outcomes. A sigmoid
     /// output predicts class 1 when its probability is above 0.5.
-    /// - Throws: ``TrainerError`` when the set does not fit the model, or the reader's errors.
+    /// - Throws: ``TrainerError`` `invalidArgument` when the set does not fit the model (its image
+    ///   spec — size, channels, resize or rescale — or its class count differs), or the reader's
+    ///   errors.
     public init(_ model: Model, on set: ShardSet, batchSize: Int = 100) throws {
         try Fitting.check(set, fits: model)
         var options = Fitting.batchOptions(for: model, batchSize: batchSize, seed: 0, shuffle: false, prefetch: 4)

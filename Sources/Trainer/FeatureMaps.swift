@@ -56,7 +56,7 @@ extension Model {
     /// into plain HWC. The weights, step count and dropout masks are untouched, so training on
     /// afterwards gives the same results as without the call, and training steps do no extra work
     /// for it.
-    /// - Parameter image: one image, ``inputShape`` `.elementCount` Float32 values laid out as
+    /// - Parameter image: one image, ``inputSpec`` `.elementCount` Float32 values laid out as
     ///   ``imageLayout`` says (H × W × C, or C × H × W with NCHW), scaled as in training; read only
     ///   during the call.
     /// - Returns: one ``FeatureMap`` per convolution and max-pooling layer, in layer order; empty for
@@ -64,8 +64,8 @@ extension Model {
     /// - Throws: ``TrainerError`` `invalidArgument` when `image` is not exactly one image, `library`
     ///   if oneDNN fails.
     public func featureMaps(image: UnsafeBufferPointer<Float>) throws -> [FeatureMap] {
-        guard image.count == inputShape.elementCount else {
-            throw TrainerError(.invalidArgument, "\(image.count) values are not one \(inputShape) image (\(inputShape.elementCount) values)")
+        guard image.count == inputSpec.elementCount else {
+            throw TrainerError(.invalidArgument, "\(image.count) values are not one \(inputSpec.shapeDescription) image (\(inputSpec.elementCount) values)")
         }
         let plan = try forwardInference(image, batch: 1)
         return try layers.enumerated().compactMap { index, layer in

@@ -3,6 +3,7 @@
 // threshold, learning-rate schedules — with everything a killed run needs to resume.
 import Foundation
 public import Shards
+import Support
 
 // MARK: - Options
 
@@ -123,14 +124,15 @@ public enum Fitting {
     /// Trains `model` on `training` for the remaining epochs, validating on `validation` after each.
     /// - Returns: the full history (including resumed epochs).
     /// - Throws: ``TrainerError`` `nonFiniteLoss` when the loss becomes NaN or infinite (the message
-    ///   names the epoch and batch), `invalidArgument` when the sets do not fit the model, or errors
-    ///   from the reader and the file system.
+    ///   names the epoch and batch), `invalidArgument` when a set does not fit the model (its image
+    ///   spec — size, channels, resize or rescale — or its class count differs), `fileSystem` when the
+    ///   run folder cannot be written, or the reader's errors.
     public static func fit(_ model: Model, training: ShardSet, validation: ShardSet?, options: TrainingOptions,
                            events: (TrainingEvent) -> Void = { _ in }) throws -> History {
         try check(training, fits: model)
         if let validation { try check(validation, fits: model) }
-        try FileManager.default.createDirectory(atPath: options.runDirectory, withIntermediateDirectories: true)
         let run = options.runDirectory
+        do throws(SupportError) { try FileIO.createFolder(run) } catch { throw TrainerError(error) }
         var history = History()
         let initialRate = Double(model.optimizer.learningRate)
         if options.resume {
@@ -183,20 +185,23 @@ public enum Fitting {
             let stop = try applyCallbacks(model, history: history, options: options, events: events)
             // The resumable state last, after the weights files: a run killed before this line redoes the epoch.
             try model.saveCheckpoint(to: run + "/" + checkpointName)
-            try AtomicFile.write(to: run + "/" + historyName) { try $0.write(Array(history.csv().utf8)) }
-            try AtomicFile.write(to: run + "/" + curvesName) { try $0.write(Array(history.svg().utf8)) }
+            try writeAtomically(history.csv(), to: run + "/" + historyName)
+            try writeAtomically(history.svg(), to: run + "/" + curvesName)
             if let stop {
                 events(.stopped(reason: stop))
                 break
             }
         }
-        if let early = options.earlyStopping, early.restoreBest, FileManager.default.fileExists(atPath: run + "/" + bestName) {
+        if let early = options.earlyStopping, early.restoreBest, FileIO.exists(run + "/" + bestName) {
             try model.loadWeights(from: run + "/" + bestName)
         }
         return history
     }
 
     /// Loss and accuracy of `model` on every sample of `set`, in order.
+    /// - Throws: ``TrainerError`` `invalidArgument` when the set does not fit the model (its image
+    ///   spec — size, channels, resize or rescale — or its class count differs), or the reader's
+    ///   errors.
     public static func evaluate(_ model: Model, on set: ShardSet, batchSize: Int = 100) throws -> (loss: Double, accuracy: Double) {
         try check(set, fits: model)
         let loader = try BatchLoader(set: set, options: batchOptions(for: model, batchSize: batchSize, seed: 0, shuffle: false, prefetch: 4))
@@ -223,13 +228,20 @@ public enum Fitting {
                      prefetch: prefetch, threads: 1)
     }
 
+    /// Checks that `set` is what `model` was built for: the same image spec (width, height,
+    /// channels, resize and rescale: a model trained on `--keras-compat` shards must not be fed
+    /// bilinear ones) and the same class count.
+    /// - Throws: ``TrainerError`` `invalidArgument` naming both specs (or class counts) and the
+    ///   set's folder.
     static func check(_ set: ShardSet, fits model: Model) throws {
-        let layout = set.layout
-        guard [layout.height, layout.width, layout.channels] == [model.inputShape.height, model.inputShape.width, model.inputShape.channels],
-              set.manifest.classNames.count == model.classes else {
-            throw TrainerError(.invalidArgument, "the shards in \(set.directory) hold \(layout.height)x\(layout.width)x\(layout.channels) "
-                               + "images of \(set.manifest.classNames.count) classes; the model takes "
-                               + "\(model.inputShape.height)x\(model.inputShape.width)x\(model.inputShape.channels) and \(model.classes)")
+        let spec = set.manifest.spec, classes = set.manifest.classNames.count
+        guard spec == model.inputSpec else {
+            throw TrainerError(.invalidArgument, "the shards in \(set.directory) hold images of the spec \(spec.fullDescription); "
+                               + "the model takes \(model.inputSpec.fullDescription)")
+        }
+        guard classes == model.classes else {
+            throw TrainerError(.invalidArgument, "the shards in \(set.directory) hold \(classes) classes; "
+                               + "the model takes \(model.classes)")
         }
     }
 

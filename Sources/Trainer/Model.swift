@@ -1,5 +1,6 @@
 // The Trainer's public face: a sequential classifier built from a preset or a layer spec, trained
-// one batch at a time on oneDNN, evaluated, asked for predictions, and saved (Weights.swift).
+// one batch at a time on oneDNN, evaluated, asked for predictions, and saved (Checkpoints.swift, in
+// the format of WeightsFile.swift).
 import Dispatch
 public import Shards
 
@@ -48,8 +49,8 @@ public struct StepTiming: Sendable, Hashable {
 
 // MARK: - Model
 
-/// A sequential image classifier: layers from an ``Architecture``, fitted to an input shape and a
-/// class count, trained with a ``Loss`` and an ``Optimizer`` on oneDNN kernels (fp32).
+/// A sequential image classifier: layers from an ``Architecture``, fitted to an input image spec and
+/// a class count, trained with a ``Loss`` and an ``Optimizer`` on oneDNN kernels (fp32).
 ///
 /// Each batch size gets its own compiled plan (primitives and tensors allocated once, reused every
 /// step; the last few are kept). `seed` fixes the initial weights and every dropout mask, so the
@@ -60,8 +61,10 @@ public struct StepTiming: Sendable, Hashable {
 public final class Model {
     /// The layers the model was built from (with `output` and default activations unresolved).
     public let architecture: Architecture
-    /// One input image's shape.
-    public let inputShape: ImageShape
+    /// What one input image is and how it is made from a file (size, channels, resize, rescale):
+    /// the spec of the shards it trains on, saved in its weights files and checkpoints. Only the
+    /// size and channels shape the layers; a shard set must match the whole spec to be used.
+    public let inputSpec: ImageSpec
     /// The class count; labels are 0..<classes.
     public let classes: Int
     /// The training loss.
@@ -108,7 +111,8 @@ public final class Model {
     /// biases) from `seed`.
     /// - Parameters:
     ///   - architecture: the layers (``Preset/architecture`` or ``Architecture/init(spec:)``).
-    ///   - inputShape: one image's shape (from the shard manifest: ``ImageShape/init(_:)``).
+    ///   - inputSpec: one input image (the shard manifest's ``ShardManifest/spec``); the layers are
+    ///     fitted to its height, width and channels.
     ///   - classes: the class count (≥ 2); the output layer is sized from it.
     ///   - loss: nil picks binary cross-entropy for a sigmoid output, sparse categorical otherwise.
     ///   - optimizer: Adam with Keras's defaults unless given.
@@ -117,9 +121,9 @@ public final class Model {
     /// - Throws: ``TrainerError`` `invalidArchitecture` for layers that do not fit the input,
     ///   `invalidArgument` for fewer than 2 classes or a loss that does not match the output
     ///   activation, `library` if oneDNN cannot start.
-    public init(architecture: Architecture, inputShape: ImageShape, classes: Int, loss: Loss? = nil,
+    public init(architecture: Architecture, inputSpec: ImageSpec, classes: Int, loss: Loss? = nil,
                 optimizer: Optimizer = .adam(), seed: UInt64 = 0, imageLayout: BatchOptions.ImageLayout = .nhwc) throws {
-        let layers = try resolve(architecture, input: inputShape, classes: classes)
+        let layers = try resolve(architecture, input: inputSpec, classes: classes)
         guard case let .dense(units, activation) = layers.last!.operation else {
             throw TrainerError(.invalidArchitecture, "the last layer must be dense")
         }
@@ -129,7 +133,7 @@ public final class Model {
                                + "use binary_crossentropy with sigmoid, (sparse_)categorical_crossentropy with softmax")
         }
         self.architecture = architecture
-        self.inputShape = inputShape
+        self.inputSpec = inputSpec
         self.classes = classes
         self.loss = loss
         self.optimizer = optimizer
@@ -149,7 +153,7 @@ public final class Model {
 
     /// The image layout this model reads without reordering its input: NCHW when the first layer
     /// is a convolution (oneDNN's first-layer kernels read planar images), NHWC otherwise (a dense
-    /// layer reads Keras's flatten order). Give ``BatchOptions`` and ``init(architecture:inputShape:classes:loss:optimizer:seed:imageLayout:)``
+    /// layer reads Keras's flatten order). Give ``BatchOptions`` and ``init(architecture:inputSpec:classes:loss:optimizer:seed:imageLayout:)``
     /// this layout to save a reorder per step (about 5 ms for 100 images of 150×150×3).
     public var preferredImageLayout: BatchOptions.ImageLayout { architecture.preferredImageLayout }
 
@@ -184,7 +188,7 @@ public final class Model {
         guard learningRate.isFinite, learningRate >= 0 else {
             throw TrainerError(.invalidArgument, "the learning rate must be finite and ≥ 0, got \(learningRate)")
         }
-        let result = try trainingPass(images, labels, backward: true).result
+        let result = try trainingPass(images, labels).result
         runner.measure("\(optimizer.name) update") {
             optimizerState.apply(to: store, step: iterations + 1, learningRate: learningRate)
         }
@@ -253,17 +257,12 @@ public final class Model {
         }
     }
 
-    // MARK: Internals shared with Weights.swift and the tests
+    // MARK: Internals shared with Checkpoints.swift and the tests
 
     /// Forward and backward on a batch without updating: fills the gradient arena and returns the
     /// mean loss (for gradient checks).
     func computeGradients(images: UnsafeBufferPointer<Float>, labels: Labels) throws -> Double {
-        try trainingPass(images, labels, backward: true).meanLoss
-    }
-
-    /// The training-mode mean loss (dropout masks of the current step) without backward.
-    func trainingLoss(images: UnsafeBufferPointer<Float>, labels: Labels) throws -> Double {
-        try trainingPass(images, labels, backward: false).meanLoss
+        try trainingPass(images, labels).meanLoss
     }
 
     /// Sets the step count and seed restored from a checkpoint.
@@ -274,9 +273,9 @@ public final class Model {
 
     // MARK: Plans and arguments
 
-    /// Forward in training mode (dropout masks of the current step), the loss and, if `backward`,
-    /// the gradients into the store's gradient arena.
-    private func trainingPass(_ images: UnsafeBufferPointer<Float>, _ labels: Labels, backward: Bool) throws -> (result: StepResult, meanLoss: Double) {
+    /// Forward in training mode (dropout masks of the current step), the loss, and backward: the
+    /// gradients into the store's gradient arena.
+    private func trainingPass(_ images: UnsafeBufferPointer<Float>, _ labels: Labels) throws -> (result: StepResult, meanLoss: Double) {
         let batch = try batchSize(images, labels)
         let plan = try self.plan(batch: batch, training: true)
         try plan.bind(images)
@@ -286,9 +285,9 @@ public final class Model {
         var result = (loss: 0.0, correct: 0)
         runner.measure("loss") {
             result = loss.evaluate(logits: plan.logits.floats, units: outputUnits, batch: batch, classes: classes,
-                                   labels: labels, gradient: backward ? plan.logitsGradient?.floats : nil)
+                                   labels: labels, gradient: plan.logitsGradient?.floats)
         }
-        if backward { try plan.backward(runner) }
+        try plan.backward(runner)
         let mean = result.loss / Double(batch)
         return (StepResult(loss: Float(mean), correct: result.correct, count: batch), mean)
     }
@@ -324,9 +323,9 @@ public final class Model {
     }
 
     private func imageCount(_ images: UnsafeBufferPointer<Float>) throws -> Int {
-        let size = inputShape.elementCount
+        let size = inputSpec.elementCount
         guard images.count > 0, images.count % size == 0 else {
-            throw TrainerError(.invalidArgument, "\(images.count) values are not a whole number of \(inputShape) images")
+            throw TrainerError(.invalidArgument, "\(images.count) values are not a whole number of \(inputSpec.shapeDescription) images")
         }
         return images.count / size
     }

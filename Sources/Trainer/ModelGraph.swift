@@ -1,36 +1,17 @@
-// An architecture fitted to an input shape and a class count: every layer with its Keras name, its
-// input and output shapes, its padding and its parameters. Pure arithmetic, no oneDNN: the summary
+// An architecture fitted to an input image spec and a class count: every layer with its Keras name,
+// its input and output shapes, its padding and its parameters. Pure arithmetic, no oneDNN: the summary
 // and the parameter store are built from it, and so are the kernels of each compiled plan.
-public import Shards
+import Shards
 
 // MARK: - Shapes
 
-/// The shape of one input image.
-public struct ImageShape: Hashable, Sendable, CustomStringConvertible {
-    /// Rows of pixels.
-    public var height: Int
-    /// Pixels per row.
-    public var width: Int
-    /// Values per pixel: 1 (gray) or 3 (RGB).
-    public var channels: Int
+extension ImageSpec {
+    /// `150x150x3`: width, height and channels, all the layers are fitted to.
+    var shapeDescription: String { "\(sizeDescription)x\(channels)" }
 
-    /// A `height`×`width` image of `channels` values per pixel.
-    public init(height: Int, width: Int, channels: Int) {
-        self.height = height
-        self.width = width
-        self.channels = channels
-    }
-
-    /// The shape of a shard set's images (``RecordLayout`` from its manifest).
-    public init(_ layout: RecordLayout) {
-        self.init(height: layout.height, width: layout.width, channels: layout.channels)
-    }
-
-    /// Float32 values per image.
-    public var elementCount: Int { height * width * channels }
-
-    /// `150×150×3`.
-    public var description: String { "\(height)×\(width)×\(channels)" }
+    /// `150x150x3 keras-nearest, rescale 0.003921569`: every field a shard set must match to be fed
+    /// to a model.
+    var fullDescription: String { "\(self), rescale \(rescale)" }
 }
 
 /// A layer's output for one sample: what Keras reports (`dims`) and how oneDNN stores it (`storage`,
@@ -113,13 +94,14 @@ struct ResolvedLayer {
     }
 }
 
-/// The layers of `architecture` fitted to `input` and `classes`, with the output layer made explicit.
+/// The layers of `architecture` fitted to `input` (its height, width and channels; resize and
+/// rescale do not change the layers) and `classes`, with the output layer made explicit.
 /// - Throws: ``TrainerError`` `invalidArchitecture` for a layer that does not fit (naming it), or
 ///   `invalidArgument` for fewer than 2 classes or an empty input.
-func resolve(_ architecture: Architecture, input: ImageShape, classes: Int) throws -> [ResolvedLayer] {
+func resolve(_ architecture: Architecture, input: ImageSpec, classes: Int) throws -> [ResolvedLayer] {
     guard classes >= 2 else { throw TrainerError(.invalidArgument, "a classifier needs at least 2 classes, got \(classes)") }
     guard input.height >= 1, input.width >= 1, input.channels >= 1 else {
-        throw TrainerError(.invalidArgument, "the input shape \(input) has an empty dimension")
+        throw TrainerError(.invalidArgument, "the input image \(input) has an empty dimension")
     }
     guard let last = architecture.layers.last else { throw TrainerError(.invalidArchitecture, "the architecture has no layers") }
     var names = LayerNames()

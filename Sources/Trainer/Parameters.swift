@@ -3,7 +3,7 @@
 // gemm (see DenseKernel.swift). The optimizer updates the arenas in one pass; primitives that want
 // another layout get a reordered copy once per update (WeightView). Everything that leaves the
 // model (weights, files) is in Keras's layout.
-import Shards
+import Support
 
 /// A parameter tensor placed in the arenas.
 struct StoredParameter {

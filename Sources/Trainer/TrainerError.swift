@@ -1,3 +1,5 @@
+public import Support
+
 /// The one error type of the Trainer module: a code to switch on and a message that says what is
 /// wrong and, where it helps, what to do about it.
 public struct TrainerError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -33,6 +35,12 @@ public struct TrainerError: Error, Hashable, Sendable, CustomStringConvertible {
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
+    }
+
+    /// A ``Code/fileSystem`` error from Support's file steps (``FileIO``, ``OutputFile``), keeping
+    /// the path and the system's reason: `path: cannot write: No space left on device`.
+    public init(_ error: SupportError) {
+        self.init(.fileSystem, error.description)
     }
 
     /// `code: message`.

@@ -1,13 +1,11 @@
 // The weights and checkpoint file: a 64-byte header, raw little-endian float32 arrays in Keras's
 // layouts, then a JSON index, so numpy reads it with `np.frombuffer` and Keras takes the arrays
 // with `model.set_weights`. A checkpoint adds the optimizer's arrays, its step count and the epoch.
-// Files are written atomically: a temporary file in the same folder, fsync, rename, fsync of the
-// folder. The layout is documented on `WeightsFile`.
+// Files are written atomically through Support's `FileIO.writeAtomically(to:)`: a temporary file in
+// the same folder, fsync, rename, fsync of the folder. The layout is documented on `WeightsFile`.
 import Foundation
 import Shards
-#if canImport(Glibc)
-import Glibc
-#endif
+import Support
 
 // MARK: - Format
 
@@ -26,7 +24,10 @@ import Glibc
 ///
 /// The index: `{"format": "dataprep-weights", "kind": "weights" | "checkpoint", "model": {...},
 /// "arrays": [...], "optimizer": {...}, "epoch": N}`. `model` holds `architecture` (a layer-spec
-/// string), `input` ([height, width, channels]), `classes`, `loss`, `imageLayout` and `seed`. Each
+/// string), `input` ([height, width, channels]), `spec` (the model's input image spec, as a shard
+/// manifest's `spec`: `width`, `height`, `channels`, `resize` — `bilinear`, `nearest` or
+/// `keras-nearest` — and `rescale`; absent in files written before it was recorded, which are read
+/// as `input` with `bilinear` and 1/255), `classes`, `loss`, `imageLayout`, `seed` and `classNames`. Each
 /// array entry holds `name`, `shape`, `layout`, `offset` (from the start of the file) and `xxh64`
 /// (of its bytes, 16 hex digits). Parameter arrays are named and laid out as in Keras
 /// (`conv2d/kernel`, `dense_1/bias`): convolution kernels HWIO (kh, kw, in, out), dense kernels
@@ -56,7 +57,10 @@ enum WeightsFile {
 
     struct ModelRecord: Codable {
         var architecture: String
+        /// [height, width, channels], for readers that do not know ``ImageSpec``.
         var input: [Int]
+        /// The input image spec (absent in files written before it was recorded).
+        var spec: ImageSpec?
         var classes: Int
         var loss: String
         var imageLayout: String
@@ -98,7 +102,7 @@ enum WeightsFile {
     static func write(_ index: Index, payloads: [Payload], to path: String) throws {
         var index = index
         index.arrays = []
-        try AtomicFile.write(to: path) { file in
+        try writeAtomically(to: path) { file in
             var offset = headerSize
             try file.write([UInt8](repeating: 0, count: headerSize))
             for payload in payloads {
@@ -220,65 +224,25 @@ enum WeightsFile {
 
 // MARK: - Atomic files
 
-/// Writes a file so that it is either complete or absent: into `<path>.partial`, fsynced, renamed
-/// over `path`, then the folder fsynced so the rename survives a crash.
-enum AtomicFile {
-    /// An open file being written.
-    struct Writer {
-        fileprivate let descriptor: Int32
-        fileprivate let path: String
-
-        func write(_ bytes: [UInt8]) throws {
-            try bytes.withUnsafeBytes { try write($0) }
-        }
-
-        /// Overwrites bytes already written, at `offset` from the start.
-        func write(_ bytes: [UInt8], at offset: Int) throws {
-            let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
-            guard written == bytes.count else { throw failure("write", path) }
-        }
-
-        func write(_ bytes: UnsafeRawBufferPointer) throws {
-            var done = 0
-            while done < bytes.count {
-                let written = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw failure("write", path) }
-                done += written
-            }
-        }
+/// Replaces `path` with what `body` writes, through Support's ``FileIO/writeAtomically(to:_:)``:
+/// readers see the old file or the whole new one. The Trainer's one atomic writer (weights files,
+/// checkpoints, the run folder's history and curves).
+/// - Throws: ``TrainerError`` `fileSystem` naming the path and the system's reason, or what `body`
+///   throws; the temporary file is removed and an existing `path` is left as it was.
+func writeAtomically(to path: String, _ body: (OutputFile) throws -> Void) throws {
+    do {
+        try FileIO.writeAtomically(to: path, body)
+    } catch let error as SupportError {
+        throw TrainerError(error)
     }
+}
 
-    /// Creates `path` with what `body` writes.
-    /// - Throws: ``TrainerError`` `fileSystem` naming the step and the system's reason; the
-    ///   temporary file is removed and an existing `path` is left as it was.
-    static func write(to path: String, _ body: (Writer) throws -> Void) throws {
-        let temporary = path + ".partial"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw failure("create", temporary) }
-        do {
-            try body(Writer(descriptor: descriptor, path: temporary))
-            guard fsync(descriptor) == 0 else { throw failure("fsync", temporary) }
-            guard close(descriptor) == 0 else { throw failure("close", temporary) }
-        } catch {
-            close(descriptor)
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, path) == 0 else {
-            let error = failure("rename to \(path)", temporary)
-            unlink(temporary)
-            throw error
-        }
-        let folder = (path as NSString).deletingLastPathComponent
-        let directory = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            defer { close(directory) }
-            guard fsync(directory) == 0 else { throw failure("fsync of the folder", folder) }
-        }
-    }
-
-    private static func failure(_ step: String, _ path: String) -> TrainerError {
-        TrainerError(.fileSystem, "\(path): \(step) failed: \(String(cString: strerror(errno)))")
+/// ``writeAtomically(to:_:)`` with `text` (UTF-8) as the contents.
+/// - Throws: ``TrainerError`` `fileSystem` naming the path and the system's reason.
+func writeAtomically(_ text: String, to path: String) throws {
+    do throws(SupportError) {
+        try FileIO.writeAtomically(Array(text.utf8), to: path)
+    } catch {
+        throw TrainerError(error)
     }
 }

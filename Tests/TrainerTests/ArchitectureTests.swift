@@ -1,3 +1,4 @@
+import Shards
 import Testing
 @testable import Trainer
 
@@ -76,7 +77,7 @@ import Testing
     func architecturesThatDoNotFitTheInputAreRejected(spec: String, message: String) throws {
         let architecture = try Architecture(spec: spec)
         #expect {
-            _ = try resolve(architecture, input: ImageShape(height: 6, width: 6, channels: 1), classes: 3)
+            _ = try resolve(architecture, input: ImageSpec(width: 6, height: 6, channels: 1), classes: 3)
         } throws: { error in
             guard let error = error as? TrainerError, error.code == .invalidArchitecture else { return false }
             return error.message.contains(message)
@@ -84,18 +85,18 @@ import Testing
     }
 
     @Test func theOutputLayerFollowsTheClassCount() throws {
-        let binary = try resolve(Preset.mlp.architecture, input: ImageShape(height: 4, width: 4, channels: 1), classes: 2)
+        let binary = try resolve(Preset.mlp.architecture, input: ImageSpec(width: 4, height: 4, channels: 1), classes: 2)
         guard case let .dense(units, activation) = binary.last!.operation else { Issue.record("not dense"); return }
         #expect(units == 1 && activation == .sigmoid)
-        let multi = try resolve(Architecture(spec: "flatten,dense5"), input: ImageShape(height: 4, width: 4, channels: 1), classes: 5)
+        let multi = try resolve(Architecture(spec: "flatten,dense5"), input: ImageSpec(width: 4, height: 4, channels: 1), classes: 5)
         guard case let .dense(units5, activation5) = multi.last!.operation else { Issue.record("not dense"); return }
         #expect(units5 == 5 && activation5 == .softmax)
         #expect(throws: TrainerError.self) {
-            try Model(architecture: Preset.mlp.architecture, inputShape: ImageShape(height: 4, width: 4, channels: 1), classes: 2,
+            try Model(architecture: Preset.mlp.architecture, inputSpec: ImageSpec(width: 4, height: 4, channels: 1), classes: 2,
                       loss: .sparseCategoricalCrossentropy)
         }
         #expect(throws: TrainerError.self) {
-            try Model(architecture: Preset.mlp.architecture, inputShape: ImageShape(height: 4, width: 4, channels: 1), classes: 1)
+            try Model(architecture: Preset.mlp.architecture, inputSpec: ImageSpec(width: 4, height: 4, channels: 1), classes: 1)
         }
     }
 
@@ -103,7 +104,7 @@ import Testing
 
     /// Total parameters of a preset, from the resolved layers (no weights allocated).
     func parameters(_ preset: Preset, _ height: Int, _ width: Int, _ channels: Int, classes: Int) throws -> Int {
-        try resolve(preset.architecture, input: ImageShape(height: height, width: width, channels: channels), classes: classes)
+        try resolve(preset.architecture, input: ImageSpec(width: width, height: height, channels: channels), classes: classes)
             .flatMap(\.parameters).reduce(0) { $0 + $1.count }
     }
 
@@ -132,7 +133,7 @@ import Testing
     }
 
     @Test func summaryIsKerasStyle() throws {
-        let model = try Model(architecture: Preset.tutorialDropout.architecture, inputShape: ImageShape(height: 150, width: 150, channels: 3),
+        let model = try Model(architecture: Preset.tutorialDropout.architecture, inputSpec: ImageSpec(width: 150, height: 150, channels: 3),
                               classes: 2)
         #expect(model.parameterCount == 10_641_441)
         #expect(model.summary() == """

@@ -1,4 +1,5 @@
 import Foundation
+import Shards
 import Testing
 @testable import Trainer
 
@@ -15,7 +16,7 @@ import Testing
 
     @Test func aTinyModelsMapsEqualTheConvolutionAndPoolingOfItsWeights() throws {
         let model = try Model(architecture: Architecture(spec: "conv4,pool,flatten,dense2"),
-                              inputShape: ImageShape(height: 6, width: 6, channels: 1), classes: 2, seed: 3)
+                              inputSpec: ImageSpec(width: 6, height: 6, channels: 1), classes: 2, seed: 3)
         let image = randomValues(36, seed: 11)
         let maps = try image.withUnsafeBufferPointer { try model.featureMaps(image: $0) }
 
@@ -36,9 +37,9 @@ import Testing
     /// Two convolutions, both paddings, NCHW input, a dropout (off), and weights that change
     /// between calls as training goes on.
     @Test func theMapsFollowTheWeightsAsTrainingChangesThem() throws {
-        let shape = ImageShape(height: 11, width: 11, channels: 3)
+        let shape = ImageSpec(width: 11, height: 11, channels: 3)
         let model = try Model(architecture: Architecture(spec: "conv17,pool:same,drop0.5,conv20:valid,pool,flatten,output"),
-                              inputShape: shape, classes: 3, seed: 4, imageLayout: .nchw)
+                              inputSpec: shape, classes: 3, seed: 4, imageLayout: .nchw)
         let image = randomValues(shape.elementCount, seed: 12)
         for step in 0..<3 {
             let maps = try planar(image, shape).withUnsafeBufferPointer { try model.featureMaps(image: $0) }
@@ -67,9 +68,9 @@ import Testing
     /// blocked by channel (nChw16c: 17 and 20 channels padded to 32): they must come out as the same
     /// HWC values.
     @Test func blockedLayoutsAreReorderedIntoChannelsLastOrder() throws {
-        let shape = ImageShape(height: 11, width: 11, channels: 3)
+        let shape = ImageSpec(width: 11, height: 11, channels: 3)
         let model = try Model(architecture: Architecture(spec: "conv17,pool:same,conv20:valid,pool,flatten,output"),
-                              inputShape: shape, classes: 3, seed: 8, imageLayout: .nchw)
+                              inputSpec: shape, classes: 3, seed: 8, imageLayout: .nchw)
         let image = planar(randomValues(shape.elementCount, seed: 14), shape)
         let maps = try image.withUnsafeBufferPointer { try model.featureMaps(image: $0) }
         let training = try Plan(model.layers, store: model.store, batch: 1, training: true, imageLayout: .nchw, engine: model.engine)
@@ -90,7 +91,7 @@ import Testing
 
     @Test func namesAndShapesAreTheSummarysAndChannelsReadOneChannel() throws {
         let model = try Model(architecture: Architecture(spec: "conv8:k5:valid,pool3,conv6,pool,flatten,dense8,output"),
-                              inputShape: ImageShape(height: 20, width: 14, channels: 1), classes: 2, seed: 5)
+                              inputSpec: ImageSpec(width: 14, height: 20, channels: 1), classes: 2, seed: 5)
         let maps = try randomValues(280, seed: 13).withUnsafeBufferPointer { try model.featureMaps(image: $0) }
         let summary = model.summary().split(separator: "\n")
         #expect(maps.map(\.layer) == ["conv2d", "max_pooling2d", "conv2d_1", "max_pooling2d_1"])
@@ -108,10 +109,10 @@ import Testing
     }
 
     @Test func callingItBetweenStepsLeavesTrainingUnchanged() throws {
-        let shape = ImageShape(height: 16, width: 16, channels: 1)
+        let shape = ImageSpec(width: 16, height: 16, channels: 1)
         let spec = try Architecture(spec: "conv4,pool,drop0.25,conv8,pool,flatten,dense8,drop0.5,output")
-        let watched = try Model(architecture: spec, inputShape: shape, classes: 3, seed: 6)
-        let plain = try Model(architecture: spec, inputShape: shape, classes: 3, seed: 6)
+        let watched = try Model(architecture: spec, inputSpec: shape, classes: 3, seed: 6)
+        let plain = try Model(architecture: spec, inputSpec: shape, classes: 3, seed: 6)
         let probe = patternBatch(count: 1, seed: 77).images
         for step in 0..<5 {
             let data = patternBatch(count: 8, seed: UInt64(step))
@@ -128,20 +129,20 @@ import Testing
     }
 
     @Test func anythingButOneImageIsRefusedAndDenseOnlyModelsHaveNoMaps() throws {
-        let shape = ImageShape(height: 4, width: 4, channels: 1)
-        let convnet = try Model(architecture: Architecture(spec: "conv2,flatten,output"), inputShape: shape, classes: 2)
+        let shape = ImageSpec(width: 4, height: 4, channels: 1)
+        let convnet = try Model(architecture: Architecture(spec: "conv2,flatten,output"), inputSpec: shape, classes: 2)
         for count in [15, 32] {
             let error = #expect(throws: TrainerError.self) {
                 try randomValues(count, seed: 1).withUnsafeBufferPointer { try convnet.featureMaps(image: $0) }
             }
             #expect(error?.code == .invalidArgument, "\(count) values")
         }
-        let perceptron = try Model(architecture: Architecture(presetOrSpec: "mlp"), inputShape: shape, classes: 2)
+        let perceptron = try Model(architecture: Architecture(presetOrSpec: "mlp"), inputSpec: shape, classes: 2)
         #expect(try randomValues(16, seed: 1).withUnsafeBufferPointer { try perceptron.featureMaps(image: $0) }.isEmpty)
     }
 
     /// `values` (H × W × C) in C × H × W order.
-    private func planar(_ values: [Float], _ shape: ImageShape) -> [Float] {
+    private func planar(_ values: [Float], _ shape: ImageSpec) -> [Float] {
         let pixels = shape.height * shape.width
         return (0..<values.count).map { index in values[(index % pixels) * shape.channels + index / pixels] }
     }

@@ -5,11 +5,14 @@ import Testing
 
 /// The training loop, its callbacks and resuming, on tiny generated shard sets.
 @Suite struct FittingTests {
-    /// A shard set of `count` 12×12 gray pattern images (the three classes of `patternBatch`).
-    static func makeSet(at directory: String, count: Int, seed: UInt64, split: String) throws -> ShardSet {
+    /// The spec of the generated sets: 12×12 gray, bilinear, rescale 1/255.
+    static let spec = ImageSpec(width: 12, height: 12, channels: 1)
+
+    /// A shard set of `count` 12×12 gray pattern images (the three classes of `patternBatch`),
+    /// recorded as made to `spec`.
+    static func makeSet(at directory: String, count: Int, seed: UInt64, split: String, spec: ImageSpec = Self.spec) throws -> ShardSet {
         let batch = patternBatch(count: count, size: 12, seed: seed)
-        let layout = RecordLayout(height: 12, width: 12, channels: 1, hasSource: false, parameterCount: 0)
-        let writer = try ShardWriter(directory: directory, split: split, layout: layout)
+        let writer = try ShardWriter(directory: directory, split: split, spec: spec, hasSource: false)
         for i in 0..<count {
             let pixels = batch.images[i * 144..<(i + 1) * 144].map { UInt8(max(0, min(255, $0 * 196))) }
             try pixels.withUnsafeBytes { try writer.append(image: $0, label: Int(batch.labels[i])) }
@@ -28,7 +31,7 @@ import Testing
 
     static func model(seed: UInt64 = 7) throws -> Model {
         try Model(architecture: Architecture(spec: "conv8,pool,flatten,dense16,output"),
-                  inputShape: ImageShape(height: 12, width: 12, channels: 1), classes: 3, seed: seed, imageLayout: .nchw)
+                  inputSpec: Self.spec, classes: 3, seed: seed, imageLayout: .nchw)
     }
 
     @Test func fitLearnsAndWritesTheRunFolder() throws {
@@ -77,7 +80,7 @@ import Testing
         try withSets { training, validation, dir in
             var reasons: [String] = []
             // A patience of 0 on a metric that cannot improve after the first epoch: val_loss with lr 0.
-            let frozen = try Model(architecture: Architecture(spec: "flatten,dense8,output"), inputShape: ImageShape(height: 12, width: 12, channels: 1),
+            let frozen = try Model(architecture: Architecture(spec: "flatten,dense8,output"), inputSpec: Self.spec,
                                    classes: 3, optimizer: .sgd(learningRate: 0), seed: 1)
             let history = try Fitting.fit(frozen, training: training, validation: validation,
                                           options: TrainingOptions(epochs: 10, batchSize: 50, runDirectory: dir + "/early",
@@ -98,7 +101,7 @@ import Testing
 
     @Test func aDivergingLossStopsWithAClearError() throws {
         try withSets { training, _, dir in
-            let wild = try Model(architecture: Architecture(spec: "flatten,dense8,output"), inputShape: ImageShape(height: 12, width: 12, channels: 1),
+            let wild = try Model(architecture: Architecture(spec: "flatten,dense8,output"), inputSpec: Self.spec,
                                  classes: 3, optimizer: .sgd(learningRate: 1e30), seed: 1)
             do {
                 _ = try Fitting.fit(wild, training: training, validation: nil,
@@ -123,11 +126,39 @@ import Testing
 
     @Test func modelsForOtherShapesAreRefused() throws {
         try withSets { training, _, dir in
-            let other = try Model(architecture: Architecture(spec: "flatten,output"), inputShape: ImageShape(height: 10, width: 12, channels: 1),
+            let other = try Model(architecture: Architecture(spec: "flatten,output"), inputSpec: Self.spec.resized(width: 12, height: 10),
                                   classes: 3)
             #expect(throws: TrainerError.self) {
                 _ = try Fitting.fit(other, training: training, validation: nil, options: TrainingOptions(epochs: 1, batchSize: 10, runDirectory: dir + "/x"))
             }
         }
+    }
+
+    @Test func setsMadeToAnotherSpecAreRefused() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var kerasSpec = Self.spec
+        kerasSpec.resize = .kerasNearest
+        let keras = try Self.makeSet(at: dir + "/keras", count: 30, seed: 1, split: "validation", spec: kerasSpec)
+        var rescaledSpec = Self.spec
+        rescaledSpec.rescale = 1.0 / 127.5
+        let rescaled = try Self.makeSet(at: dir + "/rescaled", count: 30, seed: 1, split: "validation", spec: rescaledSpec)
+        let model = try Self.model()  // bilinear, 1/255: the same size as both sets
+        for set in [keras, rescaled] {
+            #expect {
+                _ = try Fitting.evaluate(model, on: set)
+            } throws: { error in
+                guard let error = error as? TrainerError else { return false }
+                return error.code == .invalidArgument && error.message.contains(set.directory)
+                    && error.message.contains(set.manifest.spec.fullDescription)
+                    && error.message.contains(Self.spec.fullDescription)
+            }
+            #expect(throws: TrainerError.self) { _ = try ConfusionMatrix(model, on: set) }
+            #expect(throws: TrainerError.self) {
+                _ = try Fitting.fit(model, training: set, validation: nil,
+                                    options: TrainingOptions(epochs: 1, batchSize: 10, runDirectory: dir + "/run"))
+            }
+        }
+        #expect(try Fitting.evaluate(Self.model(), on: Self.makeSet(at: dir + "/same", count: 30, seed: 1, split: "validation")).accuracy >= 0)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Shards
 import Testing
 @testable import Trainer
 
@@ -11,9 +12,9 @@ import Testing
 /// rounding of a few hundred accumulated products.
 @Suite struct GradientTests {
     /// Runs both checks on `spec` with a random batch.
-    func check(_ spec: String, input: ImageShape, classes: Int, batch: Int = 3, loss: Loss? = nil, seed: UInt64,
+    func check(_ spec: String, input: ImageSpec, classes: Int, batch: Int = 3, loss: Loss? = nil, seed: UInt64,
                sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let model = try Model(architecture: Architecture(spec: spec), inputShape: input, classes: classes, loss: loss, seed: seed)
+        let model = try Model(architecture: Architecture(spec: spec), inputSpec: input, classes: classes, loss: loss, seed: seed)
         let images = randomValues(batch * input.elementCount, seed: seed &+ 1)
         let labels = (0..<batch).map { Int32(($0 * 7 + Int(seed)) % classes) }
         let oneHot = labels.flatMap { label in (0..<classes).map { $0 == Int(label) ? Float(1) : 0 } }
@@ -72,27 +73,27 @@ import Testing
         // conv 'same' + relu, whose backward runs in the max-pool after it; a 'valid' sigmoid conv,
         // whose backward runs in the next max-pool; a sigmoid dense layer; softmax output.
         try check("conv4,pool,conv5:valid:sigmoid,pool,flatten,dense6:sigmoid,output",
-                  input: ImageShape(height: 9, width: 9, channels: 2), classes: 3, seed: 11)
+                  input: ImageSpec(width: 9, height: 9, channels: 2), classes: 3, seed: 11)
     }
 
     @Test func stridedConvolutionsWithAsymmetricSamePaddingAndLinearActivation() throws {
         // 8 wide, kernel 3, stride 2, 'same': output 4, padding 0 before and 1 after.
         try check("conv3:s2,conv4:k2:s2:valid:linear,flatten,output",
-                  input: ImageShape(height: 8, width: 8, channels: 2), classes: 4, seed: 12)
+                  input: ImageSpec(width: 8, height: 8, channels: 2), classes: 4, seed: 12)
     }
 
     @Test func softmaxActivationsAndSameMaxPoolingWithStride() throws {
         // Channel softmax in a convolution, an overlapping 'same' 3×3/2 pool, a hidden softmax
         // dense layer; categorical cross-entropy on one-hot labels.
         try check("conv4:softmax,pool3:s2:same,conv3,flatten,dense6:softmax,output",
-                  input: ImageShape(height: 7, width: 7, channels: 1), classes: 3, loss: .categoricalCrossentropy, seed: 13)
+                  input: ImageSpec(width: 7, height: 7, channels: 1), classes: 3, loss: .categoricalCrossentropy, seed: 13)
     }
 
     @Test func denseLayersDropoutAndBinaryCrossEntropy() throws {
         // Flatten first (the input goes straight into a dense layer), dropout at 0.4 in a dense
         // context, a sigmoid output with binary cross-entropy.
         try check("flatten,dense8,drop0.4,dense6:sigmoid,output",
-                  input: ImageShape(height: 3, width: 3, channels: 2), classes: 2, batch: 4, seed: 14)
+                  input: ImageSpec(width: 3, height: 3, channels: 2), classes: 2, batch: 4, seed: 14)
     }
 
     @Test func winogradConvolutionsMatchTheReference() throws {
@@ -103,8 +104,8 @@ import Testing
         // gradient along one random direction d (Σ g·d against a central difference of the
         // reference loss along d). The step is tiny because moving every weight at once moves
         // each of the 800,000 relu inputs, and at 1e-6 a few of them cross zero (a 0.3% error).
-        let input = ImageShape(height: 16, width: 16, channels: 1), batch = 64
-        let model = try Model(architecture: Architecture(spec: "conv16,conv32,pool,flatten,output"), inputShape: input, classes: 3, seed: 21)
+        let input = ImageSpec(width: 16, height: 16, channels: 1), batch = 64
+        let model = try Model(architecture: Architecture(spec: "conv16,conv32,pool,flatten,output"), inputSpec: input, classes: 3, seed: 21)
         let images = randomValues(batch * input.elementCount, seed: 22)
         let labels = (0..<batch).map { Int32($0 % 3) }
         let probabilities = try images.withUnsafeBufferPointer { try model.predict(images: $0) }

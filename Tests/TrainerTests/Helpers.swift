@@ -43,7 +43,9 @@ func patternBatch(count: Int, size: Int = 16, channels: Int = 1, classes: Int = 
     return (images, labels)
 }
 
-/// SplitMix64 for test data.
+/// A generator for test data: each output is `mix(previous output, 0x5DEECE66D)`. Not Support's
+/// ``SplitMix64``, which adds its constant to a hidden state and outputs the mixed state: the two
+/// sequences differ, and the tests' thresholds (accuracy after N epochs) were set on this one's data.
 struct SplitMixGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }

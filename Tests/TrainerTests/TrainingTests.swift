@@ -1,10 +1,12 @@
 import Foundation
+import Shards
+import Support
 import Testing
 @testable import Trainer
 
 /// Training end to end on generated data: learning, determinism, resuming, saving, divergence.
 @Suite struct TrainingTests {
-    let shape = ImageShape(height: 16, width: 16, channels: 1)
+    let shape = ImageSpec(width: 16, height: 16, channels: 1)
 
     /// Trains `model` for `steps` batches of `batch` fresh pattern images (the data of step s
     /// depends only on `seed` and s).
@@ -26,7 +28,7 @@ import Testing
     }
 
     @Test func aSmallConvnetLearnsThreePatternClasses() throws {
-        let model = try Model(architecture: Architecture(spec: "conv8,pool,conv16,pool,flatten,dense32,output"), inputShape: shape,
+        let model = try Model(architecture: Architecture(spec: "conv8,pool,conv16,pool,flatten,dense32,output"), inputSpec: shape,
                               classes: 3, optimizer: .adam(learningRate: 0.003), seed: 1)
         let before = try evaluate(model, count: 300, seed: 999)
         let history = try train(model, steps: 0..<120, batch: 24)
@@ -40,7 +42,7 @@ import Testing
 
     @Test func binaryModelsWithRMSpropAndSGDMomentumLearnToo() throws {
         for optimizer in [Optimizer.rmsprop(), .sgd(learningRate: 0.05, momentum: 0.9, nesterov: true)] {
-            let model = try Model(architecture: Architecture(spec: "conv8,pool,flatten,drop0.2,output"), inputShape: shape, classes: 2,
+            let model = try Model(architecture: Architecture(spec: "conv8,pool,flatten,drop0.2,output"), inputSpec: shape, classes: 2,
                                   optimizer: optimizer, seed: 2)
             try train(model, steps: 0..<80, batch: 24, classes: 2)
             let after = try evaluate(model, count: 200, classes: 2, seed: 998)
@@ -50,9 +52,9 @@ import Testing
 
     @Test func theSameSeedGivesTheSameWeightsAfterTraining() throws {
         let spec = try Architecture(spec: "conv4,pool,drop0.25,flatten,dense8,drop0.5,output")
-        let a = try Model(architecture: spec, inputShape: shape, classes: 3, seed: 5)
-        let b = try Model(architecture: spec, inputShape: shape, classes: 3, seed: 5)
-        let c = try Model(architecture: spec, inputShape: shape, classes: 3, seed: 6)
+        let a = try Model(architecture: spec, inputSpec: shape, classes: 3, seed: 5)
+        let b = try Model(architecture: spec, inputSpec: shape, classes: 3, seed: 5)
+        let c = try Model(architecture: spec, inputSpec: shape, classes: 3, seed: 6)
         #expect(a.weights == b.weights)
         #expect(a.weights != c.weights)
         try train(a, steps: 0..<6)
@@ -65,17 +67,17 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let spec = try Architecture(spec: "conv4,pool,drop0.25,flatten,dense8,drop0.5,output")
         // The schedule: 4 steps at the default rate, then 6 at 0.0005.
-        let uninterrupted = try Model(architecture: spec, inputShape: shape, classes: 3, seed: 9)
+        let uninterrupted = try Model(architecture: spec, inputSpec: shape, classes: 3, seed: 9)
         try train(uninterrupted, steps: 0..<4)
         uninterrupted.learningRate = 0.0005
         try train(uninterrupted, steps: 4..<10)
 
-        let interrupted = try Model(architecture: spec, inputShape: shape, classes: 3, seed: 9)
+        let interrupted = try Model(architecture: spec, inputSpec: shape, classes: 3, seed: 9)
         try train(interrupted, steps: 0..<4)
         interrupted.learningRate = 0.0005
         interrupted.epoch = 2
         try interrupted.saveCheckpoint(to: folder + "/checkpoint.dpw")
-        #expect(!FileManager.default.fileExists(atPath: folder + "/checkpoint.dpw.partial"))
+        #expect(!FileManager.default.fileExists(atPath: FileIO.temporaryPath(for: folder + "/checkpoint.dpw")))
 
         // A new process has only the file.
         let resumed = try Model.load(from: folder + "/checkpoint.dpw")
@@ -86,7 +88,7 @@ import Testing
         #expect(resumed.weights == uninterrupted.weights)
 
         // Or a model built again (any seed: the checkpoint replaces the weights).
-        let rebuilt = try Model(architecture: spec, inputShape: shape, classes: 3, seed: 123)
+        let rebuilt = try Model(architecture: spec, inputSpec: shape, classes: 3, seed: 123)
         try rebuilt.loadCheckpoint(from: folder + "/checkpoint.dpw")
         try train(rebuilt, steps: 4..<10)
         #expect(rebuilt.weights == uninterrupted.weights)
@@ -95,7 +97,7 @@ import Testing
     @Test func savedWeightsGiveIdenticalPredictions() throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let model = try Model(architecture: Architecture(spec: "conv6,pool,flatten,dense10,output"), inputShape: shape, classes: 3, seed: 3)
+        let model = try Model(architecture: Architecture(spec: "conv6,pool,flatten,dense10,output"), inputSpec: shape, classes: 3, seed: 3)
         try train(model, steps: 0..<5)
         try model.saveWeights(to: folder + "/weights.dpw")
         let data = patternBatch(count: 10, seed: 77)
@@ -104,7 +106,7 @@ import Testing
         let loaded = try Model.load(from: folder + "/weights.dpw")
         #expect(loaded.weights == model.weights)
         #expect(try data.images.withUnsafeBufferPointer { try loaded.predict(images: $0) } == expected)
-        let other = try Model(architecture: Architecture(spec: "conv6,pool,flatten,dense10,output"), inputShape: shape, classes: 3, seed: 4)
+        let other = try Model(architecture: Architecture(spec: "conv6,pool,flatten,dense10,output"), inputSpec: shape, classes: 3, seed: 4)
         try other.loadWeights(from: folder + "/weights.dpw")
         #expect(try data.images.withUnsafeBufferPointer { try other.predict(images: $0) } == expected)
         #expect(throws: TrainerError(.incompatibleWeights, "\(folder)/weights.dpw holds weights only, not a checkpoint with optimizer state")) {
@@ -114,9 +116,9 @@ import Testing
 
     @Test func predictionsAreProbabilitiesAndNCHWInputGivesTheSame() throws {
         let spec = try Architecture(spec: "conv4,pool,conv4,flatten,output")
-        let shape3 = ImageShape(height: 8, width: 8, channels: 3)
-        let nhwc = try Model(architecture: spec, inputShape: shape3, classes: 4, seed: 8)
-        let nchw = try Model(architecture: spec, inputShape: shape3, classes: 4, seed: 8, imageLayout: .nchw)
+        let shape3 = ImageSpec(width: 8, height: 8, channels: 3)
+        let nhwc = try Model(architecture: spec, inputSpec: shape3, classes: 4, seed: 8)
+        let nchw = try Model(architecture: spec, inputSpec: shape3, classes: 4, seed: 8, imageLayout: .nchw)
         let images = randomValues(5 * shape3.elementCount, seed: 1)
         var transposed = images
         for n in 0..<5 {
@@ -131,21 +133,21 @@ import Testing
         #expect(a.count == 20)
         for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-6) }
         #expect(nhwc.preferredImageLayout == .nchw)
-        #expect(try Model(architecture: Preset.mlp.architecture, inputShape: shape3, classes: 4).preferredImageLayout == .nhwc)
+        #expect(try Model(architecture: Preset.mlp.architecture, inputSpec: shape3, classes: 4).preferredImageLayout == .nhwc)
         for row in 0..<5 {
             #expect(abs(a[row * 4..<row * 4 + 4].reduce(0, +) - 1) < 1e-5)
         }
     }
 
     @Test func aDivergingRunReturnsANonFiniteLossInsteadOfCrashing() throws {
-        let model = try Model(architecture: Preset.mlp.architecture, inputShape: shape, classes: 3, optimizer: .sgd(learningRate: 1e30), seed: 1)
+        let model = try Model(architecture: Preset.mlp.architecture, inputSpec: shape, classes: 3, optimizer: .sgd(learningRate: 1e30), seed: 1)
         let results = try train(model, steps: 0..<4)
         #expect(results.contains { !$0.loss.isFinite })
         // A NaN pixel reaches the loss through a linear model (a relu may map NaN to 0).
         var images = patternBatch(count: 4, seed: 1).images
         images[5] = .nan
         let labels: [Int32] = [0, 1, 2, 0]
-        let fresh = try Model(architecture: Architecture(spec: "flatten,output"), inputShape: shape, classes: 3, seed: 1)
+        let fresh = try Model(architecture: Architecture(spec: "flatten,output"), inputSpec: shape, classes: 3, seed: 1)
         let result = try images.withUnsafeBufferPointer { images in
             try labels.withUnsafeBufferPointer { try fresh.trainStep(images: images, labels: .indices($0)) }
         }
@@ -153,7 +155,7 @@ import Testing
     }
 
     @Test func badArgumentsAreErrorsNotCrashes() throws {
-        let model = try Model(architecture: Preset.mlp.architecture, inputShape: shape, classes: 3)
+        let model = try Model(architecture: Preset.mlp.architecture, inputSpec: shape, classes: 3)
         let images = [Float](repeating: 0, count: 2 * 256)
         let threeLabels: [Int32] = [0, 1, 2], badLabel: [Int32] = [0, 3]
         func step(_ values: [Float], _ labels: [Int32]) throws {
@@ -163,7 +165,7 @@ import Testing
         }
         #expect(throws: TrainerError(.invalidArgument, "3 labels for 2 images")) { try step(images, threeLabels) }
         #expect(throws: TrainerError(.invalidArgument, "label 3 of sample 1 is not a class index in 0..<3")) { try step(images, badLabel) }
-        #expect(throws: TrainerError(.invalidArgument, "511 values are not a whole number of 16×16×1 images")) {
+        #expect(throws: TrainerError(.invalidArgument, "511 values are not a whole number of 16x16x1 images")) {
             try step(Array(images.dropLast()), [0, 1])
         }
         model.learningRate = -1
@@ -174,7 +176,7 @@ import Testing
         // The dropout kernel on its own, over 40,000 ones: kept values become 1 / (1 − rate), the
         // others 0; the share kept is 1 − rate within 4 standard deviations; the gradient goes
         // through the same mask; masks differ between steps; inference passes the input through.
-        let layers = try resolve(Architecture(spec: "flatten,drop0.3,output"), input: ImageShape(height: 100, width: 100, channels: 4),
+        let layers = try resolve(Architecture(spec: "flatten,drop0.3,output"), input: ImageSpec(width: 100, height: 100, channels: 4),
                                  classes: 3)
         let engine = try Engine(), store = ParameterStore([])
         let layout = try TensorLayout([1, 40_000], .nc)

@@ -1,10 +1,11 @@
 import Foundation
+import Shards
 import Testing
 @testable import Trainer
 
 /// The weights file as documented (read here the way numpy would), its checks, and its errors.
 @Suite struct WeightsFileTests {
-    let shape = ImageShape(height: 6, width: 6, channels: 2)
+    let shape = ImageSpec(width: 6, height: 6, channels: 2)
 
     func withFolder(_ body: (String) throws -> Void) rethrows {
         let folder = temporaryFolder()
@@ -13,7 +14,7 @@ import Testing
     }
 
     func model(seed: UInt64 = 1, optimizer: Optimizer = .adam()) throws -> Model {
-        try Model(architecture: Architecture(spec: "conv3,pool,flatten,dense4,output"), inputShape: shape, classes: 3,
+        try Model(architecture: Architecture(spec: "conv3,pool,flatten,dense4,output"), inputSpec: shape, classes: 3,
                   optimizer: optimizer, seed: seed)
     }
 
@@ -47,6 +48,9 @@ import Testing
             let description = try #require(json["model"] as? [String: Any])
             #expect(description["architecture"] as? String == "conv3,pool,flatten,dense4,output")
             #expect(description["input"] as? [Int] == [6, 6, 2])
+            let spec = try #require(description["spec"] as? [String: Any])
+            #expect(spec["width"] as? Int == 6 && spec["height"] as? Int == 6 && spec["channels"] as? Int == 2)
+            #expect(spec["resize"] as? String == "bilinear")
             #expect(description["loss"] as? String == "sparse_categorical_crossentropy")
             let optimizer = try #require(json["optimizer"] as? [String: Any])
             #expect(optimizer["name"] as? String == "adam")
@@ -107,17 +111,58 @@ import Testing
         try withFolder { folder in
             let path = folder + "/weights.dpw"
             try model().saveWeights(to: path)
-            let other = try Model(architecture: Architecture(spec: "conv3,pool,flatten,dense5,output"), inputShape: shape, classes: 3)
+            let other = try Model(architecture: Architecture(spec: "conv3,pool,flatten,dense5,output"), inputSpec: shape, classes: 3)
             #expect(throws: TrainerError(.incompatibleWeights, "'dense/kernel' is [27, 4] in the file but [27, 5] in the model")) {
                 try other.loadWeights(from: path)
             }
-            let deeper = try Model(architecture: Architecture(spec: "conv3,conv3,pool,flatten,dense4,output"), inputShape: shape, classes: 3)
+            let deeper = try Model(architecture: Architecture(spec: "conv3,conv3,pool,flatten,dense4,output"), inputSpec: shape, classes: 3)
             #expect(throws: TrainerError.self) { try deeper.loadWeights(from: path) }
             let sgd = try model(optimizer: .sgd(momentum: 0.9))
             try sgd.saveCheckpoint(to: path)
             #expect(throws: TrainerError(.incompatibleWeights, "\(path) was written by the sgd optimizer; this model uses adam(learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-07)")) {
                 try self.model().loadCheckpoint(from: path)
             }
+        }
+    }
+
+    @Test func weightsFilesAndCheckpointsRecordTheImageSpec() throws {
+        try withFolder { folder in
+            let spec = ImageSpec(width: 7, height: 5, channels: 1, resize: .kerasNearest, rescale: 1.0 / 255)
+            let model = try Model(architecture: Architecture(spec: "conv3,flatten,output"), inputSpec: spec, classes: 2, seed: 4)
+            try model.saveWeights(to: folder + "/weights.dpw")
+            try model.saveCheckpoint(to: folder + "/checkpoint.dpc")
+            for path in [folder + "/weights.dpw", folder + "/checkpoint.dpc"] {
+                let loaded = try Model.load(from: path)
+                #expect(loaded.inputSpec == spec, "\(path)")
+                #expect(loaded.weights == model.weights)
+                let record = try WeightsFile.read(path).index.model
+                #expect(record.input == [5, 7, 1])  // [height, width, channels], for numpy readers
+                #expect(record.spec == spec)
+            }
+        }
+    }
+
+    @Test func filesWithoutASpecLoadAsBilinearOneOver255() throws {
+        try withFolder { folder in
+            let path = folder + "/old.dpw"
+            let model = try model()
+            try model.saveWeights(to: path)
+            // Rewrite the file as one written before the spec was recorded.
+            var index = try WeightsFile.read(path).index
+            index.model.spec = nil
+            let buffers = model.weights.map { weight in
+                let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: weight.values.count)
+                _ = buffer.initialize(from: weight.values)
+                return (weight, buffer)
+            }
+            defer { buffers.forEach { $0.1.deallocate() } }
+            try WeightsFile.write(index, payloads: buffers.map { weight, buffer in
+                WeightsFile.Payload(name: weight.name, shape: weight.shape, layout: "") { UnsafeBufferPointer(buffer) }
+            }, to: path)
+            #expect(try WeightsFile.read(path).index.model.spec == nil)
+            let loaded = try Model.load(from: path)
+            #expect(loaded.inputSpec == ImageSpec(width: 6, height: 6, channels: 2, resize: .bilinear, rescale: 1.0 / 255))
+            #expect(loaded.weights == model.weights)
         }
     }
 

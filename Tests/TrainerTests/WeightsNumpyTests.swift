@@ -1,4 +1,5 @@
 import Foundation
+import Shards
 import Testing
 @testable import Trainer
 
@@ -12,7 +13,7 @@ import Testing
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = try Model(architecture: Architecture(spec: "conv4,pool,flatten,dense6,output"),
-                              inputShape: ImageShape(height: 8, width: 8, channels: 3), classes: 3, seed: 5)
+                              inputSpec: ImageSpec(width: 8, height: 8, channels: 3), classes: 3, seed: 5)
         try model.saveCheckpoint(to: dir + "/c.dpc")
         let script = """
             import json, numpy as np
