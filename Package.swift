@@ -61,7 +61,7 @@ let package = Package(
                                                                   "TestSupport"],
                           path: "Benchmarks",
                           swiftSettings: swiftSettings),
-        .target(name: "TestSupport", dependencies: ["Support", "Codecs", "Shards", "CTurboJPEG", "CArchive"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["Support", "Codecs", "Shards", "Preparation", "CTurboJPEG", "CArchive"], path: "Tests/TestSupport",
                 swiftSettings: swiftSettings),
 
         // MARK: Tests

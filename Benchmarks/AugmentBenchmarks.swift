@@ -86,7 +86,7 @@ func augmentBenchmarks() throws -> Section {
     progress("augment: resample alone")
     let augmenter = ImageAugmenter(settings: settings)
     let source = try augmenter.decode(fileAt: paths[0], for: size)
-    let output = UnsafeMutableRawBufferPointer.allocate(byteCount: layout.imageBytes, alignment: 64)
+    let output = UnsafeMutableRawBufferPointer.allocate(byteCount: spec.byteCount, alignment: 64)
     defer { output.deallocate() }
     var copy = 0
     let resample = rate(batch: 1) {

@@ -172,7 +172,7 @@ struct ThreadsOption: ParsableArguments {
     /// The most threads accepted.
     static let maximum = 256
 
-    @Option(help: ArgumentHelp("Worker threads, 1-\(maximum) (default: all \(ProcessInfo.processInfo.activeProcessorCount) cores). "
+    @Option(help: ArgumentHelp("Worker threads, 1-\(maximum) (default: all cores). "
                                + "The output is the same whatever the number."))
     var threads: Int?
 

@@ -30,7 +30,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("augment-\(UUID())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let items = try ShardPreparationTests.makeImages(in: dir)  // five good JPEGs and a truncated one
+        let items = try PreparationFixtures.images(in: dir)  // five good JPEGs and a truncated one
         let (report, one) = try Self.augment(items, into: dir + "/one", threads: 1, convention: convention)
         let (_, three) = try Self.augment(items, into: dir + "/three", threads: 3, convention: convention)
         #expect(one.shards.count == 3 && one.shards.map(\.digest) == three.shards.map(\.digest))

@@ -6,24 +6,6 @@ import TestSupport
 import Testing
 
 @Suite struct ShardPreparationTests {
-    /// Five good JPEGs of different sizes and one truncated file.
-    static func makeImages(in dir: String) throws -> [PreparationItem] {
-        let encoder = try JPEGEncoder()
-        var items: [PreparationItem] = []
-        for i in 0..<5 {
-            let jpeg = try encoder.encode(SyntheticImages.photoLike(width: 60 + 13 * i, height: 40 + 7 * i, seed: UInt64(i)))
-            let path = dir + "/img\(i).jpg"
-            try Data(jpeg).write(to: URL(fileURLWithPath: path))
-            items.append(PreparationItem(path: path, label: i % 2))
-            if i == 2 {
-                let bad = dir + "/cut.jpg"
-                try Data(jpeg.prefix(jpeg.count / 2)).write(to: URL(fileURLWithPath: bad))
-                items.append(PreparationItem(path: bad, label: 1))
-            }
-        }
-        return items
-    }
-
     static func pack(_ items: [PreparationItem], into dir: String, threads: Int, onError: ErrorPolicy = .skip) throws
         -> (PreparationReport, ShardManifest) {
         let writer = try ShardWriter(directory: dir, split: "validation", spec: ImageSpec(width: 32, height: 24, channels: 3),
@@ -40,7 +22,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let items = try Self.makeImages(in: dir)
+        let items = try PreparationFixtures.images(in: dir)
         let (report1, one) = try Self.pack(items, into: dir + "/one", threads: 1)
         let (_, three) = try Self.pack(items, into: dir + "/three", threads: 3)
         #expect(one.shards.map(\.digest) == three.shards.map(\.digest))
@@ -69,7 +51,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let items = try Self.makeImages(in: dir)
+        let items = try PreparationFixtures.images(in: dir)
         do {
             _ = try Self.pack(items, into: dir + "/out", threads: 2, onError: .fail)
             Issue.record("expected an error")
