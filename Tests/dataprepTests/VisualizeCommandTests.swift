@@ -72,7 +72,7 @@ import Testing
         let result = try runDataprep(["visualize", "--model", checkpoint, broken, "--out", out])
 
         #expect(result.status == 1)
-        #expect(result.stderr.contains("error: \(broken): unknownFormat"), "\(result.stderr)")
+        #expect(result.stderr.contains("error: unknownFormat: \(broken): "), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: out))
 
