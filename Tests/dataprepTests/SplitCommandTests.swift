@@ -79,7 +79,7 @@ import Testing
         let result = try runDataprep(["split", dir.appendingPathComponent("nothing").path, "--val", "0.2", "--seed", "1",
                                       "--out", dir.appendingPathComponent("out").path])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("badLayout: not a folder"))
+        #expect(result.stderr.contains("error: badLayout: \(dir.appendingPathComponent("nothing").path): not a folder"))
     }
 
     @Test(arguments: [
