@@ -26,8 +26,9 @@ func augmentBenchmarks() throws -> Section {
             let encoder = try! JPEGEncoder()
             for i in stride(from: worker, to: count, by: threads) {
                 var rng = SplitMix64(seed: UInt64(i))
-                let photo = SyntheticImages.photoLike(width: Int.random(in: 300...500, using: &rng),
-                                                      height: Int.random(in: 300...500, using: &rng), seed: UInt64(i))
+                let photo = SyntheticImages.photoLike(
+                    width: Int.random(in: 300...500, using: &rng),
+                    height: Int.random(in: 300...500, using: &rng), seed: UInt64(i))
                 let jpeg = try! encoder.encode(photo)
                 sizes[i] = jpeg.count
                 try! Data(jpeg).write(to: URL(fileURLWithPath: paths[i]))
@@ -35,8 +36,9 @@ func augmentBenchmarks() throws -> Section {
         }
     }
     let items = paths.enumerated().map { PreparationItem(path: $1, label: $0 % 2) }
-    let random = RandomTransform(rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 0.2,
-                                 zoom: RandomTransform.zoomRange(0.2), horizontalFlip: true)
+    let random = RandomTransform(
+        rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 0.2,
+        zoom: RandomTransform.zoomRange(0.2), horizontalFlip: true)
     let settings = RenderSettings()
 
     let decodeOptions = DecodeOptions(pixelFormat: .rgb, minimumSize: size, applyOrientation: false)
@@ -48,20 +50,23 @@ func augmentBenchmarks() throws -> Section {
     }
     let spec = ImageSpec(width: size.width, height: size.height, channels: 3)
     func prepareAll() throws {
-        let writer = try ShardWriter(directory: dir + "/shards", split: "train", spec: spec,
-                                     parameterCount: TransformParameters.recordedNames.count)
+        let writer = try ShardWriter(
+            directory: dir + "/shards", split: "train", spec: spec,
+            parameterCount: TransformParameters.recordedNames.count)
         _ = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
             AugmentingPreparer(size: size, format: .rgb, random: random, settings: settings, seed: 1)
         }
-        try writer.finish(classNames: ["a", "b"], parameterNames: TransformParameters.recordedNames, sources: paths,
-                          provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: 1))
+        try writer.finish(
+            classNames: ["a", "b"], parameterNames: TransformParameters.recordedNames, sources: paths,
+            provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: 1))
     }
     func packAll() throws {  // what validation data gets: decode + resize + shard write, no augmentation
         let writer = try ShardWriter(directory: dir + "/packed", split: "validation", spec: spec)
         _ = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
             ResizingPreparer(spec: spec)
         }
-        try writer.finish(classNames: ["a", "b"], sources: paths, provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: nil))
+        try writer.finish(
+            classNames: ["a", "b"], sources: paths, provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: nil))
     }
     // Alternate the three so that load from elsewhere hits all alike; keep each one's best round.
     var decodeBest = (rate: 0.0, cpu: Double.infinity), prepBest = (rate: 0.0, cpu: Double.infinity), packBest = 0.0
@@ -97,18 +102,24 @@ func augmentBenchmarks() throws -> Section {
 
     let megabytes = Double(bytes.reduce(0, +)) / 1e6
     return Section(
-        title: String(format: "Augment — %d photo-like JPEGs, 300-500 px a side, %.0f-%.0f KB (%.0f MB), to 150x150, %d threads",
-                      count, Double(bytes.min()!) / 1e3, Double(bytes.max()!) / 1e3, megabytes, threads),
+        title: String(
+            format: "Augment — %d photo-like JPEGs, 300-500 px a side, %.0f-%.0f KB (%.0f MB), to 150x150, %d threads",
+            count, Double(bytes.min()!) / 1e3, Double(bytes.max()!) / 1e3, megabytes, threads),
         rows: [
-            Row(stage: "decode alone, same DCT scale", rate: decodeBest.rate,
+            Row(
+                stage: "decode alone, same DCT scale", rate: decodeBest.rate,
                 throughput: String(format: "%.0f µs CPU/image", 1e6 * decodeBest.cpu)),
-            Row(stage: "pack: decode+resize+shard write, no augmentation", rate: packBest,
+            Row(
+                stage: "pack: decode+resize+shard write, no augmentation", rate: packBest,
                 note: String(format: "%.0f%% of decode alone", 100 * packBest / decodeBest.rate)),
-            Row(stage: "whole prep: decode+augment+resize+shard write", rate: prepBest.rate,
+            Row(
+                stage: "whole prep: decode+augment+resize+shard write", rate: prepBest.rate,
                 throughput: String(format: "%.0f µs CPU/image", 1e6 * prepBest.cpu),
-                note: String(format: "%.0f%% of decode alone (%.0f%% by CPU time; target ≥ 85%%); %.1fx Keras's 486 (target ≥ 4,000/s)",
-                             100 * prepBest.rate / decodeBest.rate, 100 * decodeBest.cpu / prepBest.cpu, prepBest.rate / 486)),
-            Row(stage: "  one resample \(source.image.size)→150x150, 1 thread", rate: resample,
+                note: String(
+                    format: "%.0f%% of decode alone (%.0f%% by CPU time; target ≥ 85%%); %.1fx Keras's 486 (target ≥ 4,000/s)",
+                    100 * prepBest.rate / decodeBest.rate, 100 * decodeBest.cpu / prepBest.cpu, prepBest.rate / 486)),
+            Row(
+                stage: "  one resample \(source.image.size)→150x150, 1 thread", rate: resample,
                 throughput: String(format: "%.1f µs/image", 1e6 / resample)),
         ])
 }

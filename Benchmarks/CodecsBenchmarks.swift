@@ -20,8 +20,9 @@ func codecsBenchmarks() throws -> Section {
         let arguments = [path, "-rgb", "-benchtime", "\(benchSeconds)", "-warmup", "1", "-nowrite"] + (scale.map { ["-scale", $0] } ?? [])
         // "Decompress    --> Frame rate:         1939.676282 fps"
         guard let output = runTool("/usr/bin/tjbench", arguments)?.output,
-              let line = output.split(separator: "\n").first(where: { $0.contains("Decompress") && $0.contains("Frame rate") }),
-              let value = line.split(separator: " ").dropLast().last else { return nil }
+            let line = output.split(separator: "\n").first(where: { $0.contains("Decompress") && $0.contains("Frame rate") }),
+            let value = line.split(separator: " ").dropLast().last
+        else { return nil }
         return Double(value)
     }
 
@@ -41,12 +42,16 @@ func codecsBenchmarks() throws -> Section {
     }
     if tjFull == 0 { tjFull = nil }
     if tjHalf == 0 { tjHalf = nil }
-    rows.append(Row(stage: "JPEG decode → RGB, full scale", rate: full, throughput: mp(full),
-                    note: tjFull.map { String(format: "%.1f%% of tjbench (target ≥ 90%%)", 100 * full / $0) } ?? "tjbench missing"))
+    rows.append(
+        Row(
+            stage: "JPEG decode → RGB, full scale", rate: full, throughput: mp(full),
+            note: tjFull.map { String(format: "%.1f%% of tjbench (target ≥ 90%%)", 100 * full / $0) } ?? "tjbench missing"))
     if let tjFull { rows.append(Row(stage: "  tjbench -rgb, same file", rate: tjFull, throughput: mp(tjFull))) }
-    rows.append(Row(stage: "JPEG decode for a 150x150 target (auto 1/2)", rate: scaled, throughput: mp(scaled),
-                    note: String(format: "%.2fx full scale", scaled / full)
-                        + (tjHalf.map { String(format: "; %.1f%% of tjbench 1/2", 100 * scaled / $0) } ?? "")))
+    rows.append(
+        Row(
+            stage: "JPEG decode for a 150x150 target (auto 1/2)", rate: scaled, throughput: mp(scaled),
+            note: String(format: "%.2fx full scale", scaled / full)
+                + (tjHalf.map { String(format: "; %.1f%% of tjbench 1/2", 100 * scaled / $0) } ?? "")))
     if let tjHalf { rows.append(Row(stage: "  tjbench -rgb -scale 1/2, same file", rate: tjHalf, throughput: mp(tjHalf))) }
 
     let workers = ProcessInfo.processInfo.activeProcessorCount, perWorker = 32
@@ -56,8 +61,10 @@ func codecsBenchmarks() throws -> Section {
             for _ in 0..<perWorker { _ = try? decoder.decode(jpeg) }
         }
     }
-    rows.append(Row(stage: "JPEG decode, full scale, \(workers) threads", rate: parallel, throughput: mp(parallel),
-                    note: String(format: "%.2fx one thread", parallel / full)))
+    rows.append(
+        Row(
+            stage: "JPEG decode, full scale, \(workers) threads", rate: parallel, throughput: mp(parallel),
+            note: String(format: "%.2fx one thread", parallel / full)))
 
     progress("JPEG encode, PNG")
     let encoder = try JPEGEncoder()
@@ -69,6 +76,7 @@ func codecsBenchmarks() throws -> Section {
     let pngEncode = try rate { _ = try PNGEncoder().encode(photo) }
     rows.append(Row(stage: "PNG encode, RGB (zlib default level)", rate: pngEncode, throughput: mp(pngEncode)))
 
-    return Section(title: "Codecs — 500x375 photo-like JPEG, quality 90, 4:2:0, \(jpeg.count) bytes; one thread unless noted",
-                   rows: rows)
+    return Section(
+        title: "Codecs — 500x375 photo-like JPEG, quality 90, 4:2:0, \(jpeg.count) bytes; one thread unless noted",
+        rows: rows)
 }

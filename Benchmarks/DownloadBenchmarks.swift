@@ -43,20 +43,30 @@ func downloadBenchmarks() throws -> Section {
 
     func megabytesPerSecond(_ seconds: Double) -> String { String(format: "%.0f MB/s", Double(size) / seconds / 1e6) }
     func percent(of reference: Double?) -> String? { reference.map { String(format: "%.1f%%", 100 * $0 / ours) } }
-    let note = [percent(of: curlToNull).map { "\($0) of curl -o /dev/null (target ≥ 80%)" },
-                percent(of: curlToFile).map { "\($0) of curl -o FILE" }].compactMap { $0 }.joined(separator: "; ")
-    var rows = [Row(stage: "download \(size >> 20) MiB over loopback → file, sha256, fsync", rate: 1 / ours, unit: "files/s",
-                    throughput: megabytesPerSecond(ours), note: note.isEmpty ? "curl missing" : note)]
+    let note = [
+        percent(of: curlToNull).map { "\($0) of curl -o /dev/null (target ≥ 80%)" },
+        percent(of: curlToFile).map { "\($0) of curl -o FILE" },
+    ].compactMap { $0 }.joined(separator: "; ")
+    var rows = [
+        Row(
+            stage: "download \(size >> 20) MiB over loopback → file, sha256, fsync", rate: 1 / ours, unit: "files/s",
+            throughput: megabytesPerSecond(ours), note: note.isEmpty ? "curl missing" : note)
+    ]
     if let curlToNull {
-        rows.append(Row(stage: "  curl -s -o /dev/null, same URL", rate: 1 / curlToNull, unit: "files/s",
-                        throughput: megabytesPerSecond(curlToNull)))
+        rows.append(
+            Row(
+                stage: "  curl -s -o /dev/null, same URL", rate: 1 / curlToNull, unit: "files/s",
+                throughput: megabytesPerSecond(curlToNull)))
     }
     if let curlToFile {
-        rows.append(Row(stage: "  curl -s -o FILE, same URL (writes, no hash)", rate: 1 / curlToFile, unit: "files/s",
-                        throughput: megabytesPerSecond(curlToFile)))
+        rows.append(
+            Row(
+                stage: "  curl -s -o FILE, same URL (writes, no hash)", rate: 1 / curlToFile, unit: "files/s",
+                throughput: megabytesPerSecond(curlToFile)))
     }
-    return Section(title: "Download — \(size >> 20) MiB from an in-process loopback HTTP server; best of \(runs), interleaved",
-                   rows: rows)
+    return Section(
+        title: "Download — \(size >> 20) MiB from an in-process loopback HTTP server; best of \(runs), interleaved",
+        rows: rows)
 }
 
 /// `count` bytes of SplitMix64 output: incompressible, made at memory speed.

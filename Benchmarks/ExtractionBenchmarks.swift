@@ -15,8 +15,9 @@ func extractionBenchmarks() throws -> Section {
     let encoder = try JPEGEncoder()
     // 16 distinct images, stored under 3000 distinct names (the archive holds every copy).
     let jpegs = try (0..<16).map { seed in
-        try encoder.encode(SyntheticImages.photoLike(width: 500, height: 375, seed: UInt64(seed + 1)),
-                           options: JPEGEncodeOptions(quality: 90, subsampling: .s420))
+        try encoder.encode(
+            SyntheticImages.photoLike(width: 500, height: 375, seed: UInt64(seed + 1)),
+            options: JPEGEncodeOptions(quality: 90, subsampling: .s420))
     }
     let entries = (0..<fileCount).map { i in
         ArchiveBuilder.Entry.file("train/class\(i % classes)/image\(String(format: "%05d", i)).jpg", jpegs[i % jpegs.count])
@@ -54,25 +55,31 @@ func extractionBenchmarks() throws -> Section {
         }
 
         func row(_ stage: String, _ time: Double, note: String = "") -> Row {
-            Row(stage: stage, rate: Double(fileCount) / time, unit: "files/s",
+            Row(
+                stage: stage, rate: Double(fileCount) / time, unit: "files/s",
                 throughput: String(format: "%.0f MB/s", totalBytes / time / 1e6), note: note)
         }
         let size = String(format: "%.0f MB", Double(archiveBytes) / 1e6)
         if bsdtarFailed {
             rows.append(row("extract \(label), \(size), ours", best.ours, note: "bsdtar missing or failed"))
         } else {
-            rows.append(row("extract \(label), \(size), ours", best.ours,
-                            note: String(format: "%.1f%% of bsdtar (target ≥ 90%%)", 100 * best.bsdtar / best.ours)))
+            rows.append(
+                row(
+                    "extract \(label), \(size), ours", best.ours,
+                    note: String(format: "%.1f%% of bsdtar (target ≥ 90%%)", 100 * best.bsdtar / best.ours)))
             rows.append(row("  bsdtar -xf ARCHIVE -C DIR, same file", best.bsdtar))
         }
         try FileManager.default.removeItem(atPath: archive)
     }
     var usage = rusage()
     getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-    return Section(title: String(format: "Extraction — %d photo-like JPEGs (%.0f MB) in %d folders into %@; best of 3, alternating with bsdtar; peak RSS so far %.0f MB",
-                                 fileCount, totalBytes / 1e6, classes, FileManager.default.temporaryDirectory.path,
-                                 Double(usage.ru_maxrss) / 1024),
-                   rows: rows)
+    return Section(
+        title: String(
+            format:
+                "Extraction — %d photo-like JPEGs (%.0f MB) in %d folders into %@; best of 3, alternating with bsdtar; peak RSS so far %.0f MB",
+            fileCount, totalBytes / 1e6, classes, FileManager.default.temporaryDirectory.path,
+            Double(usage.ru_maxrss) / 1024),
+        rows: rows)
 }
 
 /// A benchmark that could not measure what it should.

@@ -42,8 +42,9 @@ func fetchMemoryBenchmark() throws -> Section {
     var peakKiB = 0
     while waitpid(pid, &status, WNOHANG) == 0 {
         if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) {
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        {
             peakKiB = max(peakKiB, kib)
         }
         usleep(10_000)
@@ -51,9 +52,12 @@ func fetchMemoryBenchmark() throws -> Section {
     let elapsed = Date().timeIntervalSince(start)
     let peakMB = Double(peakKiB) * 1024 / 1e6
     let ok = status == 0
-    return Section(title: "Fetch — 1 GiB tar (256 × 4 MiB files) via file:// download + extraction", rows: [
-        Row(stage: "dataprep fetch: download, sha256, extract", rate: Double(1 << 30) / 1e6 / elapsed, unit: "MB/s",
-            throughput: String(format: "%.0f MB peak RSS", peakMB),
-            note: ok ? "target < 100 MB peak" : "FAILED (exit status \(status))"),
-    ])
+    return Section(
+        title: "Fetch — 1 GiB tar (256 × 4 MiB files) via file:// download + extraction",
+        rows: [
+            Row(
+                stage: "dataprep fetch: download, sha256, extract", rate: Double(1 << 30) / 1e6 / elapsed, unit: "MB/s",
+                throughput: String(format: "%.0f MB peak RSS", peakMB),
+                note: ok ? "target < 100 MB peak" : "FAILED (exit status \(status))")
+        ])
 }

@@ -24,15 +24,20 @@ func trainerBenchmarks() throws -> Section {
             try labels.withUnsafeBufferPointer { labels in
                 progress("tutorial training, \(name)")
                 let train = try rate(batch: batch) { _ = try model.trainStep(images: images, labels: .indices(labels)) }
-                rows.append(Row(stage: "tutorial train step, batch \(batch), \(name) input", rate: train,
-                                throughput: String(format: "%.1f ms/step", 1000 * Double(batch) / train),
-                                note: layout == .nhwc ? "target ≥ 575 images/s (TensorFlow 2.21 on family 26: 460)"
-                                    : "the model's preferredImageLayout: no input reorder"))
+                rows.append(
+                    Row(
+                        stage: "tutorial train step, batch \(batch), \(name) input", rate: train,
+                        throughput: String(format: "%.1f ms/step", 1000 * Double(batch) / train),
+                        note: layout == .nhwc
+                            ? "target ≥ 575 images/s (TensorFlow 2.21 on family 26: 460)"
+                            : "the model's preferredImageLayout: no input reorder"))
                 progress("tutorial evaluation, \(name)")
                 let evaluate = try rate(batch: batch) { _ = try model.evaluate(images: images, labels: .indices(labels)) }
-                rows.append(Row(stage: "tutorial evaluate (forward only), \(name) input", rate: evaluate,
-                                throughput: String(format: "%.1f ms/batch", 1000 * Double(batch) / evaluate),
-                                note: layout == .nhwc ? "TensorFlow 2.21 on family 26: ~750 images/s" : ""))
+                rows.append(
+                    Row(
+                        stage: "tutorial evaluate (forward only), \(name) input", rate: evaluate,
+                        throughput: String(format: "%.1f ms/batch", 1000 * Double(batch) / evaluate),
+                        note: layout == .nhwc ? "TensorFlow 2.21 on family 26: ~750 images/s" : ""))
             }
         }
         profiled = model
@@ -55,14 +60,19 @@ func trainerBenchmarks() throws -> Section {
     let medians = order.map { label in (label, samples[label]!.implementation, samples[label]!.seconds.sorted()[3] * 1000) }
     let total = medians.reduce(0) { $0 + $1.2 }
     for (label, implementation, milliseconds) in medians where milliseconds >= 0.05 {
-        rows.append(Row(stage: "  " + label, rate: milliseconds, unit: "ms",
-                        throughput: String(format: "%.1f%%", 100 * milliseconds / total), note: implementation))
+        rows.append(
+            Row(
+                stage: "  " + label, rate: milliseconds, unit: "ms",
+                throughput: String(format: "%.1f%%", 100 * milliseconds / total), note: implementation))
     }
-    rows.append(Row(stage: "  total of the profiled steps (NCHW)", rate: total, unit: "ms",
-                    note: String(format: "%.0f images/s if run back to back", 1000 * Double(batch) / total)))
+    rows.append(
+        Row(
+            stage: "  total of the profiled steps (NCHW)", rate: total, unit: "ms",
+            note: String(format: "%.0f images/s if run back to back", 1000 * Double(batch) / total)))
     let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "unset (all cores)"
-    return Section(title: "Trainer — tutorial preset, 150x150x3, 2 classes, batch \(batch), fp32; OMP_NUM_THREADS=\(threads); "
-                   + "\(cpuDescription()); per-primitive rows ≥ 0.05 ms", rows: rows)
+    return Section(
+        title: "Trainer — tutorial preset, 150x150x3, 2 classes, batch \(batch), fp32; OMP_NUM_THREADS=\(threads); "
+            + "\(cpuDescription()); per-primitive rows ≥ 0.05 ms", rows: rows)
 }
 
 /// "AMD EPYC, family 25" from /proc/cpuinfo (Linux), or "CPU unknown".

@@ -21,8 +21,9 @@ public struct AffineMap: Hashable, Sendable {
 
     /// `lhs ∘ rhs`: apply `rhs` first (matrix product `lhs · rhs`).
     public static func * (lhs: AffineMap, rhs: AffineMap) -> AffineMap {
-        AffineMap(a: lhs.a * rhs.a + lhs.b * rhs.d, b: lhs.a * rhs.b + lhs.b * rhs.e, c: lhs.a * rhs.c + lhs.b * rhs.f + lhs.c,
-                  d: lhs.d * rhs.a + lhs.e * rhs.d, e: lhs.d * rhs.b + lhs.e * rhs.e, f: lhs.d * rhs.c + lhs.e * rhs.f + lhs.f)
+        AffineMap(
+            a: lhs.a * rhs.a + lhs.b * rhs.d, b: lhs.a * rhs.b + lhs.b * rhs.e, c: lhs.a * rhs.c + lhs.b * rhs.f + lhs.c,
+            d: lhs.d * rhs.a + lhs.e * rhs.d, e: lhs.d * rhs.b + lhs.e * rhs.e, f: lhs.d * rhs.c + lhs.e * rhs.f + lhs.f)
     }
 
     /// The image of `(x, y)`.
@@ -46,12 +47,14 @@ public enum TransformGeometry {
         let (cx, cy) = convention == .corrected ? ((w - 1) / 2, (h - 1) / 2) : (h / 2 - 0.5, w / 2 - 0.5)
         let theta = p.theta * .pi / 180, shear = p.shear * .pi / 180
         let rotation = AffineMap(a: cos(theta), b: -sin(theta), c: 0, d: sin(theta), e: cos(theta), f: 0)
-        let shearing = convention == .corrected
+        let shearing =
+            convention == .corrected
             ? AffineMap(a: 1, b: -tan(shear), c: 0, d: 0, e: 1, f: 0)
             : AffineMap(a: 1, b: -sin(shear), c: 0, d: 0, e: cos(shear), f: 0)
         let core = rotation * .translation(p.tx, p.ty) * shearing * .scale(p.zx, p.zy)
-        let flips = AffineMap(a: p.flipHorizontal ? -1 : 1, b: 0, c: p.flipHorizontal ? w - 1 : 0,
-                              d: 0, e: p.flipVertical ? -1 : 1, f: p.flipVertical ? h - 1 : 0)
+        let flips = AffineMap(
+            a: p.flipHorizontal ? -1 : 1, b: 0, c: p.flipHorizontal ? w - 1 : 0,
+            d: 0, e: p.flipVertical ? -1 : 1, f: p.flipVertical ? h - 1 : 0)
         return .translation(cx, cy) * core * .translation(-cx, -cy) * flips
     }
 
@@ -80,8 +83,10 @@ public enum TransformGeometry {
 
     /// The whole corrected map, output pixel → stored source pixel: orientation ∘ resize ∘
     /// augmentation, so the source is sampled once.
-    public static func fused(_ p: TransformParameters, output: PixelSize, stored: PixelSize,
-                             orientation: Orientation) -> AffineMap {
+    public static func fused(
+        _ p: TransformParameters, output: PixelSize, stored: PixelSize,
+        orientation: Orientation
+    ) -> AffineMap {
         let upright = orientation.swapsDimensions ? stored.transposed : stored
         return Self.orientation(orientation, stored: stored) * resize(from: upright, to: output)
             * augmentation(p, size: output, convention: .corrected)

@@ -43,8 +43,10 @@ struct ColorAdjustment {
 /// words, widened, blended in float and rounded back without a branch.
 enum AffineSampler {
     /// Writes the `size` output into `output` (exactly `size.width · size.height · channels` bytes).
-    static func render(_ source: Image, map: AffineMap, size: PixelSize, fill: FillMode, cval: Double,
-                       interpolation: Interpolation, color: ColorAdjustment, into output: UnsafeMutableRawBufferPointer) {
+    static func render(
+        _ source: Image, map: AffineMap, size: PixelSize, fill: FillMode, cval: Double,
+        interpolation: Interpolation, color: ColorAdjustment, into output: UnsafeMutableRawBufferPointer
+    ) {
         precondition(output.count == size.width * size.height * source.channels, "output buffer has the wrong size")
         source.pixels.withUnsafeBufferPointer { pixels in
             switch source.format {
@@ -55,9 +57,11 @@ enum AffineSampler {
         }
     }
 
-    private static func run<C: ChannelCount>(_ sampler: Sampler<C>, _ map: AffineMap, _ size: PixelSize,
-                                             _ interpolation: Interpolation, _ color: ColorAdjustment,
-                                             _ output: UnsafeMutableRawBufferPointer) {
+    private static func run<C: ChannelCount>(
+        _ sampler: Sampler<C>, _ map: AffineMap, _ size: PixelSize,
+        _ interpolation: Interpolation, _ color: ColorAdjustment,
+        _ output: UnsafeMutableRawBufferPointer
+    ) {
         // Taps per output pixel along each output axis: 1 unless the map shrinks by more than 2×.
         func taps(_ stretch: Double) -> Int { interpolation == .bilinear && stretch > 2 ? Int(stretch.rounded(.up)) : 1 }
         let tapsX = taps((map.a * map.a + map.d * map.d).squareRoot())
@@ -78,8 +82,9 @@ enum AffineSampler {
                     var sum = SIMD4<Float>(repeating: 0)
                     for j in 0..<tapsY {
                         for i in 0..<tapsX {
-                            let (sx, sy) = map.apply(Double(column) + (Double(i) + 0.5) / Double(tapsX) - 0.5,
-                                                     Double(row) + (Double(j) + 0.5) / Double(tapsY) - 0.5)
+                            let (sx, sy) = map.apply(
+                                Double(column) + (Double(i) + 0.5) / Double(tapsX) - 0.5,
+                                Double(row) + (Double(j) + 0.5) / Double(tapsY) - 0.5)
                             sum += sampler.bilinear(fixed(sx, limit.x), fixed(sy, limit.y))
                         }
                     }
@@ -203,8 +208,10 @@ private struct Sampler<C: ChannelCount> {
 
     /// `(p00 + (p01 − p00)·fx) + ((p10 + (p11 − p10)·fx) − (p00 + (p01 − p00)·fx))·fy`.
     @inline(__always)
-    private static func lerp(_ p00: SIMD4<Float>, _ p01: SIMD4<Float>, _ p10: SIMD4<Float>, _ p11: SIMD4<Float>,
-                             _ x: Int, _ y: Int) -> SIMD4<Float> {
+    private static func lerp(
+        _ p00: SIMD4<Float>, _ p01: SIMD4<Float>, _ p10: SIMD4<Float>, _ p11: SIMD4<Float>,
+        _ x: Int, _ y: Int
+    ) -> SIMD4<Float> {
         let fx = Float(x & 0xFFFF) * 0x1p-16, fy = Float(y & 0xFFFF) * 0x1p-16
         let upper = p00 + (p01 - p00) * fx, lower = p10 + (p11 - p10) * fx
         return upper + (lower - upper) * fy

@@ -27,8 +27,11 @@ public final class AugmentingPreparer: RecordPreparer {
         self.seed = seed
     }
 
-    public func prepare(_ item: PreparationItem, index: Int, copy: Int, into image: UnsafeMutableRawBufferPointer) throws
-        -> (parameters: [Float], warning: String?) {
+    public func prepare(
+        _ item: PreparationItem, index: Int, copy: Int, into image: UnsafeMutableRawBufferPointer
+    ) throws
+        -> (parameters: [Float], warning: String?)
+    {
         let source: SourceImage
         if let current, current.index == index {
             source = current.source
@@ -37,8 +40,9 @@ public final class AugmentingPreparer: RecordPreparer {
             source = try augmenter.decode(fileAt: item.path, for: size)
             current = (index, source)
         }
-        let parameters = random.parameters(outputSize: size, random: SampleRandom(seed: seed, index: index, copy: copy),
-                                           convention: augmenter.settings.convention)
+        let parameters = random.parameters(
+            outputSize: size, random: SampleRandom(seed: seed, index: index, copy: copy),
+            convention: augmenter.settings.convention)
         augmenter.render(source, parameters: parameters, size: size, into: image)
         return (parameters.recorded, source.warning)
     }

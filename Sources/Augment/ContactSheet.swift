@@ -11,8 +11,9 @@ public enum ContactSheet {
         let cellWidth = images.map(\.width).max()!, cellHeight = images.map(\.height).max()!
         let columns = min(columns, images.count), rows = (images.count + columns - 1) / columns
         let width = gap + columns * (cellWidth + gap), height = gap + rows * (cellHeight + gap)
-        var sheet = Image(width: width, height: height, format: format,
-                          pixels: [UInt8](repeating: background, count: width * height * channels))
+        var sheet = Image(
+            width: width, height: height, format: format,
+            pixels: [UInt8](repeating: background, count: width * height * channels))
         sheet.pixels.withUnsafeMutableBufferPointer { out in
             for (n, image) in images.enumerated() {
                 precondition(image.format == format, "every image on a sheet must have the same format")

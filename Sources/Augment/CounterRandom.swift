@@ -22,8 +22,9 @@ public enum Philox4x32 {
             }
             let p0 = UInt64(0xD251_1F53) &* UInt64(c[0])
             let p1 = UInt64(0xCD9E_8D57) &* UInt64(c[2])
-            c = SIMD4(UInt32(truncatingIfNeeded: p1 >> 32) ^ c[1] ^ k[0], UInt32(truncatingIfNeeded: p1),
-                      UInt32(truncatingIfNeeded: p0 >> 32) ^ c[3] ^ k[1], UInt32(truncatingIfNeeded: p0))
+            c = SIMD4(
+                UInt32(truncatingIfNeeded: p1 >> 32) ^ c[1] ^ k[0], UInt32(truncatingIfNeeded: p1),
+                UInt32(truncatingIfNeeded: p0 >> 32) ^ c[3] ^ k[1], UInt32(truncatingIfNeeded: p0))
         }
         return c
     }
@@ -36,7 +37,7 @@ public enum Philox4x32 {
 /// counter, so a transform that is switched off leaves the others' values unchanged.
 public enum DrawSlot: UInt32, Sendable, CaseIterable {
     case rotation, heightShift, heightShiftSign, widthShift, widthShiftSign, shear, zoomX, zoomY,
-         flipHorizontal, flipVertical, channelShift, brightness
+        flipHorizontal, flipVertical, channelShift, brightness
 }
 
 /// The random numbers of copy `copy` of sample `index` under `seed`.

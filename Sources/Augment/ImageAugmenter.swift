@@ -12,8 +12,10 @@ public struct RenderSettings: Hashable, Sendable {
     /// How the source is sampled (corrected convention; Keras-compat is always bilinear, SciPy order 1).
     public var interpolation: Interpolation
 
-    public init(convention: AugmentConvention = .corrected, fill: FillMode = .nearest, cval: Double = 0,
-                interpolation: Interpolation = .bilinear) {
+    public init(
+        convention: AugmentConvention = .corrected, fill: FillMode = .nearest, cval: Double = 0,
+        interpolation: Interpolation = .bilinear
+    ) {
         self.convention = convention
         self.fill = fill
         self.cval = cval
@@ -77,8 +79,11 @@ public final class ImageAugmenter {
             let decoded = try decoder.decode(fileAt: path, options: DecodeOptions(pixelFormat: format, applyOrientation: false))
             return SourceImage(image: decoded.image, orientation: .up, warning: decoded.warning)
         }
-        let decoded = try decoder.decode(fileAt: path, options: DecodeOptions(pixelFormat: format, minimumSize: size,
-                                                                                applyOrientation: false))
+        let decoded = try decoder.decode(
+            fileAt: path,
+            options: DecodeOptions(
+                pixelFormat: format, minimumSize: size,
+                applyOrientation: false))
         let orientation = decoded.info.orientation
         return SourceImage(image: decoded.image, orientation: orientation, warning: decoded.warning)
     }
@@ -86,16 +91,20 @@ public final class ImageAugmenter {
     /// Renders `source` transformed by `parameters` at `size` into `output` (exactly
     /// `size.width · size.height · channels` bytes, row-major HWC): one resample of the source under
     /// the corrected convention, Keras's steps under Keras compatibility.
-    public func render(_ source: SourceImage, parameters: TransformParameters, size: PixelSize,
-                       into output: UnsafeMutableRawBufferPointer) {
+    public func render(
+        _ source: SourceImage, parameters: TransformParameters, size: PixelSize,
+        into output: UnsafeMutableRawBufferPointer
+    ) {
         switch settings.convention {
         case .corrected:
             let map = TransformGeometry.fused(parameters, output: size, stored: source.image.size, orientation: source.orientation)
-            AffineSampler.render(source.image, map: map, size: size, fill: settings.fill, cval: settings.cval,
-                                 interpolation: settings.interpolation, color: ColorAdjustment(parameters), into: output)
+            AffineSampler.render(
+                source.image, map: map, size: size, fill: settings.fill, cval: settings.cval,
+                interpolation: settings.interpolation, color: ColorAdjustment(parameters), into: output)
         case .kerasCompat:
-            compat.render(source.image.oriented(source.orientation), parameters: parameters, size: size, fill: settings.fill,
-                          cval: settings.cval, into: output)
+            compat.render(
+                source.image.oriented(source.orientation), parameters: parameters, size: size, fill: settings.fill,
+                cval: settings.cval, into: output)
         }
     }
 

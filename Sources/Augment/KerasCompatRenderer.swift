@@ -28,8 +28,10 @@ public final class KerasCompatRenderer {
     /// Renders `source` (stored pixels, full scale) at `size` into `output`.
     /// - Parameters:
     ///   - cval: the constant fill, 0…255.
-    public func render(_ source: Image, parameters p: TransformParameters, size: PixelSize, fill: FillMode, cval: Double,
-                       into output: UnsafeMutableRawBufferPointer) {
+    public func render(
+        _ source: Image, parameters p: TransformParameters, size: PixelSize, fill: FillMode, cval: Double,
+        into output: UnsafeMutableRawBufferPointer
+    ) {
         let channels = source.channels, count = size.width * size.height * channels
         precondition(output.count == count, "output buffer has the wrong size")
         nearestResize(source, to: size)
@@ -48,12 +50,16 @@ public final class KerasCompatRenderer {
     private func nearestResize(_ source: Image, to size: PixelSize) {
         let count = size.width * size.height * source.channels
         if resized.count < count { resized = [UInt8](repeating: 0, count: count) }
-        resized.withUnsafeMutableBytes { Resizer.pilNearest(source, to: size, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count])) }
+        resized.withUnsafeMutableBytes {
+            Resizer.pilNearest(source, to: size, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count]))
+        }
     }
 
     /// Steps 2 and 4: the SciPy-style affine (or a copy) with flips, into float32 `result`.
-    private func transform(_ input: UnsafeBufferPointer<UInt8>, channels: Int, size: PixelSize, _ p: TransformParameters,
-                           fill: FillMode, cval: Double, into result: UnsafeMutableBufferPointer<Float>) {
+    private func transform(
+        _ input: UnsafeBufferPointer<UInt8>, channels: Int, size: PixelSize, _ p: TransformParameters,
+        fill: FillMode, cval: Double, into result: UnsafeMutableBufferPointer<Float>
+    ) {
         let (w, h) = (size.width, size.height)
         var geometry = p
         (geometry.flipHorizontal, geometry.flipVertical) = (false, false)
@@ -79,7 +85,8 @@ public final class KerasCompatRenderer {
                 let cols = (fill.scipyIndex(x0, count: w), fill.scipyIndex(x0 + 1, count: w))
                 for c in 0..<channels {
                     func at(_ r: Int, _ q: Int) -> Double { Double(input[(r * w + q) * channels + c]) }
-                    let value = (1 - ty) * ((1 - tx) * at(rows.0, cols.0) + tx * at(rows.0, cols.1))
+                    let value =
+                        (1 - ty) * ((1 - tx) * at(rows.0, cols.0) + tx * at(rows.0, cols.1))
                         + ty * ((1 - tx) * at(rows.1, cols.0) + tx * at(rows.1, cols.1))
                     result[o + c] = Float(value)
                 }
@@ -88,8 +95,10 @@ public final class KerasCompatRenderer {
     }
 
     /// Steps 3, 5 and 6.
-    private func adjustColors(_ values: UnsafeMutableBufferPointer<Float>, count: Int, _ p: TransformParameters,
-                              into output: UnsafeMutableBufferPointer<UInt8>) {
+    private func adjustColors(
+        _ values: UnsafeMutableBufferPointer<Float>, count: Int, _ p: TransformParameters,
+        into output: UnsafeMutableBufferPointer<UInt8>
+    ) {
         if let shift = p.channelShift {
             var low = Float.infinity, high = -Float.infinity
             for i in 0..<count { low = min(low, values[i]); high = max(high, values[i]) }

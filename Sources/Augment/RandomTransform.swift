@@ -40,11 +40,12 @@ public enum ShiftRange: Hashable, Sendable {
     }
 
     func validate(_ name: String) throws(AugmentError) {
-        let ok = switch self {
-        case .uniform(let w): w >= 0 && w.isFinite
-        case .choices(let values): !values.isEmpty && values.allSatisfy { $0.isFinite }
-        case .wholePixels(let n): n >= 0
-        }
+        let ok =
+            switch self {
+            case .uniform(let w): w >= 0 && w.isFinite
+            case .choices(let values): !values.isEmpty && values.allSatisfy { $0.isFinite }
+            case .wholePixels(let n): n >= 0
+            }
         guard ok else { throw AugmentError(.invalidOption, "\(name) must be ≥ 0 (a fraction < 1, pixels ≥ 1) or a list of values") }
     }
 }
@@ -77,9 +78,11 @@ public struct RandomTransform: Hashable, Sendable {
     public var brightness: ClosedRange<Double>?
 
     /// No augmentation unless arguments say otherwise.
-    public init(rotation: Double = 0, widthShift: ShiftRange = .none, heightShift: ShiftRange = .none, shear: Double = 0,
-                zoom: ClosedRange<Double> = 1...1, keepAspect: Bool = false, horizontalFlip: Bool = false,
-                verticalFlip: Bool = false, channelShift: Double = 0, brightness: ClosedRange<Double>? = nil) {
+    public init(
+        rotation: Double = 0, widthShift: ShiftRange = .none, heightShift: ShiftRange = .none, shear: Double = 0,
+        zoom: ClosedRange<Double> = 1...1, keepAspect: Bool = false, horizontalFlip: Bool = false,
+        verticalFlip: Bool = false, channelShift: Double = 0, brightness: ClosedRange<Double>? = nil
+    ) {
         self.rotation = rotation
         self.widthShift = widthShift
         self.heightShift = heightShift
@@ -123,10 +126,16 @@ public struct RandomTransform: Hashable, Sendable {
     public func parameters(outputSize: PixelSize, random: SampleRandom, convention: AugmentConvention) -> TransformParameters {
         var p = TransformParameters()
         if rotation != 0 { p.theta = random.uniform(.rotation, from: -rotation, to: rotation) }
-        let heightShift = heightShift.isOff ? 0 : self.heightShift.shift(
-            size: outputSize.height, value: random.uniform(.heightShift), sign: random.uniform(.heightShiftSign))
-        let widthShift = widthShift.isOff ? 0 : self.widthShift.shift(
-            size: outputSize.width, value: random.uniform(.widthShift), sign: random.uniform(.widthShiftSign))
+        let heightShift =
+            heightShift.isOff
+            ? 0
+            : self.heightShift.shift(
+                size: outputSize.height, value: random.uniform(.heightShift), sign: random.uniform(.heightShiftSign))
+        let widthShift =
+            widthShift.isOff
+            ? 0
+            : self.widthShift.shift(
+                size: outputSize.width, value: random.uniform(.widthShift), sign: random.uniform(.widthShiftSign))
         switch convention {
         case .corrected: (p.tx, p.ty) = (widthShift, heightShift)
         case .kerasCompat: (p.tx, p.ty) = (heightShift, widthShift)

@@ -45,9 +45,11 @@ public struct TransformParameters: Hashable, Sendable {
     public var brightness: Double?
 
     /// The identity unless arguments say otherwise.
-    public init(theta: Double = 0, tx: Double = 0, ty: Double = 0, shear: Double = 0, zx: Double = 1, zy: Double = 1,
-                flipHorizontal: Bool = false, flipVertical: Bool = false, channelShift: Double? = nil,
-                brightness: Double? = nil) {
+    public init(
+        theta: Double = 0, tx: Double = 0, ty: Double = 0, shear: Double = 0, zx: Double = 1, zy: Double = 1,
+        flipHorizontal: Bool = false, flipVertical: Bool = false, channelShift: Double? = nil,
+        brightness: Double? = nil
+    ) {
         self.theta = theta
         self.tx = tx
         self.ty = ty
@@ -61,14 +63,18 @@ public struct TransformParameters: Hashable, Sendable {
     }
 
     /// The names of ``recorded`` in order, as written to a shard manifest's `parameterNames`.
-    public static let recordedNames = ["theta", "tx", "ty", "shear", "zx", "zy", "flip_horizontal", "flip_vertical",
-                                       "channel_shift", "brightness"]
+    public static let recordedNames = [
+        "theta", "tx", "ty", "shear", "zx", "zy", "flip_horizontal", "flip_vertical",
+        "channel_shift", "brightness",
+    ]
 
     /// The parameters as a shard record stores them (float32, in ``recordedNames`` order): flips
     /// as 0 or 1, an absent channel shift as 0 and an absent brightness as 1.
     public var recorded: [Float] {
-        [Float(theta), Float(tx), Float(ty), Float(shear), Float(zx), Float(zy), flipHorizontal ? 1 : 0,
-         flipVertical ? 1 : 0, Float(channelShift ?? 0), Float(brightness ?? 1)]
+        [
+            Float(theta), Float(tx), Float(ty), Float(shear), Float(zx), Float(zy), flipHorizontal ? 1 : 0,
+            flipVertical ? 1 : 0, Float(channelShift ?? 0), Float(brightness ?? 1),
+        ]
     }
 
     /// Whether the geometric part (everything but flips and colour) is the identity.

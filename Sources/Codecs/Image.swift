@@ -51,8 +51,9 @@ public struct Image: Hashable, Sendable {
     /// - Precondition: `pixels.count == width * height * format.channels`, and both sides are > 0.
     public init(width: Int, height: Int, format: PixelFormat, pixels: [UInt8]) {
         precondition(width > 0 && height > 0, "image size must be positive, got \(width)x\(height)")
-        precondition(pixels.count == width * height * format.channels,
-                     "\(pixels.count) samples do not make a \(width)x\(height) \(format) image")
+        precondition(
+            pixels.count == width * height * format.channels,
+            "\(pixels.count) samples do not make a \(width)x\(height) \(format) image")
         self.width = width
         self.height = height
         self.format = format
@@ -61,8 +62,10 @@ public struct Image: Hashable, Sendable {
 
     /// An image whose samples are written by `initialize`, which must set every one of the
     /// `width * height * format.channels` bytes it is given. No zero-fill happens first.
-    public init(width: Int, height: Int, format: PixelFormat,
-                initializingWith initialize: (UnsafeMutableBufferPointer<UInt8>) throws -> Void) rethrows {
+    public init(
+        width: Int, height: Int, format: PixelFormat,
+        initializingWith initialize: (UnsafeMutableBufferPointer<UInt8>) throws -> Void
+    ) rethrows {
         let count = width * height * format.channels
         let pixels = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             try initialize(buffer)

@@ -23,9 +23,11 @@ public struct DecodeOptions: Sendable, Hashable {
     /// is allocated. Defaults to PIL's limit, 178,956,970.
     public var maximumPixels: Int
 
-    public init(pixelFormat: PixelFormat? = nil, minimumSize: PixelSize? = nil, applyOrientation: Bool = true,
-                acceptTruncated: Bool = false, background: RGBColor = .white, fastDCT: Bool = false,
-                maximumPixels: Int = 178_956_970) {
+    public init(
+        pixelFormat: PixelFormat? = nil, minimumSize: PixelSize? = nil, applyOrientation: Bool = true,
+        acceptTruncated: Bool = false, background: RGBColor = .white, fastDCT: Bool = false,
+        maximumPixels: Int = 178_956_970
+    ) {
         self.pixelFormat = pixelFormat
         self.minimumSize = minimumSize
         self.applyOrientation = applyOrientation
@@ -114,8 +116,11 @@ public final class ImageDecoder {
             return try PNGCodec.decode(bytes, options: options)
         case .unknown:
             let head = bytes.prefix(4).map { "0x" + String($0, radix: 16, uppercase: true) }.joined(separator: " ")
-            throw CodecError(.unknownFormat, bytes.isEmpty ? "the data is empty"
-                             : "not a known image format (starts with \(head)); dataprep decodes JPEG and PNG")
+            throw CodecError(
+                .unknownFormat,
+                bytes.isEmpty
+                    ? "the data is empty"
+                    : "not a known image format (starts with \(head)); dataprep decodes JPEG and PNG")
         case let format:
             throw CodecError(.unsupportedFormat, "\(format) images are not supported; dataprep decodes JPEG and PNG")
         }

@@ -5,7 +5,6 @@ public enum ImageFormat: String, Sendable, CaseIterable, CustomStringConvertible
     /// None of the signatures above.
     case unknown
 
-
     /// The conventional name, e.g. `JPEG`, `WebP`.
     public var description: String {
         switch self {
@@ -51,13 +50,16 @@ public enum ImageFormat: String, Sendable, CaseIterable, CustomStringConvertible
         } else if ascii("ftyp", at: 4) && (ascii("avif", at: 8) || ascii("avis", at: 8)) {
             self = .avif
         } else if ascii("ftyp", at: 4)
-                    && ["heic", "heix", "hevc", "heim", "heis", "mif1", "msf1"].contains(where: { ascii($0, at: 8) }) {
+            && ["heic", "heix", "hevc", "heim", "heis", "mif1", "msf1"].contains(where: { ascii($0, at: 8) })
+        {
             self = .heif
         } else if starts(with: [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A])
-                    || starts(with: [0xFF, 0x4F, 0xFF, 0x51]) {
+            || starts(with: [0xFF, 0x4F, 0xFF, 0x51])
+        {
             self = .jpeg2000
         } else if starts(with: [0xFF, 0x0A])
-                    || starts(with: [0x00, 0x00, 0x00, 0x0C, 0x4A, 0x58, 0x4C, 0x20, 0x0D, 0x0A, 0x87, 0x0A]) {
+            || starts(with: [0x00, 0x00, 0x00, 0x0C, 0x4A, 0x58, 0x4C, 0x20, 0x0D, 0x0A, 0x87, 0x0A])
+        {
             self = .jpegXL
         } else if starts(with: [0x00, 0x00, 0x01, 0x00]) {
             self = .ico
@@ -66,7 +68,8 @@ public enum ImageFormat: String, Sendable, CaseIterable, CustomStringConvertible
         } else if ascii("qoif") {
             self = .qoi
         } else if bytes.count >= 3, bytes[0] == UInt8(ascii: "P"), (UInt8(ascii: "1")...UInt8(ascii: "7")).contains(bytes[1]),
-                  [0x20, 0x09, 0x0A, 0x0D].contains(bytes[2]) {
+            [0x20, 0x09, 0x0A, 0x0D].contains(bytes[2])
+        {
             self = .pnm
         } else {
             self = .unknown

@@ -102,10 +102,11 @@ final class JPEGDecompressor {
             throw CodecError(.truncated, warning ?? "the data ends before the frame header: no image in it")
         }
         let markers = JPEGMarkers(scanning: data)
-        let info = ImageInfo(format: .jpeg, width: Int(width), height: Int(height),
-                             channels: Self.components(colorspace), bitDepth: 8,
-                             colorModel: Self.colorModel(colorspace, subsampling: subsampling),
-                             orientation: markers.orientation)
+        let info = ImageInfo(
+            format: .jpeg, width: Int(width), height: Int(height),
+            channels: Self.components(colorspace), bitDepth: 8,
+            colorModel: Self.colorModel(colorspace, subsampling: subsampling),
+            orientation: markers.orientation)
         guard info.width * info.height <= options.maximumPixels else {
             throw CodecError(.tooLarge, "\(info.width)x\(info.height) exceeds the limit of \(options.maximumPixels) pixels")
         }
@@ -120,18 +121,20 @@ final class JPEGDecompressor {
         // CMYK/YCCK cannot be converted by libjpeg-turbo: decode the inks and convert here.
         let isCMYK = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
         let format = options.pixelFormat ?? (colorspace == Int32(TJCS_GRAY.rawValue) ? .gray : .rgb)
-        let pixelFormat: TJPF = switch (isCMYK, format) {
-        case (true, _): TJPF_CMYK
-        case (false, .gray): TJPF_GRAY
-        case (false, .rgb): TJPF_RGB
-        case (false, .rgba): TJPF_RGBA
-        }
+        let pixelFormat: TJPF =
+            switch (isCMYK, format) {
+            case (true, _): TJPF_CMYK
+            case (false, .gray): TJPF_GRAY
+            case (false, .rgb): TJPF_RGB
+            case (false, .rgba): TJPF_RGBA
+            }
         let flags = options.fastDCT ? TJFLAG_FASTDCT : TJFLAG_ACCURATEDCT
         let samples = out.width * out.height * (isCMYK ? 4 : format.channels)
 
         var pixels = try [UInt8](unsafeUninitializedCapacity: samples) { buffer, initialized in
-            let rc = tjDecompress2(handle, jpeg.baseAddress, UInt(jpeg.count), buffer.baseAddress,
-                                   Int32(out.width), 0, Int32(out.height), Int32(pixelFormat.rawValue), flags)
+            let rc = tjDecompress2(
+                handle, jpeg.baseAddress, UInt(jpeg.count), buffer.baseAddress,
+                Int32(out.width), 0, Int32(out.height), Int32(pixelFormat.rawValue), flags)
             if rc != 0 {
                 let (message, isWarning) = lastError(handle)
                 let error = failure(message)
@@ -143,8 +146,9 @@ final class JPEGDecompressor {
         }
         if isCMYK {
             pixels = pixels.withUnsafeBufferPointer {
-                convert($0, layout: .cmyk(inverted: markers.hasAdobeMarker), pixelCount: out.width * out.height,
-                        to: format, background: options.background)
+                convert(
+                    $0, layout: .cmyk(inverted: markers.hasAdobeMarker), pixelCount: out.width * out.height,
+                    to: format, background: options.background)
             }
         }
         let image = Image(width: out.width, height: out.height, format: format, pixels: pixels).oriented(orientation)
@@ -160,14 +164,15 @@ final class JPEGDecompressor {
     }
 
     private static func colorModel(_ colorspace: Int32, subsampling: Int32) -> String {
-        let sampling = switch UInt32(subsampling) {
-        case TJSAMP_444.rawValue: " 4:4:4"
-        case TJSAMP_422.rawValue: " 4:2:2"
-        case TJSAMP_420.rawValue: " 4:2:0"
-        case TJSAMP_440.rawValue: " 4:4:0"
-        case TJSAMP_411.rawValue: " 4:1:1"
-        default: ""
-        }
+        let sampling =
+            switch UInt32(subsampling) {
+            case TJSAMP_444.rawValue: " 4:4:4"
+            case TJSAMP_422.rawValue: " 4:2:2"
+            case TJSAMP_420.rawValue: " 4:2:0"
+            case TJSAMP_440.rawValue: " 4:4:0"
+            case TJSAMP_411.rawValue: " 4:1:1"
+            default: ""
+            }
         switch UInt32(colorspace) {
         case TJCS_GRAY.rawValue: return "gray"
         case TJCS_RGB.rawValue: return "RGB" + sampling
@@ -240,20 +245,22 @@ public final class JPEGEncoder {
         guard (1...100).contains(options.quality) else {
             throw CodecError(.encodeFailed, "JPEG quality must be 1...100, got \(options.quality)")
         }
-        let (pixelFormat, subsampling): (TJPF, TJSAMP) = switch image.format {
-        case .gray: (TJPF_GRAY, TJSAMP_GRAY)
-        case .rgb: (TJPF_RGB, options.subsampling.turboJPEG)
-        case .rgba: (TJPF_RGBA, options.subsampling.turboJPEG)
-        }
+        let (pixelFormat, subsampling): (TJPF, TJSAMP) =
+            switch image.format {
+            case .gray: (TJPF_GRAY, TJSAMP_GRAY)
+            case .rgb: (TJPF_RGB, options.subsampling.turboJPEG)
+            case .rgba: (TJPF_RGBA, options.subsampling.turboJPEG)
+            }
         let flags = TJFLAG_ACCURATEDCT | TJFLAG_NOREALLOC | (options.progressive ? TJFLAG_PROGRESSIVE : 0)
         let capacity = Int(tjBufSize(Int32(image.width), Int32(image.height), Int32(subsampling.rawValue)))
         return try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             var destination = buffer.baseAddress
             var size = UInt(capacity)
             let rc = image.pixels.withUnsafeBufferPointer { src in
-                tjCompress2(handle, src.baseAddress, Int32(image.width), 0, Int32(image.height),
-                            Int32(pixelFormat.rawValue), &destination, &size, Int32(subsampling.rawValue),
-                            Int32(options.quality), flags)
+                tjCompress2(
+                    handle, src.baseAddress, Int32(image.width), 0, Int32(image.height),
+                    Int32(pixelFormat.rawValue), &destination, &size, Int32(subsampling.rawValue),
+                    Int32(options.quality), flags)
             }
             guard rc == 0 else { throw CodecError(.encodeFailed, lastError(handle).message) }
             initialized = Int(size)

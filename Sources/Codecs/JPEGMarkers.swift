@@ -12,9 +12,9 @@ struct JPEGMarkers {
         while i + 4 <= data.count {
             guard data[i] == 0xFF else { return }
             let marker = data[i + 1]
-            if marker == 0xFF { i += 1; continue }            // fill byte
+            if marker == 0xFF { i += 1; continue }  // fill byte
             if marker == 0xD8 || marker == 0x01 || (0xD0...0xD7).contains(marker) { i += 2; continue }
-            if marker == 0xDA || marker == 0xD9 { return }     // start of scan / end of image
+            if marker == 0xDA || marker == 0xD9 { return }  // start of scan / end of image
             let length = Int(data[i + 2]) << 8 | Int(data[i + 3])
             guard length >= 2, i + 2 + length <= data.count else { return }
             let segment = UnsafeRawBufferPointer(rebasing: data[(i + 4)..<(i + 2 + length)])
@@ -34,7 +34,7 @@ struct JPEGMarkers {
         let tiff = UnsafeRawBufferPointer(rebasing: segment[header.count...])
         let littleEndian: Bool
         switch (tiff[0], tiff[1]) {
-        case (0x49, 0x49): littleEndian = true   // "II"
+        case (0x49, 0x49): littleEndian = true  // "II"
         case (0x4D, 0x4D): littleEndian = false  // "MM"
         default: return nil
         }

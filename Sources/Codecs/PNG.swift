@@ -31,16 +31,18 @@ enum PNGCodec {
         let stored = png.format
         let hasColor = stored & PNG_FORMAT_FLAG_COLOR != 0, hasAlpha = stored & PNG_FORMAT_FLAG_ALPHA != 0
         let layout: SampleLayout = hasColor ? (hasAlpha ? .rgba : .rgb) : (hasAlpha ? .grayAlpha : .gray)
-        let model = switch layout {
-        case .gray: "gray"
-        case .grayAlpha: "gray+alpha"
-        case .rgb: "RGB"
-        default: "RGBA"
-        }
-        let info = ImageInfo(format: .png, width: Int(png.width), height: Int(png.height), channels: layout.channels,
-                             bitDepth: stored & PNG_FORMAT_FLAG_LINEAR != 0 ? 16 : 8,
-                             colorModel: stored & PNG_FORMAT_FLAG_COLORMAP != 0 ? "palette (\(model))" : model,
-                             orientation: .up)
+        let model =
+            switch layout {
+            case .gray: "gray"
+            case .grayAlpha: "gray+alpha"
+            case .rgb: "RGB"
+            default: "RGBA"
+            }
+        let info = ImageInfo(
+            format: .png, width: Int(png.width), height: Int(png.height), channels: layout.channels,
+            bitDepth: stored & PNG_FORMAT_FLAG_LINEAR != 0 ? 16 : 8,
+            colorModel: stored & PNG_FORMAT_FLAG_COLORMAP != 0 ? "palette (\(model))" : model,
+            orientation: .up)
         guard info.width * info.height <= options.maximumPixels else {
             throw CodecError(.tooLarge, "\(info.width)x\(info.height) exceeds the limit of \(options.maximumPixels) pixels")
         }
@@ -56,12 +58,14 @@ enum PNGCodec {
         let warning = png.warning_or_error & 1 != 0 ? message(of: &png) : nil
 
         let format = options.pixelFormat ?? layout.natural
-        let pixels = switch (layout, format) {
-        case (.gray, .gray), (.rgb, .rgb), (.rgba, .rgba): samples
-        default: samples.withUnsafeBufferPointer {
-            convert($0, layout: layout, pixelCount: pixelCount, to: format, background: options.background)
-        }
-        }
+        let pixels =
+            switch (layout, format) {
+            case (.gray, .gray), (.rgb, .rgb), (.rgba, .rgba): samples
+            default:
+                samples.withUnsafeBufferPointer {
+                    convert($0, layout: layout, pixelCount: pixelCount, to: format, background: options.background)
+                }
+            }
         let image = Image(width: info.width, height: info.height, format: format, pixels: pixels)
         return DecodedImage(image: image, info: info, scale: .one, warning: warning)
     }
@@ -92,11 +96,12 @@ public struct PNGEncoder: Sendable {
         png.version = png_uint_32(PNG_IMAGE_VERSION)
         png.width = png_uint_32(image.width)
         png.height = png_uint_32(image.height)
-        png.format = switch image.format {
-        case .gray: 0
-        case .rgb: PNG_FORMAT_FLAG_COLOR
-        case .rgba: PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA
-        }
+        png.format =
+            switch image.format {
+            case .gray: 0
+            case .rgb: PNG_FORMAT_FLAG_COLOR
+            case .rgba: PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA
+            }
         png.flags = fast ? png_uint_32(PNG_IMAGE_FLAG_FAST) : 0
         // Asking libpng for the size first would compress twice: guess generously, retry if short.
         var capacity = image.pixels.count + image.height + image.pixels.count / 64 + 4096

@@ -69,8 +69,10 @@ func inkToRGB(_ c: UInt8, _ k: UInt8, inverted: Bool) -> UInt8 {
 ///
 /// Alpha that `format` cannot hold is composited on `background`; gray becomes equal R, G and B;
 /// colour becomes gray by ``luma(_:_:_:)``; formats without alpha gain an opaque one (255).
-func convert(_ src: UnsafeBufferPointer<UInt8>, layout: SampleLayout, pixelCount: Int,
-             to format: PixelFormat, background: RGBColor) -> [UInt8] {
+func convert(
+    _ src: UnsafeBufferPointer<UInt8>, layout: SampleLayout, pixelCount: Int,
+    to format: PixelFormat, background: RGBColor
+) -> [UInt8] {
     let bgGray = luma(background.red, background.green, background.blue)
     return [UInt8](unsafeUninitializedCapacity: pixelCount * format.channels) { dst, initialized in
         var s = 0, d = 0
@@ -96,9 +98,10 @@ func convert(_ src: UnsafeBufferPointer<UInt8>, layout: SampleLayout, pixelCount
                 } else if a == 255 {
                     dst[d] = luma(r, g, b)
                 } else {
-                    dst[d] = luma(composite(r, alpha: a, on: background.red),
-                                  composite(g, alpha: a, on: background.green),
-                                  composite(b, alpha: a, on: background.blue))
+                    dst[d] = luma(
+                        composite(r, alpha: a, on: background.red),
+                        composite(g, alpha: a, on: background.green),
+                        composite(b, alpha: a, on: background.blue))
                 }
             case .rgb:
                 if a == 255 {
@@ -124,11 +127,12 @@ extension Image {
     /// alpha composites on `background` in sRGB space; adding alpha makes every pixel opaque.
     public func converted(to format: PixelFormat, background: RGBColor = .white) -> Image {
         guard format != self.format else { return self }
-        let layout: SampleLayout = switch self.format {
-        case .gray: .gray
-        case .rgb: .rgb
-        case .rgba: .rgba
-        }
+        let layout: SampleLayout =
+            switch self.format {
+            case .gray: .gray
+            case .rgb: .rgb
+            case .rgba: .rgba
+            }
         let converted = pixels.withUnsafeBufferPointer {
             convert($0, layout: layout, pixelCount: width * height, to: format, background: background)
         }

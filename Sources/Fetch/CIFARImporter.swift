@@ -75,27 +75,36 @@ public struct CIFAR10Dataset: Sendable, Hashable {
     ///   size is not a multiple of 3,073 bytes, a label is not below 10, or `batches.meta.txt` does
     ///   not hold 10 usable names; `badLayout` when `destination` is not empty; `fileSystem` when a
     ///   file cannot be read or written.
-    public func importImages(into destination: String,
-                             threads: Int? = nil) throws -> ImportReport {
+    public func importImages(
+        into destination: String,
+        threads: Int? = nil
+    ) throws -> ImportReport {
         let classNames = try self.classNames()
         let training = try Self.trainingBatchNames.map { try batchRecordCount(folder + "/" + $0) }
         let testing = try batchRecordCount(folder + "/" + Self.testBatchName)
-        let output = try ImageFolderWriter(destination: destination, splits: ["train", "validation"],
-                                           classNames: classNames, threads: threads)
+        let output = try ImageFolderWriter(
+            destination: destination, splits: ["train", "validation"],
+            classNames: classNames, threads: threads)
         var trainCounts = Array(repeating: 0, count: classNames.count)
         let trainNames = RecordNames(count: training.reduce(0, +))
         var first = 0
         for (name, records) in zip(Self.trainingBatchNames, training) {
-            try writeBatch(folder + "/" + name, firstIndex: first, names: trainNames, split: "train",
-                           output: output, counts: &trainCounts)
+            try writeBatch(
+                folder + "/" + name, firstIndex: first, names: trainNames, split: "train",
+                output: output, counts: &trainCounts)
             first += records
         }
         var testCounts = Array(repeating: 0, count: classNames.count)
-        try writeBatch(folder + "/" + Self.testBatchName, firstIndex: 0, names: RecordNames(count: testing),
-                       split: "validation", output: output, counts: &testCounts)
+        try writeBatch(
+            folder + "/" + Self.testBatchName, firstIndex: 0, names: RecordNames(count: testing),
+            split: "validation", output: output, counts: &testCounts)
         output.flush()
-        return ImportReport(classNames: classNames, splits: [.init(split: "train", imagesPerClass: trainCounts),
-                                                             .init(split: "validation", imagesPerClass: testCounts)])
+        return ImportReport(
+            classNames: classNames,
+            splits: [
+                .init(split: "train", imagesPerClass: trainCounts),
+                .init(split: "validation", imagesPerClass: testCounts),
+            ])
     }
 
     // MARK: CIFAR records
@@ -116,8 +125,10 @@ public struct CIFAR10Dataset: Sendable, Hashable {
     }
 
     /// Streams one batch file into PNGs, numbering its records from `firstIndex`.
-    private func writeBatch(_ path: String, firstIndex: Int, names: RecordNames, split: String,
-                            output: ImageFolderWriter, counts: inout [Int]) throws {
+    private func writeBatch(
+        _ path: String, firstIndex: Int, names: RecordNames, split: String,
+        output: ImageFolderWriter, counts: inout [Int]
+    ) throws {
         let plane = Self.side * Self.side
         let records = try RecordReader.read(path, headerSize: 0, recordSize: { _ in Self.recordSize }) { batch, first in
             let count = batch.count / Self.recordSize

@@ -99,9 +99,11 @@ final class CurlEasy {
     ///     transfer with ``TransferFailure/Reason/refusedByReceiver``.
     ///   - progress: when given, called on this thread as bytes arrive and at least once a second.
     /// - Throws: ``TransferFailure`` saying why the transfer stopped.
-    func perform(url: String, resumingAt offset: Int, options: DownloadOptions,
-                 receive: @escaping (UnsafeRawBufferPointer) -> Bool,
-                 progress: ((TransferProgress) -> Void)?) throws(TransferFailure) {
+    func perform(
+        url: String, resumingAt offset: Int, options: DownloadOptions,
+        receive: @escaping (UnsafeRawBufferPointer) -> Bool,
+        progress: ((TransferProgress) -> Void)?
+    ) throws(TransferFailure) {
         let transfer = TransferContext(handle: handle, receive: receive, progress: progress)
         let userData = Unmanaged.passUnretained(transfer).toOpaque()
         errorBuffer[0] = 0
@@ -130,23 +132,26 @@ final class CurlEasy {
         try check(dp_curl_setopt_off(handle, CURLOPT_RESUME_FROM_LARGE, offset), url: url)
         try check(dp_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), url: url)
 
-        try check(dp_curl_setopt_write_callback(handle) { data, size, count, userData in
-            guard let data, let userData else { return 0 }
-            let transfer = Unmanaged<TransferContext>.fromOpaque(userData).takeUnretainedValue()
-            return transfer.receive(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
-        }, url: url)
-        try check(dp_curl_setopt_header_callback(handle) { data, size, count, userData in
-            guard let data, let userData else { return 0 }
-            let transfer = Unmanaged<TransferContext>.fromOpaque(userData).takeUnretainedValue()
-            transfer.header(UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        }, url: url)
-        try check(dp_curl_setopt_xferinfo_callback(handle) { userData, expected, received, _, _ in
-            guard let userData else { return 0 }
-            Unmanaged<TransferContext>.fromOpaque(userData).takeUnretainedValue()
-                .reportProgress(received: received, expected: expected)
-            return 0
-        }, url: url)
+        try check(
+            dp_curl_setopt_write_callback(handle) { data, size, count, userData in
+                guard let data, let userData else { return 0 }
+                let transfer = Unmanaged<TransferContext>.fromOpaque(userData).takeUnretainedValue()
+                return transfer.receive(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+            }, url: url)
+        try check(
+            dp_curl_setopt_header_callback(handle) { data, size, count, userData in
+                guard let data, let userData else { return 0 }
+                let transfer = Unmanaged<TransferContext>.fromOpaque(userData).takeUnretainedValue()
+                transfer.header(UnsafeRawBufferPointer(start: data, count: size * count))
+                return size * count
+            }, url: url)
+        try check(
+            dp_curl_setopt_xferinfo_callback(handle) { userData, expected, received, _, _ in
+                guard let userData else { return 0 }
+                Unmanaged<TransferContext>.fromOpaque(userData).takeUnretainedValue()
+                    .reportProgress(received: received, expected: expected)
+                return 0
+            }, url: url)
         for option in [CURLOPT_WRITEDATA, CURLOPT_HEADERDATA, CURLOPT_XFERINFODATA] {
             try check(dp_curl_setopt_pointer(handle, option, userData), url: url)
         }
@@ -173,14 +178,15 @@ final class CurlEasy {
             _ = dp_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
             // "HTTP/1.1 404 Not Found" → "Not Found"; HTTP/2 has no reason phrase.
             let phrase = statusLine.split(separator: " ", maxSplits: 2).dropFirst(2).first.map { " " + $0 } ?? ""
-            throw TransferFailure(reason: .httpStatus(status),
-                                  error: FetchError(.httpStatus, "HTTP \(status)\(phrase) (curl: \(message))", subject: url))
+            throw TransferFailure(
+                reason: .httpStatus(status),
+                error: FetchError(.httpStatus, "HTTP \(status)\(phrase) (curl: \(message))", subject: url))
         case CURLE_RANGE_ERROR, CURLE_BAD_DOWNLOAD_RESUME:
             reason = .rangeNotDelivered
         case CURLE_WRITE_ERROR:
             reason = .refusedByReceiver
         case CURLE_COULDNT_CONNECT, CURLE_PARTIAL_FILE, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING,
-             CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM:
             reason = .transient
         default:
             reason = .permanent
@@ -201,8 +207,10 @@ private final class TransferContext {
     /// response's.
     private(set) var statusLine = ""
 
-    init(handle: UnsafeMutableRawPointer, receive: @escaping (UnsafeRawBufferPointer) -> Bool,
-         progress: ((TransferProgress) -> Void)?) {
+    init(
+        handle: UnsafeMutableRawPointer, receive: @escaping (UnsafeRawBufferPointer) -> Bool,
+        progress: ((TransferProgress) -> Void)?
+    ) {
         self.handle = handle
         self.receive = receive
         self.progress = progress
@@ -219,7 +227,9 @@ private final class TransferContext {
         guard let progress else { return }
         var speed: curl_off_t = 0  // stays 0 if libcurl cannot say
         _ = dp_curl_getinfo_off(handle, CURLINFO_SPEED_DOWNLOAD_T, &speed)
-        progress(TransferProgress(received: received, expected: expected > 0 ? expected : nil,
-                                  bytesPerSecond: Double(speed)))
+        progress(
+            TransferProgress(
+                received: received, expected: expected > 0 ? expected : nil,
+                bytesPerSecond: Double(speed)))
     }
 }

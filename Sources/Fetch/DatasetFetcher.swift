@@ -21,8 +21,10 @@ public struct FetchOptions: Sendable {
     /// Retries and timeouts for downloads (expected size and sha256 are set per file).
     public var download: DownloadOptions
 
-    public init(home: String, mirror: String? = nil, searchPaths: [String] = ["/usr/share/datasets"], force: Bool = false,
-                name: String? = nil, limits: ExtractionLimits = ExtractionLimits(), download: DownloadOptions = DownloadOptions()) {
+    public init(
+        home: String, mirror: String? = nil, searchPaths: [String] = ["/usr/share/datasets"], force: Bool = false,
+        name: String? = nil, limits: ExtractionLimits = ExtractionLimits(), download: DownloadOptions = DownloadOptions()
+    ) {
         self.home = home
         self.mirror = mirror
         self.searchPaths = searchPaths
@@ -148,8 +150,10 @@ public struct DatasetFetcher: Sendable {
         var url = nameOrURL
         if !url.contains("://") {
             guard FileManager.default.fileExists(atPath: url) else {
-                throw FetchError(.unknownDataset, "not a registry dataset, a URL or an archive file; "
-                                 + "the registry lists the known datasets", subject: nameOrURL)
+                throw FetchError(
+                    .unknownDataset,
+                    "not a registry dataset, a URL or an archive file; "
+                        + "the registry lists the known datasets", subject: nameOrURL)
             }
             url = URL(fileURLWithPath: url).standardizedFileURL.absoluteString
         }
@@ -158,8 +162,9 @@ public struct DatasetFetcher: Sendable {
         guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/") else {
             throw FetchError(.badLayout, "cannot name a dataset '\(name)'; choose a dataset name", subject: nameOrURL)
         }
-        return RegistryEntry(name: name, summary: url, files: [.init(name: fileName, urls: [url], size: nil, sha256: nil)],
-                             layout: .archive)
+        return RegistryEntry(
+            name: name, summary: url, files: [.init(name: fileName, urls: [url], size: nil, sha256: nil)],
+            layout: .archive)
     }
 
     static func stripArchiveExtensions(_ fileName: String) -> String {
@@ -173,7 +178,8 @@ public struct DatasetFetcher: Sendable {
     /// `url` with its origin replaced by the mirror, when one is set and the entry is a registry one.
     func mirrored(_ url: String, entry: RegistryEntry) -> String {
         guard let mirror = options.mirror, !mirror.isEmpty, entry.layout != .archive,
-              let components = URLComponents(string: url) else { return url }
+            let components = URLComponents(string: url)
+        else { return url }
         var path = components.percentEncodedPath
         if let query = components.percentEncodedQuery { path += "?" + query }
         return (mirror.hasSuffix("/") ? String(mirror.dropLast()) : mirror) + path
@@ -182,8 +188,10 @@ public struct DatasetFetcher: Sendable {
     // MARK: Obtaining files
 
     /// A verified copy of `file`: a local package copy, the cached download, or a new download.
-    func obtain(_ file: RegistryEntry.RemoteFile, of entry: RegistryEntry, checksums: inout ChecksumStore,
-                events: (FetchEvent) -> Void) throws -> FetchMarker.Source {
+    func obtain(
+        _ file: RegistryEntry.RemoteFile, of entry: RegistryEntry, checksums: inout ChecksumStore,
+        events: (FetchEvent) -> Void
+    ) throws -> FetchMarker.Source {
         let key = ChecksumStore.key(entry: entry, file: file)
         let expected = file.sha256 ?? checksums[key]?.sha256
         let expectedSize = file.size ?? checksums[key]?.size
@@ -239,8 +247,10 @@ public struct DatasetFetcher: Sendable {
     // MARK: Building the dataset folder
 
     /// Turns the verified source files into `target`, through a staging folder renamed into place.
-    func build(_ entry: RegistryEntry, from sources: [FetchMarker.Source], into target: String,
-               events: (FetchEvent) -> Void) throws {
+    func build(
+        _ entry: RegistryEntry, from sources: [FetchMarker.Source], into target: String,
+        events: (FetchEvent) -> Void
+    ) throws {
         let staging = datasets + "/.\(entry.name).staging-\(getpid())"
         FileIO.removeTree(staging)
         defer { FileIO.removeTree(staging) }
@@ -262,9 +272,10 @@ public struct DatasetFetcher: Sendable {
             }
         case .idx(let classNames):
             events(.importing("IDX files → PNG class folders"))
-            let idx = IDXDataset(trainImages: path("train-images-idx3-ubyte.gz"), trainLabels: path("train-labels-idx1-ubyte.gz"),
-                                 testImages: path("t10k-images-idx3-ubyte.gz"), testLabels: path("t10k-labels-idx1-ubyte.gz"),
-                                 classNames: classNames)
+            let idx = IDXDataset(
+                trainImages: path("train-images-idx3-ubyte.gz"), trainLabels: path("train-labels-idx1-ubyte.gz"),
+                testImages: path("t10k-images-idx3-ubyte.gz"), testLabels: path("t10k-labels-idx1-ubyte.gz"),
+                classNames: classNames)
             _ = try idx.importImages(into: staging)
         case .cifar10Binary:
             events(.extracting(file: entry.files[0].name))
@@ -314,15 +325,19 @@ public struct DatasetFetcher: Sendable {
             guard FileManager.default.fileExists(atPath: path) else { continue }  // a cleaned cache is fine
             let sha = try SHA256Digest.ofFile(at: path)
             guard sha == source.sha256 else {
-                throw FetchError(.checksumMismatch, "the source file changed since the dataset was built: expected sha256 "
-                                 + "\(source.sha256), found \(sha); fetch it again with force to replace it", subject: path)
+                throw FetchError(
+                    .checksumMismatch,
+                    "the source file changed since the dataset was built: expected sha256 "
+                        + "\(source.sha256), found \(sha); fetch it again with force to replace it", subject: path)
             }
         }
         let (files, bytes) = try Self.census(target)
         guard files == marker.files, bytes == marker.bytes else {
-            throw FetchError(.badLayout, "the dataset folder changed since it was built (\(files) files, \(bytes) bytes; "
-                             + "it had \(marker.files) files, \(marker.bytes) bytes); fetch it again with force to rebuild it",
-                             subject: target)
+            throw FetchError(
+                .badLayout,
+                "the dataset folder changed since it was built (\(files) files, \(bytes) bytes; "
+                    + "it had \(marker.files) files, \(marker.bytes) bytes); fetch it again with force to rebuild it",
+                subject: target)
         }
     }
 
@@ -386,8 +401,9 @@ struct ChecksumStore {
             do {
                 entries = try JSONDecoder().decode([String: Entry].self, from: data)
             } catch {
-                throw FetchError(.fileSystem, "unreadable recorded checksums (\(error)); delete the file to start over",
-                                 subject: path)
+                throw FetchError(
+                    .fileSystem, "unreadable recorded checksums (\(error)); delete the file to start over",
+                    subject: path)
             }
         } else {
             entries = [:]

@@ -44,9 +44,11 @@ public enum DatasetQuarantine {
         guard folder == root || folder.hasPrefix(prefix) else { return }
         let inside = folder.dropFirst(min(prefix.count, folder.count)).split(separator: "/").map(String.init)
         guard !inside.contains(where: DatasetDirectory.isHidden) else { return }
-        throw FetchError(.badLayout, "the quarantine folder is inside the dataset, where it would be read as a split "
-                         + "or class; choose a folder outside it or a hidden one (e.g. \(root)/.quarantine)",
-                         subject: folder)
+        throw FetchError(
+            .badLayout,
+            "the quarantine folder is inside the dataset, where it would be read as a split "
+                + "or class; choose a folder outside it or a hidden one (e.g. \(root)/.quarantine)",
+            subject: folder)
     }
 
     /// Moves one file, creating the destination's folders; never replaces an existing file.

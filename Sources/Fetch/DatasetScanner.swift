@@ -29,8 +29,10 @@ public struct DatasetScanner: Sendable {
     ///   - progress: called after each file with (files done, files in all), from worker threads.
     /// - Throws: ``CodecError`` `libraryFailure` when a decoder cannot set itself up (out of memory);
     ///   damaged or unreadable files are findings in the report, never errors.
-    public func scan(_ dataset: DatasetDirectory,
-                     progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) throws -> DatasetScanReport {
+    public func scan(
+        _ dataset: DatasetDirectory,
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> DatasetScanReport {
         let files = ScannedFile.list(dataset)
         let outcomes = try decodeAll(files, progress: progress)
         var builder = ReportBuilder(dataset: dataset)
@@ -41,14 +43,19 @@ public struct DatasetScanner: Sendable {
     // MARK: - Parallel decode
 
     /// The outcome of every file, in the order of `files`.
-    private func decodeAll(_ files: [ScannedFile],
-                           progress: (@Sendable (Int, Int) -> Void)?) throws -> [FileOutcome] {
-        let options = DecodeOptions(minimumSize: PixelSize(width: 1, height: 1), applyOrientation: false,
-                                    maximumPixels: maximumPixels)
+    private func decodeAll(
+        _ files: [ScannedFile],
+        progress: (@Sendable (Int, Int) -> Void)?
+    ) throws -> [FileOutcome] {
+        let options = DecodeOptions(
+            minimumSize: PixelSize(width: 1, height: 1), applyOrientation: false,
+            maximumPixels: maximumPixels)
         // One decoder per worker thread: ParallelWork numbers its workers 0 ..< min(threads, count).
         let decoders = (0..<max(1, min(threads, files.count))).map { _ in ImageDecoder() }
-        return try ParallelWork.map(count: files.count, threads: threads,
-                                    progress: progress.map { report in { report($0, files.count) } }) { worker, index in
+        return try ParallelWork.map(
+            count: files.count, threads: threads,
+            progress: progress.map { report in { report($0, files.count) } }
+        ) { worker, index in
             try FileOutcome.scan(files[index].path, decoder: decoders[worker], options: options)
         }
     }
@@ -72,8 +79,9 @@ private struct ScannedFile {
         dataset.splits.flatMap { split in
             split.classes.flatMap { folder in
                 folder.images.map {
-                    ScannedFile(path: $0, relativePath: relative($0, to: dataset.root), split: split.name,
-                                className: folder.name)
+                    ScannedFile(
+                        path: $0, relativePath: relative($0, to: dataset.root), split: split.name,
+                        className: folder.name)
                 }
             }
         }.sorted { $0.relativePath < $1.relativePath }
@@ -110,8 +118,9 @@ private struct FileOutcome {
         }
         var digest = SHA256Digest()
         bytes.withUnsafeBytes { digest.update($0) }
-        var outcome = FileOutcome(status: .ok, format: bytes.withUnsafeBytes { ImageFormat(detecting: $0) },
-                                  sha256: digest.hex())
+        var outcome = FileOutcome(
+            status: .ok, format: bytes.withUnsafeBytes { ImageFormat(detecting: $0) },
+            sha256: digest.hex())
         do {
             let decoded = try decoder.decode(bytes, options: options)
             outcome.status = decoded.warning == nil ? .ok : .warning
@@ -159,8 +168,9 @@ private struct ReportBuilder {
         let path = file.relativePath
         if let format = outcome.format { formats[format.description, default: 0] += 1 }
         if let sha256 = outcome.sha256 { filesByDigest[sha256, default: []].append(file) }
-        let issue = DatasetScanReport.FileIssue(path: path, status: outcome.status, format: outcome.format?.description,
-                                                message: outcome.message ?? "")
+        let issue = DatasetScanReport.FileIssue(
+            path: path, status: outcome.status, format: outcome.format?.description,
+            message: outcome.message ?? "")
         if outcome.status.isBad {
             badFiles.append(issue)
             badPerClass[file.split + "/" + file.className, default: 0] += 1
@@ -184,19 +194,22 @@ private struct ReportBuilder {
     /// The report of everything added.
     func report() -> DatasetScanReport {
         let splits = dataset.splits.map { split in
-            DatasetScanReport.Split(name: split.name, imageCount: split.classes.reduce(0) { $0 + $1.images.count },
-                                    classes: split.classes.map {
-                DatasetScanReport.ClassCount(name: $0.name, images: $0.images.count,
-                                             bad: badPerClass[split.name + "/" + $0.name] ?? 0)
-            })
+            DatasetScanReport.Split(
+                name: split.name, imageCount: split.classes.reduce(0) { $0 + $1.images.count },
+                classes: split.classes.map {
+                    DatasetScanReport.ClassCount(
+                        name: $0.name, images: $0.images.count,
+                        bad: badPerClass[split.name + "/" + $0.name] ?? 0)
+                })
         }
         let ignored = dataset.splits.flatMap { $0.classes.flatMap(\.otherFiles) }
             .map { relative($0, to: dataset.root) }.sorted()
-        return DatasetScanReport(root: dataset.root, splits: splits, classNames: dataset.classNames,
-                                 imageCount: splits.reduce(0) { $0 + $1.imageCount },
-                                 badFiles: badFiles, warnings: warnings, formats: formats, traits: traits,
-                                 sizes: sizeStatistics(), duplicates: duplicateGroups(), ignoredFiles: ignored,
-                                 quarantine: nil)
+        return DatasetScanReport(
+            root: dataset.root, splits: splits, classNames: dataset.classNames,
+            imageCount: splits.reduce(0) { $0 + $1.imageCount },
+            badFiles: badFiles, warnings: warnings, formats: formats, traits: traits,
+            sizes: sizeStatistics(), duplicates: duplicateGroups(), ignoredFiles: ignored,
+            quarantine: nil)
     }
 
     private func sizeStatistics() -> DatasetScanReport.SizeStatistics? {
@@ -209,15 +222,17 @@ private struct ReportBuilder {
             .map { DatasetScanReport.SizeCount(width: $0.key.width, height: $0.key.height, count: $0.value) }
             .sorted { ($1.count, $0.width, $0.height) < ($0.count, $1.width, $1.height) }
             .prefix(5)
-        return DatasetScanReport.SizeStatistics(width: spread(sizes.map(\.width)), height: spread(sizes.map(\.height)),
-                                                mostCommon: Array(mostCommon))
+        return DatasetScanReport.SizeStatistics(
+            width: spread(sizes.map(\.width)), height: spread(sizes.map(\.height)),
+            mostCommon: Array(mostCommon))
     }
 
     private func duplicateGroups() -> [DatasetScanReport.DuplicateGroup] {
         filesByDigest.filter { $0.value.count > 1 }.map { sha256, files in
-            DatasetScanReport.DuplicateGroup(sha256: sha256, paths: files.map(\.relativePath).sorted(),
-                                             acrossSplits: Set(files.map(\.split)).count > 1,
-                                             acrossClasses: Set(files.map(\.className)).count > 1)
+            DatasetScanReport.DuplicateGroup(
+                sha256: sha256, paths: files.map(\.relativePath).sorted(),
+                acrossSplits: Set(files.map(\.split)).count > 1,
+                acrossClasses: Set(files.map(\.className)).count > 1)
         }.sorted { $0.paths[0] < $1.paths[0] }
     }
 }

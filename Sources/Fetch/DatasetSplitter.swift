@@ -51,8 +51,9 @@ public struct DatasetSplitter: Sendable {
     ///   up to less than 1.
     public init(validation: Double, test: Double = 0, seed: UInt64, threads: Int? = nil) throws {
         guard validation.isFinite, test.isFinite, validation >= 0, test >= 0, validation + test < 1 else {
-            throw FetchError(.badLayout,
-                             "fractions must be at least 0 and add up to less than 1 (validation \(validation), test \(test))")
+            throw FetchError(
+                .badLayout,
+                "fractions must be at least 0 and add up to less than 1 (validation \(validation), test \(test))")
         }
         validationFraction = validation
         testFraction = test
@@ -68,12 +69,15 @@ public struct DatasetSplitter: Sendable {
     ///   a file cannot be read.
     public func plan(_ dataset: DatasetDirectory) throws -> SplitPlan {
         guard !dataset.isSplit, let classes = dataset.splits.first?.classes else {
-            throw FetchError(.badLayout, "already split into \(dataset.splits.map(\.name).joined(separator: ", "))",
-                             subject: dataset.root)
+            throw FetchError(
+                .badLayout, "already split into \(dataset.splits.map(\.name).joined(separator: ", "))",
+                subject: dataset.root)
         }
         let images = classes.flatMap(\.images)
-        let digests = try ParallelWork.map(count: images.count,
-                                           threads: threads ?? ProcessInfo.processInfo.activeProcessorCount) { _, index in
+        let digests = try ParallelWork.map(
+            count: images.count,
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount
+        ) { _, index in
             try SHA256Digest.ofFile(at: images[index])
         }
 
@@ -87,25 +91,30 @@ public struct DatasetSplitter: Sendable {
                 let split = groupSplit[sha256] ?? positional
                 groupSplit[sha256] = split
                 let inClass = String(folder.images[index].dropFirst(prefix.count))
-                files.append(SplitPlan.File(path: "\(split)/\(folder.name)/\(inClass)", split: split,
-                                            className: folder.name, sha256: sha256,
-                                            source: folder.name + "/" + inClass))
+                files.append(
+                    SplitPlan.File(
+                        path: "\(split)/\(folder.name)/\(inClass)", split: split,
+                        className: folder.name, sha256: sha256,
+                        source: folder.name + "/" + inClass))
             }
             firstDigest += folder.images.count
         }
         let rootPrefix = dataset.root + "/"
-        return SplitPlan(seed: seed, validationFraction: validationFraction, testFraction: testFraction,
-                         sourceRoot: dataset.root, classNames: classes.map(\.name),
-                         files: files.sorted { $0.path < $1.path },
-                         ignoredFiles: classes.flatMap(\.otherFiles).map { String($0.dropFirst(rootPrefix.count)) })
+        return SplitPlan(
+            seed: seed, validationFraction: validationFraction, testFraction: testFraction,
+            sourceRoot: dataset.root, classNames: classes.map(\.name),
+            files: files.sorted { $0.path < $1.path },
+            ignoredFiles: classes.flatMap(\.otherFiles).map { String($0.dropFirst(rootPrefix.count)) })
     }
 
     /// Plans the split of `dataset` and writes it to `output`: ``plan(_:)`` then
     /// ``SplitPlan/write(to:)``, with `output` checked first so that a bad one fails before any
     /// file is read.
     /// - Throws: ``FetchError``, as ``plan(_:)`` and ``SplitPlan/write(to:)``.
-    public func split(_ dataset: DatasetDirectory,
-                      into output: String) throws -> (plan: SplitPlan, placement: SplitPlan.Placement) {
+    public func split(
+        _ dataset: DatasetDirectory,
+        into output: String
+    ) throws -> (plan: SplitPlan, placement: SplitPlan.Placement) {
         _ = try SplitPlan.checkOutput(output, sourceRoot: dataset.root)
         let planned = try plan(dataset)
         return (planned, try planned.write(to: output))
@@ -209,8 +218,9 @@ public struct SplitPlan: Sendable, Hashable {
     public var duplicates: [DuplicateGroup] {
         Dictionary(grouping: files, by: \.sha256).values.filter { $0.count > 1 }
             .map { group in
-                DuplicateGroup(sha256: group[0].sha256, paths: group.map(\.path).sorted(),
-                               classNames: Array(Set(group.map(\.className))).sorted())
+                DuplicateGroup(
+                    sha256: group[0].sha256, paths: group.map(\.path).sorted(),
+                    classNames: Array(Set(group.map(\.className))).sorted())
             }
             .sorted { $0.paths[0] < $1.paths[0] }
     }
@@ -237,8 +247,9 @@ public struct SplitPlan: Sendable, Hashable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let manifest = Manifest(seed: seed, fractions: Fractions(validation: validationFraction, test: testFraction),
-                                classes: classNames, files: files, duplicates: duplicates)
+        let manifest = Manifest(
+            seed: seed, fractions: Fractions(validation: validationFraction, test: testFraction),
+            classes: classNames, files: files, duplicates: duplicates)
         return Array(try encoder.encode(manifest)) + [UInt8(ascii: "\n")]
     }
 }

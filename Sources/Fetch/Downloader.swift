@@ -43,9 +43,11 @@ public struct DownloadOptions: Sendable, Hashable {
     /// The most redirects followed for one transfer.
     public var maximumRedirects: Int
 
-    public init(expectedSize: Int? = nil, expectedSHA256: String? = nil, maximumAttempts: Int = 5,
-                initialRetryDelay: Double = 0.5, maximumRetryDelay: Double = 8, connectTimeout: Double = 30,
-                lowSpeedLimit: Int = 1, lowSpeedTime: Int = 30, maximumRedirects: Int = 10) {
+    public init(
+        expectedSize: Int? = nil, expectedSHA256: String? = nil, maximumAttempts: Int = 5,
+        initialRetryDelay: Double = 0.5, maximumRetryDelay: Double = 8, connectTimeout: Double = 30,
+        lowSpeedLimit: Int = 1, lowSpeedTime: Int = 30, maximumRedirects: Int = 10
+    ) {
         self.expectedSize = expectedSize
         self.expectedSHA256 = expectedSHA256
         self.maximumAttempts = maximumAttempts
@@ -117,8 +119,10 @@ public struct DownloadResult: Sendable, Hashable {
 ///   - `checksumMismatch` when the size or sha256 is not the expected one. The message holds both
 ///     sha256s; the partial file is deleted and nothing is put at `destination`.
 ///   - `fileSystem` when the partial file cannot be opened, written, synced or renamed.
-public func download(from url: String, to destination: String, options: DownloadOptions = DownloadOptions(),
-                     progress: (DownloadProgress) -> Void = { _ in }) throws -> DownloadResult {
+public func download(
+    from url: String, to destination: String, options: DownloadOptions = DownloadOptions(),
+    progress: (DownloadProgress) -> Void = { _ in }
+) throws -> DownloadResult {
     let folder = (destination as NSString).deletingLastPathComponent
     if !folder.isEmpty { try FetchError.converting { try FileIO.createFolder(folder) } }
     let partial = try PartialFile(path: destination + ".partial")
@@ -140,8 +144,9 @@ public func download(from url: String, to destination: String, options: Download
     }
     try partial.syncAndClose()
     try FetchError.converting { try FileIO.durableRename(partial.path, to: destination) }
-    return DownloadResult(path: destination, size: writer.size, sha256: sha256,
-                          resumedBytes: transfers.resumedAt, attempts: transfers.attempts)
+    return DownloadResult(
+        path: destination, size: writer.size, sha256: sha256,
+        resumedBytes: transfers.resumedAt, attempts: transfers.attempts)
 }
 
 /// Runs transfers into `writer` until one completes and its bytes are settled: resumes after
@@ -149,8 +154,10 @@ public func download(from url: String, to destination: String, options: Download
 /// range.
 /// - Returns: the offset the successful transfer started at, and the number of transfers.
 /// - Throws: ``FetchError`` (see ``download(from:to:options:progress:)``).
-private func fill(_ writer: HashingWriter, from url: String, options: DownloadOptions,
-                  progress: @escaping (DownloadProgress) -> Void) throws -> (resumedAt: Int, attempts: Int) {
+private func fill(
+    _ writer: HashingWriter, from url: String, options: DownloadOptions,
+    progress: @escaping (DownloadProgress) -> Void
+) throws -> (resumedAt: Int, attempts: Int) {
     let easy = try CurlEasy()
     var backoff = Backoff(initial: options.initialRetryDelay, maximum: options.maximumRetryDelay)
     var attempts = 0, failuresInARow = 0
@@ -161,10 +168,15 @@ private func fill(_ writer: HashingWriter, from url: String, options: DownloadOp
         let offset = writer.size
         attempts += 1
         do {
-            try easy.perform(url: url, resumingAt: offset, options: options,
-                             receive: { writer.append($0) },
-                             progress: { progress(DownloadProgress(transfer: $0, resumedAt: offset,
-                                                                   expectedSize: options.expectedSize)) })
+            try easy.perform(
+                url: url, resumingAt: offset, options: options,
+                receive: { writer.append($0) },
+                progress: {
+                    progress(
+                        DownloadProgress(
+                            transfer: $0, resumedAt: offset,
+                            expectedSize: options.expectedSize))
+                })
         } catch {
             try writer.settle()  // throws the write error behind a refusedByReceiver
             switch error.reason {
@@ -186,7 +198,8 @@ private func fill(_ writer: HashingWriter, from url: String, options: DownloadOp
             failuresInARow += 1
             guard failuresInARow < max(1, options.maximumAttempts) else {
                 var final = error.error
-                final.message += "; gave up after \(attempts) attempts"
+                final.message +=
+                    "; gave up after \(attempts) attempts"
                     + (writer.size > 0 ? ", keeping \(writer.size) bytes in \(writer.file.path): run again to resume" : "")
                 throw final
             }
@@ -214,9 +227,10 @@ private func mismatch(size: Int, sha256: String, options: DownloadOptions) -> St
 extension DownloadProgress {
     /// One transfer's progress counted from the start of the file.
     fileprivate init(transfer: TransferProgress, resumedAt offset: Int, expectedSize: Int?) {
-        self.init(receivedBytes: offset + transfer.received,
-                  totalBytes: transfer.expected.map { offset + $0 } ?? expectedSize,
-                  bytesPerSecond: transfer.bytesPerSecond)
+        self.init(
+            receivedBytes: offset + transfer.received,
+            totalBytes: transfer.expected.map { offset + $0 } ?? expectedSize,
+            bytesPerSecond: transfer.bytesPerSecond)
     }
 }
 
@@ -316,7 +330,11 @@ private final class HashingWriter: @unchecked Sendable {
     func settle() throws {
         queueFilling()
         inFlight.wait()
-        if let error = lock.withLock({ defer { failure = nil }; return failure }) { throw error }
+        if let error = lock.withLock({
+            defer { failure = nil }; return failure
+        }) {
+            throw error
+        }
     }
 
     /// Empties the file and the digest, to download from byte 0.

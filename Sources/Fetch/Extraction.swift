@@ -45,8 +45,10 @@ public struct ExtractionLimits: Sendable, Hashable {
     public var maximumEntries: Int
 
     /// Limits with the given values; every argument has the documented default.
-    public init(maximumTotalBytes: Int64 = 64 << 30, maximumCompressionRatio: Double = 100,
-                ratioCheckFloorBytes: Int64 = 32 << 20, maximumEntries: Int = 10_000_000) {
+    public init(
+        maximumTotalBytes: Int64 = 64 << 30, maximumCompressionRatio: Double = 100,
+        ratioCheckFloorBytes: Int64 = 32 << 20, maximumEntries: Int = 10_000_000
+    ) {
         self.maximumTotalBytes = maximumTotalBytes
         self.maximumCompressionRatio = maximumCompressionRatio
         self.ratioCheckFloorBytes = ratioCheckFloorBytes
@@ -104,8 +106,10 @@ public struct ExtractionReport: Sendable, Hashable {
 ///     or tar archive, or is damaged or truncated;
 ///   - `fileSystem` when `destination` already exists, or a file cannot be written;
 ///   - `badLayout` when `destination` is empty.
-public func extractArchive(atPath archivePath: String, into destination: String,
-                           limits: ExtractionLimits = ExtractionLimits()) throws -> ExtractionReport {
+public func extractArchive(
+    atPath archivePath: String, into destination: String,
+    limits: ExtractionLimits = ExtractionLimits()
+) throws -> ExtractionReport {
     var trimmed = destination
     while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
     guard !trimmed.isEmpty else { throw FetchError(.badLayout, "the destination folder is empty", subject: destination) }
@@ -185,8 +189,9 @@ func checkSymbolicLinkTarget(_ target: String, of link: EntryPath, entry: String
         if component != ".." {
             descended = true
         } else if descended {
-            throw FetchError(.unsafeEntry, "the symbolic link target \(target) has `..` after a folder name, which could climb out through another link",
-                             subject: entry)
+            throw FetchError(
+                .unsafeEntry, "the symbolic link target \(target) has `..` after a folder name, which could climb out through another link",
+                subject: entry)
         } else {
             climbs += 1
         }
@@ -232,8 +237,10 @@ struct ExpansionBudget {
         guard bytes > limits.ratioCheckFloorBytes else { return }
         let ratio = Double(bytes) / Double(max(1, compressedBytesRead()))
         guard ratio <= limits.maximumCompressionRatio else {
-            throw bomb(String(format: "the archive expands %.0f times (%lld bytes written so far), more than the limit of %.0f",
-                              ratio, bytes, limits.maximumCompressionRatio), entry)
+            throw bomb(
+                String(
+                    format: "the archive expands %.0f times (%lld bytes written so far), more than the limit of %.0f",
+                    ratio, bytes, limits.maximumCompressionRatio), entry)
         }
     }
 
@@ -286,7 +293,8 @@ final class ExtractionTree {
         let source = fullPath(target.relative)
         var status = stat()
         guard target.relative != path.relative, folders.contains(target.parent), lstat(source, &status) == 0,
-              status.st_mode & S_IFMT == S_IFREG else {
+            status.st_mode & S_IFMT == S_IFREG
+        else {
             throw FetchError(.unsafeEntry, "the hard link target \(target.relative) is not a file extracted before it", subject: entry)
         }
         _ = try create(path, entry: entry) { linkat(AT_FDCWD, source, AT_FDCWD, $0, 0) }
@@ -326,8 +334,9 @@ final class ExtractionTree {
         guard mkdir(full, 0o755) == 0 else {
             guard errno == EEXIST else { throw FetchError.system("cannot create folder", path: full) }
             // Every real folder here is in `folders`, so this is a file or link from an earlier entry.
-            throw FetchError(.unsafeEntry, "\(relative) was extracted as a file or link; the entry would be written through it",
-                             subject: entry)
+            throw FetchError(
+                .unsafeEntry, "\(relative) was extracted as a file or link; the entry would be written through it",
+                subject: entry)
         }
         folders.insert(relative)
         foldersCreated += 1
@@ -440,8 +449,9 @@ private struct Extraction {
         case .hardLink(let target):
             return .hardLink(target: try EntryPath(target, entry: header.name))
         case .special(let description):
-            throw FetchError(.unsafeEntry, "the entry is \(description); only files, folders and links are extracted",
-                             subject: header.name)
+            throw FetchError(
+                .unsafeEntry, "the entry is \(description); only files, folders and links are extracted",
+                subject: header.name)
         }
     }
 

@@ -17,8 +17,10 @@ public struct IDXDataset: Sendable, Hashable {
     /// Fashion-MNIST's classes in label order. The official names "T-shirt/top" and "Ankle boot"
     /// become `T-shirt_top` and `Ankle_boot`, since a folder name cannot hold `/` and a space is a
     /// nuisance in shell commands; the others are the official names.
-    public static let fashionMNISTClassNames = ["T-shirt_top", "Trouser", "Pullover", "Dress", "Coat",
-                                                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle_boot"]
+    public static let fashionMNISTClassNames = [
+        "T-shirt_top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle_boot",
+    ]
 
     /// The training images (`train-images-idx3-ubyte`, gzip-compressed or not).
     public var trainImages: String
@@ -34,8 +36,10 @@ public struct IDXDataset: Sendable, Hashable {
 
     /// The dataset made of the four given files. Each may be compressed with gzip, bzip2 or xz, or
     /// not compressed at all: the content decides, not the name.
-    public init(trainImages: String, trainLabels: String, testImages: String, testLabels: String,
-                classNames: [String]) {
+    public init(
+        trainImages: String, trainLabels: String, testImages: String, testLabels: String,
+        classNames: [String]
+    ) {
         self.trainImages = trainImages
         self.trainLabels = trainLabels
         self.testImages = testImages
@@ -51,9 +55,10 @@ public struct IDXDataset: Sendable, Hashable {
             let path = folder + "/" + name
             return FileManager.default.fileExists(atPath: path + ".gz") ? path + ".gz" : path
         }
-        self.init(trainImages: file("train-images-idx3-ubyte"), trainLabels: file("train-labels-idx1-ubyte"),
-                  testImages: file("t10k-images-idx3-ubyte"), testLabels: file("t10k-labels-idx1-ubyte"),
-                  classNames: classNames)
+        self.init(
+            trainImages: file("train-images-idx3-ubyte"), trainLabels: file("train-labels-idx1-ubyte"),
+            testImages: file("t10k-images-idx3-ubyte"), testLabels: file("t10k-labels-idx1-ubyte"),
+            classNames: classNames)
     }
 
     /// Writes every image as a PNG into `destination/train/<class>/` and
@@ -72,20 +77,25 @@ public struct IDXDataset: Sendable, Hashable {
     ///   below `classNames.count`, truncated or overlong data); `badArchive` when compressed data
     ///   is damaged; `badLayout` when `classNames` is empty or holds an unusable folder name, or
     ///   `destination` is not empty; `fileSystem` when a file cannot be written.
-    public func importImages(into destination: String,
-                             threads: Int? = nil) throws -> ImportReport {
+    public func importImages(
+        into destination: String,
+        threads: Int? = nil
+    ) throws -> ImportReport {
         try ClassNames.check(classNames, subject: "class names")
         let trainLabels = try IDXFile.readLabels(self.trainLabels, classCount: classNames.count)
         let testLabels = try IDXFile.readLabels(self.testLabels, classCount: classNames.count)
-        let output = try ImageFolderWriter(destination: destination, splits: ["train", "validation"],
-                                           classNames: classNames, threads: threads)
+        let output = try ImageFolderWriter(
+            destination: destination, splits: ["train", "validation"],
+            classNames: classNames, threads: threads)
         try IDXFile.writeImages(trainImages, labels: trainLabels, split: "train", output: output)
         try IDXFile.writeImages(testImages, labels: testLabels, split: "validation", output: output)
         output.flush()
-        return ImportReport(classNames: classNames, splits: [
-            .init(split: "train", imagesPerClass: histogram(trainLabels, classCount: classNames.count)),
-            .init(split: "validation", imagesPerClass: histogram(testLabels, classCount: classNames.count)),
-        ])
+        return ImportReport(
+            classNames: classNames,
+            splits: [
+                .init(split: "train", imagesPerClass: histogram(trainLabels, classCount: classNames.count)),
+                .init(split: "validation", imagesPerClass: histogram(testLabels, classCount: classNames.count)),
+            ])
     }
 }
 
@@ -137,22 +147,25 @@ private enum IDXFile {
         try requireFile(path)
         var rows = 0, columns = 0
         let names = RecordNames(count: labels.count)
-        let records = try RecordReader.read(path, headerSize: 16, recordSize: { header in
-            let magic = bigEndian(header, at: 0)
-            guard magic == imagesMagic else {
-                throw badFile(path, "magic number is \(hex(magic)), not \(hex(imagesMagic)) (IDX images)")
+        let records = try RecordReader.read(
+            path, headerSize: 16,
+            recordSize: { header in
+                let magic = bigEndian(header, at: 0)
+                guard magic == imagesMagic else {
+                    throw badFile(path, "magic number is \(hex(magic)), not \(hex(imagesMagic)) (IDX images)")
+                }
+                let count = Int(bigEndian(header, at: 4))
+                guard count == labels.count else {
+                    throw badFile(path, "\(count) images but \(labels.count) labels")
+                }
+                rows = Int(bigEndian(header, at: 8))
+                columns = Int(bigEndian(header, at: 12))
+                guard rows > 0, columns > 0, rows * columns <= maximumImagePixels else {
+                    throw badFile(path, "image size \(columns)x\(rows) is not between 1x1 and \(maximumImagePixels) pixels")
+                }
+                return rows * columns
             }
-            let count = Int(bigEndian(header, at: 4))
-            guard count == labels.count else {
-                throw badFile(path, "\(count) images but \(labels.count) labels")
-            }
-            rows = Int(bigEndian(header, at: 8))
-            columns = Int(bigEndian(header, at: 12))
-            guard rows > 0, columns > 0, rows * columns <= maximumImagePixels else {
-                throw badFile(path, "image size \(columns)x\(rows) is not between 1x1 and \(maximumImagePixels) pixels")
-            }
-            return rows * columns
-        }) { batch, first in
+        ) { batch, first in
             let (width, height) = (columns, rows)
             let count = batch.count / (width * height)
             guard first + count <= labels.count else {
@@ -160,8 +173,9 @@ private enum IDXFile {
             }
             try output.write(count: count, split: split) { i in
                 let start = i * width * height
-                let image = Image(width: width, height: height, format: .gray,
-                                  pixels: Array(batch[start..<start + width * height]))
+                let image = Image(
+                    width: width, height: height, format: .gray,
+                    pixels: Array(batch[start..<start + width * height]))
                 return (image, Int(labels[first + i]), names.name(first + i))
             }
         }

@@ -58,8 +58,10 @@ struct ImageFolderWriter: Sendable {
     /// - Throws: the error of the lowest-numbered failing record's task, so the error does not
     ///   depend on the thread count: ``CodecError`` when an image cannot be encoded, ``FetchError``
     ///   `fileSystem` when a file cannot be written.
-    func write(count: Int, split: String,
-               record: (Int) -> (image: Image, label: Int, name: String)) throws {
+    func write(
+        count: Int, split: String,
+        record: (Int) -> (image: Image, label: Int, name: String)
+    ) throws {
         let tasks = (count + Self.recordsPerTask - 1) / Self.recordsPerTask
         _ = try ParallelWork.map(count: tasks, threads: threads) { _, task in
             for i in task * Self.recordsPerTask..<min(count, (task + 1) * Self.recordsPerTask) {

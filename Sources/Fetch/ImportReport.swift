@@ -32,7 +32,8 @@ public struct ImportReport: Sendable, Hashable {
     /// Images written to `split`/`className`, 0 when there is no such split or class.
     public func count(split: String, className: String) -> Int {
         guard let label = classNames.firstIndex(of: className),
-              let entry = splits.first(where: { $0.split == split }) else { return 0 }
+            let entry = splits.first(where: { $0.split == split })
+        else { return 0 }
         return entry.imagesPerClass[label]
     }
 }

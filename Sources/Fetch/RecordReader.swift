@@ -25,8 +25,10 @@ enum RecordReader {
     ///     first.
     /// - Throws: `badDatasetFile` when the file ends inside the header; whatever the closures
     ///   throw; `badArchive` for damaged compressed data.
-    static func read(_ path: String, headerSize: Int, recordSize: ([UInt8]) throws -> Int,
-                     body: (_ records: [UInt8], _ firstIndex: Int) throws -> Void) throws -> Outcome {
+    static func read(
+        _ path: String, headerSize: Int, recordSize: ([UInt8]) throws -> Int,
+        body: (_ records: [UInt8], _ firstIndex: Int) throws -> Void
+    ) throws -> Outcome {
         var header: [UInt8] = []
         var size = headerSize == 0 ? try recordSize([]) : 0
         var batch: [UInt8] = []

@@ -81,8 +81,11 @@ public final class ResizingPreparer: RecordPreparer {
         loader = ImageLoader(spec: spec)
     }
 
-    public func prepare(_ item: PreparationItem, index: Int, copy: Int, into image: UnsafeMutableRawBufferPointer) throws
-        -> (parameters: [Float], warning: String?) {
+    public func prepare(
+        _ item: PreparationItem, index: Int, copy: Int, into image: UnsafeMutableRawBufferPointer
+    ) throws
+        -> (parameters: [Float], warning: String?)
+    {
         ([], try loader.load(fileAt: item.path, into: image))
     }
 }

@@ -31,8 +31,10 @@ public final class Resizer {
 
     /// Writes `image` resized to `size` into `output` (exactly `size.width · size.height · channels`
     /// bytes, row-major HWC).
-    public func resize(_ image: Image, to size: PixelSize, filter: ResizeFilter = .bilinear,
-                       into output: UnsafeMutableRawBufferPointer) {
+    public func resize(
+        _ image: Image, to size: PixelSize, filter: ResizeFilter = .bilinear,
+        into output: UnsafeMutableRawBufferPointer
+    ) {
         let channels = image.channels
         precondition(output.count == size.width * size.height * channels, "output buffer has the wrong size")
         let columns = Taps(from: image.width, to: size.width, filter: filter)
@@ -134,18 +136,21 @@ private struct Taps {
     /// Runs `body` with raw pointers to `first`, `count` and `weights` (no bounds checks in the loops).
     func withPointers<R>(_ body: (UnsafePointer<Int>, UnsafePointer<Int>, UnsafePointer<Float>) -> R) -> R {
         first.withUnsafeBufferPointer { f in
-            count.withUnsafeBufferPointer { c in weights.withUnsafeBufferPointer { w in body(f.baseAddress!, c.baseAddress!, w.baseAddress!) } }
+            count.withUnsafeBufferPointer { c in
+                weights.withUnsafeBufferPointer { w in body(f.baseAddress!, c.baseAddress!, w.baseAddress!) }
+            }
         }
     }
 
     init(from input: Int, to output: Int, filter: ResizeFilter) {
         let scale = Double(input) / Double(output)
         let spread = max(1, scale)  // filter support grows when shrinking
-        let radius: Double = switch filter {
-        case .bilinear: spread
-        case .area: 0.5 * spread
-        case .nearest: 0
-        }
+        let radius: Double =
+            switch filter {
+            case .bilinear: spread
+            case .area: 0.5 * spread
+            case .nearest: 0
+            }
         maxTaps = filter == .nearest ? 1 : Int((2 * radius).rounded(.up)) + 2
         first = [Int](repeating: 0, count: output)
         count = [Int](repeating: 0, count: output)
@@ -163,11 +168,12 @@ private struct Taps {
             var raw: [Double] = []
             for i in low...max(low, high) {
                 let distance = abs(Double(i) - centre)
-                let w: Double = switch filter {
-                case .bilinear: max(0, 1 - distance / spread)
-                case .area: max(0, min(Double(i) + 0.5, centre + radius) - max(Double(i) - 0.5, centre - radius))
-                case .nearest: 0
-                }
+                let w: Double =
+                    switch filter {
+                    case .bilinear: max(0, 1 - distance / spread)
+                    case .area: max(0, min(Double(i) + 0.5, centre + radius) - max(Double(i) - 0.5, centre - radius))
+                    case .nearest: 0
+                    }
                 raw.append(w)
             }
             // Trim zero weights at both ends, then normalise.

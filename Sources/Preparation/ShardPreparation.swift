@@ -33,7 +33,9 @@ public protocol RecordPreparer: AnyObject {
     /// Writes copy `copy` of item `index` into `image` (exactly the layout's image bytes) and
     /// returns the record's parameters (the layout's parameter count) and any decoder warning.
     /// - Throws: ``CodecError`` when the image cannot be decoded (then no copy of it is kept).
-    func prepare(_ item: PreparationItem, index: Int, copy: Int, into image: UnsafeMutableRawBufferPointer) throws
+    func prepare(
+        _ item: PreparationItem, index: Int, copy: Int, into image: UnsafeMutableRawBufferPointer
+    ) throws
         -> (parameters: [Float], warning: String?)
 }
 
@@ -62,9 +64,11 @@ public enum ShardPreparation {
     ///   - threads: worker threads; `preparers` gets called once per thread to make each one's preparer.
     ///   - progress: called on the calling thread after each window is written, with the images done so far.
     /// - Throws: the first ``CodecError`` in input order under `.fail`; ``ShardError`` from the writer.
-    public static func run(items: [PreparationItem], copies: Int, writer: ShardWriter, threads: Int, onError: ErrorPolicy,
-                           progress: ((Int) -> Void)? = nil,
-                           preparers: () -> any RecordPreparer) throws -> PreparationReport {
+    public static func run(
+        items: [PreparationItem], copies: Int, writer: ShardWriter, threads: Int, onError: ErrorPolicy,
+        progress: ((Int) -> Void)? = nil,
+        preparers: () -> any RecordPreparer
+    ) throws -> PreparationReport {
         let threads = max(1, threads)
         let window = 32 * threads
         let workers = (0..<threads).map { _ in preparers() }
@@ -130,15 +134,19 @@ private final class Window {
         outcomes.withUnsafeMutableBufferPointer { results in
             ParallelWork.forEach(count: items.count, threads: workers.count) { worker, slot in
                 // Each slot is written by the one thread that took it.
-                results[slot] = prepare(items[items.startIndex + slot], index: items.startIndex + slot, slot: slot,
-                                        with: workers[worker])
+                results[slot] = prepare(
+                    items[items.startIndex + slot], index: items.startIndex + slot, slot: slot,
+                    with: workers[worker])
                 return true
             }
         }
     }
 
-    private func prepare(_ item: PreparationItem, index: Int, slot: Int, with preparer: any RecordPreparer)
-        -> ShardPreparation.Outcome {
+    private func prepare(
+        _ item: PreparationItem, index: Int, slot: Int, with preparer: any RecordPreparer
+    )
+        -> ShardPreparation.Outcome
+    {
         var parameters: [[Float]] = []
         var warning: String?
         do {
@@ -185,9 +193,10 @@ private final class WindowAppender {
                 case .prepared(let parameters, let warning):
                     if let warning { report.warnings.append((item.path, warning)) }
                     for copy in 0..<copies {
-                        try writer.append(image: UnsafeRawBufferPointer(window.image(slot: slot, copy: copy)), label: item.label,
-                                          source: writer.layout.sourceOffset == nil ? nil : UInt32(start + slot),
-                                          parameters: parameters[copy])
+                        try writer.append(
+                            image: UnsafeRawBufferPointer(window.image(slot: slot, copy: copy)), label: item.label,
+                            source: writer.layout.sourceOffset == nil ? nil : UInt32(start + slot),
+                            parameters: parameters[copy])
                     }
                     report.written += 1
                 case .pending:

@@ -52,22 +52,27 @@ public enum SplitPreparation {
     ///   - preparers: called once per worker thread.
     /// - Throws: ``ShardError`` (invalid spec, file system), and the first ``Codecs/CodecError``
     ///   in input order under ``ErrorPolicy/fail``.
-    public static func prepare(_ split: DatasetDirectory.Split, of dataset: DatasetDirectory, classNames: [String],
-                               as splitName: String, spec: ImageSpec, copies: Int = 1, parameterNames: [String] = [],
-                               into directory: String, settings: PreparationSettings, provenance: ShardManifest.Provenance,
-                               progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
-                               preparers: () -> any RecordPreparer) throws -> Outcome {
+    public static func prepare(
+        _ split: DatasetDirectory.Split, of dataset: DatasetDirectory, classNames: [String],
+        as splitName: String, spec: ImageSpec, copies: Int = 1, parameterNames: [String] = [],
+        into directory: String, settings: PreparationSettings, provenance: ShardManifest.Provenance,
+        progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+        preparers: () -> any RecordPreparer
+    ) throws -> Outcome {
         let started = DispatchTime.now().uptimeNanoseconds
         let items = items(of: split, classNames: classNames)
-        let writer = try ShardWriter(directory: directory, split: splitName, spec: spec, hasSource: true,
-                                     parameterCount: parameterNames.count, rotation: .init(maxBytes: settings.shardBytes))
-        let report = try ShardPreparation.run(items: items, copies: copies, writer: writer, threads: settings.threads,
-                                              onError: settings.onError, progress: { progress?($0, items.count) },
-                                              preparers: preparers)
+        let writer = try ShardWriter(
+            directory: directory, split: splitName, spec: spec, hasSource: true,
+            parameterCount: parameterNames.count, rotation: .init(maxBytes: settings.shardBytes))
+        let report = try ShardPreparation.run(
+            items: items, copies: copies, writer: writer, threads: settings.threads,
+            onError: settings.onError, progress: { progress?($0, items.count) },
+            preparers: preparers)
         let root = dataset.root.hasSuffix("/") ? dataset.root : dataset.root + "/"
-        let manifest = try writer.finish(classNames: classNames, parameterNames: parameterNames, copies: copies,
-                                         sources: items.map { $0.path.hasPrefix(root) ? String($0.path.dropFirst(root.count)) : $0.path },
-                                         provenance: provenance)
+        let manifest = try writer.finish(
+            classNames: classNames, parameterNames: parameterNames, copies: copies,
+            sources: items.map { $0.path.hasPrefix(root) ? String($0.path.dropFirst(root.count)) : $0.path },
+            provenance: provenance)
         return Outcome(manifest: manifest, report: report, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
 }

@@ -39,10 +39,12 @@ public struct BatchOptions: Sendable, Hashable {
     /// ``ShardError/Code/checksumMismatch`` naming shard and sample).
     public var verifyChecksums: Bool
 
-    public init(batchSize: Int, layout: ImageLayout = .nhwc, labels: LabelEncoding = .indices,
-                shuffle: Bool = true, seed: UInt64 = 0, prefetch: Int = 4,
-                threads: Int? = nil, dropLast: Bool = false,
-                verifyChecksums: Bool = true) {
+    public init(
+        batchSize: Int, layout: ImageLayout = .nhwc, labels: LabelEncoding = .indices,
+        shuffle: Bool = true, seed: UInt64 = 0, prefetch: Int = 4,
+        threads: Int? = nil, dropLast: Bool = false,
+        verifyChecksums: Bool = true
+    ) {
         self.batchSize = batchSize
         self.layout = layout
         self.labels = labels
@@ -115,8 +117,9 @@ public final class BatchLoader: @unchecked Sendable {
         sampleFloats = set.layout.imageBytes
         let classes = set.manifest.classNames.count
         ring = (0..<options.prefetch).map { _ in
-            Slot(images: options.batchSize * set.layout.imageBytes, labels: options.batchSize,
-                 oneHot: options.labels == .oneHot ? options.batchSize * classes : 0)
+            Slot(
+                images: options.batchSize * set.layout.imageBytes, labels: options.batchSize,
+                oneHot: options.labels == .oneHot ? options.batchSize * classes : 0)
         }
     }
 
@@ -131,8 +134,9 @@ public final class BatchLoader: @unchecked Sendable {
     /// Starts epoch `epoch` (0-based) and returns its batches in order.
     public func epoch(_ epoch: Int) -> Epoch {
         running?.cancel()
-        let order = EpochOrder.samples(imagesPerCopy: set.manifest.imagesPerCopy, copies: set.manifest.copies,
-                                       epoch: epoch, shuffle: options.shuffle, seed: options.seed)
+        let order = EpochOrder.samples(
+            imagesPerCopy: set.manifest.imagesPerCopy, copies: set.manifest.copies,
+            epoch: epoch, shuffle: options.shuffle, seed: options.seed)
         let started = Epoch(loader: self, order: order, batches: batchesPerEpoch)
         running = started
         return started
@@ -145,8 +149,9 @@ public final class BatchLoader: @unchecked Sendable {
         for (row, index) in samples.enumerated() {
             if options.verifyChecksums && !set.recordIsIntact(index) {
                 let (shard, local) = set.locate(index)
-                throw ShardError(.checksumMismatch, "record bytes do not match their checksum",
-                                 file: set.directory + "/" + set.manifest.shards[shard].file, sample: local)
+                throw ShardError(
+                    .checksumMismatch, "record bytes do not match their checksum",
+                    file: set.directory + "/" + set.manifest.shards[shard].file, sample: local)
             }
             let source = set.image(index).bindMemory(to: UInt8.self)
             let destination = slot.images + row * sampleFloats
@@ -254,11 +259,12 @@ public final class Epoch: @unchecked Sendable {
         let range = range(of: number)
         let options = loader.options
         let classes = loader.set.manifest.classNames.count
-        return Batch(index: number, count: range.count,
-                     images: UnsafeBufferPointer(start: slot.images, count: range.count * loader.sampleFloats),
-                     labels: options.labels == .indices ? UnsafeBufferPointer(start: slot.labels, count: range.count) : nil,
-                     oneHot: options.labels == .oneHot ? UnsafeBufferPointer(start: slot.oneHot, count: range.count * classes) : nil,
-                     samples: order[range])
+        return Batch(
+            index: number, count: range.count,
+            images: UnsafeBufferPointer(start: slot.images, count: range.count * loader.sampleFloats),
+            labels: options.labels == .indices ? UnsafeBufferPointer(start: slot.labels, count: range.count) : nil,
+            oneHot: options.labels == .oneHot ? UnsafeBufferPointer(start: slot.oneHot, count: range.count * classes) : nil,
+            samples: order[range])
     }
 
     /// Stops the workers and waits for them (promptly: each finishes at most the batch in hand).

@@ -89,8 +89,10 @@ public struct ImageSpec: Codable, Hashable, Sendable, CustomStringConvertible {
     /// Converts one stored image (``byteCount`` bytes, HWC) into model input: each sample times
     /// ``rescale``, in `layout`. The batch reader converts with the same arithmetic, so a file
     /// prepared to this spec gives the model the values a shard sample does.
-    public func values(of image: UnsafeRawBufferPointer, layout: BatchOptions.ImageLayout,
-                       into output: UnsafeMutableBufferPointer<Float>) {
+    public func values(
+        of image: UnsafeRawBufferPointer, layout: BatchOptions.ImageLayout,
+        into output: UnsafeMutableBufferPointer<Float>
+    ) {
         precondition(image.count == byteCount && output.count == elementCount, "buffers do not match the spec \(self)")
         let pixels = width * height
         let bytes = image.bindMemory(to: UInt8.self)

@@ -61,8 +61,9 @@ public struct RecordLayout: Hashable, Sendable, Codable {
 
     /// The layout of records holding images of `spec`.
     public init(spec: ImageSpec, hasSource: Bool, parameterCount: Int) {
-        self.init(height: spec.height, width: spec.width, channels: spec.channels, hasSource: hasSource,
-                  parameterCount: parameterCount)
+        self.init(
+            height: spec.height, width: spec.width, channels: spec.channels, hasSource: hasSource,
+            parameterCount: parameterCount)
     }
 
     /// Bytes of image data per record (H·W·C).
@@ -140,14 +141,16 @@ struct ShardHeader: Equatable {
         }
         count = Int(get(UInt64.self, 16))
         let source = get(UInt32.self, 44), parameters = get(UInt32.self, 48)
-        layout = RecordLayout(height: Int(get(UInt32.self, 24)), width: Int(get(UInt32.self, 28)),
-                              channels: Int(get(UInt32.self, 32)), hasSource: source != Self.absent,
-                              parameterCount: Int(get(UInt32.self, 52)))
+        layout = RecordLayout(
+            height: Int(get(UInt32.self, 24)), width: Int(get(UInt32.self, 28)),
+            channels: Int(get(UInt32.self, 32)), hasSource: source != Self.absent,
+            parameterCount: Int(get(UInt32.self, 52)))
         digest = get(UInt64.self, 72)
         guard layout.stride == Int(get(UInt32.self, 36)), layout.labelOffset == Int(get(UInt32.self, 40)),
-              layout.sourceOffset == (source == Self.absent ? nil : Int(source)),
-              layout.parametersOffset == (parameters == Self.absent ? nil : Int(parameters)),
-              Int(get(UInt64.self, 56)) == dataOffset, Int(get(UInt64.self, 64)) == checksumTableOffset else {
+            layout.sourceOffset == (source == Self.absent ? nil : Int(source)),
+            layout.parametersOffset == (parameters == Self.absent ? nil : Int(parameters)),
+            Int(get(UInt64.self, 56)) == dataOffset, Int(get(UInt64.self, 64)) == checksumTableOffset
+        else {
             throw ShardError(.badHeader, "record layout fields are inconsistent", file: file)
         }
     }

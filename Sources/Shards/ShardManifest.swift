@@ -71,14 +71,18 @@ public struct ShardManifest: Codable, Hashable, Sendable {
     public static func read(from directory: String) throws -> ShardManifest {
         let path = directory + "/manifest.json"
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ShardError(.manifestMismatch, "no manifest.json: not a complete shard set (an interrupted write leaves none)",
-                             file: path)
+            throw ShardError(
+                .manifestMismatch, "no manifest.json: not a complete shard set (an interrupted write leaves none)",
+                file: path)
         }
         struct Version: Decodable { var format: String?; var formatVersion: Int? }
         if let version = try? JSONDecoder().decode(Version.self, from: data), version.format == "dataprep-shards",
-           let number = version.formatVersion, number != 2 {
-            throw ShardError(.unsupportedVersion, "manifest version \(number); this build reads version 2 "
-                             + "(version 1 sets lack the image spec: pack or augment them again)", file: path)
+            let number = version.formatVersion, number != 2
+        {
+            throw ShardError(
+                .unsupportedVersion,
+                "manifest version \(number); this build reads version 2 "
+                    + "(version 1 sets lack the image spec: pack or augment them again)", file: path)
         }
         let manifest: ShardManifest
         do {
@@ -87,7 +91,8 @@ public struct ShardManifest: Codable, Hashable, Sendable {
             throw ShardError(.manifestMismatch, "unreadable manifest: \(error)", file: path)
         }
         guard manifest.spec.width == manifest.layout.width, manifest.spec.height == manifest.layout.height,
-              manifest.spec.channels == manifest.layout.channels else {
+            manifest.spec.channels == manifest.layout.channels
+        else {
             throw ShardError(.manifestMismatch, "the image spec \(manifest.spec) does not match the record layout", file: path)
         }
         return manifest

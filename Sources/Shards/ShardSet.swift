@@ -29,21 +29,26 @@ public final class ShardSet: @unchecked Sendable {
             let mapping = try Mapping(path: directory + "/" + shard.file)
             let header = try ShardHeader(decoding: mapping.bytes, file: mapping.path)
             guard header.count == shard.count, header.layout == manifest.layout,
-                  String(format: "%016llx", header.digest) == shard.digest else {
-                throw ShardError(.manifestMismatch, "the shard holds \(header.count) samples with digest "
-                                 + String(format: "%016llx", header.digest) + " but the manifest says \(shard.count) and "
-                                 + "\(shard.digest) (or the layouts differ)", file: mapping.path)
+                String(format: "%016llx", header.digest) == shard.digest
+            else {
+                throw ShardError(
+                    .manifestMismatch,
+                    "the shard holds \(header.count) samples with digest "
+                        + String(format: "%016llx", header.digest) + " but the manifest says \(shard.count) and "
+                        + "\(shard.digest) (or the layouts differ)", file: mapping.path)
             }
             guard mapping.bytes.count >= header.fileSize else {
-                throw ShardError(.truncated, "\(mapping.bytes.count) bytes; the header needs \(header.fileSize)",
-                                 file: mapping.path)
+                throw ShardError(
+                    .truncated, "\(mapping.bytes.count) bytes; the header needs \(header.fileSize)",
+                    file: mapping.path)
             }
             mappings.append(mapping)
             starts.append(starts.last! + shard.count)
         }
         guard starts.last == manifest.count else {
-            throw ShardError(.manifestMismatch, "shards hold \(starts.last!) samples, the manifest says \(manifest.count)",
-                             file: directory + "/manifest.json")
+            throw ShardError(
+                .manifestMismatch, "shards hold \(starts.last!) samples, the manifest says \(manifest.count)",
+                file: directory + "/manifest.json")
         }
         self.mappings = mappings
         self.starts = starts
@@ -90,8 +95,10 @@ public final class ShardSet: @unchecked Sendable {
     /// Whether record `index` matches its stored checksum.
     public func recordIsIntact(_ index: Int) -> Bool {
         let (shard, local) = locate(index)
-        return XXHash64.hash(record(index)) == mappings[shard].checksum(local, count: manifest.shards[shard].count,
-                                                                           stride: layout.stride)
+        return XXHash64.hash(record(index))
+            == mappings[shard].checksum(
+                local, count: manifest.shards[shard].count,
+                stride: layout.stride)
     }
 
     /// Checks every record checksum and every shard digest.
@@ -106,8 +113,9 @@ public final class ShardSet: @unchecked Sendable {
                 throw ShardError(.badHeader, "the checksum table does not match the shard digest", file: mapping.path)
             }
             for local in 0..<shard.count where !recordIsIntact(starts[k] + local) {
-                throw ShardError(.checksumMismatch, "record bytes do not match their checksum", file: mapping.path,
-                                 sample: local)
+                throw ShardError(
+                    .checksumMismatch, "record bytes do not match their checksum", file: mapping.path,
+                    sample: local)
             }
         }
     }
@@ -134,7 +142,8 @@ private final class Mapping {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw errno == ENOENT ? ShardError(.missingShard, "the manifest lists it but it is not there", file: path)
+            throw errno == ENOENT
+                ? ShardError(.missingShard, "the manifest lists it but it is not there", file: path)
                 : ShardError(.fileSystem, "cannot open: \(String(cString: strerror(errno)))", file: path)
         }
         defer { close(fd) }

@@ -45,8 +45,10 @@ public final class ShardWriter {
     ///   - parameterCount: float32 parameters per record (augmentation parameters; 0 when none).
     /// - Throws: ``ShardError`` `invalidArgument` for a spec out of its limits; `fileSystem` when the
     ///   folder cannot be created or cleaned.
-    public init(directory: String, split: String, spec: ImageSpec, hasSource: Bool = true, parameterCount: Int = 0,
-                rotation: Rotation = Rotation()) throws {
+    public init(
+        directory: String, split: String, spec: ImageSpec, hasSource: Bool = true, parameterCount: Int = 0,
+        rotation: Rotation = Rotation()
+    ) throws {
         try spec.validate()
         guard (0...64).contains(parameterCount) else {
             throw ShardError(.invalidArgument, "\(parameterCount) parameters per record; at most 64 are supported")
@@ -92,10 +94,13 @@ public final class ShardWriter {
     /// - Throws: ``ShardError`` `invalidArgument` for wrong sizes, `fileSystem` when writing fails.
     public func append(image: UnsafeRawBufferPointer, label: Int, source: UInt32? = nil, parameters: [Float] = []) throws {
         guard image.count == layout.imageBytes, parameters.count == layout.parameterCount,
-              (source != nil) == (layout.sourceOffset != nil) else {
-            throw ShardError(.invalidArgument, "sample has \(image.count) image bytes, \(parameters.count) parameters, "
-                             + "source \(source.map(String.init) ?? "none"); the layout wants \(layout.imageBytes), "
-                             + "\(layout.parameterCount), \(layout.sourceOffset == nil ? "none" : "one")")
+            (source != nil) == (layout.sourceOffset != nil)
+        else {
+            throw ShardError(
+                .invalidArgument,
+                "sample has \(image.count) image bytes, \(parameters.count) parameters, "
+                    + "source \(source.map(String.init) ?? "none"); the layout wants \(layout.imageBytes), "
+                    + "\(layout.parameterCount), \(layout.sourceOffset == nil ? "none" : "one")")
         }
         record.copyMemory(from: image)
         record.storeBytes(of: Int32(label).littleEndian, toByteOffset: layout.labelOffset, as: Int32.self)
@@ -107,8 +112,10 @@ public final class ShardWriter {
                 record.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: offset + 4 * i, as: UInt32.self)
             }
         }
-        if let open = current, open.count == rotation.maxSamples
-            || (open.count > 0 && ShardHeader.size + (open.count + 1) * (layout.stride + 8) > rotation.maxBytes) {
+        if let open = current,
+            open.count == rotation.maxSamples
+                || (open.count > 0 && ShardHeader.size + (open.count + 1) * (layout.stride + 8) > rotation.maxBytes)
+        {
             try close(open)
         }
         if current == nil {
@@ -125,16 +132,21 @@ public final class ShardWriter {
     /// - Returns: the manifest written.
     /// - Throws: ``ShardError`` `invalidArgument` or `fileSystem`.
     @discardableResult
-    public func finish(classNames: [String], parameterNames: [String] = [], copies: Int = 1, sources: [String] = [],
-                       provenance: ShardManifest.Provenance) throws -> ShardManifest {
+    public func finish(
+        classNames: [String], parameterNames: [String] = [], copies: Int = 1, sources: [String] = [],
+        provenance: ShardManifest.Provenance
+    ) throws -> ShardManifest {
         guard copies >= 1, total % copies == 0, parameterNames.count == layout.parameterCount else {
-            throw ShardError(.invalidArgument, "\(total) samples do not make \(copies) equal copies, or "
-                             + "\(parameterNames.count) parameter names for \(layout.parameterCount) parameters")
+            throw ShardError(
+                .invalidArgument,
+                "\(total) samples do not make \(copies) equal copies, or "
+                    + "\(parameterNames.count) parameter names for \(layout.parameterCount) parameters")
         }
         if let open = current { try close(open) }
-        let manifest = ShardManifest(split: split, classNames: classNames, spec: spec, layout: layout, parameterNames: parameterNames,
-                                     copies: copies, imagesPerCopy: total / copies, count: total, shards: shards,
-                                     sources: sources, provenance: provenance)
+        let manifest = ShardManifest(
+            split: split, classNames: classNames, spec: spec, layout: layout, parameterNames: parameterNames,
+            copies: copies, imagesPerCopy: total / copies, count: total, shards: shards,
+            sources: sources, provenance: provenance)
         let path = directory + "/manifest.json"
         do {
             try FileIO.writeAtomically(try manifest.encoded(), to: path)

@@ -51,13 +51,16 @@ public struct DatasetDirectory: Sendable {
         self.root = root
         let top = try Self.subfolders(of: root)
         guard !top.isEmpty else {
-            throw SupportError(.badLayout, "no class folders (expected ROOT/<class>/... or ROOT/train/<class>/...)",
-                               path: root)
+            throw SupportError(
+                .badLayout, "no class folders (expected ROOT/<class>/... or ROOT/train/<class>/...)",
+                path: root)
         }
         if top.allSatisfy({ Self.splitNames.contains($0.lowercased()) }) {
             let order = ["train", "training", "validation", "val", "valid", "test", "testing"]
-            splits = try top.sorted { (order.firstIndex(of: $0.lowercased()) ?? 99, $0) < (order.firstIndex(of: $1.lowercased()) ?? 99, $1) }
-                .map { Split(name: $0, classes: try Self.classFolders(in: root + "/" + $0)) }
+            splits = try top.sorted {
+                (order.firstIndex(of: $0.lowercased()) ?? 99, $0) < (order.firstIndex(of: $1.lowercased()) ?? 99, $1)
+            }
+            .map { Split(name: $0, classes: try Self.classFolders(in: root + "/" + $0)) }
         } else {
             splits = [Split(name: "", classes: try Self.classFolders(in: root))]
         }

@@ -18,7 +18,8 @@ public enum FileIO {
     public static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32, at offset: Int? = nil, path: String) throws(SupportError) {
         var done = 0
         while done < bytes.count {
-            let n = offset.map { pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t($0 + done)) }
+            let n =
+                offset.map { pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t($0 + done)) }
                 ?? write(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
@@ -32,8 +33,11 @@ public enum FileIO {
     /// Reads up to `count` bytes from `fd` at `offset` into `buffer`; fewer only at the end of the file.
     /// - Returns: the bytes read.
     /// - Throws: ``SupportError`` `fileSystem` naming `path`.
-    public static func readAll(from fd: Int32, at offset: Int, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(SupportError)
-        -> Int {
+    public static func readAll(
+        from fd: Int32, at offset: Int, into buffer: UnsafeMutableRawBufferPointer, path: String
+    ) throws(SupportError)
+        -> Int
+    {
         var done = 0
         while done < buffer.count {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
@@ -130,7 +134,8 @@ public enum FileIO {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             var isFolder: ObjCBool = false
-            let reason = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && !isFolder.boolValue
+            let reason =
+                FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && !isFolder.boolValue
                 ? "it is a file, not a folder" : (error as NSError).localizedFailureReason ?? "\(error.localizedDescription)"
             throw SupportError(.fileSystem, "cannot create the folder: \(reason)", path: path)
         }

@@ -32,9 +32,13 @@ public final class FolderLock {
             let pid = count > 0 ? String(decoding: holder[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
             Glibc.close(fd)
             fd = -1
-            guard number == EWOULDBLOCK else { throw SupportError(.fileSystem, "cannot lock: \(String(cString: strerror(number)))", path: folder, errno: number) }
-            throw SupportError(.locked, "another dataprep process\(pid.isEmpty ? "" : " (pid \(pid))") is writing here; "
-                               + "wait for it to finish or stop it", path: folder)
+            guard number == EWOULDBLOCK else {
+                throw SupportError(.fileSystem, "cannot lock: \(String(cString: strerror(number)))", path: folder, errno: number)
+            }
+            throw SupportError(
+                .locked,
+                "another dataprep process\(pid.isEmpty ? "" : " (pid \(pid))") is writing here; "
+                    + "wait for it to finish or stop it", path: folder)
         }
         _ = ftruncate(fd, 0)
         let pid = Array("\(getpid())\n".utf8)

@@ -32,8 +32,10 @@ public enum ParallelWork {
     /// every lower index had started and ran to its end, so the error does not depend on the thread
     /// count or the scheduling.
     /// - Parameter progress: called after each index with the number done so far (from any thread).
-    public static func map<T>(count: Int, threads: Int, progress: ((Int) -> Void)? = nil,
-                              _ transform: (_ worker: Int, _ index: Int) throws -> T) throws -> [T] {
+    public static func map<T>(
+        count: Int, threads: Int, progress: ((Int) -> Void)? = nil,
+        _ transform: (_ worker: Int, _ index: Int) throws -> T
+    ) throws -> [T] {
         let results = ResultSlots<T>(count: count)
         forEach(count: count, threads: threads) { worker, index in
             let result = Result { try transform(worker, index) }

@@ -160,11 +160,15 @@ public enum Preset: String, Sendable, CaseIterable {
         case .tutorial:
             Architecture(layers: [conv(16), pool, conv(32), pool, conv(64), pool, .flatten, .dense(units: 512), .output])
         case .tutorialDropout:
-            Architecture(layers: [conv(16), pool, .dropout(rate: 0.3), conv(32), pool, conv(64), pool, .dropout(rate: 0.3),
-                                  .flatten, .dense(units: 512), .dropout(rate: 0.1), .output])
+            Architecture(layers: [
+                conv(16), pool, .dropout(rate: 0.3), conv(32), pool, conv(64), pool, .dropout(rate: 0.3),
+                .flatten, .dense(units: 512), .dropout(rate: 0.1), .output,
+            ])
         case .chollet:
-            Architecture(layers: [conv(32, .valid), pool, conv(32, .valid), pool, conv(64, .valid), pool, .flatten,
-                                  .dense(units: 64), .dropout(rate: 0.5), .output])
+            Architecture(layers: [
+                conv(32, .valid), pool, conv(32, .valid), pool, conv(64, .valid), pool, .flatten,
+                .dense(units: 64), .dropout(rate: 0.5), .output,
+            ])
         case .shallowvgg:
             Architecture(layers: [conv(32), conv(32), pool, conv(64), conv(64), pool, .flatten, .dense(units: 512), .output])
         case .fashion:

@@ -17,8 +17,9 @@ extension Model {
     /// - Throws: ``TrainerError`` `fileSystem`.
     public func saveCheckpoint(to path: String) throws {
         var index = index(kind: .checkpoint)
-        index.optimizer = WeightsFile.OptimizerRecord(name: optimizer.name, config: optimizer.config,
-                                                      learningRate: learningRate, iterations: iterations)
+        index.optimizer = WeightsFile.OptimizerRecord(
+            name: optimizer.name, config: optimizer.config,
+            learningRate: learningRate, iterations: iterations)
         index.epoch = epoch
         let scratch = kerasScratch()
         var payloads = payloads(of: store.values, named: { $0 }, scratch: scratch)
@@ -50,9 +51,10 @@ extension Model {
         guard record.name == optimizer.name, Set(record.config.keys) == Set(optimizer.config.keys) else {
             throw TrainerError(.incompatibleWeights, "\(path) was written by the \(record.name) optimizer; this model uses \(optimizer)")
         }
-        try contents.require(optimizerState.slots.flatMap { slot, _ in
-            store.parameters.map { ("optimizer/\(slot)/\($0.spec.name)", $0.spec.shape) }
-        })
+        try contents.require(
+            optimizerState.slots.flatMap { slot, _ in
+                store.parameters.map { ("optimizer/\(slot)/\($0.spec.name)", $0.spec.shape) }
+            })
         try restoreParameters(from: contents)
         for (slot, buffer) in optimizerState.slots {
             try restore(buffer, from: contents, named: { "optimizer/\(slot)/\($0)" })
@@ -73,18 +75,23 @@ extension Model {
         let contents = try WeightsFile.read(path)
         let record = contents.index.model
         guard record.input.count == 3, let loss = Loss(rawValue: record.loss),
-              let layout = BatchOptions.ImageLayout(rawValue: record.imageLayout) else {
+            let layout = BatchOptions.ImageLayout(rawValue: record.imageLayout)
+        else {
             throw TrainerError(.badWeightsFile, "\(path): the index's model description is incomplete")
         }
-        let spec = record.spec ?? ImageSpec(width: record.input[1], height: record.input[0], channels: record.input[2],
-                                            resize: .bilinear, rescale: ImageSpec.defaultRescale)
+        let spec =
+            record.spec
+            ?? ImageSpec(
+                width: record.input[1], height: record.input[0], channels: record.input[2],
+                resize: .bilinear, rescale: ImageSpec.defaultRescale)
         guard [spec.height, spec.width, spec.channels] == record.input else {
             throw TrainerError(.badWeightsFile, "\(path): the index's image spec \(spec) does not match its input \(record.input)")
         }
         let optimizer = try contents.index.optimizer.map { try Optimizer(name: $0.name, config: $0.config) } ?? .adam()
-        let model = try Model(architecture: Architecture(spec: record.architecture),
-                              inputSpec: spec,
-                              classes: record.classes, loss: loss, optimizer: optimizer, seed: record.seed, imageLayout: layout)
+        let model = try Model(
+            architecture: Architecture(spec: record.architecture),
+            inputSpec: spec,
+            classes: record.classes, loss: loss, optimizer: optimizer, seed: record.seed, imageLayout: layout)
         if let names = record.classNames, names.count == record.classes { model.classNames = names }
         if contents.index.kind == .checkpoint {
             try model.loadCheckpoint(from: path)
@@ -97,14 +104,16 @@ extension Model {
     // MARK: Internals
 
     private func index(kind: WeightsFile.Kind) -> WeightsFile.Index {
-        WeightsFile.Index(format: WeightsFile.formatName, kind: kind,
-                          model: WeightsFile.ModelRecord(architecture: architecture.description,
-                                                         input: [inputSpec.height, inputSpec.width, inputSpec.channels],
-                                                         spec: inputSpec,
-                                                         classes: classes, loss: loss.rawValue,
-                                                         imageLayout: imageLayout.rawValue, seed: seed,
-                                                         classNames: classNames),
-                          arrays: [], optimizer: nil, epoch: nil)
+        WeightsFile.Index(
+            format: WeightsFile.formatName, kind: kind,
+            model: WeightsFile.ModelRecord(
+                architecture: architecture.description,
+                input: [inputSpec.height, inputSpec.width, inputSpec.channels],
+                spec: inputSpec,
+                classes: classes, loss: loss.rawValue,
+                imageLayout: imageLayout.rawValue, seed: seed,
+                classNames: classNames),
+            arrays: [], optimizer: nil, epoch: nil)
     }
 
     /// Room for the largest parameter, for copies in Keras's layout.
@@ -113,8 +122,10 @@ extension Model {
     }
 
     /// The parameters of `arena` (values or an optimizer slot) as file arrays in Keras's layout.
-    private func payloads(of arena: FloatBuffer, named name: @escaping (String) -> String,
-                          scratch: FloatBuffer) -> [WeightsFile.Payload] {
+    private func payloads(
+        of arena: FloatBuffer, named name: @escaping (String) -> String,
+        scratch: FloatBuffer
+    ) -> [WeightsFile.Payload] {
         store.parameters.map { parameter in
             WeightsFile.Payload(name: name(parameter.spec.name), shape: parameter.spec.shape, layout: parameter.spec.kerasLayout) {
                 [store] in
@@ -176,11 +187,13 @@ extension Optimizer {
         }
         switch try Optimizer(named: name) {
         case .adam:
-            self = .adam(learningRate: try value("learning_rate"), beta1: try value("beta_1"), beta2: try value("beta_2"),
-                         epsilon: try value("epsilon"))
+            self = .adam(
+                learningRate: try value("learning_rate"), beta1: try value("beta_1"), beta2: try value("beta_2"),
+                epsilon: try value("epsilon"))
         case .rmsprop:
-            self = .rmsprop(learningRate: try value("learning_rate"), rho: try value("rho"), momentum: try value("momentum"),
-                            epsilon: try value("epsilon"))
+            self = .rmsprop(
+                learningRate: try value("learning_rate"), rho: try value("rho"), momentum: try value("momentum"),
+                epsilon: try value("epsilon"))
         case .sgd:
             self = .sgd(learningRate: try value("learning_rate"), momentum: try value("momentum"), nesterov: try value("nesterov") != 0)
         }

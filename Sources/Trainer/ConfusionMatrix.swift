@@ -21,7 +21,9 @@ public struct ConfusionMatrix: Sendable, Hashable {
             let probabilities = try model.predict(images: batch.images)
             for row in 0..<batch.count {
                 let output = probabilities[row * units..<(row + 1) * units]
-                let predicted = units == 1 ? (output.first! > 0.5 ? 1 : 0)
+                let predicted =
+                    units == 1
+                    ? (output.first! > 0.5 ? 1 : 0)
                     : output.indices.max { output[$0] < output[$1] }! - row * units
                 counts[Int(batch.labels![row])][predicted] += 1
             }
@@ -33,11 +35,14 @@ public struct ConfusionMatrix: Sendable, Hashable {
         let width = max(6, counts.joined().map { String($0).count }.max() ?? 1)
         let nameWidth = max(5, classNames.map(\.count).max() ?? 0) + 4
         func pad(_ text: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - text.count)) + text }
-        var lines = ["confusion matrix (rows: true class, columns: predicted class)",
-                     pad("", nameWidth) + counts.indices.map { pad("\($0)", width + 1) }.joined()]
+        var lines = [
+            "confusion matrix (rows: true class, columns: predicted class)",
+            pad("", nameWidth) + counts.indices.map { pad("\($0)", width + 1) }.joined(),
+        ]
         for (i, row) in counts.enumerated() {
             let name = "\(i) " + (i < classNames.count ? classNames[i] : "")
-            lines.append(name + String(repeating: " ", count: max(0, nameWidth - name.count)) + row.map { pad("\($0)", width + 1) }.joined())
+            lines.append(
+                name + String(repeating: " ", count: max(0, nameWidth - name.count)) + row.map { pad("\($0)", width + 1) }.joined())
         }
         return lines.joined(separator: "\n")
     }

@@ -51,38 +51,55 @@ final class ConvolutionKernel: LayerKernel {
         let gradient = try Tensor(output.layout, engine: engine)
         outputGradient = gradient
         let weightsDescriptor = try Operations.convolutionBackwardWeights(
-            engine: engine, algorithm: algorithm, src: TensorLayout(input.tensor.layout.dims, .any), diffWeights: anyWeights, diffBias: biasLayout,
+            engine: engine, algorithm: algorithm, src: TensorLayout(input.tensor.layout.dims, .any), diffWeights: anyWeights,
+            diffBias: biasLayout,
             diffDst: TensorLayout(gradient.layout.dims, .any), window: window, hint: descriptor)
-        let weightsSource = try LayoutView(input.tensor, as: weightsDescriptor.layout(.src), .read, engine: engine,
-                                           label: "\(layer.name) backward-weights input reorder")
-        let weightsOutputGradient = try LayoutView(gradient, as: weightsDescriptor.layout(.diffDst), .read, engine: engine,
-                                                   label: "\(layer.name) backward-weights gradient reorder")
-        let weightsGradient = try LayoutView(try store.gradientTensor(kernel, engine: engine), as: weightsDescriptor.layout(.diffWeights),
-                                             .write, engine: engine, label: "\(layer.name) weight-gradient reorder")
-        let weightsPass = try Primitive(weightsDescriptor, [(.src, weightsSource.tensor), (.diffDst, weightsOutputGradient.tensor),
-                                                            (.diffWeights, weightsGradient.tensor),
-                                                            (.diffBias, try store.gradientTensor(bias, engine: engine))],
-                                        label: "\(layer.name) backward weights")
+        let weightsSource = try LayoutView(
+            input.tensor, as: weightsDescriptor.layout(.src), .read, engine: engine,
+            label: "\(layer.name) backward-weights input reorder")
+        let weightsOutputGradient = try LayoutView(
+            gradient, as: weightsDescriptor.layout(.diffDst), .read, engine: engine,
+            label: "\(layer.name) backward-weights gradient reorder")
+        let weightsGradient = try LayoutView(
+            try store.gradientTensor(kernel, engine: engine), as: weightsDescriptor.layout(.diffWeights),
+            .write, engine: engine, label: "\(layer.name) weight-gradient reorder")
+        let weightsPass = try Primitive(
+            weightsDescriptor,
+            [
+                (.src, weightsSource.tensor), (.diffDst, weightsOutputGradient.tensor),
+                (.diffWeights, weightsGradient.tensor),
+                (.diffBias, try store.gradientTensor(bias, engine: engine)),
+            ],
+            label: "\(layer.name) backward weights")
         var data: ([LayoutView], WeightView, Primitive, LayoutView)?
         if let inputGradient = context.inputGradient {
             let dataDescriptor = try Operations.convolutionBackwardData(
                 engine: engine, algorithm: algorithm, diffSrc: TensorLayout(input.tensor.layout.dims, .any), weights: anyWeights,
                 diffDst: TensorLayout(gradient.layout.dims, .any), window: window, hint: descriptor)
-            let dataOutputGradient = try LayoutView(gradient, as: dataDescriptor.layout(.diffDst), .read, engine: engine,
-                                                    label: "\(layer.name) backward-data gradient reorder")
-            let dataWeights = try WeightView(kernel, as: dataDescriptor.layout(.weights), store: store, engine: engine,
-                                             label: "\(layer.name) backward-data weights reorder")
-            let target = try LayoutView(inputGradient, as: dataDescriptor.layout(.diffSrc), .write, engine: engine,
-                                        label: "\(layer.name) input-gradient reorder")
-            let pass = try Primitive(dataDescriptor, [(.diffDst, dataOutputGradient.tensor), (.weights, dataWeights.tensor),
-                                                      (.diffSrc, target.tensor)],
-                                     label: "\(layer.name) backward data")
+            let dataOutputGradient = try LayoutView(
+                gradient, as: dataDescriptor.layout(.diffDst), .read, engine: engine,
+                label: "\(layer.name) backward-data gradient reorder")
+            let dataWeights = try WeightView(
+                kernel, as: dataDescriptor.layout(.weights), store: store, engine: engine,
+                label: "\(layer.name) backward-data weights reorder")
+            let target = try LayoutView(
+                inputGradient, as: dataDescriptor.layout(.diffSrc), .write, engine: engine,
+                label: "\(layer.name) input-gradient reorder")
+            let pass = try Primitive(
+                dataDescriptor,
+                [
+                    (.diffDst, dataOutputGradient.tensor), (.weights, dataWeights.tensor),
+                    (.diffSrc, target.tensor),
+                ],
+                label: "\(layer.name) backward data")
             data = ([dataOutputGradient], dataWeights, pass, target)
         }
         backward = Backward(
             activation: context.activationBackwardDeferred
-                ? nil : try activationBackward(activation, output: output, gradient: gradient, engine: engine,
-                                               label: "\(layer.name) \(activation) backward"),
+                ? nil
+                : try activationBackward(
+                    activation, output: output, gradient: gradient, engine: engine,
+                    label: "\(layer.name) \(activation) backward"),
             weightsInputs: [weightsSource, weightsOutputGradient], weightsPass: weightsPass, weightsGradient: weightsGradient,
             data: data)
     }

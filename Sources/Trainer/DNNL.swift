@@ -14,14 +14,15 @@ import CDNNL
 /// Throws `TrainerError.library` when `status` is not success; `operation` names what was attempted.
 func check(_ status: dnnl_status_t, _ operation: @autoclosure () -> String) throws {
     guard status != dnnl_success else { return }
-    let reason = switch status {
-    case dnnl_out_of_memory: "out of memory"
-    case dnnl_invalid_arguments: "invalid arguments"
-    case dnnl_unimplemented: "unimplemented (no kernel for these shapes and layouts)"
-    case dnnl_runtime_error: "runtime error"
-    case dnnl_not_required: "not required"
-    default: "status \(status.rawValue)"
-    }
+    let reason =
+        switch status {
+        case dnnl_out_of_memory: "out of memory"
+        case dnnl_invalid_arguments: "invalid arguments"
+        case dnnl_unimplemented: "unimplemented (no kernel for these shapes and layouts)"
+        case dnnl_runtime_error: "runtime error"
+        case dnnl_not_required: "not required"
+        default: "status \(status.rawValue)"
+        }
     throw TrainerError(.library, "oneDNN \(operation()) failed: \(reason)")
 }
 
@@ -100,8 +101,9 @@ struct TensorLayout: CustomStringConvertible {
     init(_ dims: [Int], _ format: Format) throws {
         var desc = dnnl_memory_desc_t()
         let dims64 = dims.map(Int64.init)
-        try check(dnnl_memory_desc_init_by_tag(&desc, Int32(dims.count), dims64, dnnl_f32, format.tag),
-                  "memory descriptor \(dims) \(format)")
+        try check(
+            dnnl_memory_desc_init_by_tag(&desc, Int32(dims.count), dims64, dnnl_f32, format.tag),
+            "memory descriptor \(dims) \(format)")
         self.desc = desc
     }
 
@@ -262,8 +264,10 @@ final class PrimitiveDescriptor {
 
     /// Creates the descriptor of `operation` (a pointer to a `dnnl_*_desc_t`), with `activation`
     /// fused as an eltwise post-op when it is relu or sigmoid.
-    fileprivate init(_ operation: UnsafeRawPointer, engine: Engine, hint: PrimitiveDescriptor? = nil,
-                     fusing activation: Activation = .linear, what: @autoclosure () -> String) throws {
+    fileprivate init(
+        _ operation: UnsafeRawPointer, engine: Engine, hint: PrimitiveDescriptor? = nil,
+        fusing activation: Activation = .linear, what: @autoclosure () -> String
+    ) throws {
         var attributes: dnnl_primitive_attr_t?
         defer { dnnl_primitive_attr_destroy(attributes) }
         if let algorithm = activation.forwardAlgorithm {
@@ -285,8 +289,9 @@ final class PrimitiveDescriptor {
     fileprivate init(reorderFrom source: TensorLayout, to destination: TensorLayout, engine: Engine) throws {
         var from = source.desc, to = destination.desc
         var descriptor: dnnl_primitive_desc_t?
-        try check(dnnl_reorder_primitive_desc_create(&descriptor, &from, engine.engine, &to, engine.engine, nil),
-                  "reorder \(source) → \(destination)")
+        try check(
+            dnnl_reorder_primitive_desc_create(&descriptor, &from, engine.engine, &to, engine.engine, nil),
+            "reorder \(source) → \(destination)")
         guard let descriptor else { throw TrainerError(.library, "oneDNN reorder returned no descriptor") }
         raw = descriptor
         self.engine = engine
@@ -408,80 +413,105 @@ enum Operations {
     }
 
     /// Convolution forward with bias and `activation` (relu or sigmoid) fused as a post-op.
-    static func convolutionForward(engine: Engine, training: Bool, algorithm: ConvolutionAlgorithm, src: TensorLayout,
-                                   weights: TensorLayout, bias: TensorLayout, dst: TensorLayout, window: Window,
-                                   activation: Activation) throws -> PrimitiveDescriptor {
+    static func convolutionForward(
+        engine: Engine, training: Bool, algorithm: ConvolutionAlgorithm, src: TensorLayout,
+        weights: TensorLayout, bias: TensorLayout, dst: TensorLayout, window: Window,
+        activation: Activation
+    ) throws -> PrimitiveDescriptor {
         var operation = dnnl_convolution_desc_t()
         var s = src.desc, w = weights.desc, b = bias.desc, d = dst.desc
-        try check(dnnl_convolution_forward_desc_init(&operation, propagation(training), algorithm.raw, &s, &w, &b, &d,
-                                                     window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
-                                                     window.paddingHigh.map(Int64.init)), "convolution forward descriptor")
+        try check(
+            dnnl_convolution_forward_desc_init(
+                &operation, propagation(training), algorithm.raw, &s, &w, &b, &d,
+                window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
+                window.paddingHigh.map(Int64.init)), "convolution forward descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, fusing: activation, what: "convolution forward")
     }
 
     /// Gradient of a convolution's input from its output gradient.
-    static func convolutionBackwardData(engine: Engine, algorithm: ConvolutionAlgorithm, diffSrc: TensorLayout,
-                                        weights: TensorLayout, diffDst: TensorLayout, window: Window,
-                                        hint: PrimitiveDescriptor) throws -> PrimitiveDescriptor {
+    static func convolutionBackwardData(
+        engine: Engine, algorithm: ConvolutionAlgorithm, diffSrc: TensorLayout,
+        weights: TensorLayout, diffDst: TensorLayout, window: Window,
+        hint: PrimitiveDescriptor
+    ) throws -> PrimitiveDescriptor {
         var operation = dnnl_convolution_desc_t()
         var s = diffSrc.desc, w = weights.desc, d = diffDst.desc
-        try check(dnnl_convolution_backward_data_desc_init(&operation, algorithm.raw, &s, &w, &d,
-                                                           window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
-                                                           window.paddingHigh.map(Int64.init)), "convolution backward-data descriptor")
+        try check(
+            dnnl_convolution_backward_data_desc_init(
+                &operation, algorithm.raw, &s, &w, &d,
+                window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
+                window.paddingHigh.map(Int64.init)), "convolution backward-data descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, hint: hint, what: "convolution backward data")
     }
 
     /// Gradients of a convolution's weights and bias.
-    static func convolutionBackwardWeights(engine: Engine, algorithm: ConvolutionAlgorithm, src: TensorLayout,
-                                           diffWeights: TensorLayout, diffBias: TensorLayout, diffDst: TensorLayout, window: Window,
-                                           hint: PrimitiveDescriptor) throws -> PrimitiveDescriptor {
+    static func convolutionBackwardWeights(
+        engine: Engine, algorithm: ConvolutionAlgorithm, src: TensorLayout,
+        diffWeights: TensorLayout, diffBias: TensorLayout, diffDst: TensorLayout, window: Window,
+        hint: PrimitiveDescriptor
+    ) throws -> PrimitiveDescriptor {
         var operation = dnnl_convolution_desc_t()
         var s = src.desc, w = diffWeights.desc, b = diffBias.desc, d = diffDst.desc
-        try check(dnnl_convolution_backward_weights_desc_init(&operation, algorithm.raw, &s, &w, &b, &d,
-                                                              window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
-                                                              window.paddingHigh.map(Int64.init)),
-                  "convolution backward-weights descriptor")
+        try check(
+            dnnl_convolution_backward_weights_desc_init(
+                &operation, algorithm.raw, &s, &w, &b, &d,
+                window.strides.map(Int64.init), window.paddingLow.map(Int64.init),
+                window.paddingHigh.map(Int64.init)),
+            "convolution backward-weights descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, hint: hint, what: "convolution backward weights")
     }
 
     /// Max pooling forward; padding is never chosen as a maximum.
-    static func maxPoolingForward(engine: Engine, training: Bool, src: TensorLayout, dst: TensorLayout,
-                                  window: Window) throws -> PrimitiveDescriptor {
+    static func maxPoolingForward(
+        engine: Engine, training: Bool, src: TensorLayout, dst: TensorLayout,
+        window: Window
+    ) throws -> PrimitiveDescriptor {
         var operation = dnnl_pooling_desc_t()
         var s = src.desc, d = dst.desc
-        try check(dnnl_pooling_forward_desc_init(&operation, propagation(training), dnnl_pooling_max, &s, &d,
-                                                 window.strides.map(Int64.init), window.size.map(Int64.init),
-                                                 window.paddingLow.map(Int64.init), window.paddingHigh.map(Int64.init)),
-                  "max-pooling forward descriptor")
+        try check(
+            dnnl_pooling_forward_desc_init(
+                &operation, propagation(training), dnnl_pooling_max, &s, &d,
+                window.strides.map(Int64.init), window.size.map(Int64.init),
+                window.paddingLow.map(Int64.init), window.paddingHigh.map(Int64.init)),
+            "max-pooling forward descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, what: "max-pooling forward")
     }
 
     /// Max pooling backward: routes each output gradient to the input its maximum came from.
-    static func maxPoolingBackward(engine: Engine, diffSrc: TensorLayout, diffDst: TensorLayout, window: Window,
-                                   hint: PrimitiveDescriptor) throws -> PrimitiveDescriptor {
+    static func maxPoolingBackward(
+        engine: Engine, diffSrc: TensorLayout, diffDst: TensorLayout, window: Window,
+        hint: PrimitiveDescriptor
+    ) throws -> PrimitiveDescriptor {
         var operation = dnnl_pooling_desc_t()
         var s = diffSrc.desc, d = diffDst.desc
-        try check(dnnl_pooling_backward_desc_init(&operation, dnnl_pooling_max, &s, &d,
-                                                  window.strides.map(Int64.init), window.size.map(Int64.init),
-                                                  window.paddingLow.map(Int64.init), window.paddingHigh.map(Int64.init)),
-                  "max-pooling backward descriptor")
+        try check(
+            dnnl_pooling_backward_desc_init(
+                &operation, dnnl_pooling_max, &s, &d,
+                window.strides.map(Int64.init), window.size.map(Int64.init),
+                window.paddingLow.map(Int64.init), window.paddingHigh.map(Int64.init)),
+            "max-pooling backward descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, hint: hint, what: "max-pooling backward")
     }
 
     /// Inner product forward (a dense layer) with bias and `activation` fused as a post-op.
-    static func innerProductForward(engine: Engine, training: Bool, src: TensorLayout, weights: TensorLayout,
-                                    bias: TensorLayout, dst: TensorLayout,
-                                    activation: Activation) throws -> PrimitiveDescriptor {
+    static func innerProductForward(
+        engine: Engine, training: Bool, src: TensorLayout, weights: TensorLayout,
+        bias: TensorLayout, dst: TensorLayout,
+        activation: Activation
+    ) throws -> PrimitiveDescriptor {
         var operation = dnnl_inner_product_desc_t()
         var s = src.desc, w = weights.desc, b = bias.desc, d = dst.desc
-        try check(dnnl_inner_product_forward_desc_init(&operation, propagation(training), &s, &w, &b, &d),
-                  "inner-product forward descriptor")
+        try check(
+            dnnl_inner_product_forward_desc_init(&operation, propagation(training), &s, &w, &b, &d),
+            "inner-product forward descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, fusing: activation, what: "inner-product forward")
     }
 
     /// Gradient of an inner product's input.
-    static func innerProductBackwardData(engine: Engine, diffSrc: TensorLayout, weights: TensorLayout, diffDst: TensorLayout,
-                                         hint: PrimitiveDescriptor) throws -> PrimitiveDescriptor {
+    static func innerProductBackwardData(
+        engine: Engine, diffSrc: TensorLayout, weights: TensorLayout, diffDst: TensorLayout,
+        hint: PrimitiveDescriptor
+    ) throws -> PrimitiveDescriptor {
         var operation = dnnl_inner_product_desc_t()
         var s = diffSrc.desc, w = weights.desc, d = diffDst.desc
         try check(dnnl_inner_product_backward_data_desc_init(&operation, &s, &w, &d), "inner-product backward-data descriptor")
@@ -489,13 +519,16 @@ enum Operations {
     }
 
     /// Gradients of an inner product's weights and bias.
-    static func innerProductBackwardWeights(engine: Engine, src: TensorLayout, diffWeights: TensorLayout,
-                                            diffBias: TensorLayout, diffDst: TensorLayout,
-                                            hint: PrimitiveDescriptor) throws -> PrimitiveDescriptor {
+    static func innerProductBackwardWeights(
+        engine: Engine, src: TensorLayout, diffWeights: TensorLayout,
+        diffBias: TensorLayout, diffDst: TensorLayout,
+        hint: PrimitiveDescriptor
+    ) throws -> PrimitiveDescriptor {
         var operation = dnnl_inner_product_desc_t()
         var s = src.desc, w = diffWeights.desc, b = diffBias.desc, d = diffDst.desc
-        try check(dnnl_inner_product_backward_weights_desc_init(&operation, &s, &w, &b, &d),
-                  "inner-product backward-weights descriptor")
+        try check(
+            dnnl_inner_product_backward_weights_desc_init(&operation, &s, &w, &b, &d),
+            "inner-product backward-weights descriptor")
         return try PrimitiveDescriptor(&operation, engine: engine, hint: hint, what: "inner-product backward weights")
     }
 
@@ -509,13 +542,16 @@ enum Operations {
 
     /// The backward pass of `activation` computed from its output, in place on the gradient: eltwise
     /// (relu, sigmoid) or softmax backward. Nil for linear.
-    static func activationBackward(engine: Engine, activation: Activation,
-                                   data: TensorLayout) throws -> PrimitiveDescriptor? {
+    static func activationBackward(
+        engine: Engine, activation: Activation,
+        data: TensorLayout
+    ) throws -> PrimitiveDescriptor? {
         var d = data.desc
         if let algorithm = activation.backwardAlgorithm {
             var forward = dnnl_eltwise_desc_t(), backward = dnnl_eltwise_desc_t()
-            try check(dnnl_eltwise_forward_desc_init(&forward, dnnl_forward_training, algorithm, &d, 0, 0),
-                      "\(activation) forward descriptor")
+            try check(
+                dnnl_eltwise_forward_desc_init(&forward, dnnl_forward_training, algorithm, &d, 0, 0),
+                "\(activation) forward descriptor")
             let hint = try PrimitiveDescriptor(&forward, engine: engine, what: "\(activation) forward")
             try check(dnnl_eltwise_backward_desc_init(&backward, algorithm, &d, &d, 0, 0), "\(activation) backward descriptor")
             return try PrimitiveDescriptor(&backward, engine: engine, hint: hint, what: "\(activation) backward")

@@ -47,26 +47,34 @@ final class DenseKernel: LayerKernel {
         let weightsDescriptor = try Operations.innerProductBackwardWeights(
             engine: engine, src: input.tensor.layout, diffWeights: weightsLayout, diffBias: biasLayout, diffDst: gradient.layout,
             hint: descriptor)
-        let weightsGradient = try LayoutView(try store.gradientTensor(kernel, engine: engine), as: weightsDescriptor.layout(.diffWeights),
-                                             .write, engine: engine, label: "\(layer.name) weight-gradient reorder")
-        let weightsPass = try Primitive(weightsDescriptor, [(.src, input.tensor), (.diffDst, gradient),
-                                                            (.diffWeights, weightsGradient.tensor),
-                                                            (.diffBias, try store.gradientTensor(bias, engine: engine))],
-                                        label: "\(layer.name) backward weights")
+        let weightsGradient = try LayoutView(
+            try store.gradientTensor(kernel, engine: engine), as: weightsDescriptor.layout(.diffWeights),
+            .write, engine: engine, label: "\(layer.name) weight-gradient reorder")
+        let weightsPass = try Primitive(
+            weightsDescriptor,
+            [
+                (.src, input.tensor), (.diffDst, gradient),
+                (.diffWeights, weightsGradient.tensor),
+                (.diffBias, try store.gradientTensor(bias, engine: engine)),
+            ],
+            label: "\(layer.name) backward weights")
         var data: (Primitive, LayoutView)?
         if let inputGradient = context.inputGradient {
             let dataDescriptor = try Operations.innerProductBackwardData(
                 engine: engine, diffSrc: input.tensor.layout, weights: weights.tensor.layout, diffDst: gradient.layout,
                 hint: descriptor)
-            let target = try LayoutView(inputGradient, as: dataDescriptor.layout(.diffSrc), .write, engine: engine,
-                                        label: "\(layer.name) input-gradient reorder")
-            let pass = try Primitive(dataDescriptor, [(.diffDst, gradient), (.weights, weights.tensor), (.diffSrc, target.tensor)],
-                                     label: "\(layer.name) backward data")
+            let target = try LayoutView(
+                inputGradient, as: dataDescriptor.layout(.diffSrc), .write, engine: engine,
+                label: "\(layer.name) input-gradient reorder")
+            let pass = try Primitive(
+                dataDescriptor, [(.diffDst, gradient), (.weights, weights.tensor), (.diffSrc, target.tensor)],
+                label: "\(layer.name) backward data")
             data = (pass, target)
         }
         backward = Backward(
-            activation: try activationBackward(activation, output: output, gradient: gradient, engine: engine,
-                                               label: "\(layer.name) \(activation) backward"),
+            activation: try activationBackward(
+                activation, output: output, gradient: gradient, engine: engine,
+                label: "\(layer.name) \(activation) backward"),
             weightsPass: weightsPass, weightsGradient: weightsGradient, data: data)
     }
 

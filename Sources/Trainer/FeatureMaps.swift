@@ -65,14 +65,17 @@ extension Model {
     ///   if oneDNN fails.
     public func featureMaps(image: UnsafeBufferPointer<Float>) throws -> [FeatureMap] {
         guard image.count == inputSpec.elementCount else {
-            throw TrainerError(.invalidArgument, "\(image.count) values are not one \(inputSpec.shapeDescription) image (\(inputSpec.elementCount) values)")
+            throw TrainerError(
+                .invalidArgument, "\(image.count) values are not one \(inputSpec.shapeDescription) image (\(inputSpec.elementCount) values)"
+            )
         }
         let plan = try forwardInference(image, batch: 1)
         return try layers.enumerated().compactMap { index, layer in
             guard let kind = FeatureMap.Kind(layer.operation) else { return nil }
             let values = try plan.output(ofLayer: index).channelsLastValues(engine: engine, label: "\(layer.name) feature-map reorder")
-            return FeatureMap(layer: layer.name, kind: kind, height: layer.output.dims[0], width: layer.output.dims[1],
-                              channels: layer.output.dims[2], values: values)
+            return FeatureMap(
+                layer: layer.name, kind: kind, height: layer.output.dims[0], width: layer.output.dims[1],
+                channels: layer.output.dims[2], values: values)
         }
     }
 }

@@ -18,8 +18,10 @@ public struct CheckpointPolicy: Sendable, Hashable {
     /// Whether larger is better; nil picks from the metric (Keras's `mode="auto"`).
     public var higherIsBetter: Bool?
 
-    public init(template: String = "weights.{epoch:02d}-{val_loss:.2f}.dpw", monitor: Metric = .validationLoss,
-                saveBestOnly: Bool = false, higherIsBetter: Bool? = nil) {
+    public init(
+        template: String = "weights.{epoch:02d}-{val_loss:.2f}.dpw", monitor: Metric = .validationLoss,
+        saveBestOnly: Bool = false, higherIsBetter: Bool? = nil
+    ) {
         self.template = template
         self.monitor = monitor
         self.saveBestOnly = saveBestOnly
@@ -37,8 +39,10 @@ public struct EarlyStopping: Sendable, Hashable {
     public var restoreBest: Bool
     public var higherIsBetter: Bool?
 
-    public init(monitor: Metric = .validationLoss, patience: Int = 3, minDelta: Double = 0, restoreBest: Bool = false,
-                higherIsBetter: Bool? = nil) {
+    public init(
+        monitor: Metric = .validationLoss, patience: Int = 3, minDelta: Double = 0, restoreBest: Bool = false,
+        higherIsBetter: Bool? = nil
+    ) {
         self.monitor = monitor
         self.patience = patience
         self.minDelta = minDelta
@@ -85,9 +89,11 @@ public struct TrainingOptions: Sendable {
     /// Batches prepared ahead by the reader.
     public var prefetch: Int
 
-    public init(epochs: Int, batchSize: Int, seed: UInt64 = 0, runDirectory: String, checkpoint: CheckpointPolicy? = nil,
-                earlyStopping: EarlyStopping? = nil, stopAt: [Metric: Double] = [:], schedule: LearningRateSchedule = .constant,
-                resume: Bool = false, prefetch: Int = 4) {
+    public init(
+        epochs: Int, batchSize: Int, seed: UInt64 = 0, runDirectory: String, checkpoint: CheckpointPolicy? = nil,
+        earlyStopping: EarlyStopping? = nil, stopAt: [Metric: Double] = [:], schedule: LearningRateSchedule = .constant,
+        resume: Bool = false, prefetch: Int = 4
+    ) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.seed = seed
@@ -119,7 +125,7 @@ public enum TrainingEvent: Sendable {
 public enum Fitting {
     /// File names in the run folder.
     public static let checkpointName = "checkpoint.dpc", historyName = "history.csv", curvesName = "learning-curves.svg",
-                      bestName = "best-weights.dpw"
+        bestName = "best-weights.dpw"
 
     /// Trains `model` on `training` for the remaining epochs, validating on `validation` after each.
     /// - Returns: the full history (including resumed epochs).
@@ -127,8 +133,10 @@ public enum Fitting {
     ///   names the epoch and batch), `invalidArgument` when a set does not fit the model (its image
     ///   spec — size, channels, resize or rescale — or its class count differs), `fileSystem` when the
     ///   run folder cannot be written, or the reader's errors.
-    public static func fit(_ model: Model, training: ShardSet, validation: ShardSet?, options: TrainingOptions,
-                           events: (TrainingEvent) -> Void = { _ in }) throws -> History {
+    public static func fit(
+        _ model: Model, training: ShardSet, validation: ShardSet?, options: TrainingOptions,
+        events: (TrainingEvent) -> Void = { _ in }
+    ) throws -> History {
         try check(training, fits: model)
         if let validation { try check(validation, fits: model) }
         let run = options.runDirectory
@@ -143,11 +151,17 @@ public enum Fitting {
         } else {
             model.epoch = 0
         }
-        let loader = try BatchLoader(set: training, options: batchOptions(for: model, batchSize: options.batchSize, seed: options.seed,
-                                                                           shuffle: true, prefetch: options.prefetch))
+        let loader = try BatchLoader(
+            set: training,
+            options: batchOptions(
+                for: model, batchSize: options.batchSize, seed: options.seed,
+                shuffle: true, prefetch: options.prefetch))
         let validationLoader = try validation.map {
-            try BatchLoader(set: $0, options: batchOptions(for: model, batchSize: options.batchSize, seed: 0, shuffle: false,
-                                                           prefetch: options.prefetch))
+            try BatchLoader(
+                set: $0,
+                options: batchOptions(
+                    for: model, batchSize: options.batchSize, seed: 0, shuffle: false,
+                    prefetch: options.prefetch))
         }
 
         while model.epoch < options.epochs {
@@ -162,23 +176,28 @@ public enum Fitting {
                 let step = try model.trainStep(batch)
                 guard step.loss.isFinite else {
                     batches.cancel()
-                    throw TrainerError(.nonFiniteLoss, "the training loss became \(step.loss) in epoch \(epoch), batch \(number + 1); "
-                                       + "lower the learning rate (it is \(model.learningRate)) or check the data")
+                    throw TrainerError(
+                        .nonFiniteLoss,
+                        "the training loss became \(step.loss) in epoch \(epoch), batch \(number + 1); "
+                            + "lower the learning rate (it is \(model.learningRate)) or check the data")
                 }
                 lossSum += Double(step.loss) * Double(step.count)
                 totals.correct += step.correct
                 totals.count += step.count
                 number += 1
-                events(.batch(epoch: epoch, batch: number, of: loader.batchesPerEpoch, loss: lossSum / Double(totals.count),
-                              accuracy: totals.accuracy))
+                events(
+                    .batch(
+                        epoch: epoch, batch: number, of: loader.batchesPerEpoch, loss: lossSum / Double(totals.count),
+                        accuracy: totals.accuracy))
             }
             let seconds = Date().timeIntervalSince(started)
             let measured = try validationLoader.map { try evaluate(model, loader: $0) }
             model.epoch = epoch
-            let record = EpochRecord(epoch: epoch, loss: lossSum / Double(max(totals.count, 1)), accuracy: totals.accuracy,
-                                     validationLoss: measured?.loss, validationAccuracy: measured?.accuracy,
-                                     learningRate: Double(model.learningRate), seconds: seconds,
-                                     imagesPerSecond: Double(totals.count) / max(seconds, 1e-9))
+            let record = EpochRecord(
+                epoch: epoch, loss: lossSum / Double(max(totals.count, 1)), accuracy: totals.accuracy,
+                validationLoss: measured?.loss, validationAccuracy: measured?.accuracy,
+                learningRate: Double(model.learningRate), seconds: seconds,
+                imagesPerSecond: Double(totals.count) / max(seconds, 1e-9))
             history.records.append(record)
             events(.epochEnded(record))
 
@@ -204,7 +223,8 @@ public enum Fitting {
     ///   errors.
     public static func evaluate(_ model: Model, on set: ShardSet, batchSize: Int = 100) throws -> (loss: Double, accuracy: Double) {
         try check(set, fits: model)
-        let loader = try BatchLoader(set: set, options: batchOptions(for: model, batchSize: batchSize, seed: 0, shuffle: false, prefetch: 4))
+        let loader = try BatchLoader(
+            set: set, options: batchOptions(for: model, batchSize: batchSize, seed: 0, shuffle: false, prefetch: 4))
         return try evaluate(model, loader: loader)
     }
 
@@ -223,9 +243,10 @@ public enum Fitting {
     /// Reader options that match what `model` consumes (layout, label form). One reader thread:
     /// converting 10k+ images/s leaves both cores to oneDNN, which trains at hundreds.
     public static func batchOptions(for model: Model, batchSize: Int, seed: UInt64, shuffle: Bool, prefetch: Int) -> BatchOptions {
-        BatchOptions(batchSize: batchSize, layout: model.imageLayout,
-                     labels: model.loss == .categoricalCrossentropy ? .oneHot : .indices, shuffle: shuffle, seed: seed,
-                     prefetch: prefetch, threads: 1)
+        BatchOptions(
+            batchSize: batchSize, layout: model.imageLayout,
+            labels: model.loss == .categoricalCrossentropy ? .oneHot : .indices, shuffle: shuffle, seed: seed,
+            prefetch: prefetch, threads: 1)
     }
 
     /// Checks that `set` is what `model` was built for: the same image spec (width, height,
@@ -236,20 +257,26 @@ public enum Fitting {
     static func check(_ set: ShardSet, fits model: Model) throws {
         let spec = set.manifest.spec, classes = set.manifest.classNames.count
         guard spec == model.inputSpec else {
-            throw TrainerError(.invalidArgument, "the shards in \(set.directory) hold images of the spec \(spec.fullDescription); "
-                               + "the model takes \(model.inputSpec.fullDescription)")
+            throw TrainerError(
+                .invalidArgument,
+                "the shards in \(set.directory) hold images of the spec \(spec.fullDescription); "
+                    + "the model takes \(model.inputSpec.fullDescription)")
         }
         guard classes == model.classes else {
-            throw TrainerError(.invalidArgument, "the shards in \(set.directory) hold \(classes) classes; "
-                               + "the model takes \(model.classes)")
+            throw TrainerError(
+                .invalidArgument,
+                "the shards in \(set.directory) hold \(classes) classes; "
+                    + "the model takes \(model.classes)")
         }
     }
 
     // MARK: - Callbacks
 
     /// Saves weights as the policies say; returns why training should stop, if it should.
-    static func applyCallbacks(_ model: Model, history: History, options: TrainingOptions,
-                               events: (TrainingEvent) -> Void) throws -> String? {
+    static func applyCallbacks(
+        _ model: Model, history: History, options: TrainingOptions,
+        events: (TrainingEvent) -> Void
+    ) throws -> String? {
         let run = options.runDirectory
         guard let last = history.records.last else { return nil }
         if let policy = options.checkpoint {
@@ -266,8 +293,10 @@ public enum Fitting {
                 try model.saveWeights(to: run + "/" + bestName)
             }
             if let waited = epochsSinceBest(history, metric: early.monitor, higherIsBetter: higher, minDelta: early.minDelta),
-               waited >= early.patience {
-                return "\(early.monitor.rawValue) has not improved by more than \(early.minDelta) for \(waited) epochs (patience \(early.patience))"
+                waited >= early.patience
+            {
+                return
+                    "\(early.monitor.rawValue) has not improved by more than \(early.minDelta) for \(waited) epochs (patience \(early.patience))"
             }
         }
         for (metric, threshold) in options.stopAt.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {

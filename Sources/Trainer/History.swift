@@ -16,8 +16,10 @@ public struct EpochRecord: Codable, Sendable, Hashable {
     public var seconds: Double
     public var imagesPerSecond: Double
 
-    public init(epoch: Int, loss: Double, accuracy: Double, validationLoss: Double?, validationAccuracy: Double?,
-                learningRate: Double, seconds: Double, imagesPerSecond: Double) {
+    public init(
+        epoch: Int, loss: Double, accuracy: Double, validationLoss: Double?, validationAccuracy: Double?,
+        learningRate: Double, seconds: Double, imagesPerSecond: Double
+    ) {
         self.epoch = epoch
         self.loss = loss
         self.accuracy = accuracy
@@ -64,11 +66,15 @@ public struct History: Sendable, Hashable {
     /// in full precision, so a resumed run's history reads back exactly.
     public func csv() -> String {
         func number(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }  // shortest exact form
-        return ([Self.header] + records.map { r in
-            ["\(r.epoch)", number(r.loss), number(r.accuracy), number(r.validationLoss), number(r.validationAccuracy),
-             number(r.learningRate), String(format: "%.3f", r.seconds), String(format: "%.1f", r.imagesPerSecond)]
+        return
+            ([Self.header]
+            + records.map { r in
+                [
+                    "\(r.epoch)", number(r.loss), number(r.accuracy), number(r.validationLoss), number(r.validationAccuracy),
+                    number(r.learningRate), String(format: "%.3f", r.seconds), String(format: "%.1f", r.imagesPerSecond),
+                ]
                 .joined(separator: ",")
-        }).joined(separator: "\n") + "\n"
+            }).joined(separator: "\n") + "\n"
     }
 
     /// Reads a `history.csv` written by ``csv()``.
@@ -82,11 +88,13 @@ public struct History: Sendable, Hashable {
         records = try lines.dropFirst().map { line in
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
             guard f.count == 8, let epoch = f[0], let loss = f[1], let accuracy = f[2], let rate = f[5],
-                  let seconds = f[6], let speed = f[7] else {
+                let seconds = f[6], let speed = f[7]
+            else {
                 throw TrainerError(.fileSystem, "\(path): unreadable line '\(line)'")
             }
-            return EpochRecord(epoch: Int(epoch), loss: loss, accuracy: accuracy, validationLoss: f[3], validationAccuracy: f[4],
-                               learningRate: rate, seconds: seconds, imagesPerSecond: speed)
+            return EpochRecord(
+                epoch: Int(epoch), loss: loss, accuracy: accuracy, validationLoss: f[3], validationAccuracy: f[4],
+                learningRate: rate, seconds: seconds, imagesPerSecond: speed)
         }
     }
 
@@ -106,30 +114,37 @@ public struct History: Sendable, Hashable {
             low -= pad; high += pad
             let epochs = max(records.count, 2)
             func point(_ i: Int, _ v: Double) -> String {
-                String(format: "%.1f,%.1f", x0 + Double(i) / Double(epochs - 1) * panelWidth,
-                       y0 + (1 - (v - low) / (high - low)) * panelHeight)
+                String(
+                    format: "%.1f,%.1f", x0 + Double(i) / Double(epochs - 1) * panelWidth,
+                    y0 + (1 - (v - low) / (high - low)) * panelHeight)
             }
-            body += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/>\n",
-                           x0, y0, panelWidth, panelHeight)
-            body += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"15\">%@</text>\n",
-                           x0 + panelWidth / 2, y0 - 12, name)
+            body += String(
+                format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/>\n",
+                x0, y0, panelWidth, panelHeight)
+            body += String(
+                format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"15\">%@</text>\n",
+                x0 + panelWidth / 2, y0 - 12, name)
             for t in 0...4 {  // y ticks
                 let v = low + (high - low) * Double(t) / 4, y = y0 + (1 - Double(t) / 4) * panelHeight
                 body += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%.3g</text>\n", x0 - 5, y + 4, v)
-                body += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", x0, y, x0 + panelWidth, y)
+                body += String(
+                    format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", x0, y, x0 + panelWidth, y)
             }
             for (i, record) in records.enumerated() where records.count <= 20 || i % (records.count / 10) == 0 {
                 let x = x0 + Double(i) / Double(epochs - 1) * panelWidth
-                body += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%d</text>\n",
-                               x, y0 + panelHeight + 16, record.epoch)
+                body += String(
+                    format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%d</text>\n",
+                    x, y0 + panelHeight + 16, record.epoch)
             }
-            body += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">epoch</text>\n",
-                           x0 + panelWidth / 2, y0 + panelHeight + 34)
+            body += String(
+                format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">epoch</text>\n",
+                x0 + panelWidth / 2, y0 + panelHeight + 34)
             let trainingPoints = training.enumerated().map { point($0.offset, $0.element) }.joined(separator: " ")
             body += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"\(trainingPoints)\"/>\n"
             let validationPoints = validation.enumerated().compactMap { i, v in v.map { point(i, $0) } }.joined(separator: " ")
             if !validationPoints.isEmpty {
-                body += "<polyline fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"2\" stroke-dasharray=\"6,4\" points=\"\(validationPoints)\"/>\n"
+                body +=
+                    "<polyline fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"2\" stroke-dasharray=\"6,4\" points=\"\(validationPoints)\"/>\n"
             }
         }
         panel(0, name: "accuracy", training: records.map(\.accuracy), validation: records.map(\.validationAccuracy))

@@ -116,10 +116,11 @@ final class LayoutView {
         } else {
             let copy = try Tensor(layout, engine: engine)
             tensor = copy
-            reorder = switch direction {
-            case .read: try Primitive(reorder: original, into: copy, engine: engine, label: label)
-            case .write: try Primitive(reorder: copy, into: original, engine: engine, label: label)
-            }
+            reorder =
+                switch direction {
+                case .read: try Primitive(reorder: original, into: copy, engine: engine, label: label)
+                case .write: try Primitive(reorder: copy, into: original, engine: engine, label: label)
+                }
         }
     }
 
@@ -153,14 +154,16 @@ final class WeightView {
 extension ParameterStore {
     /// A tensor over the parameter's values in the arena, in Keras's layout.
     func valueTensor(_ parameter: StoredParameter, engine: Engine) throws -> Tensor {
-        try Tensor(TensorLayout(parameter.spec.dnnlDims, parameter.spec.format), engine: engine,
-                   over: UnsafeMutableRawPointer(values.pointer + parameter.offset))
+        try Tensor(
+            TensorLayout(parameter.spec.dnnlDims, parameter.spec.format), engine: engine,
+            over: UnsafeMutableRawPointer(values.pointer + parameter.offset))
     }
 
     /// A tensor over the parameter's gradient in the arena, in Keras's layout.
     func gradientTensor(_ parameter: StoredParameter, engine: Engine) throws -> Tensor {
-        try Tensor(TensorLayout(parameter.spec.dnnlDims, parameter.spec.format), engine: engine,
-                   over: UnsafeMutableRawPointer(gradients.pointer + parameter.offset))
+        try Tensor(
+            TensorLayout(parameter.spec.dnnlDims, parameter.spec.format), engine: engine,
+            over: UnsafeMutableRawPointer(gradients.pointer + parameter.offset))
     }
 }
 
@@ -175,8 +178,10 @@ func softmaxInPlace(_ output: Tensor, training: Bool, engine: Engine, label: Str
 
 /// An activation's backward pass in place on a gradient, computed from the activation's output.
 /// Nil for linear.
-func activationBackward(_ activation: Activation, output: Tensor, gradient: Tensor, engine: Engine,
-                        label: String) throws -> Primitive? {
+func activationBackward(
+    _ activation: Activation, output: Tensor, gradient: Tensor, engine: Engine,
+    label: String
+) throws -> Primitive? {
     guard let descriptor = try Operations.activationBackward(engine: engine, activation: activation, data: output.layout) else {
         return nil
     }
@@ -200,12 +205,17 @@ struct WeightedForward {
         let engine = context.engine, store = context.store
         let kernel = context.parameters[0], bias = context.parameters[1]
         input = try LayoutView(context.input, as: descriptor.layout(.src), .read, engine: engine, label: "\(layer.name) input reorder")
-        weights = try WeightView(kernel, as: descriptor.layout(.weights), store: store, engine: engine,
-                                 label: "\(layer.name) weights reorder")
+        weights = try WeightView(
+            kernel, as: descriptor.layout(.weights), store: store, engine: engine,
+            label: "\(layer.name) weights reorder")
         output = try Tensor(descriptor.layout(.dst), engine: engine)
-        pass = try Primitive(descriptor, [(.src, input.tensor), (.weights, weights.tensor),
-                                          (.bias, try store.valueTensor(bias, engine: engine)), (.dst, output)],
-                             label: "\(layer.name) forward")
+        pass = try Primitive(
+            descriptor,
+            [
+                (.src, input.tensor), (.weights, weights.tensor),
+                (.bias, try store.valueTensor(bias, engine: engine)), (.dst, output),
+            ],
+            label: "\(layer.name) forward")
         softmax = isSoftmax ? try softmaxInPlace(output, training: context.training, engine: engine, label: "\(layer.name) softmax") : nil
     }
 

@@ -40,7 +40,9 @@ extension Loss {
         switch labels {
         case let .indices(indices):
             guard self != .categoricalCrossentropy else {
-                throw TrainerError(.invalidArgument, "categorical_crossentropy takes one-hot labels; use sparse_categorical_crossentropy for class indices")
+                throw TrainerError(
+                    .invalidArgument, "categorical_crossentropy takes one-hot labels; use sparse_categorical_crossentropy for class indices"
+                )
             }
             guard indices.count == batch else {
                 throw TrainerError(.invalidArgument, "\(indices.count) labels for \(batch) images")
@@ -50,10 +52,14 @@ extension Loss {
             }
         case let .oneHot(rows):
             guard self != .sparseCategoricalCrossentropy else {
-                throw TrainerError(.invalidArgument, "sparse_categorical_crossentropy takes class indices; use categorical_crossentropy for one-hot labels")
+                throw TrainerError(
+                    .invalidArgument, "sparse_categorical_crossentropy takes class indices; use categorical_crossentropy for one-hot labels"
+                )
             }
             guard rows.count == batch * classes else {
-                throw TrainerError(.invalidArgument, "\(rows.count) one-hot values for \(batch) images of \(classes) classes (expected \(batch * classes))")
+                throw TrainerError(
+                    .invalidArgument, "\(rows.count) one-hot values for \(batch) images of \(classes) classes (expected \(batch * classes))"
+                )
             }
         }
     }
@@ -61,20 +67,25 @@ extension Loss {
     /// The summed loss over the batch and the number of correct predictions, from `logits` (batch ×
     /// units, row-major). When `gradient` is given, d(mean loss)/d(logits) is written there. NaN or
     /// infinite logits give a NaN or infinite loss, never a trap.
-    func evaluate(logits: UnsafePointer<Float>, units: Int, batch: Int, classes: Int, labels: Labels,
-                  gradient: UnsafeMutablePointer<Float>?) -> (loss: Double, correct: Int) {
+    func evaluate(
+        logits: UnsafePointer<Float>, units: Int, batch: Int, classes: Int, labels: Labels,
+        gradient: UnsafeMutablePointer<Float>?
+    ) -> (loss: Double, correct: Int) {
         var total = 0.0, correct = 0
         let perSample = 1 / Double(batch)
         for sample in 0..<batch {
             let row = logits + sample * units
-            let (loss, isCorrect) = switch self {
-            case .binaryCrossentropy:
-                Self.binary(row.pointee, target: target(labels, sample, column: 1, classes: classes),
-                            gradient: gradient.map { $0 + sample }, scale: perSample)
-            case .categoricalCrossentropy, .sparseCategoricalCrossentropy:
-                Self.categorical(row, units: units, sample: sample, labels: labels,
-                                 gradient: gradient.map { $0 + sample * units }, scale: perSample)
-            }
+            let (loss, isCorrect) =
+                switch self {
+                case .binaryCrossentropy:
+                    Self.binary(
+                        row.pointee, target: target(labels, sample, column: 1, classes: classes),
+                        gradient: gradient.map { $0 + sample }, scale: perSample)
+                case .categoricalCrossentropy, .sparseCategoricalCrossentropy:
+                    Self.categorical(
+                        row, units: units, sample: sample, labels: labels,
+                        gradient: gradient.map { $0 + sample * units }, scale: perSample)
+                }
             total += loss
             if isCorrect { correct += 1 }
         }
@@ -90,8 +101,10 @@ extension Loss {
     }
 
     /// max(z, 0) − z·t + log(1 + e^−|z|): the sigmoid cross-entropy without overflow for any z.
-    private static func binary(_ logit: Float, target: Double, gradient: UnsafeMutablePointer<Float>?,
-                               scale: Double) -> (Double, Bool) {
+    private static func binary(
+        _ logit: Float, target: Double, gradient: UnsafeMutablePointer<Float>?,
+        scale: Double
+    ) -> (Double, Bool) {
         let z = Double(logit)
         let loss = max(z, 0) - z * target + log1p(exp(-abs(z)))
         let probability = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
@@ -100,8 +113,10 @@ extension Loss {
     }
 
     /// log-sum-exp(z) · Σt − Σ t_k z_k, from the largest logit down; gradient (softmax · Σt − t).
-    private static func categorical(_ row: UnsafePointer<Float>, units: Int, sample: Int, labels: Labels,
-                                    gradient: UnsafeMutablePointer<Float>?, scale: Double) -> (Double, Bool) {
+    private static func categorical(
+        _ row: UnsafePointer<Float>, units: Int, sample: Int, labels: Labels,
+        gradient: UnsafeMutablePointer<Float>?, scale: Double
+    ) -> (Double, Bool) {
         var largest = -Double.infinity, predicted = 0
         for k in 0..<units where Double(row[k]) > largest || k == 0 {
             largest = Double(row[k])

@@ -121,16 +121,20 @@ public final class Model {
     /// - Throws: ``TrainerError`` `invalidArchitecture` for layers that do not fit the input,
     ///   `invalidArgument` for fewer than 2 classes or a loss that does not match the output
     ///   activation, `library` if oneDNN cannot start.
-    public init(architecture: Architecture, inputSpec: ImageSpec, classes: Int, loss: Loss? = nil,
-                optimizer: Optimizer = .adam(), seed: UInt64 = 0, imageLayout: BatchOptions.ImageLayout = .nhwc) throws {
+    public init(
+        architecture: Architecture, inputSpec: ImageSpec, classes: Int, loss: Loss? = nil,
+        optimizer: Optimizer = .adam(), seed: UInt64 = 0, imageLayout: BatchOptions.ImageLayout = .nhwc
+    ) throws {
         let layers = try resolve(architecture, input: inputSpec, classes: classes)
         guard case let .dense(units, activation) = layers.last!.operation else {
             throw TrainerError(.invalidArchitecture, "the last layer must be dense")
         }
         let loss = loss ?? Loss.natural(for: activation)
         guard (loss == .binaryCrossentropy) == (activation == .sigmoid) else {
-            throw TrainerError(.invalidArgument, "\(loss.rawValue) does not fit a \(activation) output of \(units) units; "
-                               + "use binary_crossentropy with sigmoid, (sparse_)categorical_crossentropy with softmax")
+            throw TrainerError(
+                .invalidArgument,
+                "\(loss.rawValue) does not fit a \(activation) output of \(units) units; "
+                    + "use binary_crossentropy with sigmoid, (sparse_)categorical_crossentropy with softmax")
         }
         self.architecture = architecture
         self.inputSpec = inputSpec
@@ -163,11 +167,12 @@ public final class Model {
     /// Every parameter tensor, in layer order (kernel, then bias), copied out in Keras's layout.
     public var weights: [WeightArray] {
         store.parameters.map { parameter in
-            WeightArray(name: parameter.spec.name, shape: parameter.spec.shape,
-                        values: [Float](unsafeUninitializedCapacity: parameter.spec.count) { buffer, initialized in
-                            store.copyToKeras(parameter, from: store.values.pointer, into: buffer.baseAddress!)
-                            initialized = parameter.spec.count
-                        })
+            WeightArray(
+                name: parameter.spec.name, shape: parameter.spec.shape,
+                values: [Float](unsafeUninitializedCapacity: parameter.spec.count) { buffer, initialized in
+                    store.copyToKeras(parameter, from: store.values.pointer, into: buffer.baseAddress!)
+                    initialized = parameter.spec.count
+                })
         }
     }
 
@@ -208,8 +213,9 @@ public final class Model {
     public func evaluate(images: UnsafeBufferPointer<Float>, labels: Labels) throws -> StepResult {
         let batch = try batchSize(images, labels)
         let plan = try forwardInference(images, batch: batch)
-        let result = loss.evaluate(logits: plan.logits.floats, units: outputUnits, batch: batch, classes: classes,
-                                   labels: labels, gradient: nil)
+        let result = loss.evaluate(
+            logits: plan.logits.floats, units: outputUnits, batch: batch, classes: classes,
+            labels: labels, gradient: nil)
         return StepResult(loss: Float(result.loss / Double(batch)), correct: result.correct, count: batch)
     }
 
@@ -284,8 +290,9 @@ public final class Model {
         try plan.forward(runner)
         var result = (loss: 0.0, correct: 0)
         runner.measure("loss") {
-            result = loss.evaluate(logits: plan.logits.floats, units: outputUnits, batch: batch, classes: classes,
-                                   labels: labels, gradient: plan.logitsGradient?.floats)
+            result = loss.evaluate(
+                logits: plan.logits.floats, units: outputUnits, batch: batch, classes: classes,
+                labels: labels, gradient: plan.logitsGradient?.floats)
         }
         try plan.backward(runner)
         let mean = result.loss / Double(batch)
@@ -315,8 +322,9 @@ public final class Model {
         if plans.count >= Self.maximumPlans {
             plans[planOrder.removeFirst()] = nil
         }
-        let plan = try Plan(layers, store: store, batch: batch, training: training, imageLayout: imageLayout,
-                            engine: engine)
+        let plan = try Plan(
+            layers, store: store, batch: batch, training: training, imageLayout: imageLayout,
+            engine: engine)
         plans[key] = plan
         planOrder.append(key)
         return plan

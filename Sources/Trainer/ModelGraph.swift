@@ -113,7 +113,9 @@ func resolve(_ architecture: Architecture, input: ImageSpec, classes: Int) throw
             TrainerError(.invalidArchitecture, "layer \(index + 1), '\(spec)': \(text)")
         }
         func needsImage() throws -> (height: Int, width: Int, channels: Int) {
-            guard shape.isImage else { throw problem("needs an image input, but gets a flat vector of \(shape.dims[0]) (it comes after a flatten or dense layer)") }
+            guard shape.isImage else {
+                throw problem("needs an image input, but gets a flat vector of \(shape.dims[0]) (it comes after a flatten or dense layer)")
+            }
             return (shape.dims[0], shape.dims[1], shape.dims[2])
         }
         let layer: ResolvedLayer
@@ -124,44 +126,58 @@ func resolve(_ architecture: Architecture, input: ImageSpec, classes: Int) throw
             let window = try fit(size: kernelSize, stride: stride, padding: padding, to: image, problem)
             let name = names.next("conv2d")
             let output = TensorShape.image(window.outputHeight, window.outputWidth, filters)
-            let kernel = ParameterSpec(name: "\(name)/kernel", shape: [kernelSize, kernelSize, image.channels, filters],
-                                       dnnlDims: [filters, image.channels, kernelSize, kernelSize], format: .hwio,
-                                       fans: (kernelSize * kernelSize * image.channels, kernelSize * kernelSize * filters))
-            layer = ResolvedLayer(name: name, typeName: "Conv2D",
-                                  operation: .convolution(filters: filters, window: window.window, activation: activation),
-                                  input: shape, output: output, parameters: [kernel, bias(name, filters)])
+            let kernel = ParameterSpec(
+                name: "\(name)/kernel", shape: [kernelSize, kernelSize, image.channels, filters],
+                dnnlDims: [filters, image.channels, kernelSize, kernelSize], format: .hwio,
+                fans: (kernelSize * kernelSize * image.channels, kernelSize * kernelSize * filters))
+            layer = ResolvedLayer(
+                name: name, typeName: "Conv2D",
+                operation: .convolution(filters: filters, window: window.window, activation: activation),
+                input: shape, output: output, parameters: [kernel, bias(name, filters)])
         case let .maxPooling2D(poolSize, stride, padding):
             let image = try needsImage()
             guard poolSize >= 1, (stride ?? 1) >= 1 else { throw problem("pool size and stride must be at least 1") }
             let window = try fit(size: poolSize, stride: stride ?? poolSize, padding: padding, to: image, problem)
-            layer = ResolvedLayer(name: names.next("max_pooling2d"), typeName: "MaxPooling2D",
-                                  operation: .maxPooling(window: window.window), input: shape,
-                                  output: .image(window.outputHeight, window.outputWidth, image.channels), parameters: [])
+            layer = ResolvedLayer(
+                name: names.next("max_pooling2d"), typeName: "MaxPooling2D",
+                operation: .maxPooling(window: window.window), input: shape,
+                output: .image(window.outputHeight, window.outputWidth, image.channels), parameters: [])
         case .flatten:
             _ = try needsImage()
-            layer = ResolvedLayer(name: names.next("flatten"), typeName: "Flatten", operation: .flatten, input: shape,
-                                  output: TensorShape(dims: [shape.elementCount], storage: shape.storage), parameters: [])
+            layer = ResolvedLayer(
+                name: names.next("flatten"), typeName: "Flatten", operation: .flatten, input: shape,
+                output: TensorShape(dims: [shape.elementCount], storage: shape.storage), parameters: [])
         case let .dropout(rate):
             guard rate >= 0, rate < 1 else { throw problem("the rate must be in [0, 1)") }
             guard !isLast else { throw problem("the last layer must be the output layer, not a dropout") }
-            layer = ResolvedLayer(name: names.next("dropout"), typeName: "Dropout", operation: .dropout(rate: rate),
-                                  input: shape, output: shape, parameters: [])
+            layer = ResolvedLayer(
+                name: names.next("dropout"), typeName: "Dropout", operation: .dropout(rate: rate),
+                input: shape, output: shape, parameters: [])
         case .dense, .output:
-            guard !shape.isImage else { throw problem("needs a flat input, but gets a \(shape.dims.map(String.init).joined(separator: "×")) image; put a flatten before it") }
+            guard !shape.isImage else {
+                throw problem(
+                    "needs a flat input, but gets a \(shape.dims.map(String.init).joined(separator: "×")) image; put a flatten before it")
+            }
             let (units, activation) = try denseUnits(spec, isLast: isLast, classes: classes, problem)
             guard units >= 1 else { throw problem("needs at least 1 unit") }
             let name = names.next("dense")
             let features = shape.elementCount
-            let kernel = ParameterSpec(name: "\(name)/kernel", shape: [features, units], dnnlDims: [units] + shape.storage,
-                                       format: shape.storage.count == 3 ? .ohwi : .oi, fans: (features, units))
-            layer = ResolvedLayer(name: name, typeName: "Dense", operation: .dense(units: units, activation: activation),
-                                  input: shape, output: .flat(units), parameters: [kernel, bias(name, units)])
+            let kernel = ParameterSpec(
+                name: "\(name)/kernel", shape: [features, units], dnnlDims: [units] + shape.storage,
+                format: shape.storage.count == 3 ? .ohwi : .oi, fans: (features, units))
+            layer = ResolvedLayer(
+                name: name, typeName: "Dense", operation: .dense(units: units, activation: activation),
+                input: shape, output: .flat(units), parameters: [kernel, bias(name, units)])
         }
         layers.append(layer)
         shape = layer.output
     }
-    if case .dense = last {} else if case .output = last {} else {
-        throw TrainerError(.invalidArchitecture, "the last layer must be the output layer ('output', or dense\(classes == 2 ? 1 : classes)), not '\(last)'")
+    if case .dense = last {
+    } else if case .output = last {
+    } else {
+        throw TrainerError(
+            .invalidArchitecture, "the last layer must be the output layer ('output', or dense\(classes == 2 ? 1 : classes)), not '\(last)'"
+        )
     }
     return layers
 }
@@ -171,8 +187,10 @@ private func bias(_ layer: String, _ count: Int) -> ParameterSpec {
 }
 
 /// A dense layer's units and activation; the last one must give the classes.
-private func denseUnits(_ spec: LayerSpec, isLast: Bool, classes: Int,
-                        _ problem: (String) -> TrainerError) throws -> (Int, Activation) {
+private func denseUnits(
+    _ spec: LayerSpec, isLast: Bool, classes: Int,
+    _ problem: (String) -> TrainerError
+) throws -> (Int, Activation) {
     switch spec {
     case .output:
         guard isLast else { throw problem("'output' must be the last layer") }
@@ -192,8 +210,10 @@ private func denseUnits(_ spec: LayerSpec, isLast: Bool, classes: Int,
 }
 
 /// A window (kernel or pool) fitted to an image, Keras's way.
-private func fit(size: Int, stride: Int, padding: Padding, to image: (height: Int, width: Int, channels: Int),
-                 _ problem: (String) -> TrainerError) throws -> (window: Window, outputHeight: Int, outputWidth: Int) {
+private func fit(
+    size: Int, stride: Int, padding: Padding, to image: (height: Int, width: Int, channels: Int),
+    _ problem: (String) -> TrainerError
+) throws -> (window: Window, outputHeight: Int, outputWidth: Int) {
     func along(_ extent: Int) throws -> (output: Int, low: Int, high: Int) {
         switch padding {
         case .valid:
@@ -206,8 +226,9 @@ private func fit(size: Int, stride: Int, padding: Padding, to image: (height: In
         }
     }
     let rows = try along(image.height), columns = try along(image.width)
-    let window = Window(size: [size, size], strides: [stride, stride], paddingLow: [rows.low, columns.low],
-                        paddingHigh: [rows.high, columns.high])
+    let window = Window(
+        size: [size, size], strides: [stride, stride], paddingLow: [rows.low, columns.low],
+        paddingHigh: [rows.high, columns.high])
     return (window, rows.output, columns.output)
 }
 

@@ -14,8 +14,10 @@ final class Plan {
     /// Where the loss writes d(loss)/d(logits); nil in inference plans.
     let logitsGradient: Tensor?
 
-    init(_ layers: [ResolvedLayer], store: ParameterStore, batch: Int, training: Bool,
-         imageLayout: BatchOptions.ImageLayout, engine: Engine) throws {
+    init(
+        _ layers: [ResolvedLayer], store: ParameterStore, batch: Int, training: Bool,
+        imageLayout: BatchOptions.ImageLayout, engine: Engine
+    ) throws {
         self.batch = batch
         self.training = training
         let first = layers[0].input.storage
@@ -27,8 +29,9 @@ final class Plan {
         for (index, layer) in layers.enumerated() {
             let next = index + 1 < layers.count ? layers[index + 1] : nil
             let deferred = training && next?.isMaxPooling == true && [.relu, .sigmoid].contains(layer.activation)
-            let inherited: Activation = index > 0 && layer.isMaxPooling && training
-                && [.relu, .sigmoid].contains(layers[index - 1].activation) ? layers[index - 1].activation : .linear
+            let inherited: Activation =
+                index > 0 && layer.isMaxPooling && training
+                    && [.relu, .sigmoid].contains(layers[index - 1].activation) ? layers[index - 1].activation : .linear
             let parameters = store.parameters[parametersSoFar..<parametersSoFar + layer.parameters.count]
             parametersSoFar += layer.parameters.count
             let context = KernelContext(
@@ -37,18 +40,19 @@ final class Plan {
                 needsOutputGradient: training && (parametersBefore || !layer.parameters.isEmpty),
                 isLast: next == nil, activationBackwardDeferred: deferred, inheritedActivation: inherited,
                 layerIndex: index)
-            let kernel: any LayerKernel = switch layer.operation {
-            case let .convolution(filters, window, activation):
-                try ConvolutionKernel(layer, filters: filters, window: window, activation: activation, context)
-            case let .maxPooling(window):
-                try PoolingKernel(layer, window: window, context)
-            case let .dense(units, activation):
-                try DenseKernel(layer, units: units, activation: activation, context)
-            case .flatten:
-                FlattenKernel(context)
-            case let .dropout(rate):
-                try DropoutKernel(layer, rate: rate, context)
-            }
+            let kernel: any LayerKernel =
+                switch layer.operation {
+                case let .convolution(filters, window, activation):
+                    try ConvolutionKernel(layer, filters: filters, window: window, activation: activation, context)
+                case let .maxPooling(window):
+                    try PoolingKernel(layer, window: window, context)
+                case let .dense(units, activation):
+                    try DenseKernel(layer, units: units, activation: activation, context)
+                case .flatten:
+                    FlattenKernel(context)
+                case let .dropout(rate):
+                    try DropoutKernel(layer, rate: rate, context)
+                }
             kernels.append(kernel)
             current = kernel.output
             currentGradient = kernel.outputGradient

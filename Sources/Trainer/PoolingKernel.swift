@@ -31,13 +31,15 @@ final class PoolingKernel: LayerKernel {
         outputGradient = gradient
         let backwardDescriptor = try Operations.maxPoolingBackward(
             engine: engine, diffSrc: context.input.layout, diffDst: gradient.layout, window: window, hint: descriptor)
-        let target = try LayoutView(inputGradient, as: backwardDescriptor.layout(.diffSrc), .write, engine: engine,
-                                    label: "\(layer.name) input-gradient reorder")
+        let target = try LayoutView(
+            inputGradient, as: backwardDescriptor.layout(.diffSrc), .write, engine: engine,
+            label: "\(layer.name) input-gradient reorder")
         var backwardBindings: [(Argument, Tensor)] = [(.diffDst, gradient), (.diffSrc, target.tensor)]
         if let workspace { backwardBindings.append((.workspace, workspace)) }
         let pass = try Primitive(backwardDescriptor, backwardBindings, label: "\(layer.name) backward")
-        let activation = try activationBackward(context.inheritedActivation, output: output, gradient: gradient, engine: engine,
-                                                label: "\(layer.name) \(context.inheritedActivation) backward (of the layer before)")
+        let activation = try activationBackward(
+            context.inheritedActivation, output: output, gradient: gradient, engine: engine,
+            label: "\(layer.name) \(context.inheritedActivation) backward (of the layer before)")
         backward = (activation, pass, target)
     }
 

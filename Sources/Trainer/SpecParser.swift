@@ -8,7 +8,9 @@ enum SpecParser {
     static func parse(_ spec: String) throws -> [LayerSpec] {
         let tokens = spec.split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
-        guard tokens != [""] else { throw TrainerError(.invalidSpec, "the layer spec is empty; write layers such as conv32,pool,flatten,output") }
+        guard tokens != [""] else {
+            throw TrainerError(.invalidSpec, "the layer spec is empty; write layers such as conv32,pool,flatten,output")
+        }
         return try tokens.enumerated().map { index, token in
             do {
                 return try layer(token)

@@ -24,8 +24,10 @@ extension Model {
     public func summary(name: String = "sequential") -> String {
         let header = ("Layer (type)", "Output Shape", "Param #")
         let rows = layers.map { layer in
-            ("\(layer.name) (\(layer.typeName))", layer.output.kerasDescription,
-             grouped(layer.parameters.reduce(0) { $0 + $1.count }))
+            (
+                "\(layer.name) (\(layer.typeName))", layer.output.kerasDescription,
+                grouped(layer.parameters.reduce(0) { $0 + $1.count })
+            )
         }
         let first = max(header.0.count, rows.map(\.0.count).max() ?? 0) + 2
         let second = max(header.1.count, rows.map(\.1.count).max() ?? 0) + 2
@@ -35,14 +37,18 @@ extension Model {
             " " + a.padding(toLength: first, withPad: " ", startingAt: 0) + b.padding(toLength: second, withPad: " ", startingAt: 0)
                 + String(repeating: " ", count: third - c.count) + c
         }
-        var text = ["Model: \"\(name)\"", String(repeating: "_", count: width), line(header.0, header.1, header.2),
-                    String(repeating: "=", count: width)]
+        var text = [
+            "Model: \"\(name)\"", String(repeating: "_", count: width), line(header.0, header.1, header.2),
+            String(repeating: "=", count: width),
+        ]
         text += rows.map { line($0.0, $0.1, $0.2) }
-        text += [String(repeating: "=", count: width),
-                 "Total params: \(grouped(parameterCount)) (\(size(parameterCount)))",
-                 "Trainable params: \(grouped(parameterCount)) (\(size(parameterCount)))",
-                 "Non-trainable params: 0 (\(size(0)))",
-                 String(repeating: "_", count: width)]
+        text += [
+            String(repeating: "=", count: width),
+            "Total params: \(grouped(parameterCount)) (\(size(parameterCount)))",
+            "Trainable params: \(grouped(parameterCount)) (\(size(parameterCount)))",
+            "Non-trainable params: 0 (\(size(0)))",
+            String(repeating: "_", count: width),
+        ]
         return text.joined(separator: "\n") + "\n"
     }
 }

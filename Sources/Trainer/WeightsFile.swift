@@ -107,8 +107,10 @@ enum WeightsFile {
             try file.write([UInt8](repeating: 0, count: headerSize))
             for payload in payloads {
                 let bytes = UnsafeRawBufferPointer(payload.values())
-                index.arrays.append(ArrayRecord(name: payload.name, shape: payload.shape, layout: payload.layout, offset: offset,
-                                                xxh64: String(format: "%016llx", XXHash64.hash(bytes))))
+                index.arrays.append(
+                    ArrayRecord(
+                        name: payload.name, shape: payload.shape, layout: payload.layout, offset: offset,
+                        xxh64: String(format: "%016llx", XXHash64.hash(bytes))))
                 let padded = (bytes.count + 63) / 64 * 64
                 try file.write(bytes)
                 try file.write([UInt8](repeating: 0, count: padded - bytes.count))
@@ -154,7 +156,9 @@ enum WeightsFile {
         func require(_ arrays: [(name: String, shape: [Int])]) throws {
             for (name, shape) in arrays {
                 guard let record = records[name] else {
-                    throw TrainerError(.incompatibleWeights, "the file has no array '\(name)'; it was written for another architecture (\(index.model.architecture))")
+                    throw TrainerError(
+                        .incompatibleWeights,
+                        "the file has no array '\(name)'; it was written for another architecture (\(index.model.architecture))")
                 }
                 guard record.shape == shape else {
                     throw TrainerError(.incompatibleWeights, "'\(name)' is \(record.shape) in the file but \(shape) in the model")

@@ -59,7 +59,8 @@ struct AugmentCommand: ParsableCommand {
         let dataset = try DatasetDirectory(reading: source)
         guard dataset.isSplit else {
             let classes = dataset.splits[0].classes.map(\.name).joined(separator: ", ")
-            throw ValidationError("""
+            throw ValidationError(
+                """
                 \(source) is not split: it holds class folders (\(classes)) but no train/validation folders. \
                 Split it first with `dataprep split \(source) --val 0.2 --out \(source)-split`, then augment that folder.
                 """)
@@ -78,16 +79,20 @@ struct AugmentCommand: ParsableCommand {
         let trained = try SplitPreparation.prepare(
             train, of: dataset, classNames: classNames, as: "train", spec: spec, copies: copies,
             parameterNames: TransformParameters.recordedNames, into: output.out, settings: output.settings,
-            provenance: PreparationSummary.provenance("augment", dataset, options: options.merging(augmentation.recorded) { $1 }
-                .merging(["copies": "\(copies)"]) { $1 }, seed: seed.seed),
+            provenance: PreparationSummary.provenance(
+                "augment", dataset,
+                options: options.merging(augmentation.recorded) { $1 }
+                    .merging(["copies": "\(copies)"]) { $1 }, seed: seed.seed),
             progress: PreparationSummary.progress(progress, "augmenting (×\(copies))"),
             preparers: { AugmentingPreparer(size: image.size, format: format, random: random, settings: settings, seed: seed.seed) })
         progress.finish()
         let written = trained.report.written
-        print("augmented \(written) training images × \(copies) copies of \(classNames.count) classes into "
-              + "\(trained.manifest.shards.count) shards in \(output.out) "
-              + String(format: "(%.1f s, %.0f images/s, %.0f samples/s)", trained.seconds, Double(written) / max(trained.seconds, 1e-9),
-                       Double(written * copies) / max(trained.seconds, 1e-9)))
+        print(
+            "augmented \(written) training images × \(copies) copies of \(classNames.count) classes into "
+                + "\(trained.manifest.shards.count) shards in \(output.out) "
+                + String(
+                    format: "(%.1f s, %.0f images/s, %.0f samples/s)", trained.seconds, Double(written) / max(trained.seconds, 1e-9),
+                    Double(written * copies) / max(trained.seconds, 1e-9)))
 
         var reports = [trained.report]
         if let validation {
@@ -113,8 +118,9 @@ struct ResizeOptions: ParsableArguments {
     @Option(help: "Sampling: bilinear (area-averaged when shrinking more than 2x) or nearest.")
     var interpolation: Interpolation = .bilinear
 
-    @Flag(name: .customLong("keras-compat"),
-          help: "Reproduce Keras exactly, quirks included (load_img's nearest resize; see the README's table).")
+    @Flag(
+        name: .customLong("keras-compat"),
+        help: "Reproduce Keras exactly, quirks included (load_img's nearest resize; see the README's table).")
     var kerasCompat = false
 
     /// The spec's resize for these options.
@@ -124,8 +130,9 @@ struct ResizeOptions: ParsableArguments {
 
     func validate() throws {
         if kerasCompat && interpolation == .nearest {
-            throw ValidationError("--keras-compat samples bilinearly (SciPy order 1) and resizes as Keras does; "
-                                  + "--interpolation nearest is not available with it")
+            throw ValidationError(
+                "--keras-compat samples bilinearly (SciPy order 1) and resizes as Keras does; "
+                    + "--interpolation nearest is not available with it")
         }
     }
 }
@@ -158,10 +165,12 @@ struct AugmentationOptions: ParsableArguments {
     @Option(help: "Both shift ranges at once (see --width-shift).")
     var shift: ShiftRange?
 
-    @Option(name: .customLong("width-shift"), help: """
-        width_shift_range: 0.2 = U(-0.2, 0.2) of the width; 3.0 = U(-3, 3) pixels; 3 = whole pixels -2..2; \
-        5,10 = one of the values with a random sign.
-        """)
+    @Option(
+        name: .customLong("width-shift"),
+        help: """
+            width_shift_range: 0.2 = U(-0.2, 0.2) of the width; 3.0 = U(-3, 3) pixels; 3 = whole pixels -2..2; \
+            5,10 = one of the values with a random sign.
+            """)
     var widthShift: ShiftRange?
 
     @Option(name: .customLong("height-shift"), help: "height_shift_range, as --width-shift.")
@@ -191,18 +200,21 @@ struct AugmentationOptions: ParsableArguments {
     @OptionGroup var render: RenderOptions
 
     var random: RandomTransform {
-        RandomTransform(rotation: rotation, widthShift: widthShift ?? shift ?? .none, heightShift: heightShift ?? shift ?? .none,
-                        shear: shear, zoom: zoom.map { pair in pair.high.map { pair.low...$0 } ?? RandomTransform.zoomRange(pair.low) } ?? 1...1,
-                        keepAspect: keepAspect, horizontalFlip: horizontalFlip, verticalFlip: verticalFlip,
-                        channelShift: channelShift, brightness: brightness.map { $0.low...($0.high ?? $0.low) })
+        RandomTransform(
+            rotation: rotation, widthShift: widthShift ?? shift ?? .none, heightShift: heightShift ?? shift ?? .none,
+            shear: shear, zoom: zoom.map { pair in pair.high.map { pair.low...$0 } ?? RandomTransform.zoomRange(pair.low) } ?? 1...1,
+            keepAspect: keepAspect, horizontalFlip: horizontalFlip, verticalFlip: verticalFlip,
+            channelShift: channelShift, brightness: brightness.map { $0.low...($0.high ?? $0.low) })
     }
 
     /// The options as given, for the manifest's provenance.
     var recorded: [String: String] {
-        var options = ["rotate": "\(rotation)", "shear": "\(shear)", "flip": "\(horizontalFlip)", "vertical-flip": "\(verticalFlip)",
-                       "keep-aspect": "\(keepAspect)", "channel-shift": "\(channelShift)", "fill": render.fill.rawValue,
-                       "cval": "\(render.cval)", "interpolation": render.resize.interpolation.rawValue,
-                       "convention": render.settings.convention.rawValue]
+        var options = [
+            "rotate": "\(rotation)", "shear": "\(shear)", "flip": "\(horizontalFlip)", "vertical-flip": "\(verticalFlip)",
+            "keep-aspect": "\(keepAspect)", "channel-shift": "\(channelShift)", "fill": render.fill.rawValue,
+            "cval": "\(render.cval)", "interpolation": render.resize.interpolation.rawValue,
+            "convention": render.settings.convention.rawValue,
+        ]
         options["width-shift"] = (widthShift ?? shift).map { "\($0.argument)" }
         options["height-shift"] = (heightShift ?? shift).map { "\($0.argument)" }
         options["zoom"] = zoom.map(\.description)
@@ -215,7 +227,9 @@ struct AugmentationOptions: ParsableArguments {
             throw ValidationError("--brightness takes two values, LOW,HIGH with LOW ≤ HIGH")
         }
         if let zoom, let high = zoom.high, high < zoom.low { throw ValidationError("--zoom LOW,HIGH needs LOW ≤ HIGH") }
-        if let zoom, zoom.high == nil, zoom.low >= 1 { throw ValidationError("a single --zoom value must be below 1 (it means [1-Z, 1+Z])") }
+        if let zoom, zoom.high == nil, zoom.low >= 1 {
+            throw ValidationError("a single --zoom value must be below 1 (it means [1-Z, 1+Z])")
+        }
         do { try random.validate() } catch { throw ValidationError(error.message) }
     }
 }

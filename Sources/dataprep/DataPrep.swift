@@ -19,8 +19,10 @@ struct DataPrep: ParsableCommand {
         commandName: "dataprep",
         abstract: "Turn image archives into training-ready data and train a small CNN from it.",
         version: version,
-        subcommands: [FetchDataset.self, Split.self, Scan.self, Info.self, AugmentCommand.self, Pack.self,
-                      Preview.self, Transform.self, Inspect.self, Verify.self, Train.self, Evaluate.self, Predict.self, Visualize.self]
+        subcommands: [
+            FetchDataset.self, Split.self, Scan.self, Info.self, AugmentCommand.self, Pack.self,
+            Preview.self, Transform.self, Inspect.self, Verify.self, Train.self, Evaluate.self, Predict.self, Visualize.self,
+        ]
     )
 
     /// Parses and runs the subcommand. Every failure a library reports ends the same way, whatever
@@ -60,7 +62,8 @@ enum Failure {
         case let error as TrainerError: return joined(error.code.rawValue, nil, error.message)
         case let error as SupportError: return joined(error.code.rawValue, error.path, error.message)
         case let error as CocoaError:
-            return joined("fileSystem", error.filePath ?? error.url?.path, error.underlying?.localizedDescription ?? error.localizedDescription)
+            return joined(
+                "fileSystem", error.filePath ?? error.url?.path, error.underlying?.localizedDescription ?? error.localizedDescription)
         default: return nil
         }
     }
@@ -132,8 +135,9 @@ extension PixelSize: ExpressibleByArgument {
     /// area over ``ImageSpec/maximumPixels``.
     func check(_ option: String) throws {
         guard width <= ImageSpec.maximumSide, height <= ImageSpec.maximumSide, width * height <= ImageSpec.maximumPixels else {
-            throw ValidationError("\(option) \(self) is too large: each side at most \(ImageSpec.maximumSide) pixels, "
-                                  + "\(ImageSpec.maximumPixels) pixels in all")
+            throw ValidationError(
+                "\(option) \(self) is too large: each side at most \(ImageSpec.maximumSide) pixels, "
+                    + "\(ImageSpec.maximumPixels) pixels in all")
         }
     }
 }
@@ -144,11 +148,14 @@ struct ByteCount: ExpressibleByArgument {
 
     init?(argument: String) {
         let text = argument.trimmingCharacters(in: .whitespaces).uppercased()
-        let units: [(String, Double)] = [("GIB", 1_073_741_824), ("MIB", 1_048_576), ("KIB", 1024), ("GB", 1e9), ("MB", 1e6),
-                                         ("KB", 1e3), ("G", 1_073_741_824), ("M", 1_048_576), ("K", 1024), ("B", 1)]
+        let units: [(String, Double)] = [
+            ("GIB", 1_073_741_824), ("MIB", 1_048_576), ("KIB", 1024), ("GB", 1e9), ("MB", 1e6),
+            ("KB", 1e3), ("G", 1_073_741_824), ("M", 1_048_576), ("K", 1024), ("B", 1),
+        ]
         let (number, scale) = units.first { text.hasSuffix($0.0) }.map { (String(text.dropLast($0.0.count)), $0.1) } ?? (text, 1)
         guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0,
-              value * scale <= Double(1 << 50) else { return nil }
+            value * scale <= Double(1 << 50)
+        else { return nil }
         bytes = Int(value * scale)
     }
 
@@ -172,8 +179,10 @@ struct ThreadsOption: ParsableArguments {
     /// The most threads accepted.
     static let maximum = 256
 
-    @Option(help: ArgumentHelp("Worker threads, 1-\(maximum) (default: all cores). "
-                               + "The output is the same whatever the number."))
+    @Option(
+        help: ArgumentHelp(
+            "Worker threads, 1-\(maximum) (default: all cores). "
+                + "The output is the same whatever the number."))
     var threads: Int?
 
     /// The count to use.
@@ -248,9 +257,13 @@ enum PreparationSummary {
     }
 
     /// The provenance of a set made by `command` from `dataset` with `options`.
-    static func provenance(_ command: String, _ dataset: DatasetDirectory, options: [String: String], seed: UInt64?)
-        -> ShardManifest.Provenance {
-        .init(dataset: dataset.root, tool: "dataprep \(DataPrep.version)", options: options.merging(["command": command]) { $1 },
-              seed: seed)
+    static func provenance(
+        _ command: String, _ dataset: DatasetDirectory, options: [String: String], seed: UInt64?
+    )
+        -> ShardManifest.Provenance
+    {
+        .init(
+            dataset: dataset.root, tool: "dataprep \(DataPrep.version)", options: options.merging(["command": command]) { $1 },
+            seed: seed)
     }
 }

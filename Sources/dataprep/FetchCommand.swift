@@ -33,8 +33,9 @@ struct FetchDataset: ParsableCommand {
     @Option(help: "Dataset name for a URL fetch (default: the archive name without extensions).")
     var name: String?
 
-    @Option(name: .customLong("search-path"),
-            help: "Colon-separated folders searched before the network (or DATAPREP_SEARCH_PATH; default /usr/share/datasets).")
+    @Option(
+        name: .customLong("search-path"),
+        help: "Colon-separated folders searched before the network (or DATAPREP_SEARCH_PATH; default /usr/share/datasets).")
     var searchPath: String?
 
     @Option(name: .customLong("max-bytes"), help: "Largest total size an archive may expand to (default 64GiB).")
@@ -87,8 +88,9 @@ struct FetchDataset: ParsableCommand {
             bar.update(Self.describe(progress, file: file))
         case .downloaded(let file, let result):
             bar.finish()
-            Diagnostics.write("\(file): \(Self.megabytes(result.size)) verified (sha256 \(result.sha256.prefix(16))…)"
-                              + (result.resumedBytes > 0 ? ", resumed at \(Self.megabytes(result.resumedBytes))" : "") + "\n")
+            Diagnostics.write(
+                "\(file): \(Self.megabytes(result.size)) verified (sha256 \(result.sha256.prefix(16))…)"
+                    + (result.resumedBytes > 0 ? ", resumed at \(Self.megabytes(result.resumedBytes))" : "") + "\n")
         case .urlFailed(let file, let url, let error):
             bar.finish()
             Diagnostics.warning("\(file): \(url) failed (\(error.code.rawValue): \(error.message)); trying the next URL")
@@ -121,11 +123,13 @@ struct FetchDataset: ParsableCommand {
         for entry in Registry.entries {
             let size = entry.files.compactMap(\.size).reduce(0, +)
             let checked = entry.files.allSatisfy { $0.sha256 != nil } ? "sha256" : "sha256 recorded on first download"
-            print(entry.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                  + Self.megabytes(size).padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + entry.summary)
+            print(
+                entry.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                    + Self.megabytes(size).padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + entry.summary)
             for file in entry.files { print(String(repeating: " ", count: width + 2) + "  " + file.urls[0]) }
-            print(String(repeating: " ", count: width + 2) + "  " + checked
-                  + (entry.localCopy.map { ", local copy from \($0.package)" } ?? ""))
+            print(
+                String(repeating: " ", count: width + 2) + "  " + checked
+                    + (entry.localCopy.map { ", local copy from \($0.package)" } ?? ""))
         }
     }
 }

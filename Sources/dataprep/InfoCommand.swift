@@ -21,10 +21,14 @@ struct Info: ParsableCommand {
         let decoder = ImageDecoder()
         let nameWidth = max(4, files.map(\.count).max() ?? 0)
         func row(_ columns: [String]) -> String {
-            func left(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+            func left(_ text: String, _ width: Int) -> String {
+                text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0)
+            }
             func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
-            return [left(columns[0], nameWidth), left(columns[1], 6), right(columns[2], 6), right(columns[3], 6),
-                    right(columns[4], 8), left(columns[5], 21), columns[6]].joined(separator: "  ")
+            return [
+                left(columns[0], nameWidth), left(columns[1], 6), right(columns[2], 6), right(columns[3], 6),
+                right(columns[4], 8), left(columns[5], 21), columns[6],
+            ].joined(separator: "  ")
         }
         print(row(["file", "format", "width", "height", "channels", "orientation", "color"]))
         fflush(nil)
@@ -34,9 +38,12 @@ struct Info: ParsableCommand {
             do {
                 let decoded = try decoder.decode(fileAt: path)
                 let info = decoded.info
-                print(row([path, info.format.description, "\(info.width)", "\(info.height)", "\(info.channels)",
-                           info.orientation.description,
-                           info.bitDepth == 8 ? info.colorModel : "\(info.colorModel), \(info.bitDepth)-bit"]))
+                print(
+                    row([
+                        path, info.format.description, "\(info.width)", "\(info.height)", "\(info.channels)",
+                        info.orientation.description,
+                        info.bitDepth == 8 ? info.colorModel : "\(info.colorModel), \(info.bitDepth)-bit",
+                    ]))
                 fflush(nil)  // keep rows and diagnostics in order when both go to one pipe
                 if let warning = decoded.warning { Diagnostics.warning("\(path): \(warning)") }
             } catch let error as CodecError {

@@ -20,21 +20,25 @@ struct Inspect: ParsableCommand {
 
         print("shard set   \(directory)")
         print("split       \(manifest.split)")
-        print("samples     \(manifest.count) (\(manifest.imagesPerCopy) images × \(manifest.copies) "
-              + "cop\(manifest.copies == 1 ? "y" : "ies"))")
-        print("image       \(manifest.spec.sizeDescription), \(manifest.spec.channels) channels uint8 (HWC), resize \(manifest.spec.resize.rawValue), "
-              + "rescale \(manifest.spec.rescale); record stride \(layout.stride) bytes")
+        print(
+            "samples     \(manifest.count) (\(manifest.imagesPerCopy) images × \(manifest.copies) "
+                + "cop\(manifest.copies == 1 ? "y" : "ies"))")
+        print(
+            "image       \(manifest.spec.sizeDescription), \(manifest.spec.channels) channels uint8 (HWC), resize \(manifest.spec.resize.rawValue), "
+                + "rescale \(manifest.spec.rescale); record stride \(layout.stride) bytes")
         if !manifest.parameterNames.isEmpty { print("parameters  \(manifest.parameterNames.joined(separator: ", "))") }
         print("shards      \(manifest.shards.count), " + String(format: "%.1f MB on disk", Double(bytes) / 1e6))
         print("classes     \(manifest.classNames.count)")
         let width = max(5, manifest.classNames.map(\.count).max() ?? 0)
         for (label, name) in manifest.classNames.enumerated() {
-            print("  \(label)".padding(toLength: 6, withPad: " ", startingAt: 0)
-                  + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(perClass[label]) images")
+            print(
+                "  \(label)".padding(toLength: 6, withPad: " ", startingAt: 0)
+                    + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(perClass[label]) images")
         }
         let provenance = manifest.provenance
         print("provenance  \(provenance.tool), \(provenance.created), from \(provenance.dataset)")
-        print("options     " + provenance.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-              + (provenance.seed.map { " seed=\($0)" } ?? ""))
+        print(
+            "options     " + provenance.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                + (provenance.seed.map { " seed=\($0)" } ?? ""))
     }
 }

@@ -53,14 +53,19 @@ struct Pack: ParsableCommand {
         let outcome = try SplitPreparation.prepare(
             dataset.splits[0], of: dataset, classNames: dataset.classNames, as: splitName, spec: spec,
             into: output.out, settings: output.settings,
-            provenance: PreparationSummary.provenance("pack", dataset, options: ["size": "\(image.size)", "channels": "\(image.channels)",
-                                                                               "resize": spec.resize.rawValue], seed: nil),
+            provenance: PreparationSummary.provenance(
+                "pack", dataset,
+                options: [
+                    "size": "\(image.size)", "channels": "\(image.channels)",
+                    "resize": spec.resize.rawValue,
+                ], seed: nil),
             progress: PreparationSummary.progress(progress, "packing"),
             preparers: { ResizingPreparer(spec: spec) })
         progress.finish()
-        print("packed \(outcome.report.written) images of \(dataset.classNames.count) classes into \(outcome.manifest.shards.count) "
-              + "shards in \(output.out) "
-              + String(format: "(%.1f s, %.0f images/s)", outcome.seconds, Double(outcome.report.written) / max(outcome.seconds, 1e-9)))
+        print(
+            "packed \(outcome.report.written) images of \(dataset.classNames.count) classes into \(outcome.manifest.shards.count) "
+                + "shards in \(output.out) "
+                + String(format: "(%.1f s, %.0f images/s)", outcome.seconds, Double(outcome.report.written) / max(outcome.seconds, 1e-9)))
         PreparationSummary.reportProblems([outcome.report])
     }
 }

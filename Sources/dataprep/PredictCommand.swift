@@ -31,7 +31,8 @@ struct Predict: ParsableCommand {
             do {
                 let values = try input.values(fileAt: path, layout: network.imageLayout)
                 let probabilities = try values.withUnsafeBufferPointer { try network.predict(images: $0) }
-                let (label, probability) = network.outputUnits == 1
+                let (label, probability) =
+                    network.outputUnits == 1
                     ? (probabilities[0] > 0.5 ? 1 : 0, probabilities[0] > 0.5 ? probabilities[0] : 1 - probabilities[0])
                     : probabilities.enumerated().max { $0.element < $1.element }.map { ($0.offset, $0.element) }!
                 let name = label < network.classNames.count ? network.classNames[label] : "\(label)"

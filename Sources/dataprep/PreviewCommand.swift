@@ -42,7 +42,9 @@ struct Preview: ParsableCommand {
     static let maximumCount = 1000
 
     func validate() throws {
-        guard (1...Self.maximumCount).contains(count) else { throw ValidationError("--count must be 1...\(Self.maximumCount), got \(count)") }
+        guard (1...Self.maximumCount).contains(count) else {
+            throw ValidationError("--count must be 1...\(Self.maximumCount), got \(count)")
+        }
         try size?.check("--size")
         guard (columns ?? 1) >= 1 else { throw ValidationError("--columns must be at least 1") }
         guard out != nil || saveToDirectory != nil else { throw ValidationError("give --out, --save-to-dir or both") }
@@ -55,10 +57,13 @@ struct Preview: ParsableCommand {
         let size = size ?? source.uprightSize
         let random = augmentation.random
         let copies = (0..<count).map { copy in
-            let parameters = random.parameters(outputSize: size, random: SampleRandom(seed: seed.seed, index: 0, copy: copy),
-                                               convention: augmenter.settings.convention)
-            print("\(copy): " + zip(TransformParameters.recordedNames, parameters.recorded)
-                .map { String(format: "%@=%.4g", $0, $1) }.joined(separator: " "))
+            let parameters = random.parameters(
+                outputSize: size, random: SampleRandom(seed: seed.seed, index: 0, copy: copy),
+                convention: augmenter.settings.convention)
+            print(
+                "\(copy): "
+                    + zip(TransformParameters.recordedNames, parameters.recorded)
+                    .map { String(format: "%@=%.4g", $0, $1) }.joined(separator: " "))
             return augmenter.render(source, parameters: parameters, size: size)
         }
         let encoder = PNGEncoder()

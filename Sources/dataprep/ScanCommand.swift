@@ -23,18 +23,23 @@ struct Scan: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The dataset folder: DIR/<class>/... or DIR/<split>/<class>/...",
-                                 valueName: "dir"))
+    @Argument(
+        help: ArgumentHelp(
+            "The dataset folder: DIR/<class>/... or DIR/<split>/<class>/...",
+            valueName: "dir"))
     var directory: String
 
     @OptionGroup var threads: ThreadsOption
 
-    @Option(name: .customLong("max-pixels"),
-            help: "Images declaring more pixels are reported as too large (default: 178956970, PIL's limit).")
+    @Option(
+        name: .customLong("max-pixels"),
+        help: "Images declaring more pixels are reported as too large (default: 178956970, PIL's limit).")
     var maxPixels: Int?
 
-    @Option(help: ArgumentHelp("Move every bad file into this folder, keeping its path relative to the dataset folder.",
-                               valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Move every bad file into this folder, keeping its path relative to the dataset folder.",
+            valueName: "dir"))
     var quarantine: String?
 
     @Flag(help: "Print the report as one JSON document instead of text.")
@@ -145,8 +150,9 @@ private struct ScanReportText {
         for split in report.splits {
             let missing = Set(report.classNames).subtracting(split.classes.map(\.name)).sorted()
             guard !missing.isEmpty else { continue }
-            lines.append("Note: \(split.name) has no folder for \(missing.joined(separator: ", ")), so Keras would "
-                         + "number its classes differently there.")
+            lines.append(
+                "Note: \(split.name) has no folder for \(missing.joined(separator: ", ")), so Keras would "
+                    + "number its classes differently there.")
         }
     }
 
@@ -172,9 +178,11 @@ private struct ScanReportText {
         section("Formats: " + (formats.isEmpty ? "none" : formats.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
         let traits = report.traits
         section("Converted on decode:")
-        let kinds: [(String, [String])] = [("CMYK/YCCK", traits.cmyk), ("grayscale", traits.grayscale),
-                                           ("16-bit", traits.sixteenBit), ("alpha", traits.alpha),
-                                           ("palette", traits.palette), ("EXIF-rotated", traits.exifRotated)]
+        let kinds: [(String, [String])] = [
+            ("CMYK/YCCK", traits.cmyk), ("grayscale", traits.grayscale),
+            ("16-bit", traits.sixteenBit), ("alpha", traits.alpha),
+            ("palette", traits.palette), ("EXIF-rotated", traits.exifRotated),
+        ]
         for (name, paths) in kinds {
             let label = name.padding(toLength: 13, withPad: " ", startingAt: 0)
             lines.append("  \(label)\(pad(paths.count, 7))" + (paths.isEmpty ? "" : "  " + listed(paths)))
@@ -183,22 +191,27 @@ private struct ScanReportText {
 
     private mutating func sizes() {
         guard let sizes = report.sizes else { return }
-        section("Sizes (upright): width \(sizes.width.min)…\(sizes.width.max) (median \(sizes.width.median)), "
+        section(
+            "Sizes (upright): width \(sizes.width.min)…\(sizes.width.max) (median \(sizes.width.median)), "
                 + "height \(sizes.height.min)…\(sizes.height.max) (median \(sizes.height.median))")
-        lines.append("Most common: " + sizes.mostCommon.map { "\($0.width)x\($0.height) (\($0.count))" }
-            .joined(separator: ", "))
+        lines.append(
+            "Most common: "
+                + sizes.mostCommon.map { "\($0.width)x\($0.height) (\($0.count))" }
+                .joined(separator: ", "))
     }
 
     private mutating func duplicates() {
         let groups = report.duplicates
         let leaks = groups.filter(\.acrossSplits).count, conflicts = groups.filter(\.acrossClasses).count
-        section("Duplicates: \(groups.count) \(groups.count == 1 ? "group" : "groups") of byte-identical files, "
+        section(
+            "Duplicates: \(groups.count) \(groups.count == 1 ? "group" : "groups") of byte-identical files, "
                 + "\(leaks) across splits (leakage), \(conflicts) across classes (conflicting labels)")
         let kinds = groups.map { Self.duplicateKinds[($0.acrossSplits ? 1 : 0) + ($0.acrossClasses ? 2 : 0)] }
         let width = kinds.map(\.count).max() ?? 0
         for (kind, group) in zip(kinds, groups) {
-            lines.append("  \(kind.padding(toLength: width, withPad: " ", startingAt: 0))  "
-                         + group.paths.joined(separator: " = "))
+            lines.append(
+                "  \(kind.padding(toLength: width, withPad: " ", startingAt: 0))  "
+                    + group.paths.joined(separator: " = "))
         }
     }
 

@@ -59,18 +59,21 @@ struct Split: ParsableCommand {
         Diagnostics.write("reading \(classes.reduce(0) { $0 + $1.images.count }) images in \(classes.count) classes\n")
         let splitter = try DatasetSplitter(validation: validation, test: test, seed: seed.seed, threads: threads.count)
         let (plan, placement) = try splitter.split(dataset, into: out)
-        Diagnostics.write("wrote \(out) (\(placement.hardLinks) hard links, \(placement.copies) copies) "
-                          + "and \(out)/\(SplitPlan.manifestName)\n")
+        Diagnostics.write(
+            "wrote \(out) (\(placement.hardLinks) hard links, \(placement.copies) copies) "
+                + "and \(out)/\(SplitPlan.manifestName)\n")
         print(SplitSummary(plan).rendered(), terminator: "")
         fflush(nil)  // keep the summary before the warnings when both go to one pipe
         for group in plan.duplicates where group.spansClasses {
-            Diagnostics.warning("identical images in different classes (\(group.classNames.joined(separator: ", "))): "
-                                + group.paths.joined(separator: ", "))
+            Diagnostics.warning(
+                "identical images in different classes (\(group.classNames.joined(separator: ", "))): "
+                    + group.paths.joined(separator: ", "))
         }
         if !plan.ignoredFiles.isEmpty {
-            Diagnostics.warning("left out \(plan.ignoredFiles.count) files whose names are not images: "
-                                + plan.ignoredFiles.prefix(5).joined(separator: ", ")
-                                + (plan.ignoredFiles.count > 5 ? ", ..." : ""))
+            Diagnostics.warning(
+                "left out \(plan.ignoredFiles.count) files whose names are not images: "
+                    + plan.ignoredFiles.prefix(5).joined(separator: ", ")
+                    + (plan.ignoredFiles.count > 5 ? ", ..." : ""))
         }
     }
 }
@@ -105,7 +108,8 @@ struct SplitSummary {
             let groups = duplicates.count == 1 ? "1 group" : "\(duplicates.count) groups"
             text += "duplicates: \(groups) of byte-identical images, each kept in one split:\n"
             for group in duplicates {
-                text += "  " + group.paths.joined(separator: " = ")
+                text +=
+                    "  " + group.paths.joined(separator: " = ")
                     + (group.spansClasses ? "  (different classes)" : "") + "\n"
             }
         }

@@ -28,7 +28,10 @@ struct Train: ParsableCommand {
     @Option(help: "The validation shard set (default: SHARDS/validation when present).")
     var val: String?
 
-    @Option(help: "A preset (tutorial, tutorial-dropout, chollet, shallowvgg, fashion, mlp) or a layer spec such as conv32,pool,flatten,dense128,dense10.")
+    @Option(
+        help:
+            "A preset (tutorial, tutorial-dropout, chollet, shallowvgg, fashion, mlp) or a layer spec such as conv32,pool,flatten,dense128,dense10."
+    )
     var model = "tutorial"
 
     @Option(help: "Input size WIDTHxHEIGHT for --summary without shards, e.g. 150x150.")
@@ -100,7 +103,9 @@ struct Train: ParsableCommand {
     static let maximumEpochs = 1_000_000
 
     func validate() throws {
-        guard (1...Self.maximumEpochs).contains(epochs) else { throw ValidationError("--epochs must be 1...\(Self.maximumEpochs), got \(epochs)") }
+        guard (1...Self.maximumEpochs).contains(epochs) else {
+            throw ValidationError("--epochs must be 1...\(Self.maximumEpochs), got \(epochs)")
+        }
         guard (1...Self.maximumBatchSize).contains(batchSize) else {
             throw ValidationError("--batch-size must be 1...\(Self.maximumBatchSize), got \(batchSize)")
         }
@@ -116,56 +121,68 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let training = try shards.map { try ShardSet(directory: $0) }
-        let spec = try training?.manifest.spec ?? size.map { ImageSpec(width: $0.width, height: $0.height, channels: channels) }
+        let spec =
+            try training?.manifest.spec ?? size.map { ImageSpec(width: $0.width, height: $0.height, channels: channels) }
             ?? { throw ValidationError("give --shards, or --size and --classes") }()
-        let classCount = try classes ?? training?.manifest.classNames.count ?? { throw ValidationError("give --shards, or --size and --classes") }()
+        let classCount =
+            try classes ?? training?.manifest.classNames.count ?? { throw ValidationError("give --shards, or --size and --classes") }()
         var chosen = try Optimizer(named: optimizer)
         if let lr { chosen = chosen.with(learningRate: lr) }
         let architecture = try Architecture(presetOrSpec: model)
-        let network = try Model(architecture: architecture, inputSpec: spec, classes: classCount, optimizer: chosen, seed: seed.seed,
-                                imageLayout: architecture.preferredImageLayout)
+        let network = try Model(
+            architecture: architecture, inputSpec: spec, classes: classCount, optimizer: chosen, seed: seed.seed,
+            imageLayout: architecture.preferredImageLayout)
         if let names = training?.manifest.classNames { network.classNames = names }
         if summary {
             print(network.summary(name: model), terminator: "")
             return
         }
         guard let training else { return }
-        let validationPath = val ?? (FileManager.default.fileExists(atPath: training.directory + "/validation/manifest.json")
-            ? training.directory + "/validation" : nil)
+        let validationPath =
+            val
+            ?? (FileManager.default.fileExists(atPath: training.directory + "/validation/manifest.json")
+                ? training.directory + "/validation" : nil)
         let validation = try validationPath.map { try ShardSet(directory: $0) }
 
         let higher: Bool? = mode == "auto" ? nil : mode == "max"
         let options = TrainingOptions(
             epochs: epochs, batchSize: batchSize, seed: seed.seed, runDirectory: runDir,
-            checkpoint: checkpoint.map { CheckpointPolicy(template: $0, monitor: monitor, saveBestOnly: saveBestOnly, higherIsBetter: higher) },
-            earlyStopping: earlyStopping.map { EarlyStopping(monitor: monitor, patience: $0, minDelta: minDelta, restoreBest: restoreBest,
-                                                            higherIsBetter: higher) },
+            checkpoint: checkpoint.map {
+                CheckpointPolicy(template: $0, monitor: monitor, saveBestOnly: saveBestOnly, higherIsBetter: higher)
+            },
+            earlyStopping: earlyStopping.map {
+                EarlyStopping(
+                    monitor: monitor, patience: $0, minDelta: minDelta, restoreBest: restoreBest,
+                    higherIsBetter: higher)
+            },
             stopAt: try thresholds(), schedule: try schedule(), resume: resume)
 
-        Diagnostics.write("training \(model) (\(network.parameterCount) parameters) on \(training.count) samples"
-                          + (validation.map { ", validating on \($0.count)" } ?? "") + "\n")
+        Diagnostics.write(
+            "training \(model) (\(network.parameterCount) parameters) on \(training.count) samples"
+                + (validation.map { ", validating on \($0.count)" } ?? "") + "\n")
         let bar = ProgressLine()
         defer { bar.finish() }
         let history = try Fitting.fit(network, training: training, validation: validation, options: options) { event in
-                switch event {
-                case .batch(let epoch, let batch, let count, let loss, let accuracy):
-                    bar.update(String(format: "Epoch %d/%d  %d/%d  loss %.4f  accuracy %.4f", epoch, epochs, batch, count, loss, accuracy))
-                case .epochEnded(let record):
-                    bar.finish()
-                    print(Self.line(record, epochs: epochs))
-                    fflush(nil)
-                case .savedWeights(let path):
-                    Diagnostics.write("saved \(path)\n")
-                case .resumed(let epoch):
-                    Diagnostics.write("resuming after epoch \(epoch)\n")
-                case .stopped(let reason):
-                    Diagnostics.write("stopping: \(reason)\n")
-                }
+            switch event {
+            case .batch(let epoch, let batch, let count, let loss, let accuracy):
+                bar.update(String(format: "Epoch %d/%d  %d/%d  loss %.4f  accuracy %.4f", epoch, epochs, batch, count, loss, accuracy))
+            case .epochEnded(let record):
+                bar.finish()
+                print(Self.line(record, epochs: epochs))
+                fflush(nil)
+            case .savedWeights(let path):
+                Diagnostics.write("saved \(path)\n")
+            case .resumed(let epoch):
+                Diagnostics.write("resuming after epoch \(epoch)\n")
+            case .stopped(let reason):
+                Diagnostics.write("stopping: \(reason)\n")
+            }
         }
         let last = history.records.last
-        Diagnostics.write("history: \(runDir)/\(Fitting.historyName), curves: \(runDir)/\(Fitting.curvesName), "
-                          + "checkpoint: \(runDir)/\(Fitting.checkpointName)"
-                          + (last?.validationAccuracy.map { String(format: ", final val_accuracy %.4f", $0) } ?? "") + "\n")
+        Diagnostics.write(
+            "history: \(runDir)/\(Fitting.historyName), curves: \(runDir)/\(Fitting.curvesName), "
+                + "checkpoint: \(runDir)/\(Fitting.checkpointName)"
+                + (last?.validationAccuracy.map { String(format: ", final val_accuracy %.4f", $0) } ?? "") + "\n")
     }
 
     /// `Epoch 3/15  loss 0.4123  accuracy 0.8123  val_loss 0.4500  val_accuracy 0.8000  12.3 s  812 images/s`
@@ -197,7 +214,8 @@ struct Train: ParsableCommand {
         for item in stopAt {
             let parts = item.split(separator: "=").map(String.init)
             guard parts.count == 2, let metric = Metric(rawValue: parts[0]), let value = Double(parts[1]) else {
-                throw ValidationError("--stop-at takes METRIC=VALUE with METRIC one of loss, accuracy, val_loss, val_accuracy; got '\(item)'")
+                throw ValidationError(
+                    "--stop-at takes METRIC=VALUE with METRIC one of loss, accuracy, val_loss, val_accuracy; got '\(item)'")
             }
             result[metric] = value
         }
@@ -206,4 +224,3 @@ struct Train: ParsableCommand {
 }
 
 extension Metric: ExpressibleByArgument {}
-

@@ -68,9 +68,10 @@ struct Transform: ParsableCommand {
         let augmenter = ImageAugmenter(settings: render.settings)
         let source = try augmenter.decode(fileAt: image, for: size)
         if let warning = source.warning { Diagnostics.warning("\(image): \(warning)") }
-        let parameters = TransformParameters(theta: theta, tx: tx, ty: ty, shear: shear, zx: zx, zy: zy,
-                                             flipHorizontal: flipHorizontal, flipVertical: flipVertical,
-                                             channelShift: channelShift, brightness: brightness)
+        let parameters = TransformParameters(
+            theta: theta, tx: tx, ty: ty, shear: shear, zx: zx, zy: zy,
+            flipHorizontal: flipHorizontal, flipVertical: flipVertical,
+            channelShift: channelShift, brightness: brightness)
         let result = augmenter.render(source, parameters: parameters, size: size ?? source.uprightSize)
         try Data(try PNGEncoder().encode(result)).write(to: URL(fileURLWithPath: out))
         print("wrote \(out) (\(result.width)x\(result.height))")

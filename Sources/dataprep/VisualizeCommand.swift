@@ -56,8 +56,9 @@ struct Visualize: ParsableCommand {
         for row in rows {
             let grid = FeatureMapGrid.image(of: row.map, columns: columns ?? row.map.channels)
             try FileIO.writeAtomically(try encoder.encode(grid), to: row.path)
-            print(row.map.layer.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
-                  + row.shape.padding(toLength: shapeWidth, withPad: " ", startingAt: 0) + "  " + row.path)
+            print(
+                row.map.layer.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+                    + row.shape.padding(toLength: shapeWidth, withPad: " ", startingAt: 0) + "  " + row.path)
         }
     }
 }

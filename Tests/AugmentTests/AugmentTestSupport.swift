@@ -9,8 +9,10 @@ func grayImage(_ width: Int, _ height: Int, _ value: (Int, Int) -> Int) -> Image
 }
 
 /// `image` rendered with `parameters` (at its own size unless `size` is given).
-func render(_ image: Image, _ parameters: TransformParameters, size: PixelSize? = nil,
-            _ settings: RenderSettings = RenderSettings()) -> Image {
+func render(
+    _ image: Image, _ parameters: TransformParameters, size: PixelSize? = nil,
+    _ settings: RenderSettings = RenderSettings()
+) -> Image {
     ImageAugmenter(settings: settings, format: image.format)
         .render(SourceImage(image: image), parameters: parameters, size: size ?? image.size)
 }

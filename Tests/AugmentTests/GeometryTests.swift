@@ -15,7 +15,9 @@ import Testing
         for y in 0..<5 { for x in 0..<5 { #expect(turned.pixel(x: x, y: y) == square.pixel(x: 4 - y, y: x)) } }
         let back = render(square, TransformParameters(theta: -90))
         for y in 0..<5 { for x in 0..<5 { #expect(back.pixel(x: x, y: y) == square.pixel(x: y, y: 4 - x)) } }
-        #expect(render(square, TransformParameters(theta: 180)).pixels == render(square, TransformParameters(flipHorizontal: true, flipVertical: true)).pixels)
+        #expect(
+            render(square, TransformParameters(theta: 180)).pixels
+                == render(square, TransformParameters(flipHorizontal: true, flipVertical: true)).pixels)
     }
 
     @Test func quarterTurnOfANonSquareImageTurnsAboutItsTrueCentre() {
@@ -104,14 +106,17 @@ import Testing
         // A linear ramp resized 24×18 → 8×6 (a 3× shrink: area-averaged) stays linear.
         let image = grayImage(24, 18) { x, y in 5 * x + 7 * y }
         let out = render(image, TransformParameters(), size: PixelSize(width: 8, height: 6))
-        for y in 0..<6 { for x in 0..<8 { #expect(abs(out.gray(x, y) - roundedHalfUp(5 * (3.0 * Double(x) + 1) + 7 * (3.0 * Double(y) + 1))) <= 1) } }
+        for y in 0..<6 {
+            for x in 0..<8 { #expect(abs(out.gray(x, y) - roundedHalfUp(5 * (3.0 * Double(x) + 1) + 7 * (3.0 * Double(y) + 1))) <= 1) }
+        }
     }
 
     @Test func shrinkingMoreThanTwiceIsAntialiased() {
         let checker = grayImage(64, 64) { x, y in (x + y) % 2 == 0 ? 0 : 255 }
         let small = render(checker, TransformParameters(theta: 10), size: PixelSize(width: 16, height: 16))
         #expect(small.pixels.allSatisfy { abs(Int($0) - 128) <= 24 }, "\(small.grayRows)")
-        let nearest = render(checker, TransformParameters(), size: PixelSize(width: 16, height: 16), RenderSettings(interpolation: .nearest))
+        let nearest = render(
+            checker, TransformParameters(), size: PixelSize(width: 16, height: 16), RenderSettings(interpolation: .nearest))
         #expect(nearest.pixels.allSatisfy { $0 == 0 || $0 == 255 })
     }
 

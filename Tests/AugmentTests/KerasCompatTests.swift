@@ -33,7 +33,8 @@ import Testing
     @Test func wrapHasPeriodNMinusOne() {
         // SciPy's legacy wrap (quirk Q3): a 0…9 ramp shifted by 3 gives …, 9, 1, 2, 3 (0 is skipped).
         let ramp = grayImage(10, 1) { x, _ in x }
-        #expect(render(ramp, TransformParameters(tx: 3), RenderSettings(convention: .kerasCompat, fill: .wrap)).grayRows
+        #expect(
+            render(ramp, TransformParameters(tx: 3), RenderSettings(convention: .kerasCompat, fill: .wrap)).grayRows
                 == [[3, 4, 5, 6, 7, 8, 9, 1, 2, 3]])
         #expect(render(ramp, TransformParameters(tx: 3), RenderSettings(fill: .wrap)).grayRows == [[3, 4, 5, 6, 7, 8, 9, 0, 1, 2]])
     }
@@ -46,11 +47,13 @@ import Testing
     ])
     func scipyFillModes(fill: FillMode, expected: [Int]) {
         let row = grayImage(6, 1) { x, _ in 10 * (x + 1) }
-        #expect(render(row, TransformParameters(tx: -2), RenderSettings(convention: .kerasCompat, fill: fill, cval: 99)).grayRows
+        #expect(
+            render(row, TransformParameters(tx: -2), RenderSettings(convention: .kerasCompat, fill: fill, cval: 99)).grayRows
                 == [expected])
         // Half a pixel beyond the edge is already cval in SciPy's constant mode.
-        #expect(render(row, TransformParameters(tx: -0.5), RenderSettings(convention: .kerasCompat, fill: .constant, cval: 0))
-            .grayRows[0][0] == 0)
+        #expect(
+            render(row, TransformParameters(tx: -0.5), RenderSettings(convention: .kerasCompat, fill: .constant, cval: 0))
+                .grayRows[0][0] == 0)
     }
 
     @Test func shearUsesSineAndCosine() {
@@ -63,7 +66,8 @@ import Testing
         for y in 0..<h {
             for x in 0..<w {
                 let sx = cx + (Double(x) - cx) - sin(s) * (Double(y) - cy), sy = cy + cos(s) * (Double(y) - cy)
-                let expected = (0...Double(w - 1)).contains(sx) && (0...Double(h - 1)).contains(sy)
+                let expected =
+                    (0...Double(w - 1)).contains(sx) && (0...Double(h - 1)).contains(sy)
                     ? roundedHalfUp(20 + 9 * sx + 13 * sy) : 0
                 #expect(out.gray(x, y) == expected, "(\(x), \(y))")
             }

@@ -27,8 +27,9 @@ import Testing
         struct Case { var parameters: TransformParameters; var fill: FillMode; var size: PixelSize }
         let target = PixelSize(width: 40, height: 30), own = PixelSize(width: 97, height: 61)
         let cases = [
-            Case(parameters: TransformParameters(theta: 23.7, tx: 3.3, ty: -2.1, shear: 12.5, zx: 1.13, zy: 0.91, flipHorizontal: true),
-                 fill: .nearest, size: target),
+            Case(
+                parameters: TransformParameters(theta: 23.7, tx: 3.3, ty: -2.1, shear: 12.5, zx: 1.13, zy: 0.91, flipHorizontal: true),
+                fill: .nearest, size: target),
             Case(parameters: TransformParameters(theta: -61, zx: 0.7, zy: 0.7), fill: .reflect, size: target),
             Case(parameters: TransformParameters(tx: 4.5, ty: 7.25, flipVertical: true), fill: .wrap, size: target),
             Case(parameters: TransformParameters(theta: 10, channelShift: 25.3, brightness: 1.17), fill: .constant, size: target),
@@ -37,8 +38,10 @@ import Testing
         ]
         let spec = cases.map { c -> [String: Any] in
             let p = c.parameters
-            var keras: [String: Any] = ["theta": p.theta, "tx": p.tx, "ty": p.ty, "shear": p.shear, "zx": p.zx, "zy": p.zy,
-                                        "flip_horizontal": p.flipHorizontal, "flip_vertical": p.flipVertical]
+            var keras: [String: Any] = [
+                "theta": p.theta, "tx": p.tx, "ty": p.ty, "shear": p.shear, "zx": p.zx, "zy": p.zy,
+                "flip_horizontal": p.flipHorizontal, "flip_vertical": p.flipVertical,
+            ]
             keras["channel_shift_intensity"] = p.channelShift
             keras["brightness"] = p.brightness
             return ["params": keras, "fill": c.fill.rawValue, "cval": 40.0, "height": c.size.height, "width": c.size.width]
@@ -90,8 +93,12 @@ enum KerasReference {
         guard run("/usr/bin/env", ["python3", "-m", "venv", "--system-site-packages", building]).status == 0 else {
             return (nil, "skipped: python3 -m venv failed")
         }
-        let pip = run(building + "/bin/python", ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--timeout", "5",
-                                                 "--retries", "0", "--no-deps", "keras==\(kerasVersion)", "pillow"])
+        let pip = run(
+            building + "/bin/python",
+            [
+                "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--timeout", "5",
+                "--retries", "0", "--no-deps", "keras==\(kerasVersion)", "pillow",
+            ])
         guard pip.status == 0 else {
             return (nil, "skipped: pip could not install keras==\(kerasVersion) and pillow (is the package index reachable?)")
         }
@@ -121,41 +128,41 @@ enum KerasReference {
     /// `img_to_array`, `ImageDataGenerator(fill_mode, cval).apply_transform(x, params)`; writes the
     /// float32 result of case n to `out<n>.f32`.
     static let script = #"""
-    import json, os, sys, sysconfig, types
-    import numpy as np, scipy
+        import json, os, sys, sysconfig, types
+        import numpy as np, scipy
 
-    def stub(name, **attrs):
-        module = types.ModuleType(name); module.__dict__.update(attrs); sys.modules[name] = module; return module
+        def stub(name, **attrs):
+            module = types.ModuleType(name); module.__dict__.update(attrs); sys.modules[name] = module; return module
 
-    site = sysconfig.get_paths()["purelib"]
-    for name in ["keras", "keras.src", "keras.src.trainers", "keras.src.trainers.data_adapters", "keras.src.utils"]:
-        stub(name, __path__=[])
-    backend = stub("keras.src.backend", image_data_format=lambda: "channels_last", floatx=lambda: "float32",
-                   standardize_data_format=lambda f: f or "channels_last")
-    sys.modules["keras.src"].backend = backend
-    stub("keras.src.api_export", keras_export=lambda *a, **k: (lambda f: f))
-    stub("keras.src.trainers.data_adapters.py_dataset_adapter", PyDataset=object)
-    stub("keras.src.utils.io_utils")
-    stub("keras.src.utils.module_utils", scipy=scipy)
+        site = sysconfig.get_paths()["purelib"]
+        for name in ["keras", "keras.src", "keras.src.trainers", "keras.src.trainers.data_adapters", "keras.src.utils"]:
+            stub(name, __path__=[])
+        backend = stub("keras.src.backend", image_data_format=lambda: "channels_last", floatx=lambda: "float32",
+                       standardize_data_format=lambda f: f or "channels_last")
+        sys.modules["keras.src"].backend = backend
+        stub("keras.src.api_export", keras_export=lambda *a, **k: (lambda f: f))
+        stub("keras.src.trainers.data_adapters.py_dataset_adapter", PyDataset=object)
+        stub("keras.src.utils.io_utils")
+        stub("keras.src.utils.module_utils", scipy=scipy)
 
-    def load(name, relative):
-        module = types.ModuleType(name)
-        path = os.path.join(site, "keras", "src", *relative.split("/"))
-        exec(compile(open(path).read(), path, "exec"), module.__dict__)
-        sys.modules[name] = module
-        return module
+        def load(name, relative):
+            module = types.ModuleType(name)
+            path = os.path.join(site, "keras", "src", *relative.split("/"))
+            exec(compile(open(path).read(), path, "exec"), module.__dict__)
+            sys.modules[name] = module
+            return module
 
-    image_utils = load("keras.src.utils.image_utils", "utils/image_utils.py")
-    sys.modules["keras.src.utils"].image_utils = image_utils
-    legacy = load("keras.src.legacy.preprocessing.image", "legacy/preprocessing/image.py")
+        image_utils = load("keras.src.utils.image_utils", "utils/image_utils.py")
+        sys.modules["keras.src.utils"].image_utils = image_utils
+        legacy = load("keras.src.legacy.preprocessing.image", "legacy/preprocessing/image.py")
 
-    folder = sys.argv[1]
-    spec = json.load(open(os.path.join(folder, "cases.json")))
-    for n, case in enumerate(spec["cases"]):
-        img = image_utils.load_img(spec["image"], target_size=(case["height"], case["width"]), interpolation="nearest")
-        x = image_utils.img_to_array(img)
-        generator = legacy.ImageDataGenerator(fill_mode=case["fill"], cval=case["cval"])
-        y = generator.apply_transform(x, case["params"])
-        np.asarray(y, dtype=np.float32).tofile(os.path.join(folder, "out%d.f32" % n))
-    """#
+        folder = sys.argv[1]
+        spec = json.load(open(os.path.join(folder, "cases.json")))
+        for n, case in enumerate(spec["cases"]):
+            img = image_utils.load_img(spec["image"], target_size=(case["height"], case["width"]), interpolation="nearest")
+            x = image_utils.img_to_array(img)
+            generator = legacy.ImageDataGenerator(fill_mode=case["fill"], cval=case["cval"])
+            y = generator.apply_transform(x, case["params"])
+            np.asarray(y, dtype=np.float32).tofile(os.path.join(folder, "out%d.f32" % n))
+        """#
 }

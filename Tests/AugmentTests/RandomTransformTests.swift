@@ -10,9 +10,10 @@ import Testing
     }
 
     @Test func tutorialDrawsStayInRange() {
-        let random = RandomTransform(rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 20,
-                                     zoom: RandomTransform.zoomRange(0.2), horizontalFlip: true, channelShift: 30,
-                                     brightness: 0.5...1.5)
+        let random = RandomTransform(
+            rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 20,
+            zoom: RandomTransform.zoomRange(0.2), horizontalFlip: true, channelShift: 30,
+            brightness: 0.5...1.5)
         let all = draws(random)
         for p in all {
             #expect(abs(p.theta) <= 40 && abs(p.shear) <= 20)
@@ -59,7 +60,7 @@ import Testing
         // Keras's quirk Q1: width_shift_range ends up in ty (rows), height_shift_range in tx.
         let random = RandomTransform(widthShift: .choices([5]), heightShift: .choices([0.25]))
         for p in draws(random, .kerasCompat, count: 100) {
-            #expect(abs(p.ty) == 5)      // the width range, in pixels, applied along y
+            #expect(abs(p.ty) == 5)  // the width range, in pixels, applied along y
             #expect(abs(p.tx) == 0.25 * 20)  // the height range, scaled by the height, applied along x
         }
         for p in draws(random, count: 100) {

@@ -10,7 +10,8 @@ import Testing
         let encoder = try JPEGEncoder()
         let files: [[UInt8]] = try (0..<6).map { i in
             let photo = SyntheticImages.photoLike(width: 120 + i * 8, height: 90, seed: UInt64(i))
-            return i % 3 == 2 ? try PNGEncoder().encode(photo)
+            return i % 3 == 2
+                ? try PNGEncoder().encode(photo)
                 : try encoder.encode(photo, options: JPEGEncodeOptions(progressive: i % 2 == 1))
         }
         let options = [DecodeOptions(), DecodeOptions(pixelFormat: .gray), DecodeOptions(minimumSize: PixelSize(width: 40, height: 30))]

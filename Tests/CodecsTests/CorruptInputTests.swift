@@ -18,9 +18,13 @@ import Testing
             ("EXIF JPEG", JPEGFixtures.withEXIF(orientation: 6, in: try encoder.encode(photo))),
             ("YCCK JPEG", JPEGFixtures.ycck(inks: [(1, 2, 3, 4), (200, 100, 50, 25)], block: 8)),
             ("RGBA PNG", try PNGEncoder().encode(SyntheticImages.ramp(width: 30, height: 20, format: .rgba))),
-            ("palette PNG", PNGBuilder.file(width: 8, height: 2, bitDepth: 4, colorType: .palette,
-                                            samples: (0..<16).map { $0 % 3 }, palette: [(1, 2, 3), (4, 5, 6), (7, 8, 9)],
-                                            transparency: [0, 255])),
+            (
+                "palette PNG",
+                PNGBuilder.file(
+                    width: 8, height: 2, bitDepth: 4, colorType: .palette,
+                    samples: (0..<16).map { $0 % 3 }, palette: [(1, 2, 3), (4, 5, 6), (7, 8, 9)],
+                    transparency: [0, 255])
+            ),
         ]
     }
 

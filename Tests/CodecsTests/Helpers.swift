@@ -12,8 +12,10 @@ extension CodecError: CodedError {}
 
 /// Expects `body` to throw a ``CodecError`` with `code`, and returns it.
 @discardableResult
-func expectCodecError<T>(_ code: CodecError.Code, sourceLocation: SourceLocation = #_sourceLocation,
-                         _ body: () throws -> T) -> CodecError? {
+func expectCodecError<T>(
+    _ code: CodecError.Code, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> T
+) -> CodecError? {
     expectError(CodecError.self, code, sourceLocation: sourceLocation, body)
 }
 

@@ -87,8 +87,9 @@ import Testing
     }
 
     @Test func scaledDecodeLooksLikeTheFullImage() throws {
-        let big = SyntheticImages.blocks(columns: 2, rows: 1, block: 64,
-                                         colors: [RGBColor(red: 250, green: 10, blue: 10), RGBColor(red: 10, green: 10, blue: 250)])
+        let big = SyntheticImages.blocks(
+            columns: 2, rows: 1, block: 64,
+            colors: [RGBColor(red: 250, green: 10, blue: 10), RGBColor(red: 10, green: 10, blue: 250)])
         let decoded = try decode(try Self.jpeg(big), DecodeOptions(minimumSize: PixelSize(width: 30, height: 15)))
         #expect(decoded.scale.description == "1/4")
         #expect(decoded.image.size == PixelSize(width: 32, height: 16))

@@ -16,13 +16,13 @@ import Testing
     /// (and PIL's `exif_transpose`), row by row.
     static let upright: [Int: [String]] = [
         1: ["ABC", "DEF"],
-        2: ["CBA", "FED"],        // mirror horizontal
-        3: ["FED", "CBA"],        // rotate 180°
-        4: ["DEF", "ABC"],        // mirror vertical
-        5: ["AD", "BE", "CF"],    // transpose
-        6: ["DA", "EB", "FC"],    // rotate 90° clockwise
-        7: ["FC", "EB", "DA"],    // transverse
-        8: ["CF", "BE", "AD"],    // rotate 90° counter-clockwise
+        2: ["CBA", "FED"],  // mirror horizontal
+        3: ["FED", "CBA"],  // rotate 180°
+        4: ["DEF", "ABC"],  // mirror vertical
+        5: ["AD", "BE", "CF"],  // transpose
+        6: ["DA", "EB", "FC"],  // rotate 90° clockwise
+        7: ["FC", "EB", "DA"],  // transverse
+        8: ["CF", "BE", "AD"],  // rotate 90° counter-clockwise
     ]
 
     static func storedJPEG() throws -> [UInt8] {
@@ -31,15 +31,17 @@ import Testing
     }
 
     func expectArrangement(_ image: Image, _ rows: [String], sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(image.size == PixelSize(width: rows[0].count * Self.block, height: rows.count * Self.block),
-                sourceLocation: sourceLocation)
+        #expect(
+            image.size == PixelSize(width: rows[0].count * Self.block, height: rows.count * Self.block),
+            sourceLocation: sourceLocation)
         for (j, row) in rows.enumerated() {
             for (i, name) in row.enumerated() {
                 let c = Self.colors[name]!
                 let centre = Array(image.pixel(x: i * Self.block + Self.block / 2, y: j * Self.block + Self.block / 2))
                 // Flat blocks at quality 95: their centres come back within a few levels.
-                #expect(maxDifference(centre, [c.red, c.green, c.blue]) <= 6, "block \(name) at (\(i), \(j))",
-                        sourceLocation: sourceLocation)
+                #expect(
+                    maxDifference(centre, [c.red, c.green, c.blue]) <= 6, "block \(name) at (\(i), \(j))",
+                    sourceLocation: sourceLocation)
             }
         }
     }

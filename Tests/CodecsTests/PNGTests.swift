@@ -74,8 +74,9 @@ import Testing
 
     @Test func paletteExpandsToRGB() throws {
         let palette: [(UInt8, UInt8, UInt8)] = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (12, 34, 56)]
-        let file = PNGBuilder.file(width: 4, height: 2, bitDepth: 2, colorType: .palette,
-                                   samples: [0, 1, 2, 3, 3, 2, 1, 0], palette: palette)
+        let file = PNGBuilder.file(
+            width: 4, height: 2, bitDepth: 2, colorType: .palette,
+            samples: [0, 1, 2, 3, 3, 2, 1, 0], palette: palette)
         let decoded = try decode(file)
         #expect(decoded.info.colorModel == "palette (RGB)")
         #expect(decoded.image.format == .rgb)
@@ -85,8 +86,9 @@ import Testing
 
     @Test func paletteWithTransparencyExpandsToRGBA() throws {
         let palette: [(UInt8, UInt8, UInt8)] = [(255, 0, 0), (0, 255, 0)]
-        let file = PNGBuilder.file(width: 2, height: 1, bitDepth: 8, colorType: .palette, samples: [0, 1],
-                                   palette: palette, transparency: [0, 128])
+        let file = PNGBuilder.file(
+            width: 2, height: 1, bitDepth: 8, colorType: .palette, samples: [0, 1],
+            palette: palette, transparency: [0, 128])
         let decoded = try decode(file)
         #expect(decoded.info.colorModel == "palette (RGBA)")
         #expect(decoded.image.pixels == [255, 0, 0, 0, 0, 255, 0, 128])
@@ -115,8 +117,9 @@ import Testing
     }
 
     @Test func colourToGrayUsesBT601Luma() throws {
-        let file = PNGBuilder.file(width: 4, height: 1, bitDepth: 8, colorType: .rgb,
-                                   samples: [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 200, 30])
+        let file = PNGBuilder.file(
+            width: 4, height: 1, bitDepth: 8, colorType: .rgb,
+            samples: [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 200, 30])
         let gray = try decode(file, DecodeOptions(pixelFormat: .gray))
         // (19595 R + 38470 G + 7471 B + 32768) >> 16
         #expect(gray.image.pixels == [76, 150, 29, 124])

@@ -16,8 +16,9 @@ import Testing
     }
 
     func options(_ home: String) -> FetchOptions {
-        FetchOptions(home: home, searchPaths: [],
-                     download: DownloadOptions(maximumAttempts: 2, initialRetryDelay: 0.01, connectTimeout: 2, lowSpeedTime: 2))
+        FetchOptions(
+            home: home, searchPaths: [],
+            download: DownloadOptions(maximumAttempts: 2, initialRetryDelay: 0.01, connectTimeout: 2, lowSpeedTime: 2))
     }
 
     /// `wrapper/train/{cats,dogs}` and `wrapper/validation/{cats,dogs}` with two files each.
@@ -80,18 +81,23 @@ import Testing
 
     @Test func registryURLsGoThroughTheMirrorAndAreChecked() throws {
         try withServer { server, home in
-            let archive = try ArchiveBuilder.archive([.file("flowers/daisy/a.jpg", text: "a"), .file("flowers/rose/b.jpg", text: "b")],
-                                                     format: .tarGzip)
+            let archive = try ArchiveBuilder.archive(
+                [.file("flowers/daisy/a.jpg", text: "a"), .file("flowers/rose/b.jpg", text: "b")],
+                format: .tarGzip)
             let digest = archive.withUnsafeBytes { bytes -> String in
                 var sha = SHA256Digest()
                 sha.update(bytes)
                 return sha.hex()
             }
             server.setFile(archive, at: "/datasets/flowers.tgz")
-            let entry = RegistryEntry(name: "flowers", summary: "test",
-                                      files: [.init(name: "flowers.tgz", urls: ["https://unreachable.invalid/datasets/flowers.tgz"],
-                                                    size: archive.count, sha256: digest)],
-                                      layout: .classFolders)
+            let entry = RegistryEntry(
+                name: "flowers", summary: "test",
+                files: [
+                    .init(
+                        name: "flowers.tgz", urls: ["https://unreachable.invalid/datasets/flowers.tgz"],
+                        size: archive.count, sha256: digest)
+                ],
+                layout: .classFolders)
             var options = options(home)
             options.mirror = server.baseURL + "/"
             let result = try DatasetFetcher(options: options, registry: [entry]).fetch("flowers")
@@ -110,10 +116,14 @@ import Testing
     @Test func theNextURLIsTriedWhenOneFails() throws {
         try withServer { server, home in
             server.setFile(Self.splitZip, at: "/b/pets.zip")
-            let entry = RegistryEntry(name: "pets", summary: "test",
-                                      files: [.init(name: "pets.zip", urls: [server.baseURL + "/a/pets.zip", server.baseURL + "/b/pets.zip"],
-                                                    size: nil, sha256: nil)],
-                                      layout: .splitClassFolders)
+            let entry = RegistryEntry(
+                name: "pets", summary: "test",
+                files: [
+                    .init(
+                        name: "pets.zip", urls: [server.baseURL + "/a/pets.zip", server.baseURL + "/b/pets.zip"],
+                        size: nil, sha256: nil)
+                ],
+                layout: .splitClassFolders)
             var failed: [String] = []
             let result = try DatasetFetcher(options: options(home), registry: [entry]).fetch("pets") { event in
                 if case .urlFailed(_, let url, let error) = event {
@@ -149,8 +159,9 @@ import Testing
             // The package's own digests are accepted (Debian recompresses upstream's .gz files).
             var packaged: [String: String] = [:]
             for (name, _) in files { packaged[name] = try SHA256Digest.ofFile(at: share + "/tiny/" + name) }
-            let entry = RegistryEntry(name: "tiny", summary: "test", files: remote, layout: .idx(classNames: ["zero", "one"]),
-                                      localCopy: .init(folder: "tiny", package: "dataset-tiny", sha256: packaged))
+            let entry = RegistryEntry(
+                name: "tiny", summary: "test", files: remote, layout: .idx(classNames: ["zero", "one"]),
+                localCopy: .init(folder: "tiny", package: "dataset-tiny", sha256: packaged))
             var options = options(home)
             options.searchPaths = [home + "/nowhere", share]
             var used: [String] = []
@@ -175,8 +186,9 @@ import Testing
 
     @Test func anUnsafeArchiveLeavesNothing() throws {
         try withServer { server, home in
-            server.setFile(try ArchiveBuilder.archive([.file("ok/a.jpg", text: "a"), .file("../evil.jpg", text: "x")], format: .tar),
-                           at: "/evil.tar")
+            server.setFile(
+                try ArchiveBuilder.archive([.file("ok/a.jpg", text: "a"), .file("../evil.jpg", text: "x")], format: .tar),
+                at: "/evil.tar")
             expectFetchError(.unsafeEntry) { _ = try DatasetFetcher(options: options(home)).fetch(server.baseURL + "/evil.tar") }
             let left = try FileManager.default.contentsOfDirectory(atPath: home + "/datasets")
             #expect(left.isEmpty)
@@ -193,8 +205,10 @@ import Testing
     @Test func theBuiltInRegistryIsWellFormed() {
         let names = Registry.entries.map(\.name)
         #expect(Set(names).count == names.count)
-        for required in ["cats_and_dogs_filtered", "horse-or-human", "validation-horse-or-human", "flower_photos",
-                         "fashion_mnist", "mnist", "cifar10"] {
+        for required in [
+            "cats_and_dogs_filtered", "horse-or-human", "validation-horse-or-human", "flower_photos",
+            "fashion_mnist", "mnist", "cifar10",
+        ] {
             #expect(names.contains(required))
         }
         for entry in Registry.entries {

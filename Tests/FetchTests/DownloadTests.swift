@@ -17,8 +17,9 @@ import Testing
     static let sha256 = sha256Hex(content)
 
     /// Small delays and timeouts: a retry waits 10 ms, a stalled transfer is dropped after 1 s.
-    static let fastOptions = DownloadOptions(maximumAttempts: 4, initialRetryDelay: 0.01, maximumRetryDelay: 0.05,
-                                             connectTimeout: 2, lowSpeedLimit: 1000, lowSpeedTime: 1)
+    static let fastOptions = DownloadOptions(
+        maximumAttempts: 4, initialRetryDelay: 0.01, maximumRetryDelay: 0.05,
+        connectTimeout: 2, lowSpeedLimit: 1000, lowSpeedTime: 1)
 
     let server: LoopbackHTTPServer
     let folder: String
@@ -45,9 +46,10 @@ import Testing
 
     @Test func fullDownloadHasTheRightContentAndSHA256() throws {
         var reports: [DownloadProgress] = []
-        let result = try download(from: url, to: destination,
-                                  options: DownloadOptions(expectedSize: Self.content.count, expectedSHA256: Self.sha256.uppercased()),
-                                  progress: { reports.append($0) })
+        let result = try download(
+            from: url, to: destination,
+            options: DownloadOptions(expectedSize: Self.content.count, expectedSHA256: Self.sha256.uppercased()),
+            progress: { reports.append($0) })
         #expect(result.size == Self.content.count)
         #expect(result.sha256 == Self.sha256)
         #expect(result.resumedBytes == 0)
@@ -85,8 +87,9 @@ import Testing
     @Test func preExistingPartialFileIsResumed() throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try Data(Self.content.prefix(400_000)).write(to: URL(fileURLWithPath: partial))
-        let result = try download(from: url, to: destination,
-                                  options: DownloadOptions(expectedSHA256: Self.sha256))
+        let result = try download(
+            from: url, to: destination,
+            options: DownloadOptions(expectedSHA256: Self.sha256))
         #expect(result.sha256 == Self.sha256)
         #expect(result.resumedBytes == 400_000)
         #expect(result.attempts == 1)
@@ -151,9 +154,10 @@ import Testing
 
     @Test func notFoundFailsAtOnceWithoutRetrying() throws {
         let missing = server.baseURL + "/missing.bin"
-        let error = try #require(expectFetchError(.httpStatus) {
-            _ = try download(from: missing, to: destination, options: Self.fastOptions)
-        })
+        let error = try #require(
+            expectFetchError(.httpStatus) {
+                _ = try download(from: missing, to: destination, options: Self.fastOptions)
+            })
         #expect(error.message.hasPrefix("HTTP 404 Not Found"))
         #expect(error.subject == missing)
         #expect(server.requests.count == 1)
@@ -162,18 +166,20 @@ import Testing
 
     @Test func persistentServerErrorIsAnHTTPStatusAfterTheLastAttempt() throws {
         server.inject(.status(500), at: "/data.bin", times: 100)
-        let error = try #require(expectFetchError(.httpStatus) {
-            _ = try download(from: url, to: destination, options: Self.fastOptions)
-        })
+        let error = try #require(
+            expectFetchError(.httpStatus) {
+                _ = try download(from: url, to: destination, options: Self.fastOptions)
+            })
         #expect(error.message.contains("HTTP 500"))
         #expect(server.requests.count == Self.fastOptions.maximumAttempts)
     }
 
     @Test func corruptBytesAreAChecksumMismatchAndLeaveNothingBehind() throws {
         server.inject(.corruptBody, at: "/data.bin")
-        let error = try #require(expectFetchError(.checksumMismatch) {
-            _ = try download(from: url, to: destination, options: DownloadOptions(expectedSHA256: Self.sha256))
-        })
+        let error = try #require(
+            expectFetchError(.checksumMismatch) {
+                _ = try download(from: url, to: destination, options: DownloadOptions(expectedSHA256: Self.sha256))
+            })
         var corrupt = Self.content
         for i in stride(from: 0, to: corrupt.count, by: 4096) { corrupt[i] = ~corrupt[i] }
         #expect(error.message.contains(Self.sha256))
@@ -190,18 +196,20 @@ import Testing
 
     @Test func refusedConnectionIsATransferFailureAfterTheRetries() throws {
         server.stop()  // nothing listens on its port any more
-        let error = try #require(expectFetchError(.transferFailed) {
-            _ = try download(from: url, to: destination, options: Self.fastOptions)
-        })
+        let error = try #require(
+            expectFetchError(.transferFailed) {
+                _ = try download(from: url, to: destination, options: Self.fastOptions)
+            })
         #expect(error.message.contains("connect"))
         #expect(error.message.contains("after 4 attempts"))
         #expect(!fileExists(partial))
     }
 
     @Test func unsupportedSchemeFailsAtOnce() throws {
-        let error = try #require(expectFetchError(.transferFailed) {
-            _ = try download(from: "ftp://127.0.0.1/data.bin", to: destination, options: Self.fastOptions)
-        })
+        let error = try #require(
+            expectFetchError(.transferFailed) {
+                _ = try download(from: "ftp://127.0.0.1/data.bin", to: destination, options: Self.fastOptions)
+            })
         #expect(!error.message.contains("attempts"))
     }
 

@@ -46,8 +46,10 @@ private struct Scratch: ~Copyable {
 
     /// Extraction must fail with `code` naming `entry`, and leave the scratch folder as it was:
     /// no destination, no partial folder, sentinel untouched, nothing anywhere else.
-    func expectFailure(_ code: FetchError.Code, entry: String?, limits: ExtractionLimits = ExtractionLimits(),
-                       sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectFailure(
+        _ code: FetchError.Code, entry: String?, limits: ExtractionLimits = ExtractionLimits(),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let error = expectFetchError(code, sourceLocation: sourceLocation) { _ = try extract(limits: limits) }
         if let entry, let error { #expect(error.subject == entry, "\(error)", sourceLocation: sourceLocation) }
         #expect(everything() == ["sentinel", "sentinel/file"], sourceLocation: sourceLocation)
@@ -74,21 +76,25 @@ private let ordinaryEntries: [ArchiveBuilder.Entry] = [
     func eachFormatRoundTripsATree(format: ArchiveBuilder.Format) throws {
         let scratch = try Scratch()
         let binary = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
-        try scratch.write([
-            .directory("data/"),
-            .directory("data/empty/"),
-            .file("data/cats/1.bin", binary),
-            .file("data/cats/empty.txt", text: ""),
-            .file("data/dogs/café.txt", text: "über"),
-            .file("data/run.sh", text: "#!/bin/sh\n", permissions: 0o755),
-            .file("data/setuid", text: "x", permissions: 0o4755),
-            .file("./top.txt", text: "top"),
-            .symbolicLink("data/link", to: "cats/1.bin"),
-        ], format)
+        try scratch.write(
+            [
+                .directory("data/"),
+                .directory("data/empty/"),
+                .file("data/cats/1.bin", binary),
+                .file("data/cats/empty.txt", text: ""),
+                .file("data/dogs/café.txt", text: "über"),
+                .file("data/run.sh", text: "#!/bin/sh\n", permissions: 0o755),
+                .file("data/setuid", text: "x", permissions: 0o4755),
+                .file("./top.txt", text: "top"),
+                .symbolicLink("data/link", to: "cats/1.bin"),
+            ], format)
         let report = try scratch.extract()
 
-        #expect(scratch.extracted() == ["data", "data/cats", "data/cats/1.bin", "data/cats/empty.txt", "data/dogs",
-                                        "data/dogs/café.txt", "data/empty", "data/link", "data/run.sh", "data/setuid", "top.txt"])
+        #expect(
+            scratch.extracted() == [
+                "data", "data/cats", "data/cats/1.bin", "data/cats/empty.txt", "data/dogs",
+                "data/dogs/café.txt", "data/empty", "data/link", "data/run.sh", "data/setuid", "top.txt",
+            ])
         #expect(FileManager.default.contents(atPath: scratch.destination + "/data/cats/1.bin") == Data(binary))
         #expect(scratch.contents("data/cats/empty.txt") == "")
         #expect(scratch.contents("data/dogs/café.txt") == "über")
@@ -115,16 +121,17 @@ private let ordinaryEntries: [ArchiveBuilder.Entry] = [
 
     @Test func safeLinksInsideTheTreeAreExtractedAsLinks() throws {
         let scratch = try Scratch()
-        try scratch.write([
-            .file("top.txt", text: "top"),
-            .file("sub/deep/file.txt", text: "deep"),
-            .symbolicLink("sub/up", to: "../top.txt"),
-            .symbolicLink("sub/deep/up2", to: "../../sub/./deep/file.txt"),
-            .symbolicLink("folder", to: "sub/deep"),
-            .symbolicLink("self", to: "."),
-            .symbolicLink("dangling", to: "not-there"),
-            .hardLink("sub/hard.txt", to: "top.txt"),
-        ], .tar)
+        try scratch.write(
+            [
+                .file("top.txt", text: "top"),
+                .file("sub/deep/file.txt", text: "deep"),
+                .symbolicLink("sub/up", to: "../top.txt"),
+                .symbolicLink("sub/deep/up2", to: "../../sub/./deep/file.txt"),
+                .symbolicLink("folder", to: "sub/deep"),
+                .symbolicLink("self", to: "."),
+                .symbolicLink("dangling", to: "not-there"),
+                .hardLink("sub/hard.txt", to: "top.txt"),
+            ], .tar)
         let report = try scratch.extract()
         #expect(report.symbolicLinks == 5 && report.hardLinks == 1 && report.files == 2)
         let fm = FileManager.default, out = scratch.destination
@@ -140,8 +147,11 @@ private let ordinaryEntries: [ArchiveBuilder.Entry] = [
 
     @Test func aLaterEntryOfTheSameNameReplacesTheEarlierOne() throws {
         let scratch = try Scratch()
-        try scratch.write([.file("a.txt", text: "old"), .symbolicLink("b", to: "a.txt"), .file("a.txt", text: "new"),
-                           .file("b", text: "file now")], .tar)
+        try scratch.write(
+            [
+                .file("a.txt", text: "old"), .symbolicLink("b", to: "a.txt"), .file("a.txt", text: "new"),
+                .file("b", text: "file now"),
+            ], .tar)
         let report = try scratch.extract()
         #expect(scratch.contents("a.txt") == "new")
         #expect(mode(scratch.destination + "/b") & 0o170000 == 0o100000)
@@ -207,8 +217,10 @@ private let ordinaryEntries: [ArchiveBuilder.Entry] = [
     // MARK: - Bombs
 
     /// About 1 GiB of zeros deflated into about 1 MB, built once (deflating takes a second or two).
-    static let zipBomb: [UInt8] = (try? ArchiveBuilder.archive([.file("readme.txt", text: "hi"), .zeros("zeros.bin", count: 1 << 30)],
-                                                               format: .zip)) ?? []
+    static let zipBomb: [UInt8] =
+        (try? ArchiveBuilder.archive(
+            [.file("readme.txt", text: "hi"), .zeros("zeros.bin", count: 1 << 30)],
+            format: .zip)) ?? []
 
     @Test func aZipBombFailsFastAndLeavesNothing() throws {
         let scratch = try Scratch()
@@ -250,20 +262,23 @@ private let ordinaryEntries: [ArchiveBuilder.Entry] = [
     @Test(arguments: [ArchiveBuilder.Format.zip, .tarGzip])
     func macOSMetadataAndHiddenEntriesAreSkipped(format: ArchiveBuilder.Format) throws {
         let scratch = try Scratch()
-        let skipped = ["__MACOSX/", "__MACOSX/cats/._1.jpg", "cats/._1.jpg", ".DS_Store", "cats/.DS_Store",
-                       ".git/config", "cats/.ipynb_checkpoints/x.jpg", "__MACOSX/link"]
-        try scratch.write([
-            .directory("__MACOSX/"),
-            .file("__MACOSX/cats/._1.jpg", text: "resource fork"),
-            .file("cats/1.jpg", text: "jpeg"),
-            .file("cats/._1.jpg", text: "resource fork"),
-            .file(".DS_Store", text: "finder"),
-            .file("cats/.DS_Store", text: "finder"),
-            .file(".git/config", text: "git"),
-            .file("cats/.ipynb_checkpoints/x.jpg", text: "checkpoint"),
-            .symbolicLink("__MACOSX/link", to: "../cats"),
-            .file("dogs/2.jpg", text: "jpeg"),
-        ], format)
+        let skipped = [
+            "__MACOSX/", "__MACOSX/cats/._1.jpg", "cats/._1.jpg", ".DS_Store", "cats/.DS_Store",
+            ".git/config", "cats/.ipynb_checkpoints/x.jpg", "__MACOSX/link",
+        ]
+        try scratch.write(
+            [
+                .directory("__MACOSX/"),
+                .file("__MACOSX/cats/._1.jpg", text: "resource fork"),
+                .file("cats/1.jpg", text: "jpeg"),
+                .file("cats/._1.jpg", text: "resource fork"),
+                .file(".DS_Store", text: "finder"),
+                .file("cats/.DS_Store", text: "finder"),
+                .file(".git/config", text: "git"),
+                .file("cats/.ipynb_checkpoints/x.jpg", text: "checkpoint"),
+                .symbolicLink("__MACOSX/link", to: "../cats"),
+                .file("dogs/2.jpg", text: "jpeg"),
+            ], format)
         let report = try scratch.extract()
         #expect(report.skippedEntries == skipped)
         #expect(report.files == 2)
@@ -287,8 +302,9 @@ private let ordinaryEntries: [ArchiveBuilder.Entry] = [
 
     @Test func aZipWithADamagedFileIsBad() throws {
         let scratch = try Scratch()
-        var archive = try ArchiveBuilder.archive(ordinaryEntries + [.file("data.txt", text: String(repeating: "payload ", count: 100))],
-                                                 format: .zipStored)
+        var archive = try ArchiveBuilder.archive(
+            ordinaryEntries + [.file("data.txt", text: String(repeating: "payload ", count: 100))],
+            format: .zipStored)
         let payload = Array("payload payload".utf8)
         let at = try #require((0..<archive.count - payload.count).first { Array(archive[$0..<$0 + payload.count]) == payload })
         archive[at] ^= 0x20

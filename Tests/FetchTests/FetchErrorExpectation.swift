@@ -6,8 +6,10 @@ import Testing
 /// - Returns: the error thrown, for checks on its message and subject; `nil` when it was not a
 ///   ``FetchError``.
 @discardableResult
-func expectFetchError(_ code: FetchError.Code, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
-                      _ body: () throws -> Void) -> FetchError? {
+func expectFetchError(
+    _ code: FetchError.Code, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> Void
+) -> FetchError? {
     do {
         try body()
         Issue.record("expected \(code)\(comment.map { " (\($0))" } ?? "")", sourceLocation: sourceLocation)

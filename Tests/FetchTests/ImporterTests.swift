@@ -17,8 +17,9 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trainLabels: [UInt8] = [0, 2, 1, 2, 0, 2, 2]
         let testLabels: [UInt8] = [1, 0, 1]
-        let dataset = try Self.writeIDX(in: dir, rows: 3, columns: 4, trainLabels: trainLabels, testLabels: testLabels,
-                                        gzip: gzip)
+        let dataset = try Self.writeIDX(
+            in: dir, rows: 3, columns: 4, trainLabels: trainLabels, testLabels: testLabels,
+            gzip: gzip)
 
         let report = try dataset.importImages(into: dir + "/out")
 
@@ -26,11 +27,12 @@ import Glibc
         #expect(report.splits.map(\.split) == ["train", "validation"])
         #expect(report.splits.map(\.imagesPerClass) == [[2, 1, 4], [1, 2, 0]])
         #expect(report.totalImages == 10)
-        #expect(TestFiles.files(under: dir + "/out") == [
-            "train/one/00002.png", "train/two/00001.png", "train/two/00003.png", "train/two/00005.png",
-            "train/two/00006.png", "train/zero/00000.png", "train/zero/00004.png",
-            "validation/one/00000.png", "validation/one/00002.png", "validation/zero/00001.png",
-        ])
+        #expect(
+            TestFiles.files(under: dir + "/out") == [
+                "train/one/00002.png", "train/two/00001.png", "train/two/00003.png", "train/two/00005.png",
+                "train/two/00006.png", "train/zero/00000.png", "train/zero/00004.png",
+                "validation/one/00000.png", "validation/one/00002.png", "validation/zero/00001.png",
+            ])
         #expect(TestFiles.isFolder(dir + "/out/validation/two"))  // every class gets a folder
         let decoder = ImageDecoder()
         for (i, label) in trainLabels.enumerated() {
@@ -49,8 +51,9 @@ import Glibc
         let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let labels = (0..<40).map { UInt8($0 % 3) }
-        let dataset = try Self.writeIDX(in: dir, rows: 512, columns: 512, trainLabels: labels, testLabels: [2],
-                                        gzip: false)
+        let dataset = try Self.writeIDX(
+            in: dir, rows: 512, columns: 512, trainLabels: labels, testLabels: [2],
+            gzip: false)
         _ = try dataset.importImages(into: dir + "/one", threads: 1)
         _ = try dataset.importImages(into: dir + "/three", threads: 3)
 
@@ -58,7 +61,8 @@ import Glibc
         #expect(names.count == 41)
         #expect(names == TestFiles.files(under: dir + "/three"))
         for name in names {
-            #expect(FileManager.default.contents(atPath: dir + "/one/" + name)
+            #expect(
+                FileManager.default.contents(atPath: dir + "/one/" + name)
                     == FileManager.default.contents(atPath: dir + "/three/" + name), "\(name)")
         }
         let last = try ImageDecoder().decode(fileAt: dir + "/one/train/zero/00039.png").image
@@ -76,21 +80,26 @@ import Glibc
     /// A damaged IDX set: which file to spoil, and how.
     enum IDXDamage: String, CaseIterable {
         case imagesMagic, labelsMagic, countMismatch, truncatedImage, extraImageBytes, labelOutOfRange,
-             truncatedLabels, shortHeader, zeroSize, missingFile
+            truncatedLabels, shortHeader, zeroSize, missingFile
     }
 
     @Test(arguments: IDXDamage.allCases)
     func damagedIDXFilesAreBadDatasetFiles(damage: IDXDamage) throws {
         let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let dataset = try Self.writeIDX(in: dir, rows: 2, columns: 2, trainLabels: [0, 1, 2], testLabels: [1],
-                                        gzip: true)
+        let dataset = try Self.writeIDX(
+            in: dir, rows: 2, columns: 2, trainLabels: [0, 1, 2], testLabels: [1],
+            gzip: true)
         let images = Self.idx(magic: 0x803, dimensions: [3, 2, 2], data: Array(repeating: 7, count: 12))
         let labels = Self.idx(magic: 0x801, dimensions: [3], data: [0, 1, 2])
         switch damage {
-        case .imagesMagic: try TestFiles.write(Self.idx(magic: 0x802, dimensions: [3, 2, 2], data: Array(repeating: 7, count: 12)), to: dataset.trainImages)
+        case .imagesMagic:
+            try TestFiles.write(
+                Self.idx(magic: 0x802, dimensions: [3, 2, 2], data: Array(repeating: 7, count: 12)), to: dataset.trainImages)
         case .labelsMagic: try TestFiles.write(Self.idx(magic: 0x803, dimensions: [3], data: [0, 1, 2]), to: dataset.trainLabels)
-        case .countMismatch: try TestFiles.write(Self.idx(magic: 0x803, dimensions: [2, 2, 2], data: Array(repeating: 7, count: 8)), to: dataset.trainImages)
+        case .countMismatch:
+            try TestFiles.write(
+                Self.idx(magic: 0x803, dimensions: [2, 2, 2], data: Array(repeating: 7, count: 8)), to: dataset.trainImages)
         case .truncatedImage: try TestFiles.write(Array(images.dropLast(1)), to: dataset.trainImages)
         case .extraImageBytes: try TestFiles.write(images + [1, 2, 3, 4], to: dataset.trainImages)
         case .labelOutOfRange: try TestFiles.write(Self.idx(magic: 0x801, dimensions: [3], data: [0, 3, 2]), to: dataset.trainLabels)
@@ -125,15 +134,18 @@ import Glibc
         let tiny = try Self.writeIDX(in: dir, rows: 28, columns: 28, trainLabels: [0], testLabels: [0], gzip: false)
         let debian = "/usr/share/datasets/fashion-mnist/"
         // The t10k files as the training set, a one-image stand-in as the test set, to stay fast.
-        let dataset = IDXDataset(trainImages: debian + "t10k-images-idx3-ubyte.gz",
-                                 trainLabels: debian + "t10k-labels-idx1-ubyte.gz",
-                                 testImages: tiny.testImages, testLabels: tiny.testLabels,
-                                 classNames: IDXDataset.fashionMNISTClassNames)
+        let dataset = IDXDataset(
+            trainImages: debian + "t10k-images-idx3-ubyte.gz",
+            trainLabels: debian + "t10k-labels-idx1-ubyte.gz",
+            testImages: tiny.testImages, testLabels: tiny.testLabels,
+            classNames: IDXDataset.fashionMNISTClassNames)
         let report = try dataset.importImages(into: dir + "/out")
         #expect(report.splits[0].imagesPerClass == Array(repeating: 1000, count: 10))
         let folder = dir + "/out/train/Ankle_boot"
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 1000)
-        let first = try ImageDecoder().decode(fileAt: folder + "/" + (try FileManager.default.contentsOfDirectory(atPath: folder).sorted()[0])).image
+        let first = try ImageDecoder().decode(
+            fileAt: folder + "/" + (try FileManager.default.contentsOfDirectory(atPath: folder).sorted()[0])
+        ).image
         #expect(first.width == 28 && first.height == 28 && first.format == .gray)
     }
 
@@ -174,7 +186,8 @@ import Glibc
         case .oddSize: try TestFiles.write(Self.cifarRecord(label: 1, index: 0) + [0], to: folder + "data_batch_3.bin")
         case .emptyBatch: try TestFiles.write([], to: folder + "test_batch.bin")
         case .labelOutOfRange: try TestFiles.write(Self.cifarRecord(label: 10, index: 0), to: folder + "data_batch_2.bin")
-        case .nineClasses: try TestFiles.write(Array(Self.cifarClasses.dropLast().joined(separator: "\n").utf8), to: folder + "batches.meta.txt")
+        case .nineClasses:
+            try TestFiles.write(Array(Self.cifarClasses.dropLast().joined(separator: "\n").utf8), to: folder + "batches.meta.txt")
         case .missingBatch: try FileManager.default.removeItem(atPath: folder + "data_batch_5.bin")
         }
         expectFetchError(.badDatasetFile) { _ = try CIFAR10Dataset(folder: dir).importImages(into: dir + "/out") }
@@ -196,10 +209,13 @@ import Glibc
 
     /// Four IDX files in `folder` (test records are numbered from 1000 in ``grayPixels``), class
     /// names zero, one, two.
-    static func writeIDX(in folder: String, rows: Int, columns: Int, trainLabels: [UInt8], testLabels: [UInt8],
-                         gzip: Bool) throws -> IDXDataset {
+    static func writeIDX(
+        in folder: String, rows: Int, columns: Int, trainLabels: [UInt8], testLabels: [UInt8],
+        gzip: Bool
+    ) throws -> IDXDataset {
         func images(_ count: Int, first: Int) -> [UInt8] {
-            idx(magic: 0x803, dimensions: [UInt32(count), UInt32(rows), UInt32(columns)],
+            idx(
+                magic: 0x803, dimensions: [UInt32(count), UInt32(rows), UInt32(columns)],
                 data: (0..<count).flatMap { grayPixels(record: first + $0, count: rows * columns) })
         }
         let files: [(String, [UInt8])] = [

@@ -11,8 +11,9 @@ private struct PlantedDataset {
 
     /// Good 64×48 photos, distinct per seed.
     static func photo(seed: UInt64, progressive: Bool = false) throws -> [UInt8] {
-        try JPEGEncoder().encode(SyntheticImages.photoLike(width: 64, height: 48, seed: seed),
-                                 options: JPEGEncodeOptions(progressive: progressive))
+        try JPEGEncoder().encode(
+            SyntheticImages.photoLike(width: 64, height: 48, seed: seed),
+            options: JPEGEncodeOptions(progressive: progressive))
     }
 
     /// The planted files, by path relative to the root.
@@ -23,12 +24,14 @@ private struct PlantedDataset {
         let app0Length = Int(extraneous[4]) << 8 | Int(extraneous[5])
         extraneous.insert(contentsOf: [0x12, 0x34, 0x56], at: 4 + app0Length)
         let gray = try JPEGEncoder().encode(SyntheticImages.ramp(width: 20, height: 10, format: .gray))
-        let deep = PNGBuilder.file(width: 4, height: 3, bitDepth: 16, colorType: .rgb,
-                                   samples: (0..<36).map { $0 * 1_800 })
+        let deep = PNGBuilder.file(
+            width: 4, height: 3, bitDepth: 16, colorType: .rgb,
+            samples: (0..<36).map { $0 * 1_800 })
         var badCRC = try PNGEncoder().encode(SyntheticImages.ramp(width: 8, height: 8, format: .rgb))
         badCRC[29] ^= 0xFF  // the IHDR CRC (8 signature + 4 length + 4 type + 13 data)
-        let palette = PNGBuilder.file(width: 2, height: 2, bitDepth: 8, colorType: .palette, samples: [0, 1, 1, 0],
-                                      palette: [(255, 0, 0), (0, 0, 255)], transparency: [255, 0])
+        let palette = PNGBuilder.file(
+            width: 2, height: 2, bitDepth: 8, colorType: .palette, samples: [0, 1, 1, 0],
+            palette: [(255, 0, 0), (0, 0, 255)], transparency: [255, 0])
         return [
             ("train/cats/cat1.jpg", good),
             ("train/cats/cat2.jpg", leaked),
@@ -96,12 +99,13 @@ private func dataset(_ files: [(String, [UInt8])]) throws -> URL {
         let report = try planted.scan()
 
         let bad = report.badFiles.map { [$0.path, $0.status.rawValue, $0.format ?? "-"] }
-        #expect(bad == [
-            ["train/cats/cut.jpg", "truncated", "JPEG"],
-            ["train/dogs/anim.gif", "unsupportedFormat", "GIF"],
-            ["train/dogs/text.jpg", "unknownFormat", "unknown"],
-            ["validation/cats/badcrc.png", "corrupt", "PNG"],
-        ])
+        #expect(
+            bad == [
+                ["train/cats/cut.jpg", "truncated", "JPEG"],
+                ["train/dogs/anim.gif", "unsupportedFormat", "GIF"],
+                ["train/dogs/text.jpg", "unknownFormat", "unknown"],
+                ["validation/cats/badcrc.png", "corrupt", "PNG"],
+            ])
         #expect(report.badFiles[1].message.contains("GIF"))
         #expect(report.warnings.map(\.path) == ["train/dogs/sub/warned.jpg"])
         #expect(report.warnings.first?.status == .warning)
@@ -131,8 +135,9 @@ private func dataset(_ files: [(String, [UInt8])]) throws -> URL {
         // palette 2×2. Widths sorted: 2 4 16 20 48 64 64 64 64 64 64 → median 64.
         #expect([sizes.width.min, sizes.width.median, sizes.width.max] == [2, 64, 64] as [Int])
         #expect([sizes.height.min, sizes.height.median, sizes.height.max] == [2, 48, 64] as [Int])
-        #expect(sizes.mostCommon.map { "\($0.width)x\($0.height):\($0.count)" }
-                    == ["64x48:6", "2x2:1", "4x3:1", "16x16:1", "20x10:1"])
+        #expect(
+            sizes.mostCommon.map { "\($0.width)x\($0.height):\($0.count)" }
+                == ["64x48:6", "2x2:1", "4x3:1", "16x16:1", "20x10:1"])
     }
 
     @Test func byteIdenticalFilesAreGroupedAcrossSplitsAndClasses() throws {
@@ -140,8 +145,11 @@ private func dataset(_ files: [(String, [UInt8])]) throws -> URL {
         defer { planted.remove() }
         let groups = try planted.scan().duplicates
 
-        #expect(groups.map(\.paths) == [["train/cats/cat1.jpg", "train/dogs/conflict.jpg"],
-                                        ["train/cats/cat2.jpg", "validation/cats/leaked.jpg"]])
+        #expect(
+            groups.map(\.paths) == [
+                ["train/cats/cat1.jpg", "train/dogs/conflict.jpg"],
+                ["train/cats/cat2.jpg", "validation/cats/leaked.jpg"],
+            ])
         #expect(groups.map(\.acrossSplits) == [false, true])
         #expect(groups.map(\.acrossClasses) == [true, false])
         let expected = try SHA256Digest.ofFile(at: planted.root.appendingPathComponent("train/cats/cat2.jpg").path)
@@ -172,8 +180,9 @@ private func dataset(_ files: [(String, [UInt8])]) throws -> URL {
         // file after a failed one is decoded by the same worker, which must not be disturbed by it.
         var files: [(String, [UInt8])] = []
         for progressive in [false, true] {
-            let jpeg = try JPEGEncoder().encode(SyntheticImages.photoLike(width: 320, height: 240, seed: 7),
-                                                options: JPEGEncodeOptions(progressive: progressive))
+            let jpeg = try JPEGEncoder().encode(
+                SyntheticImages.photoLike(width: 320, height: 240, seed: 7),
+                options: JPEGEncodeOptions(progressive: progressive))
             let kind = progressive ? "p" : "b"
             for bytes in [10, 100, 300] {  // inside the header and tables
                 files.append(("cut/\(kind)-header\(bytes).jpg", Array(jpeg.prefix(bytes))))
@@ -209,9 +218,12 @@ private func dataset(_ files: [(String, [UInt8])]) throws -> URL {
         defer { planted.remove() }
         let report = try planted.scan(maximumPixels: 64 * 48 - 1)
         let tooLarge = report.badFiles.filter { $0.status == .tooLarge }.map(\.path)
-        #expect(tooLarge == ["train/cats/cat1.jpg", "train/cats/cat2.jpg", "train/cats/cut.jpg", "train/cats/rotated.jpg",
-                             "train/dogs/conflict.jpg", "train/dogs/sub/warned.jpg", "validation/cats/leaked.jpg",
-                             "validation/dogs/dog.jpg"])
+        #expect(
+            tooLarge == [
+                "train/cats/cat1.jpg", "train/cats/cat2.jpg", "train/cats/cut.jpg", "train/cats/rotated.jpg",
+                "train/dogs/conflict.jpg", "train/dogs/sub/warned.jpg", "validation/cats/leaked.jpg",
+                "validation/dogs/dog.jpg",
+            ])
     }
 
     // MARK: - Quarantine
@@ -268,9 +280,11 @@ private func dataset(_ files: [(String, [UInt8])]) throws -> URL {
             }
         }
         #expect(FileManager.default.fileExists(atPath: planted.root.appendingPathComponent("train/cats/cut.jpg").path))
-        try DatasetQuarantine.checkFolder(planted.root.appendingPathComponent("train/.bad").path,
-                                          datasetRoot: planted.root.path)
-        try DatasetQuarantine.checkFolder(planted.root.deletingLastPathComponent().appendingPathComponent("q").path,
-                                          datasetRoot: planted.root.path)
+        try DatasetQuarantine.checkFolder(
+            planted.root.appendingPathComponent("train/.bad").path,
+            datasetRoot: planted.root.path)
+        try DatasetQuarantine.checkFolder(
+            planted.root.deletingLastPathComponent().appendingPathComponent("q").path,
+            datasetRoot: planted.root.path)
     }
 }

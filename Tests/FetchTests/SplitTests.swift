@@ -146,7 +146,8 @@ import Glibc
         let placement = try plan.write(to: dir + "/out")
         #expect(placement.hardLinks == 0 && placement.copies == 5)
         for file in plan.files {
-            #expect(FileManager.default.contents(atPath: dir + "/out/" + file.path)
+            #expect(
+                FileManager.default.contents(atPath: dir + "/out/" + file.path)
                     == FileManager.default.contents(atPath: root + "/" + file.source))
         }
     }

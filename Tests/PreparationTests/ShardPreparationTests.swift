@@ -6,15 +6,20 @@ import TestSupport
 import Testing
 
 @Suite struct ShardPreparationTests {
-    static func pack(_ items: [PreparationItem], into dir: String, threads: Int, onError: ErrorPolicy = .skip) throws
-        -> (PreparationReport, ShardManifest) {
-        let writer = try ShardWriter(directory: dir, split: "validation", spec: ImageSpec(width: 32, height: 24, channels: 3),
-                                     rotation: .init(maxSamples: 2))
+    static func pack(
+        _ items: [PreparationItem], into dir: String, threads: Int, onError: ErrorPolicy = .skip
+    ) throws
+        -> (PreparationReport, ShardManifest)
+    {
+        let writer = try ShardWriter(
+            directory: dir, split: "validation", spec: ImageSpec(width: 32, height: 24, channels: 3),
+            rotation: .init(maxSamples: 2))
         let report = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: onError) {
             ResizingPreparer(spec: ImageSpec(width: 32, height: 24, channels: 3))
         }
-        let manifest = try writer.finish(classNames: ["a", "b"], sources: items.map(\.path),
-                                         provenance: .init(dataset: "t", tool: "t", options: [:], seed: nil))
+        let manifest = try writer.finish(
+            classNames: ["a", "b"], sources: items.map(\.path),
+            provenance: .init(dataset: "t", tool: "t", options: [:], seed: nil))
         return (report, manifest)
     }
 
@@ -27,7 +32,8 @@ import Testing
         let (_, three) = try Self.pack(items, into: dir + "/three", threads: 3)
         #expect(one.shards.map(\.digest) == three.shards.map(\.digest))
         for shard in one.shards {
-            #expect(FileManager.default.contents(atPath: dir + "/one/" + shard.file)
+            #expect(
+                FileManager.default.contents(atPath: dir + "/one/" + shard.file)
                     == FileManager.default.contents(atPath: dir + "/three/" + shard.file))
         }
         #expect(report1.written == 5)
@@ -40,8 +46,9 @@ import Testing
         let decoder = ImageDecoder(), resizer = Resizer()
         for i in 0..<set.count {
             let source = Int(set.source(i)!)
-            let decoded = try decoder.decode(fileAt: items[source].path,
-                                             options: DecodeOptions(pixelFormat: .rgb, minimumSize: PixelSize(width: 32, height: 24)))
+            let decoded = try decoder.decode(
+                fileAt: items[source].path,
+                options: DecodeOptions(pixelFormat: .rgb, minimumSize: PixelSize(width: 32, height: 24)))
             #expect(Array(set.image(i)) == resizer.resize(decoded.image, to: PixelSize(width: 32, height: 24)).pixels)
             #expect(set.label(i) == items[source].label)
         }

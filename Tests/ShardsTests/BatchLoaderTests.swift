@@ -4,8 +4,10 @@ import Shards
 import Testing
 
 @Suite struct BatchLoaderTests {
-    func withSet(count: Int = 23, copies: Int = 1, rescale: Float = ImageSpec.defaultRescale,
-                 _ body: (ShardSet) throws -> Void) throws {
+    func withSet(
+        count: Int = 23, copies: Int = 1, rescale: Float = ImageSpec.defaultRescale,
+        _ body: (ShardSet) throws -> Void
+    ) throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: count, copies: copies, spec: ImageSpec(width: 6, height: 5, channels: 3, rescale: rescale))
@@ -50,11 +52,14 @@ import Testing
 
     @Test func nchwTransposesAndOneHotEncodes() throws {
         try withSet(rescale: 1) { set in  // the set's spec says the rescale; the reader takes it from there
-            let loader = try BatchLoader(set: set, options: BatchOptions(batchSize: 4, layout: .nchw, labels: .oneHot,
-                                                                        shuffle: false))
+            let loader = try BatchLoader(
+                set: set,
+                options: BatchOptions(
+                    batchSize: 4, layout: .nchw, labels: .oneHot,
+                    shuffle: false))
             let epoch = loader.epoch(0)
             let batch = try #require(try epoch.next())
-            let image = syntheticImage(1, bytes: 90)           // 5 × 6 × 3, HWC
+            let image = syntheticImage(1, bytes: 90)  // 5 × 6 × 3, HWC
             for c in 0..<3 {
                 for p in 0..<30 { #expect(batch.images[90 + c * 30 + p] == Float(image[p * 3 + c])) }
             }

@@ -7,8 +7,10 @@ extension ShardError: CodedError {}
 
 /// Every kind of damage gives a typed error that names the place.
 @Suite struct ShardDamageTests {
-    func expectShardError(_ code: ShardError.Code, file: String? = nil, sample: Int? = nil,
-                          sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    func expectShardError(
+        _ code: ShardError.Code, file: String? = nil, sample: Int? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
+    ) {
         guard let error = expectError(ShardError.self, code, sourceLocation: sourceLocation, body) else { return }
         if let file { #expect(error.file?.hasSuffix(file) == true, "\(error)", sourceLocation: sourceLocation) }
         if let sample { #expect(error.sample == sample, "\(error)", sourceLocation: sourceLocation) }
@@ -89,9 +91,10 @@ extension ShardError: CodedError {}
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 10)
         do {  // a second run that stops half-way (the writer is dropped without finish)
-            let writer = try ShardWriter(directory: dir, split: "train", spec: ImageSpec(width: 6, height: 5, channels: 3),
-                                         hasSource: true, parameterCount: 2,
-                                         rotation: .init(maxSamples: 4))
+            let writer = try ShardWriter(
+                directory: dir, split: "train", spec: ImageSpec(width: 6, height: 5, channels: 3),
+                hasSource: true, parameterCount: 2,
+                rotation: .init(maxSamples: 4))
             for i in 0..<6 {
                 try syntheticImage(i, bytes: 90).withUnsafeBytes {
                     try writer.append(image: $0, label: 0, source: UInt32(i), parameters: [0, 0])
@@ -99,8 +102,8 @@ extension ShardError: CodedError {}
             }
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
-        #expect(!names.contains("manifest.json"))      // the old set no longer looks complete
-        #expect(names == ["train-00000.dps"])         // one finished shard, no partial left behind
+        #expect(!names.contains("manifest.json"))  // the old set no longer looks complete
+        #expect(names == ["train-00000.dps"])  // one finished shard, no partial left behind
         // Running again restarts cleanly.
         try writeSyntheticSet(at: dir, count: 10)
         try ShardSet(directory: dir).verify()

@@ -21,10 +21,10 @@ import Testing
     @Test func recordLayoutAlignsFields() {
         let layout = RecordLayout(height: 5, width: 5, channels: 3, hasSource: true, parameterCount: 3)
         #expect(layout.imageBytes == 75)
-        #expect(layout.labelOffset == 76)       // image padded to a multiple of 4
+        #expect(layout.labelOffset == 76)  // image padded to a multiple of 4
         #expect(layout.sourceOffset == 80)
         #expect(layout.parametersOffset == 84)
-        #expect(layout.stride == 96)            // 84 + 12 = 96, a multiple of 8
+        #expect(layout.stride == 96)  // 84 + 12 = 96, a multiple of 8
         let bare = RecordLayout(height: 150, width: 150, channels: 3, hasSource: false, parameterCount: 0)
         #expect(bare.stride == 67_504 && bare.sourceOffset == nil && bare.parametersOffset == nil)
     }

@@ -128,13 +128,14 @@ public enum ArchiveBuilder {
         // The writer may still flush into the sink when it is freed, so the sink must outlive it.
         try withExtendedLifetime(sink) {
             let writer = try Writer(format: format)
-            let status = archive_write_open2(writer.raw, Unmanaged.passUnretained(sink).toOpaque(), nil,
-                                             { _, context, bytes, count in
-                                                 guard let context, let bytes else { return 0 }
-                                                 let sink = Unmanaged<MemorySink>.fromOpaque(context).takeUnretainedValue()
-                                                 sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
-                                                 return count
-                                             }, nil, nil)
+            let status = archive_write_open2(
+                writer.raw, Unmanaged.passUnretained(sink).toOpaque(), nil,
+                { _, context, bytes, count in
+                    guard let context, let bytes else { return 0 }
+                    let sink = Unmanaged<MemorySink>.fromOpaque(context).takeUnretainedValue()
+                    sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+                    return count
+                }, nil, nil)
             try writer.check(status, "open memory output")
             try writer.add(entries)
         }
@@ -201,8 +202,10 @@ private final class Writer {
         switch format {
         case .zip, .zipStored:
             try check(archive_write_set_format_zip(raw), "zip format")
-            try check(format == .zip ? archive_write_zip_set_compression_deflate(raw)
-                                     : archive_write_zip_set_compression_store(raw), "zip compression")
+            try check(
+                format == .zip
+                    ? archive_write_zip_set_compression_deflate(raw)
+                    : archive_write_zip_set_compression_store(raw), "zip compression")
         case .tar, .tarGzip, .tarBzip2, .tarXz:
             try check(archive_write_set_format_pax_restricted(raw), "tar format")
         }

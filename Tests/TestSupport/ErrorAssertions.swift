@@ -10,8 +10,10 @@ public protocol CodedError: Error {
 /// Expects `body` to throw an `E` whose code is `code`, records an issue otherwise, and returns the
 /// error for further checks. The one typed-error assertion of the test targets.
 @discardableResult
-public func expectError<E: CodedError, T>(_ type: E.Type, _ code: E.Code, sourceLocation: SourceLocation = #_sourceLocation,
-                                          _ body: () throws -> T) -> E? {
+public func expectError<E: CodedError, T>(
+    _ type: E.Type, _ code: E.Code, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> T
+) -> E? {
     do {
         _ = try body()
         Issue.record("expected \(E.self).\(code), but it succeeded", sourceLocation: sourceLocation)

@@ -10,11 +10,11 @@ public enum JPEGFixtures {
         func u16(_ v: Int) -> [UInt8] { bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)] }
         func u32(_ v: Int) -> [UInt8] { bigEndian ? u16(v >> 16) + u16(v & 0xFFFF) : u16(v & 0xFFFF) + u16(v >> 16) }
         var tiff: [UInt8] = bigEndian ? [0x4D, 0x4D] : [0x49, 0x49]
-        tiff += u16(42) + u32(8)                     // IFD0 right after the header
-        tiff += u16(2)                               // two entries: a decoy tag, then orientation
-        tiff += u16(0x010F) + u16(2) + u32(4) + Array("ACM\0".utf8)      // Make, ASCII, inline
-        tiff += u16(0x0112) + u16(3) + u32(1) + u16(orientation) + u16(0) // Orientation, SHORT
-        tiff += u32(0)                               // no next IFD
+        tiff += u16(42) + u32(8)  // IFD0 right after the header
+        tiff += u16(2)  // two entries: a decoy tag, then orientation
+        tiff += u16(0x010F) + u16(2) + u32(4) + Array("ACM\0".utf8)  // Make, ASCII, inline
+        tiff += u16(0x0112) + u16(3) + u32(1) + u16(orientation) + u16(0)  // Orientation, SHORT
+        tiff += u32(0)  // no next IFD
         let payload = Array("Exif".utf8) + [0, 0] + tiff
         let length = payload.count + 2
         let segment: [UInt8] = [0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + payload
@@ -37,8 +37,9 @@ public enum JPEGFixtures {
         defer { tjDestroy(handle) }
         var buffer: UnsafeMutablePointer<UInt8>?
         var size: UInt = 0
-        let rc = tjCompress2(handle, cmyk, Int32(width), 0, Int32(height), Int32(TJPF_CMYK.rawValue), &buffer, &size,
-                             Int32(TJSAMP_444.rawValue), 95, 0)
+        let rc = tjCompress2(
+            handle, cmyk, Int32(width), 0, Int32(height), Int32(TJPF_CMYK.rawValue), &buffer, &size,
+            Int32(TJSAMP_444.rawValue), 95, 0)
         precondition(rc == 0, String(cString: tjGetErrorStr2(handle)))
         defer { tjFree(buffer) }
         return Array(UnsafeBufferPointer(start: buffer, count: Int(size)))

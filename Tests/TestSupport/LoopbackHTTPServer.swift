@@ -165,8 +165,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     /// Waits until `fd` is readable; false when `stop()` was called first or the wait failed.
     /// - Parameter timeout: milliseconds, -1 for no limit.
     private func waitReadable(_ fd: Int32, timeout: Int32) -> Bool {
-        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+        ]
         while true {
             let n = poll(&fds, 2, timeout)
             if n < 0 && errno == EINTR { continue }
@@ -282,9 +284,11 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     /// A response head: status line, the given headers, `Connection: close`, blank line.
     private func head(_ status: Int, _ headers: [String: String]) -> ArraySlice<UInt8> {
-        let reasons = [200: "OK", 206: "Partial Content", 302: "Found", 404: "Not Found", 408: "Request Timeout",
-                       416: "Range Not Satisfiable", 429: "Too Many Requests", 500: "Internal Server Error",
-                       503: "Service Unavailable"]
+        let reasons = [
+            200: "OK", 206: "Partial Content", 302: "Found", 404: "Not Found", 408: "Request Timeout",
+            416: "Range Not Satisfiable", 429: "Too Many Requests", 500: "Internal Server Error",
+            503: "Service Unavailable",
+        ]
         var text = "HTTP/1.1 \(status) \(reasons[status] ?? "Status \(status)")\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { text += "\(name): \(value)\r\n" }
         text += "Connection: close\r\n\r\n"

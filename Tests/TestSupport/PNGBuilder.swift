@@ -21,8 +21,10 @@ public enum PNGBuilder {
     ///   - palette: RGB triples for `.palette`.
     ///   - transparency: a tRNS chunk's payload (alpha per palette entry, or the transparent gray
     ///     or RGB value as 16-bit big-endian samples).
-    public static func file(width: Int, height: Int, bitDepth: Int, colorType: ColorType, samples: [Int],
-                            palette: [(UInt8, UInt8, UInt8)] = [], transparency: [UInt8]? = nil) -> [UInt8] {
+    public static func file(
+        width: Int, height: Int, bitDepth: Int, colorType: ColorType, samples: [Int],
+        palette: [(UInt8, UInt8, UInt8)] = [], transparency: [UInt8]? = nil
+    ) -> [UInt8] {
         precondition(samples.count == width * height * colorType.channels)
         var raw: [UInt8] = []
         let perRow = width * colorType.channels

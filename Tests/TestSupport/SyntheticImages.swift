@@ -11,10 +11,13 @@ public enum SyntheticImages {
         var rng = SplitMix64(seed: seed)
         struct Disc { var x, y, r: Double; var color: (Double, Double, Double) }
         let discs = (0..<6).map { _ in
-            Disc(x: Double.random(in: 0...Double(width), using: &rng), y: Double.random(in: 0...Double(height), using: &rng),
-                 r: Double.random(in: 0.05...0.25, using: &rng) * Double(min(width, height)),
-                 color: (Double.random(in: 0...255, using: &rng), Double.random(in: 0...255, using: &rng),
-                         Double.random(in: 0...255, using: &rng)))
+            Disc(
+                x: Double.random(in: 0...Double(width), using: &rng), y: Double.random(in: 0...Double(height), using: &rng),
+                r: Double.random(in: 0.05...0.25, using: &rng) * Double(min(width, height)),
+                color: (
+                    Double.random(in: 0...255, using: &rng), Double.random(in: 0...255, using: &rng),
+                    Double.random(in: 0...255, using: &rng)
+                ))
         }
         return Image(width: width, height: height, format: .rgb) { px in
             var i = 0

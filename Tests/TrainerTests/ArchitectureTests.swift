@@ -8,13 +8,15 @@ import Testing
     // MARK: Spec strings
 
     @Test func specStringsParseWithKerasDefaults() throws {
-        let architecture = try Architecture(spec: " conv32 , pool,drop0.25,conv64:k5:s2:valid:sigmoid,pool3:s1:same,flatten,dense128:linear,dense10")
-        #expect(architecture.layers == [
-            .conv2D(filters: 32), .maxPooling2D(), .dropout(rate: 0.25),
-            .conv2D(filters: 64, kernelSize: 5, stride: 2, padding: .valid, activation: .sigmoid),
-            .maxPooling2D(poolSize: 3, stride: 1, padding: .same), .flatten, .dense(units: 128, activation: .linear),
-            .dense(units: 10),
-        ])
+        let architecture = try Architecture(
+            spec: " conv32 , pool,drop0.25,conv64:k5:s2:valid:sigmoid,pool3:s1:same,flatten,dense128:linear,dense10")
+        #expect(
+            architecture.layers == [
+                .conv2D(filters: 32), .maxPooling2D(), .dropout(rate: 0.25),
+                .conv2D(filters: 64, kernelSize: 5, stride: 2, padding: .valid, activation: .sigmoid),
+                .maxPooling2D(poolSize: 3, stride: 1, padding: .same), .flatten, .dense(units: 128, activation: .linear),
+                .dense(units: 10),
+            ])
         #expect(architecture.description == "conv32,pool,drop0.25,conv64:k5:s2:valid:sigmoid,pool3:s1:same,flatten,dense128:linear,dense10")
         #expect(try Architecture(spec: architecture.description) == architecture)
     }
@@ -92,8 +94,9 @@ import Testing
         guard case let .dense(units5, activation5) = multi.last!.operation else { Issue.record("not dense"); return }
         #expect(units5 == 5 && activation5 == .softmax)
         #expect(throws: TrainerError.self) {
-            try Model(architecture: Preset.mlp.architecture, inputSpec: ImageSpec(width: 4, height: 4, channels: 1), classes: 2,
-                      loss: .sparseCategoricalCrossentropy)
+            try Model(
+                architecture: Preset.mlp.architecture, inputSpec: ImageSpec(width: 4, height: 4, channels: 1), classes: 2,
+                loss: .sparseCategoricalCrossentropy)
         }
         #expect(throws: TrainerError.self) {
             try Model(architecture: Preset.mlp.architecture, inputSpec: ImageSpec(width: 4, height: 4, channels: 1), classes: 1)
@@ -133,32 +136,34 @@ import Testing
     }
 
     @Test func summaryIsKerasStyle() throws {
-        let model = try Model(architecture: Preset.tutorialDropout.architecture, inputSpec: ImageSpec(width: 150, height: 150, channels: 3),
-                              classes: 2)
+        let model = try Model(
+            architecture: Preset.tutorialDropout.architecture, inputSpec: ImageSpec(width: 150, height: 150, channels: 3),
+            classes: 2)
         #expect(model.parameterCount == 10_641_441)
-        #expect(model.summary() == """
-            Model: "sequential"
-            __________________________________________________________________
-             Layer (type)                    Output Shape             Param #
-            ==================================================================
-             conv2d (Conv2D)                 (None, 150, 150, 16)         448
-             max_pooling2d (MaxPooling2D)    (None, 75, 75, 16)             0
-             dropout (Dropout)               (None, 75, 75, 16)             0
-             conv2d_1 (Conv2D)               (None, 75, 75, 32)         4,640
-             max_pooling2d_1 (MaxPooling2D)  (None, 37, 37, 32)             0
-             conv2d_2 (Conv2D)               (None, 37, 37, 64)        18,496
-             max_pooling2d_2 (MaxPooling2D)  (None, 18, 18, 64)             0
-             dropout_1 (Dropout)             (None, 18, 18, 64)             0
-             flatten (Flatten)               (None, 20736)                  0
-             dense (Dense)                   (None, 512)           10,617,344
-             dropout_2 (Dropout)             (None, 512)                    0
-             dense_1 (Dense)                 (None, 1)                    513
-            ==================================================================
-            Total params: 10,641,441 (40.59 MB)
-            Trainable params: 10,641,441 (40.59 MB)
-            Non-trainable params: 0 (0.00 B)
-            __________________________________________________________________
+        #expect(
+            model.summary() == """
+                Model: "sequential"
+                __________________________________________________________________
+                 Layer (type)                    Output Shape             Param #
+                ==================================================================
+                 conv2d (Conv2D)                 (None, 150, 150, 16)         448
+                 max_pooling2d (MaxPooling2D)    (None, 75, 75, 16)             0
+                 dropout (Dropout)               (None, 75, 75, 16)             0
+                 conv2d_1 (Conv2D)               (None, 75, 75, 32)         4,640
+                 max_pooling2d_1 (MaxPooling2D)  (None, 37, 37, 32)             0
+                 conv2d_2 (Conv2D)               (None, 37, 37, 64)        18,496
+                 max_pooling2d_2 (MaxPooling2D)  (None, 18, 18, 64)             0
+                 dropout_1 (Dropout)             (None, 18, 18, 64)             0
+                 flatten (Flatten)               (None, 20736)                  0
+                 dense (Dense)                   (None, 512)           10,617,344
+                 dropout_2 (Dropout)             (None, 512)                    0
+                 dense_1 (Dense)                 (None, 1)                    513
+                ==================================================================
+                Total params: 10,641,441 (40.59 MB)
+                Trainable params: 10,641,441 (40.59 MB)
+                Non-trainable params: 0 (0.00 B)
+                __________________________________________________________________
 
-            """)
+                """)
     }
 }

@@ -15,14 +15,16 @@ import Testing
     }
 
     @Test func aTinyModelsMapsEqualTheConvolutionAndPoolingOfItsWeights() throws {
-        let model = try Model(architecture: Architecture(spec: "conv4,pool,flatten,dense2"),
-                              inputSpec: ImageSpec(width: 6, height: 6, channels: 1), classes: 2, seed: 3)
+        let model = try Model(
+            architecture: Architecture(spec: "conv4,pool,flatten,dense2"),
+            inputSpec: ImageSpec(width: 6, height: 6, channels: 1), classes: 2, seed: 3)
         let image = randomValues(36, seed: 11)
         let maps = try image.withUnsafeBufferPointer { try model.featureMaps(image: $0) }
 
         let weights = Dictionary(uniqueKeysWithValues: model.weights.map { ($0.name, $0.values.map(Double.init)) })
-        let convolved = Reference.convolution(Reference.Map(image.map(Double.init), height: 6, width: 6, channels: 1),
-                                              kernel: weights["conv2d/kernel"]!, bias: weights["conv2d/bias"]!, size: 3, same: true)
+        let convolved = Reference.convolution(
+            Reference.Map(image.map(Double.init), height: 6, width: 6, channels: 1),
+            kernel: weights["conv2d/kernel"]!, bias: weights["conv2d/bias"]!, size: 3, same: true)
         let pooled = Reference.maxPooling(convolved, same: false)
         #expect(maps.map(\.layer) == ["conv2d", "max_pooling2d"])
         #expect(maps.map(\.kind) == [.convolution, .maxPooling])
@@ -38,17 +40,20 @@ import Testing
     /// between calls as training goes on.
     @Test func theMapsFollowTheWeightsAsTrainingChangesThem() throws {
         let shape = ImageSpec(width: 11, height: 11, channels: 3)
-        let model = try Model(architecture: Architecture(spec: "conv17,pool:same,drop0.5,conv20:valid,pool,flatten,output"),
-                              inputSpec: shape, classes: 3, seed: 4, imageLayout: .nchw)
+        let model = try Model(
+            architecture: Architecture(spec: "conv17,pool:same,drop0.5,conv20:valid,pool,flatten,output"),
+            inputSpec: shape, classes: 3, seed: 4, imageLayout: .nchw)
         let image = randomValues(shape.elementCount, seed: 12)
         for step in 0..<3 {
             let maps = try planar(image, shape).withUnsafeBufferPointer { try model.featureMaps(image: $0) }
             let weights = Dictionary(uniqueKeysWithValues: model.weights.map { ($0.name, $0.values.map(Double.init)) })
-            let first = Reference.convolution(Reference.Map(image.map(Double.init), height: 11, width: 11, channels: 3),
-                                              kernel: weights["conv2d/kernel"]!, bias: weights["conv2d/bias"]!, size: 3, same: true)
+            let first = Reference.convolution(
+                Reference.Map(image.map(Double.init), height: 11, width: 11, channels: 3),
+                kernel: weights["conv2d/kernel"]!, bias: weights["conv2d/bias"]!, size: 3, same: true)
             let pooled = Reference.maxPooling(first, same: true)
-            let second = Reference.convolution(pooled, kernel: weights["conv2d_1/kernel"]!, bias: weights["conv2d_1/bias"]!,
-                                               size: 3, same: false)
+            let second = Reference.convolution(
+                pooled, kernel: weights["conv2d_1/kernel"]!, bias: weights["conv2d_1/bias"]!,
+                size: 3, same: false)
             let references = [first, pooled, second, Reference.maxPooling(second, same: false)]
             #expect(maps.map(\.layer) == ["conv2d", "max_pooling2d", "conv2d_1", "max_pooling2d_1"])
             #expect(maps.map { [$0.height, $0.width, $0.channels] } as [[Int]] == [[11, 11, 17], [6, 6, 17], [4, 4, 20], [2, 2, 20]])
@@ -69,8 +74,9 @@ import Testing
     /// HWC values.
     @Test func blockedLayoutsAreReorderedIntoChannelsLastOrder() throws {
         let shape = ImageSpec(width: 11, height: 11, channels: 3)
-        let model = try Model(architecture: Architecture(spec: "conv17,pool:same,conv20:valid,pool,flatten,output"),
-                              inputSpec: shape, classes: 3, seed: 8, imageLayout: .nchw)
+        let model = try Model(
+            architecture: Architecture(spec: "conv17,pool:same,conv20:valid,pool,flatten,output"),
+            inputSpec: shape, classes: 3, seed: 8, imageLayout: .nchw)
         let image = planar(randomValues(shape.elementCount, seed: 14), shape)
         let maps = try image.withUnsafeBufferPointer { try model.featureMaps(image: $0) }
         let training = try Plan(model.layers, store: model.store, batch: 1, training: true, imageLayout: .nchw, engine: model.engine)
@@ -90,8 +96,9 @@ import Testing
     }
 
     @Test func namesAndShapesAreTheSummarysAndChannelsReadOneChannel() throws {
-        let model = try Model(architecture: Architecture(spec: "conv8:k5:valid,pool3,conv6,pool,flatten,dense8,output"),
-                              inputSpec: ImageSpec(width: 14, height: 20, channels: 1), classes: 2, seed: 5)
+        let model = try Model(
+            architecture: Architecture(spec: "conv8:k5:valid,pool3,conv6,pool,flatten,dense8,output"),
+            inputSpec: ImageSpec(width: 14, height: 20, channels: 1), classes: 2, seed: 5)
         let maps = try randomValues(280, seed: 13).withUnsafeBufferPointer { try model.featureMaps(image: $0) }
         let summary = model.summary().split(separator: "\n")
         #expect(maps.map(\.layer) == ["conv2d", "max_pooling2d", "conv2d_1", "max_pooling2d_1"])
@@ -103,7 +110,9 @@ import Testing
             for channel in [0, map.channels - 1] {
                 let values = map.channel(channel)
                 #expect(values.count == pixels)
-                #expect(values[middle] == map.values[middle * map.channels + channel] && values.last == map.values[(pixels - 1) * map.channels + channel])
+                #expect(
+                    values[middle] == map.values[middle * map.channels + channel]
+                        && values.last == map.values[(pixels - 1) * map.channels + channel])
             }
         }
     }

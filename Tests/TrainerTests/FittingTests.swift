@@ -17,30 +17,35 @@ import Testing
             let pixels = batch.images[i * 144..<(i + 1) * 144].map { UInt8(max(0, min(255, $0 * 196))) }
             try pixels.withUnsafeBytes { try writer.append(image: $0, label: Int(batch.labels[i])) }
         }
-        try writer.finish(classNames: ["horizontal", "vertical", "checker"],
-                          provenance: .init(dataset: "patterns", tool: "test", options: [:], seed: seed))
+        try writer.finish(
+            classNames: ["horizontal", "vertical", "checker"],
+            provenance: .init(dataset: "patterns", tool: "test", options: [:], seed: seed))
         return try ShardSet(directory: directory)
     }
 
     func withSets(_ body: (ShardSet, ShardSet, String) throws -> Void) throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try body(try Self.makeSet(at: dir + "/train", count: 300, seed: 1, split: "train"),
-                 try Self.makeSet(at: dir + "/validation", count: 90, seed: 2, split: "validation"), dir)
+        try body(
+            try Self.makeSet(at: dir + "/train", count: 300, seed: 1, split: "train"),
+            try Self.makeSet(at: dir + "/validation", count: 90, seed: 2, split: "validation"), dir)
     }
 
     static func model(seed: UInt64 = 7) throws -> Model {
-        try Model(architecture: Architecture(spec: "conv8,pool,flatten,dense16,output"),
-                  inputSpec: Self.spec, classes: 3, seed: seed, imageLayout: .nchw)
+        try Model(
+            architecture: Architecture(spec: "conv8,pool,flatten,dense16,output"),
+            inputSpec: Self.spec, classes: 3, seed: seed, imageLayout: .nchw)
     }
 
     @Test func fitLearnsAndWritesTheRunFolder() throws {
         try withSets { training, validation, dir in
             let run = dir + "/run"
             var epochsSeen: [Int] = []
-            let options = TrainingOptions(epochs: 6, batchSize: 20, seed: 3, runDirectory: run,
-                                          checkpoint: CheckpointPolicy(template: "w.{epoch:02d}-{val_accuracy:.2f}.dpw",
-                                                                       monitor: .validationAccuracy, saveBestOnly: true))
+            let options = TrainingOptions(
+                epochs: 6, batchSize: 20, seed: 3, runDirectory: run,
+                checkpoint: CheckpointPolicy(
+                    template: "w.{epoch:02d}-{val_accuracy:.2f}.dpw",
+                    monitor: .validationAccuracy, saveBestOnly: true))
             let history = try Fitting.fit(try Self.model(), training: training, validation: validation, options: options) {
                 if case .epochEnded(let record) = $0 { epochsSeen.append(record.epoch) }
             }
@@ -62,14 +67,17 @@ import Testing
     @Test func aResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne() throws {
         try withSets { training, validation, dir in
             let straight = try Self.model()
-            let whole = try Fitting.fit(straight, training: training, validation: validation,
-                                        options: TrainingOptions(epochs: 4, batchSize: 25, seed: 9, runDirectory: dir + "/a"))
+            let whole = try Fitting.fit(
+                straight, training: training, validation: validation,
+                options: TrainingOptions(epochs: 4, batchSize: 25, seed: 9, runDirectory: dir + "/a"))
             // The same run "killed" after epoch 2, then resumed by a fresh process (a fresh model).
-            _ = try Fitting.fit(try Self.model(), training: training, validation: validation,
-                                options: TrainingOptions(epochs: 2, batchSize: 25, seed: 9, runDirectory: dir + "/b"))
+            _ = try Fitting.fit(
+                try Self.model(), training: training, validation: validation,
+                options: TrainingOptions(epochs: 2, batchSize: 25, seed: 9, runDirectory: dir + "/b"))
             let resumedModel = try Self.model(seed: 999)  // initial weights are replaced by the checkpoint
-            let resumed = try Fitting.fit(resumedModel, training: training, validation: validation,
-                                          options: TrainingOptions(epochs: 4, batchSize: 25, seed: 9, runDirectory: dir + "/b", resume: true))
+            let resumed = try Fitting.fit(
+                resumedModel, training: training, validation: validation,
+                options: TrainingOptions(epochs: 4, batchSize: 25, seed: 9, runDirectory: dir + "/b", resume: true))
             #expect(resumedModel.weights == straight.weights)
             #expect(resumed.records.map(\.loss) == whole.records.map(\.loss))
             #expect(resumed.records.map(\.validationAccuracy) == whole.records.map(\.validationAccuracy))
@@ -80,19 +88,25 @@ import Testing
         try withSets { training, validation, dir in
             var reasons: [String] = []
             // A patience of 0 on a metric that cannot improve after the first epoch: val_loss with lr 0.
-            let frozen = try Model(architecture: Architecture(spec: "flatten,dense8,output"), inputSpec: Self.spec,
-                                   classes: 3, optimizer: .sgd(learningRate: 0), seed: 1)
-            let history = try Fitting.fit(frozen, training: training, validation: validation,
-                                          options: TrainingOptions(epochs: 10, batchSize: 50, runDirectory: dir + "/early",
-                                                                   earlyStopping: EarlyStopping(monitor: .validationLoss, patience: 2))) {
+            let frozen = try Model(
+                architecture: Architecture(spec: "flatten,dense8,output"), inputSpec: Self.spec,
+                classes: 3, optimizer: .sgd(learningRate: 0), seed: 1)
+            let history = try Fitting.fit(
+                frozen, training: training, validation: validation,
+                options: TrainingOptions(
+                    epochs: 10, batchSize: 50, runDirectory: dir + "/early",
+                    earlyStopping: EarlyStopping(monitor: .validationLoss, patience: 2))
+            ) {
                 if case .stopped(let reason) = $0 { reasons.append(reason) }
             }
             #expect(history.records.count == 3)  // epoch 1 sets the best, 2 and 3 wait, stop
             #expect(reasons.count == 1 && reasons[0].contains("val_loss"))
 
-            let quick = try Fitting.fit(try Self.model(), training: training, validation: validation,
-                                        options: TrainingOptions(epochs: 30, batchSize: 20, runDirectory: dir + "/threshold",
-                                                                 stopAt: [.accuracy: 0.8]))
+            let quick = try Fitting.fit(
+                try Self.model(), training: training, validation: validation,
+                options: TrainingOptions(
+                    epochs: 30, batchSize: 20, runDirectory: dir + "/threshold",
+                    stopAt: [.accuracy: 0.8]))
             #expect(quick.records.last!.accuracy >= 0.8)
             #expect(quick.records.count < 30)
             #expect(quick.records.dropLast().allSatisfy { $0.accuracy < 0.8 })
@@ -101,11 +115,13 @@ import Testing
 
     @Test func aDivergingLossStopsWithAClearError() throws {
         try withSets { training, _, dir in
-            let wild = try Model(architecture: Architecture(spec: "flatten,dense8,output"), inputSpec: Self.spec,
-                                 classes: 3, optimizer: .sgd(learningRate: 1e30), seed: 1)
+            let wild = try Model(
+                architecture: Architecture(spec: "flatten,dense8,output"), inputSpec: Self.spec,
+                classes: 3, optimizer: .sgd(learningRate: 1e30), seed: 1)
             do {
-                _ = try Fitting.fit(wild, training: training, validation: nil,
-                                    options: TrainingOptions(epochs: 3, batchSize: 50, runDirectory: dir + "/nan"))
+                _ = try Fitting.fit(
+                    wild, training: training, validation: nil,
+                    options: TrainingOptions(epochs: 3, batchSize: 50, runDirectory: dir + "/nan"))
                 Issue.record("expected nonFiniteLoss")
             } catch let error as TrainerError {
                 #expect(error.code == .nonFiniteLoss)
@@ -118,18 +134,22 @@ import Testing
         #expect(LearningRateSchedule.step(every: 2, factor: 0.5).rate(epoch: 1, initial: 0.1) == 0.1)
         #expect(LearningRateSchedule.step(every: 2, factor: 0.5).rate(epoch: 3, initial: 0.1) == 0.05)
         #expect(abs(LearningRateSchedule.exponential(factor: 0.9).rate(epoch: 3, initial: 1) - 0.81) < 1e-12)
-        let record = EpochRecord(epoch: 3, loss: 0.5, accuracy: 0.8, validationLoss: 0.4567, validationAccuracy: 0.9,
-                                 learningRate: 0.001, seconds: 1, imagesPerSecond: 1)
+        let record = EpochRecord(
+            epoch: 3, loss: 0.5, accuracy: 0.8, validationLoss: 0.4567, validationAccuracy: 0.9,
+            learningRate: 0.001, seconds: 1, imagesPerSecond: 1)
         #expect(Fitting.fileName("weights.{epoch:02d}-{val_loss:.2f}.dpw", record: record) == "weights.03-0.46.dpw")
         #expect(Fitting.fileName("e{epoch}_{accuracy:.3f}", record: record) == "e3_0.800")
     }
 
     @Test func modelsForOtherShapesAreRefused() throws {
         try withSets { training, _, dir in
-            let other = try Model(architecture: Architecture(spec: "flatten,output"), inputSpec: Self.spec.resized(width: 12, height: 10),
-                                  classes: 3)
+            let other = try Model(
+                architecture: Architecture(spec: "flatten,output"), inputSpec: Self.spec.resized(width: 12, height: 10),
+                classes: 3)
             #expect(throws: TrainerError.self) {
-                _ = try Fitting.fit(other, training: training, validation: nil, options: TrainingOptions(epochs: 1, batchSize: 10, runDirectory: dir + "/x"))
+                _ = try Fitting.fit(
+                    other, training: training, validation: nil, options: TrainingOptions(epochs: 1, batchSize: 10, runDirectory: dir + "/x")
+                )
             }
         }
     }
@@ -155,10 +175,12 @@ import Testing
             }
             #expect(throws: TrainerError.self) { _ = try ConfusionMatrix(model, on: set) }
             #expect(throws: TrainerError.self) {
-                _ = try Fitting.fit(model, training: set, validation: nil,
-                                    options: TrainingOptions(epochs: 1, batchSize: 10, runDirectory: dir + "/run"))
+                _ = try Fitting.fit(
+                    model, training: set, validation: nil,
+                    options: TrainingOptions(epochs: 1, batchSize: 10, runDirectory: dir + "/run"))
             }
         }
-        #expect(try Fitting.evaluate(Self.model(), on: Self.makeSet(at: dir + "/same", count: 30, seed: 1, split: "validation")).accuracy >= 0)
+        #expect(
+            try Fitting.evaluate(Self.model(), on: Self.makeSet(at: dir + "/same", count: 30, seed: 1, split: "validation")).accuracy >= 0)
     }
 }

@@ -12,8 +12,10 @@ import Testing
 /// rounding of a few hundred accumulated products.
 @Suite struct GradientTests {
     /// Runs both checks on `spec` with a random batch.
-    func check(_ spec: String, input: ImageSpec, classes: Int, batch: Int = 3, loss: Loss? = nil, seed: UInt64,
-               sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func check(
+        _ spec: String, input: ImageSpec, classes: Int, batch: Int = 3, loss: Loss? = nil, seed: UInt64,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let model = try Model(architecture: Architecture(spec: spec), inputSpec: input, classes: classes, loss: loss, seed: seed)
         let images = randomValues(batch * input.elementCount, seed: seed &+ 1)
         let labels = (0..<batch).map { Int32(($0 * 7 + Int(seed)) % classes) }
@@ -36,15 +38,17 @@ import Testing
         let modelLoss = try images.withUnsafeBufferPointer { images in
             try labels.withUnsafeBufferPointer { indices in
                 try oneHot.withUnsafeBufferPointer { rows in
-                    try model.computeGradients(images: images,
-                                               labels: model.loss == .categoricalCrossentropy ? .oneHot(rows) : .indices(indices))
+                    try model.computeGradients(
+                        images: images,
+                        labels: model.loss == .categoricalCrossentropy ? .oneHot(rows) : .indices(indices))
                 }
             }
         }
         var training = ReferenceModel(model, training: true)
         let inputs = images.map(Double.init)
-        #expect(abs(modelLoss - training.meanLoss(inputs, labels: labels)) <= 1e-5 * max(1, abs(modelLoss)),
-                "\(spec): loss", sourceLocation: sourceLocation)
+        #expect(
+            abs(modelLoss - training.meanLoss(inputs, labels: labels)) <= 1e-5 * max(1, abs(modelLoss)),
+            "\(spec): loss", sourceLocation: sourceLocation)
         let h = 1e-5
         var worst = 0.0
         for parameter in model.store.parameters {
@@ -62,8 +66,9 @@ import Testing
                 let numeric = (plus - minus) / (2 * h)
                 let error = abs(analytic - numeric)
                 worst = max(worst, error / (2e-5 + 2e-3 * abs(numeric)))
-                #expect(error <= 2e-5 + 2e-3 * abs(numeric), "\(spec): \(name)[\(i)] analytic \(analytic) vs numeric \(numeric)",
-                        sourceLocation: sourceLocation)
+                #expect(
+                    error <= 2e-5 + 2e-3 * abs(numeric), "\(spec): \(name)[\(i)] analytic \(analytic) vs numeric \(numeric)",
+                    sourceLocation: sourceLocation)
             }
         }
         #expect(worst <= 1, sourceLocation: sourceLocation)
@@ -72,28 +77,32 @@ import Testing
     @Test func convolutionSamePaddingReluMaxPoolAndValidSigmoidConvolution() throws {
         // conv 'same' + relu, whose backward runs in the max-pool after it; a 'valid' sigmoid conv,
         // whose backward runs in the next max-pool; a sigmoid dense layer; softmax output.
-        try check("conv4,pool,conv5:valid:sigmoid,pool,flatten,dense6:sigmoid,output",
-                  input: ImageSpec(width: 9, height: 9, channels: 2), classes: 3, seed: 11)
+        try check(
+            "conv4,pool,conv5:valid:sigmoid,pool,flatten,dense6:sigmoid,output",
+            input: ImageSpec(width: 9, height: 9, channels: 2), classes: 3, seed: 11)
     }
 
     @Test func stridedConvolutionsWithAsymmetricSamePaddingAndLinearActivation() throws {
         // 8 wide, kernel 3, stride 2, 'same': output 4, padding 0 before and 1 after.
-        try check("conv3:s2,conv4:k2:s2:valid:linear,flatten,output",
-                  input: ImageSpec(width: 8, height: 8, channels: 2), classes: 4, seed: 12)
+        try check(
+            "conv3:s2,conv4:k2:s2:valid:linear,flatten,output",
+            input: ImageSpec(width: 8, height: 8, channels: 2), classes: 4, seed: 12)
     }
 
     @Test func softmaxActivationsAndSameMaxPoolingWithStride() throws {
         // Channel softmax in a convolution, an overlapping 'same' 3×3/2 pool, a hidden softmax
         // dense layer; categorical cross-entropy on one-hot labels.
-        try check("conv4:softmax,pool3:s2:same,conv3,flatten,dense6:softmax,output",
-                  input: ImageSpec(width: 7, height: 7, channels: 1), classes: 3, loss: .categoricalCrossentropy, seed: 13)
+        try check(
+            "conv4:softmax,pool3:s2:same,conv3,flatten,dense6:softmax,output",
+            input: ImageSpec(width: 7, height: 7, channels: 1), classes: 3, loss: .categoricalCrossentropy, seed: 13)
     }
 
     @Test func denseLayersDropoutAndBinaryCrossEntropy() throws {
         // Flatten first (the input goes straight into a dense layer), dropout at 0.4 in a dense
         // context, a sigmoid output with binary cross-entropy.
-        try check("flatten,dense8,drop0.4,dense6:sigmoid,output",
-                  input: ImageSpec(width: 3, height: 3, channels: 2), classes: 2, batch: 4, seed: 14)
+        try check(
+            "flatten,dense8,drop0.4,dense6:sigmoid,output",
+            input: ImageSpec(width: 3, height: 3, channels: 2), classes: 2, batch: 4, seed: 14)
     }
 
     @Test func winogradConvolutionsMatchTheReference() throws {
@@ -144,12 +153,14 @@ import Testing
         let indices: [Int32] = [2, 0, 1]
         let soft: [Float] = [0.1, 0.2, 0.6, 0.1, 1, 0, 0, 0, 0, 0.5, 0.5, 0]
         indices.withUnsafeBufferPointer { indices in
-            expectLossGradient(.sparseCategoricalCrossentropy, logits: logits, units: classes, batch: batch, classes: classes,
-                               labels: .indices(indices))
+            expectLossGradient(
+                .sparseCategoricalCrossentropy, logits: logits, units: classes, batch: batch, classes: classes,
+                labels: .indices(indices))
         }
         soft.withUnsafeBufferPointer { soft in
-            expectLossGradient(.categoricalCrossentropy, logits: logits, units: classes, batch: batch, classes: classes,
-                               labels: .oneHot(soft))
+            expectLossGradient(
+                .categoricalCrossentropy, logits: logits, units: classes, batch: batch, classes: classes,
+                labels: .oneHot(soft))
         }
         let binaryLogits: [Float] = [2.0, -0.5, 30.0]
         let binaryLabels: [Int32] = [1, 1, 0]
@@ -162,8 +173,9 @@ import Testing
         var gradient = [Float](repeating: 0, count: logits.count)
         _ = logits.withUnsafeBufferPointer { values in
             gradient.withUnsafeMutableBufferPointer {
-                loss.evaluate(logits: values.baseAddress!, units: units, batch: batch, classes: classes, labels: labels,
-                              gradient: $0.baseAddress)
+                loss.evaluate(
+                    logits: values.baseAddress!, units: units, batch: batch, classes: classes, labels: labels,
+                    gradient: $0.baseAddress)
             }
         }
         // Perturbing float32 logits by h = 1e-2 keeps the rounding of the logit itself (~1e-9) far
@@ -189,21 +201,24 @@ import Testing
         indices.withUnsafeBufferPointer { labels in
             let huge: [Float] = [-1e30, 1e30, -1e30, 1e30]  // the first sample confidently wrong, the second right
             let result = huge.withUnsafeBufferPointer {
-                Loss.sparseCategoricalCrossentropy.evaluate(logits: $0.baseAddress!, units: 2, batch: 2, classes: 2,
-                                                            labels: .indices(labels), gradient: nil)
+                Loss.sparseCategoricalCrossentropy.evaluate(
+                    logits: $0.baseAddress!, units: 2, batch: 2, classes: 2,
+                    labels: .indices(labels), gradient: nil)
             }
             #expect(abs(result.loss / 2e30 - 1) < 1e-6)  // Float(1e30) is not exactly 1e30
             #expect(result.correct == 1)
             let binary: [Float] = [200, 200]
             let stable = binary.withUnsafeBufferPointer {
-                Loss.binaryCrossentropy.evaluate(logits: $0.baseAddress!, units: 1, batch: 2, classes: 2,
-                                                 labels: .indices(labels), gradient: nil)
+                Loss.binaryCrossentropy.evaluate(
+                    logits: $0.baseAddress!, units: 1, batch: 2, classes: 2,
+                    labels: .indices(labels), gradient: nil)
             }
             #expect(abs(stable.loss - 200) < 1e-9)  // the first sample is confidently wrong, the second right
             let nan: [Float] = [.nan, 0]
             let broken = nan.withUnsafeBufferPointer {
-                Loss.binaryCrossentropy.evaluate(logits: $0.baseAddress!, units: 1, batch: 2, classes: 2,
-                                                 labels: .indices(labels), gradient: nil)
+                Loss.binaryCrossentropy.evaluate(
+                    logits: $0.baseAddress!, units: 1, batch: 2, classes: 2,
+                    labels: .indices(labels), gradient: nil)
             }
             #expect(broken.loss.isNaN)
         }

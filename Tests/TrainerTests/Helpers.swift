@@ -29,11 +29,12 @@ func patternBatch(count: Int, size: Int = 16, channels: Int = 1, classes: Int = 
         let contrast = 0.5 + generator.unit() * 0.5
         for y in 0..<size {
             for x in 0..<size {
-                let stripe = switch label {
-                case 0: (y + phase) / period % 2
-                case 1: (x + phase) / period % 2
-                default: ((x + phase) / period + (y + phase) / period) % 2
-                }
+                let stripe =
+                    switch label {
+                    case 0: (y + phase) / period % 2
+                    case 1: (x + phase) / period % 2
+                    default: ((x + phase) / period + (y + phase) / period) % 2
+                    }
                 let value = Float(Double(stripe) * contrast + generator.unit() * 0.3)
                 for _ in 0..<channels { images.append(value) }
             }

@@ -28,8 +28,9 @@ import Testing
     }
 
     @Test func aSmallConvnetLearnsThreePatternClasses() throws {
-        let model = try Model(architecture: Architecture(spec: "conv8,pool,conv16,pool,flatten,dense32,output"), inputSpec: shape,
-                              classes: 3, optimizer: .adam(learningRate: 0.003), seed: 1)
+        let model = try Model(
+            architecture: Architecture(spec: "conv8,pool,conv16,pool,flatten,dense32,output"), inputSpec: shape,
+            classes: 3, optimizer: .adam(learningRate: 0.003), seed: 1)
         let before = try evaluate(model, count: 300, seed: 999)
         let history = try train(model, steps: 0..<120, batch: 24)
         let after = try evaluate(model, count: 300, seed: 999)
@@ -42,8 +43,9 @@ import Testing
 
     @Test func binaryModelsWithRMSpropAndSGDMomentumLearnToo() throws {
         for optimizer in [Optimizer.rmsprop(), .sgd(learningRate: 0.05, momentum: 0.9, nesterov: true)] {
-            let model = try Model(architecture: Architecture(spec: "conv8,pool,flatten,drop0.2,output"), inputSpec: shape, classes: 2,
-                                  optimizer: optimizer, seed: 2)
+            let model = try Model(
+                architecture: Architecture(spec: "conv8,pool,flatten,drop0.2,output"), inputSpec: shape, classes: 2,
+                optimizer: optimizer, seed: 2)
             try train(model, steps: 0..<80, batch: 24, classes: 2)
             let after = try evaluate(model, count: 200, classes: 2, seed: 998)
             #expect(after.accuracy > 0.95, "\(optimizer): held-out accuracy \(after.accuracy)")
@@ -109,7 +111,9 @@ import Testing
         let other = try Model(architecture: Architecture(spec: "conv6,pool,flatten,dense10,output"), inputSpec: shape, classes: 3, seed: 4)
         try other.loadWeights(from: folder + "/weights.dpw")
         #expect(try data.images.withUnsafeBufferPointer { try other.predict(images: $0) } == expected)
-        #expect(throws: TrainerError(.incompatibleWeights, "\(folder)/weights.dpw holds weights only, not a checkpoint with optimizer state")) {
+        #expect(
+            throws: TrainerError(.incompatibleWeights, "\(folder)/weights.dpw holds weights only, not a checkpoint with optimizer state")
+        ) {
             try other.loadCheckpoint(from: folder + "/weights.dpw")
         }
     }
@@ -140,7 +144,8 @@ import Testing
     }
 
     @Test func aDivergingRunReturnsANonFiniteLossInsteadOfCrashing() throws {
-        let model = try Model(architecture: Preset.mlp.architecture, inputSpec: shape, classes: 3, optimizer: .sgd(learningRate: 1e30), seed: 1)
+        let model = try Model(
+            architecture: Preset.mlp.architecture, inputSpec: shape, classes: 3, optimizer: .sgd(learningRate: 1e30), seed: 1)
         let results = try train(model, steps: 0..<4)
         #expect(results.contains { !$0.loss.isFinite })
         // A NaN pixel reaches the loss through a linear model (a relu may map NaN to 0).
@@ -176,16 +181,18 @@ import Testing
         // The dropout kernel on its own, over 40,000 ones: kept values become 1 / (1 − rate), the
         // others 0; the share kept is 1 − rate within 4 standard deviations; the gradient goes
         // through the same mask; masks differ between steps; inference passes the input through.
-        let layers = try resolve(Architecture(spec: "flatten,drop0.3,output"), input: ImageSpec(width: 100, height: 100, channels: 4),
-                                 classes: 3)
+        let layers = try resolve(
+            Architecture(spec: "flatten,drop0.3,output"), input: ImageSpec(width: 100, height: 100, channels: 4),
+            classes: 3)
         let engine = try Engine(), store = ParameterStore([])
         let layout = try TensorLayout([1, 40_000], .nc)
         let input = try Tensor(layout, engine: engine), inputGradient = try Tensor(layout, engine: engine)
         input.floats.update(repeating: 1, count: 40_000)
         func context(training: Bool) -> KernelContext {
-            KernelContext(engine: engine, store: store, parameters: [], batch: 1, training: training, input: input,
-                          inputGradient: inputGradient, needsOutputGradient: true, isLast: false, activationBackwardDeferred: false,
-                          inheritedActivation: .linear, layerIndex: 1)
+            KernelContext(
+                engine: engine, store: store, parameters: [], batch: 1, training: training, input: input,
+                inputGradient: inputGradient, needsOutputGradient: true, isLast: false, activationBackwardDeferred: false,
+                inheritedActivation: .linear, layerIndex: 1)
         }
         let dropout = try DropoutKernel(layers[1], rate: 0.3, context(training: true))
         let runner = Runner(engine: engine)

@@ -14,8 +14,9 @@ import Testing
     }
 
     func model(seed: UInt64 = 1, optimizer: Optimizer = .adam()) throws -> Model {
-        try Model(architecture: Architecture(spec: "conv3,pool,flatten,dense4,output"), inputSpec: shape, classes: 3,
-                  optimizer: optimizer, seed: seed)
+        try Model(
+            architecture: Architecture(spec: "conv3,pool,flatten,dense4,output"), inputSpec: shape, classes: 3,
+            optimizer: optimizer, seed: seed)
     }
 
     /// One training step so the optimizer state is not all zero.
@@ -41,7 +42,8 @@ import Testing
             #expect(integer(8, UInt32.self) == 1)
             let length = Int(integer(12, UInt32.self)), indexOffset = Int(integer(16, UInt64.self))
             #expect(indexOffset + length == bytes.count)
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes[indexOffset..<indexOffset + length])) as? [String: Any])
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(bytes[indexOffset..<indexOffset + length])) as? [String: Any])
             #expect(json["format"] as? String == "dataprep-weights")
             #expect(json["kind"] as? String == "checkpoint")
             #expect(json["epoch"] as? Int == 3)
@@ -68,13 +70,14 @@ import Testing
             for weight in model.weights { #expect(byName[weight.name] == weight.values, "\(weight.name)") }
             #expect(arrays.map { $0["layout"] as? String }.prefix(6) == ["HWIO", "O", "IO, rows in (h, w, c) order", "O", "IO", "O"])
             #expect(arrays.map { $0["shape"] as? [Int] }.prefix(6) == [[3, 3, 2, 3], [3], [27, 4], [4], [4, 3], [3]])
-            #expect(arrays.map { $0["name"] as? String } == [
-                "conv2d/kernel", "conv2d/bias", "dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias",
-                "optimizer/momentum/conv2d/kernel", "optimizer/momentum/conv2d/bias", "optimizer/momentum/dense/kernel",
-                "optimizer/momentum/dense/bias", "optimizer/momentum/dense_1/kernel", "optimizer/momentum/dense_1/bias",
-                "optimizer/velocity/conv2d/kernel", "optimizer/velocity/conv2d/bias", "optimizer/velocity/dense/kernel",
-                "optimizer/velocity/dense/bias", "optimizer/velocity/dense_1/kernel", "optimizer/velocity/dense_1/bias",
-            ])
+            #expect(
+                arrays.map { $0["name"] as? String } == [
+                    "conv2d/kernel", "conv2d/bias", "dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias",
+                    "optimizer/momentum/conv2d/kernel", "optimizer/momentum/conv2d/bias", "optimizer/momentum/dense/kernel",
+                    "optimizer/momentum/dense/bias", "optimizer/momentum/dense_1/kernel", "optimizer/momentum/dense_1/bias",
+                    "optimizer/velocity/conv2d/kernel", "optimizer/velocity/conv2d/bias", "optimizer/velocity/dense/kernel",
+                    "optimizer/velocity/dense/bias", "optimizer/velocity/dense_1/kernel", "optimizer/velocity/dense_1/bias",
+                ])
             #expect(byName["optimizer/velocity/dense/kernel"]!.contains { $0 != 0 })
             #expect(byName["conv2d/kernel"]!.count == 3 * 3 * 2 * 3)
         }
@@ -119,7 +122,12 @@ import Testing
             #expect(throws: TrainerError.self) { try deeper.loadWeights(from: path) }
             let sgd = try model(optimizer: .sgd(momentum: 0.9))
             try sgd.saveCheckpoint(to: path)
-            #expect(throws: TrainerError(.incompatibleWeights, "\(path) was written by the sgd optimizer; this model uses adam(learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-07)")) {
+            #expect(
+                throws: TrainerError(
+                    .incompatibleWeights,
+                    "\(path) was written by the sgd optimizer; this model uses adam(learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-07)"
+                )
+            ) {
                 try self.model().loadCheckpoint(from: path)
             }
         }
@@ -156,9 +164,11 @@ import Testing
                 return (weight, buffer)
             }
             defer { buffers.forEach { $0.1.deallocate() } }
-            try WeightsFile.write(index, payloads: buffers.map { weight, buffer in
-                WeightsFile.Payload(name: weight.name, shape: weight.shape, layout: "") { UnsafeBufferPointer(buffer) }
-            }, to: path)
+            try WeightsFile.write(
+                index,
+                payloads: buffers.map { weight, buffer in
+                    WeightsFile.Payload(name: weight.name, shape: weight.shape, layout: "") { UnsafeBufferPointer(buffer) }
+                }, to: path)
             #expect(try WeightsFile.read(path).index.model.spec == nil)
             let loaded = try Model.load(from: path)
             #expect(loaded.inputSpec == ImageSpec(width: 6, height: 6, channels: 2, resize: .bilinear, rescale: 1.0 / 255))

@@ -12,8 +12,9 @@ import Testing
         }
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let model = try Model(architecture: Architecture(spec: "conv4,pool,flatten,dense6,output"),
-                              inputSpec: ImageSpec(width: 8, height: 8, channels: 3), classes: 3, seed: 5)
+        let model = try Model(
+            architecture: Architecture(spec: "conv4,pool,flatten,dense6,output"),
+            inputSpec: ImageSpec(width: 8, height: 8, channels: 3), classes: 3, seed: 5)
         try model.saveCheckpoint(to: dir + "/c.dpc")
         let script = """
             import json, numpy as np

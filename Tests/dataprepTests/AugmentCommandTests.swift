@@ -5,8 +5,10 @@ import TestSupport
 import Testing
 
 @Suite struct AugmentCommandTests {
-    static let options = ["--size", "32x24", "--rotate", "30", "--shift", "0.15", "--shear", "10", "--zoom", "0.2", "--flip",
-                          "--brightness", "0.8,1.2", "--copies", "2", "--seed", "5"]
+    static let options = [
+        "--size", "32x24", "--rotate", "30", "--shift", "0.15", "--shear", "10", "--zoom", "0.2", "--flip",
+        "--brightness", "0.8,1.2", "--copies", "2", "--seed", "5",
+    ]
 
     @Test func augmentsTrainingCopiesAndPacksValidation() throws {
         let dir = try temporaryDirectory()
@@ -26,8 +28,11 @@ import Testing
 
         let train = try ShardSet(directory: out)
         #expect(train.manifest.split == "train" && train.count == 12 && train.manifest.copies == 2)
-        #expect(train.manifest.parameterNames == ["theta", "tx", "ty", "shear", "zx", "zy", "flip_horizontal", "flip_vertical",
-                                                  "channel_shift", "brightness"])
+        #expect(
+            train.manifest.parameterNames == [
+                "theta", "tx", "ty", "shear", "zx", "zy", "flip_horizontal", "flip_vertical",
+                "channel_shift", "brightness",
+            ])
         #expect(train.manifest.provenance.seed == 5 && train.manifest.provenance.options["rotate"] == "30.0")
         #expect(train.manifest.sources.first == "train/cats/0.jpg")
         for sample in 0..<train.count {
@@ -43,7 +48,9 @@ import Testing
         let single = dir.appendingPathComponent("single").path
         #expect(try runDataprep(["augment", data.path, "--out", single, "--threads", "1"] + Self.options).status == 0)
         for shard in train.manifest.shards {
-            #expect(FileManager.default.contents(atPath: out + "/" + shard.file) == FileManager.default.contents(atPath: single + "/" + shard.file))
+            #expect(
+                FileManager.default.contents(atPath: out + "/" + shard.file)
+                    == FileManager.default.contents(atPath: single + "/" + shard.file))
         }
     }
 
@@ -51,8 +58,10 @@ import Testing
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try PackCommandTests.makeDataset(at: dir.appendingPathComponent("pets"), classes: ["cats", "dogs"], count: 1)
-        let run = try runDataprep(["augment", dir.appendingPathComponent("pets").path, "--out", dir.appendingPathComponent("o").path,
-                                   "--size", "16x16"])
+        let run = try runDataprep([
+            "augment", dir.appendingPathComponent("pets").path, "--out", dir.appendingPathComponent("o").path,
+            "--size", "16x16",
+        ])
         #expect(run.status != 0)
         #expect(run.stderr.contains("is not split: it holds class folders (cats, dogs)"))
         #expect(run.stderr.contains("dataprep split"))
@@ -62,7 +71,9 @@ import Testing
         let run = try runDataprep(["augment", "/nonexistent", "--out", "/tmp/x", "--size", "8x8", "--zoom", "1.5"])
         #expect(run.status == 64)
         #expect(run.stderr.contains("a single --zoom value must be below 1"))
-        let compat = try runDataprep(["transform", "/nonexistent.png", "--keras-compat", "--interpolation", "nearest", "--out", "/tmp/x.png"])
+        let compat = try runDataprep([
+            "transform", "/nonexistent.png", "--keras-compat", "--interpolation", "nearest", "--out", "/tmp/x.png",
+        ])
         #expect(compat.status == 64)
         #expect(compat.stderr.contains("nearest is not available"))
     }
@@ -73,8 +84,10 @@ import Testing
         let image = dir.appendingPathComponent("cat.jpg")
         try Data(try JPEGEncoder().encode(SyntheticImages.photoLike(width: 60, height: 40))).write(to: image)
         let sheet = dir.appendingPathComponent("grid.png").path, saved = dir.appendingPathComponent("saved").path
-        let run = try runDataprep(["preview", image.path, "--rotate", "45", "--zoom", "0.5", "--flip", "--count", "3",
-                                   "--size", "20x16", "--out", sheet, "--save-to-dir", saved])
+        let run = try runDataprep([
+            "preview", image.path, "--rotate", "45", "--zoom", "0.5", "--flip", "--count", "3",
+            "--size", "20x16", "--out", sheet, "--save-to-dir", saved,
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.split(separator: "\n").count == 3 && run.stdout.hasPrefix("0: theta="))
         let decoded = try ImageDecoder().decode(fileAt: sheet).image
@@ -95,9 +108,11 @@ import Testing
         #expect(run.status == 0 && run.stdout == "wrote \(output) (5x5)\n")
         let turned = try ImageDecoder().decode(fileAt: output).image
         for y in 0..<5 { for x in 0..<5 { #expect(turned.pixel(x: x, y: y) == square.pixel(x: 4 - y, y: x)) } }
-        let compat = try runDataprep(["transform", input, "--theta", "-30", "--shear", "10", "--zx", "1.2", "--zy", "0.9",
-                                      "--flip-h", "--brightness", "1.1", "--channel-shift", "-20", "--fill", "reflect",
-                                      "--keras-compat", "--size", "8x6", "--out", output])
+        let compat = try runDataprep([
+            "transform", input, "--theta", "-30", "--shear", "10", "--zx", "1.2", "--zy", "0.9",
+            "--flip-h", "--brightness", "1.1", "--channel-shift", "-20", "--fill", "reflect",
+            "--keras-compat", "--size", "8x6", "--out", output,
+        ])
         #expect(compat.status == 0 && compat.stdout == "wrote \(output) (8x6)\n")
     }
 }

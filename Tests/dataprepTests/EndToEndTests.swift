@@ -56,8 +56,10 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: split + "/split.json"))
 
         let shards = dir.appendingPathComponent("shards").path
-        _ = try run(["augment", split, "--out", shards, "--size", "32x32", "--rotate", "10", "--zoom", "0.1", "--flip",
-                     "--copies", "2", "--seed", "1"])
+        _ = try run([
+            "augment", split, "--out", shards, "--size", "32x32", "--rotate", "10", "--zoom", "0.1", "--flip",
+            "--copies", "2", "--seed", "1",
+        ])
         for set in [shards, shards + "/validation"] { _ = try run(["verify", set]) }
         let training = try ShardSet(directory: shards), validation = try ShardSet(directory: shards + "/validation")
         #expect(training.manifest.classNames == ["cool", "warm"])
@@ -65,8 +67,10 @@ import Testing
         #expect(validation.count == 18)
 
         let runDirectory = dir.appendingPathComponent("run").path
-        let trained = try run(["train", "--shards", shards, "--model", "conv8,pool,conv16,pool,flatten,dense32,output",
-                               "--epochs", "6", "--batch-size", "12", "--seed", "1", "--run-dir", runDirectory])
+        let trained = try run([
+            "train", "--shards", shards, "--model", "conv8,pool,conv16,pool,flatten,dense32,output",
+            "--epochs", "6", "--batch-size", "12", "--seed", "1", "--run-dir", runDirectory,
+        ])
         #expect(trained.stdout.split(separator: "\n").count == 6)
         for artifact in ["history.csv", "learning-curves.svg", "checkpoint.dpc"] {
             #expect(FileManager.default.fileExists(atPath: runDirectory + "/" + artifact), "\(artifact)")
@@ -76,8 +80,10 @@ import Testing
         let accuracy = try #require(Double(evaluation.stdout.split(separator: " ")[3]))
         #expect(accuracy >= 0.8, "validation accuracy \(accuracy), chance is 0.5")
 
-        let predicted = try run(["predict", "--model", runDirectory + "/checkpoint.dpc",
-                                 fetched + "/warm/warm.0.jpg", fetched + "/cool/cool.0.jpg"]).stdout
+        let predicted = try run([
+            "predict", "--model", runDirectory + "/checkpoint.dpc",
+            fetched + "/warm/warm.0.jpg", fetched + "/cool/cool.0.jpg",
+        ]).stdout
         #expect(predicted.split(separator: "\n").count == 2)
     }
 }

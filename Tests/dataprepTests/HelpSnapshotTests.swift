@@ -6,8 +6,10 @@ import Testing
 /// intended change, run `DATAPREP_UPDATE_SNAPSHOTS=1 swift test --filter HelpSnapshotTests` and
 /// commit the new files.
 @Suite struct HelpSnapshotTests {
-    static let commands = ["", "fetch", "split", "scan", "info", "augment", "pack", "preview", "transform", "inspect", "verify",
-                           "train", "evaluate", "predict", "visualize"]
+    static let commands = [
+        "", "fetch", "split", "scan", "info", "augment", "pack", "preview", "transform", "inspect", "verify",
+        "train", "evaluate", "predict", "visualize",
+    ]
 
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("HelpSnapshots")
 

@@ -24,11 +24,17 @@ import Trainer
         let data = dir.appendingPathComponent("data")
         try PinnedBytesTests.makeDataset(at: data)  // photos of 120×90, EXIF orientations 6 and 8 among them
         let out = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
-        let augment = try runDataprep(["augment", data.path, "--out", out, "--size", "28x20", "--rotate", "10", "--flip",
-                                       "--seed", "3"] + extra)
+        let augment = try runDataprep(
+            [
+                "augment", data.path, "--out", out, "--size", "28x20", "--rotate", "10", "--flip",
+                "--seed", "3",
+            ] + extra)
         #expect(augment.status == 0, "\(name): \(augment.stderr)")
-        let train = try runDataprep(["train", "--shards", out, "--model", "conv4,pool,flatten,dense8,output", "--epochs", "2",
-                                     "--batch-size", "4", "--run-dir", run], environment: ["OMP_WAIT_POLICY": "PASSIVE"])
+        let train = try runDataprep(
+            [
+                "train", "--shards", out, "--model", "conv4,pool,flatten,dense8,output", "--epochs", "2",
+                "--batch-size", "4", "--run-dir", run,
+            ], environment: ["OMP_WAIT_POLICY": "PASSIVE"])
         #expect(train.status == 0, "\(name): \(train.stderr)")
 
         let validation = try ShardSet(directory: out + "/validation")

@@ -13,7 +13,9 @@ import Testing
         let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".dps") }.sorted()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for name in names {
-            for byte in try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            for byte in try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)) {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
         }
         return String(format: "%016llx", hash)
     }
@@ -41,8 +43,10 @@ import Testing
         }
     }
 
-    static let augmentation = ["--size", "40x30", "--rotate", "30", "--shift", "0.1", "--shear", "10", "--zoom", "0.2", "--flip",
-                               "--brightness", "0.8,1.2", "--channel-shift", "20", "--copies", "3", "--seed", "7", "--threads", "2"]
+    static let augmentation = [
+        "--size", "40x30", "--rotate", "30", "--shift", "0.1", "--shear", "10", "--zoom", "0.2", "--flip",
+        "--brightness", "0.8,1.2", "--channel-shift", "20", "--copies", "3", "--seed", "7", "--threads", "2",
+    ]
 
     @Test func packAndAugmentWriteThePinnedBytes() throws {
         let dir = try temporaryDirectory()

@@ -31,7 +31,8 @@ import Testing
         #expect(lines[1].split(separator: " ") == ["cat", "6", "2", "2"])
         #expect(lines[3].split(separator: " ") == ["total", "10", "3", "3"])
         #expect(lines[4] == "duplicates: 1 group of byte-identical images, each kept in one split:")
-        #expect(lines[5].hasSuffix("/cat/07.png = " + lines[5].split(separator: "/")[0].dropFirst(2) + "/dog/copy.png  (different classes)"))
+        #expect(
+            lines[5].hasSuffix("/cat/07.png = " + lines[5].split(separator: "/")[0].dropFirst(2) + "/dog/copy.png  (different classes)"))
         #expect(result.stderr.contains("wrote \(out) (16 hard links, 0 copies) and \(out)/split.json"))
         #expect(result.stderr.contains("warning: identical images in different classes (cat, dog): "))
         #expect(FileManager.default.fileExists(atPath: out + "/split.json"))
@@ -76,8 +77,10 @@ import Testing
     @Test func aMissingDatasetIsAnError() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try runDataprep(["split", dir.appendingPathComponent("nothing").path, "--val", "0.2", "--seed", "1",
-                                      "--out", dir.appendingPathComponent("out").path])
+        let result = try runDataprep([
+            "split", dir.appendingPathComponent("nothing").path, "--val", "0.2", "--seed", "1",
+            "--out", dir.appendingPathComponent("out").path,
+        ])
         #expect(result.status == 1)
         #expect(result.stderr.contains("error: badLayout: \(dir.appendingPathComponent("nothing").path): not a folder"))
     }

@@ -24,7 +24,9 @@ import Testing
                 let image = Image(width: 24, height: 24, format: .gray) { px in
                     for y in 0..<24 {
                         for x in 0..<24 {
-                            px[y * 24 + x] = bright ? UInt8(((x + i) / 3) % 2 * 200 + 40) : UInt8((x - 12) * (x - 12) + (y - 12) * (y - 12) < 40 + i ? 10 : 90)
+                            px[y * 24 + x] =
+                                bright
+                                ? UInt8(((x + i) / 3) % 2 * 200 + 40) : UInt8((x - 12) * (x - 12) + (y - 12) * (y - 12) < 40 + i ? 10 : 90)
                         }
                     }
                 }
@@ -33,11 +35,16 @@ import Testing
         }
         let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
         #expect(try runDataprep(["pack", data.path, "--size", "24x24", "--channels", "1", "--out", shards]).status == 0)
-        #expect(try runDataprep(["pack", data.path, "--size", "24x24", "--channels", "1", "--out", shards + "/validation",
-                                 "--split", "validation"]).status == 0)
+        #expect(
+            try runDataprep([
+                "pack", data.path, "--size", "24x24", "--channels", "1", "--out", shards + "/validation",
+                "--split", "validation",
+            ]).status == 0)
 
-        let arguments = ["train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--batch-size", "16",
-                         "--run-dir", run, "--seed", "3", "--checkpoint", "w.{epoch:02d}.dpw"]
+        let arguments = [
+            "train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--batch-size", "16",
+            "--run-dir", run, "--seed", "3", "--checkpoint", "w.{epoch:02d}.dpw",
+        ]
         let first = try runDataprep(arguments + ["--epochs", "2"])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.split(separator: "\n").map { $0.prefix(10) } == ["Epoch 1/2 ", "Epoch 2/2 "])
@@ -57,8 +64,10 @@ import Testing
         let accuracy = Double(evaluate.stdout.split(separator: " ")[3]) ?? 0
         #expect(accuracy > 0.9)  // the classes differ at a glance
 
-        let predict = try runDataprep(["predict", "--model", run + "/w.04.dpw", data.path + "/bright/0.png", data.path + "/dark/1.png",
-                                       dir.path + "/missing.png"])
+        let predict = try runDataprep([
+            "predict", "--model", run + "/w.04.dpw", data.path + "/bright/0.png", data.path + "/dark/1.png",
+            dir.path + "/missing.png",
+        ])
         #expect(predict.status == 1)
         let lines = predict.stdout.split(separator: "\n")
         #expect(lines.count == 2)

@@ -14,8 +14,10 @@ import Testing
         let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
         let pack = try runDataprep(["pack", data.path, "--size", "12x10", "--out", shards, "--threads", "2"])
         #expect(pack.status == 0, "\(pack.stderr)")
-        let train = try runDataprep(["train", "--shards", shards, "--model", "conv4,pool,conv5:valid,pool,flatten,output",
-                                     "--epochs", "1", "--batch-size", "4", "--run-dir", run])
+        let train = try runDataprep([
+            "train", "--shards", shards, "--model", "conv4,pool,conv5:valid,pool,flatten,output",
+            "--epochs", "1", "--batch-size", "4", "--run-dir", run,
+        ])
         #expect(train.status == 0, "\(train.stderr)")
         return (run + "/checkpoint.dpc", data.appendingPathComponent("dogs/1.jpg").path)
     }
@@ -38,9 +40,9 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         // Tiles of H×W in rows of 3 with a 1-pixel gap around: (1 + 3·(W + 1)) × (1 + rows·(H + 1)).
         let expected: [(name: String, shape: String, width: Int, height: Int)] = [
-            ("01-conv2d.png", "10×12×4", 40, 23),             // 4 channels: 2 rows
+            ("01-conv2d.png", "10×12×4", 40, 23),  // 4 channels: 2 rows
             ("02-max_pooling2d.png", "5×6×4", 22, 13),
-            ("03-conv2d_1.png", "3×4×5", 16, 9),              // 'valid' 3×3 on 5×6; 5 channels: 2 rows
+            ("03-conv2d_1.png", "3×4×5", 16, 9),  // 'valid' 3×3 on 5×6; 5 channels: 2 rows
             ("04-max_pooling2d_1.png", "1×2×5", 10, 5),
         ]
         let lines = result.stdout.split(separator: "\n")
