@@ -42,6 +42,9 @@ struct ColorAdjustment {
 /// pixels exactly. Each pixel is one SSE2 vector of its channels: the four taps are loaded as 32-bit
 /// words, widened, blended in float and rounded back without a branch.
 enum AffineSampler {
+    /// The most bilinear taps averaged along one axis of an output pixel's footprint.
+    static let maximumTaps = 64
+
     /// Writes the `size` output into `output` (exactly `size.width · size.height · channels` bytes).
     static func render(
         _ source: Image, map: AffineMap, size: PixelSize, fill: FillMode, cval: Double,
@@ -62,8 +65,13 @@ enum AffineSampler {
         _ interpolation: Interpolation, _ color: ColorAdjustment,
         _ output: UnsafeMutableRawBufferPointer
     ) {
-        // Taps per output pixel along each output axis: 1 unless the map shrinks by more than 2×.
-        func taps(_ stretch: Double) -> Int { interpolation == .bilinear && stretch > 2 ? Int(stretch.rounded(.up)) : 1 }
+        // Taps per output pixel along each output axis: 1 unless the map shrinks by more than 2×, and
+        // at most `maximumTaps` (a footprint wider than that is sampled by that many evenly spread
+        // taps), so no map, however extreme, makes the loop unbounded.
+        func taps(_ stretch: Double) -> Int {
+            guard interpolation == .bilinear, stretch > 2 else { return 1 }
+            return stretch.isFinite ? min(Int(min(stretch, Double(maximumTaps)).rounded(.up)), maximumTaps) : maximumTaps
+        }
         let tapsX = taps((map.a * map.a + map.d * map.d).squareRoot())
         let tapsY = taps((map.b * map.b + map.e * map.e).squareRoot())
         let out = output.bindMemory(to: UInt8.self).baseAddress!

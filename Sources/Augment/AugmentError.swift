@@ -6,6 +6,9 @@ public struct AugmentError: Error, Hashable, Sendable, CustomStringConvertible {
         /// An augmentation range or setting is out of its domain (e.g. a negative rotation range,
         /// a zoom bound ≤ 0, a brightness pair that is not two values).
         case invalidOption
+        /// An explicit transform is degenerate or out of its documented bounds (a shear of ±90°, a
+        /// zoom of 0, a non-finite value): it would make a singular or unbounded map.
+        case degenerateTransform
     }
 
     /// What went wrong.

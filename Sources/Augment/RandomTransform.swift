@@ -39,14 +39,20 @@ public enum ShiftRange: Hashable, Sendable {
         }
     }
 
-    func validate(_ name: String) throws(AugmentError) {
+    /// Checks the range: a fraction or pixel count in 0…``TransformParameters/maximumShift``, or a
+    /// non-empty list of such values.
+    /// - Throws: ``AugmentError`` `invalidOption` naming `name`.
+    public func validate(_ name: String) throws(AugmentError) {
+        let limit = TransformParameters.maximumShift
         let ok =
             switch self {
-            case .uniform(let w): w >= 0 && w.isFinite
-            case .choices(let values): !values.isEmpty && values.allSatisfy { $0.isFinite }
-            case .wholePixels(let n): n >= 0
+            case .uniform(let w): w >= 0 && w <= limit
+            case .choices(let values): !values.isEmpty && values.allSatisfy { $0.isFinite && abs($0) <= limit }
+            case .wholePixels(let n): n >= 0 && Double(n) <= limit
             }
-        guard ok else { throw AugmentError(.invalidOption, "\(name) must be ≥ 0 (a fraction < 1, pixels ≥ 1) or a list of values") }
+        guard ok else {
+            throw AugmentError(.invalidOption, "\(name) must be 0...\(Int(limit)) (a fraction < 1, pixels ≥ 1) or a list of such values")
+        }
     }
 }
 
@@ -101,14 +107,22 @@ public struct RandomTransform: Hashable, Sendable {
     /// Checks every range.
     /// - Throws: ``AugmentError`` `invalidOption` naming the option.
     public func validate() throws(AugmentError) {
-        guard rotation >= 0, rotation.isFinite else { throw AugmentError(.invalidOption, "rotation must be ≥ 0 degrees") }
-        guard shear >= 0, shear < 90 else { throw AugmentError(.invalidOption, "shear must be in [0, 90) degrees") }
-        guard zoom.lowerBound > 0, zoom.upperBound.isFinite else {
-            throw AugmentError(.invalidOption, "zoom bounds must be > 0 (a scalar zoom must be < 1), got \(zoom)")
+        guard (0...360).contains(rotation) else { throw AugmentError(.invalidOption, "rotation must be 0...360 degrees, got \(rotation)") }
+        guard (0...TransformParameters.maximumShear).contains(shear) else {
+            throw AugmentError(.invalidOption, "shear must be 0...\(TransformParameters.maximumShear) degrees, got \(shear)")
         }
-        guard channelShift >= 0, channelShift.isFinite else { throw AugmentError(.invalidOption, "channel shift must be ≥ 0") }
-        if let brightness, !(brightness.lowerBound >= 0 && brightness.upperBound.isFinite) {
-            throw AugmentError(.invalidOption, "brightness factors must be ≥ 0, got \(brightness)")
+        guard TransformParameters.zoomBounds.contains(zoom.lowerBound), TransformParameters.zoomBounds.contains(zoom.upperBound) else {
+            throw AugmentError(
+                .invalidOption, "zoom bounds must be in \(TransformParameters.zoomBounds) (a scalar zoom Z in 0...0.99), got \(zoom)")
+        }
+        guard (0...TransformParameters.maximumChannelShift).contains(channelShift) else {
+            throw AugmentError(.invalidOption, "channel shift must be 0...255, got \(channelShift)")
+        }
+        if let brightness,
+            !(TransformParameters.brightnessBounds.contains(brightness.lowerBound)
+                && TransformParameters.brightnessBounds.contains(brightness.upperBound))
+        {
+            throw AugmentError(.invalidOption, "brightness factors must be in \(TransformParameters.brightnessBounds), got \(brightness)")
         }
         try widthShift.validate("width shift")
         try heightShift.validate("height shift")

@@ -62,6 +62,41 @@ public struct TransformParameters: Hashable, Sendable {
         self.brightness = brightness
     }
 
+    // MARK: Bounds
+
+    /// The largest rotation magnitude accepted, in degrees.
+    public static let maximumAngle = 3600.0
+    /// The largest shear magnitude accepted, in degrees (90° is singular).
+    public static let maximumShear = 89.0
+    /// The largest shift magnitude accepted, in output pixels.
+    public static let maximumShift = 100_000.0
+    /// Zoom factors are accepted in this range (0 is singular).
+    public static let zoomBounds = 0.01...100.0
+    /// The largest channel-shift magnitude accepted (0–255 scale).
+    public static let maximumChannelShift = 255.0
+    /// Brightness factors are accepted in this range.
+    public static let brightnessBounds = 0.0...100.0
+
+    /// Checks that every value is finite and within the documented bounds, so the map is regular
+    /// and bounded.
+    /// - Throws: ``AugmentError`` `degenerateTransform` naming the parameter, its value and its range.
+    public func validate() throws(AugmentError) {
+        func check(_ name: String, _ value: Double, _ range: ClosedRange<Double>) throws(AugmentError) {
+            guard value.isFinite, range.contains(value) else {
+                throw AugmentError(
+                    .degenerateTransform, "\(name) must be a number in \(range.lowerBound)...\(range.upperBound), got \(value)")
+            }
+        }
+        try check("theta", theta, -Self.maximumAngle...Self.maximumAngle)
+        try check("tx", tx, -Self.maximumShift...Self.maximumShift)
+        try check("ty", ty, -Self.maximumShift...Self.maximumShift)
+        try check("shear", shear, -Self.maximumShear...Self.maximumShear)
+        try check("zx", zx, Self.zoomBounds)
+        try check("zy", zy, Self.zoomBounds)
+        if let channelShift { try check("channel shift", channelShift, -Self.maximumChannelShift...Self.maximumChannelShift) }
+        if let brightness { try check("brightness", brightness, Self.brightnessBounds) }
+    }
+
     /// The names of ``recorded`` in order, as written to a shard manifest's `parameterNames`.
     public static let recordedNames = [
         "theta", "tx", "ty", "shear", "zx", "zy", "flip_horizontal", "flip_vertical",

@@ -52,7 +52,8 @@ public struct PreparationReport: Sendable {
 /// Runs a ``RecordPreparer`` over many images on several threads and appends the records to a
 /// ``ShardWriter`` in input order (image-major: all copies of image 0, then of image 1, ...).
 ///
-/// Work proceeds in windows of `32 · threads` images held in two buffers allocated once and reused:
+/// Work proceeds in windows of `32 · threads` images (fewer when their records would exceed
+/// ``windowBytes``, so memory does not grow with the copies) held in two buffers allocated once and reused:
 /// while the threads fill one window (each taking the next unprepared image as it becomes free),
 /// the records of the previous window are appended in order on a writing thread. The source id of
 /// each record is the item's index in `items`. Records depend only on their slot, never on which
@@ -70,7 +71,10 @@ public enum ShardPreparation {
         preparers: () -> any RecordPreparer
     ) throws -> PreparationReport {
         let threads = max(1, threads)
-        let window = 32 * threads
+        // Up to 32 images per thread, but never more than `windowBytes` of records in one window,
+        // whatever the copies: memory stays bounded by the window of in-flight images.
+        let recordBytes = max(1, copies * writer.layout.imageBytes)
+        let window = max(1, min(32 * threads, Self.windowBytes / recordBytes))
         let workers = (0..<threads).map { _ in preparers() }
         let buffers = (0..<2).map { _ in Window(slots: window, copies: copies, imageBytes: writer.layout.imageBytes) }
         let appender = WindowAppender(writer: writer, items: items, copies: copies, onError: onError)
@@ -94,6 +98,9 @@ public enum ShardPreparation {
         if done > 0 { progress?(done) }
         return appender.report
     }
+
+    /// The most image bytes one window holds (there are two windows): 256 MiB.
+    public static let windowBytes = 256 << 20
 
     fileprivate enum Outcome {
         case pending

@@ -50,8 +50,10 @@ public enum SplitPreparation {
     ///   - provenance: where the set came from, recorded in the manifest.
     ///   - progress: called on the calling thread with (images done, images in all).
     ///   - preparers: called once per worker thread.
-    /// - Throws: ``ShardError`` (invalid spec, file system), and the first ``Codecs/CodecError``
-    ///   in input order under ``ErrorPolicy/fail``.
+    /// - Throws: ``ShardError`` `invalidArgument` when the split holds no images, or none of them
+    ///   could be decoded (nothing to learn from; no set is written), `fileSystem` when the
+    ///   estimated output exceeds the free space of the target file system or a write fails; the
+    ///   first ``Codecs/CodecError`` in input order under ``ErrorPolicy/fail``.
     public static func prepare(
         _ split: DatasetDirectory.Split, of dataset: DatasetDirectory, classNames: [String],
         as splitName: String, spec: ImageSpec, copies: Int = 1, parameterNames: [String] = [],
@@ -61,6 +63,20 @@ public enum SplitPreparation {
     ) throws -> Outcome {
         let started = DispatchTime.now().uptimeNanoseconds
         let items = items(of: split, classNames: classNames)
+        let place = dataset.root + (split.name.isEmpty ? "" : "/" + split.name)
+        guard !items.isEmpty else {
+            let classes = split.classes.map(\.name).joined(separator: ", ")
+            throw ShardError(
+                .invalidArgument, "no images to prepare: the class folders (\(classes)) hold no files with image names", file: place)
+        }
+        let layout = RecordLayout(spec: spec, hasSource: true, parameterCount: parameterNames.count)
+        let (needed, overflow) = items.count.multipliedReportingOverflow(by: copies * (layout.stride + 8))
+        if let free = FileIO.availableBytes(at: directory), overflow || needed > free {
+            throw ShardError(
+                .fileSystem,
+                "not enough free space: \(items.count) images × \(copies) copies need about "
+                    + "\(overflow ? "more than 9 EB" : "\(needed >> 20) MiB"), and \(free >> 20) MiB are free", file: directory)
+        }
         let writer = try ShardWriter(
             directory: directory, split: splitName, spec: spec, hasSource: true,
             parameterCount: parameterNames.count, rotation: .init(maxBytes: settings.shardBytes))
@@ -68,6 +84,11 @@ public enum SplitPreparation {
             items: items, copies: copies, writer: writer, threads: settings.threads,
             onError: settings.onError, progress: { progress?($0, items.count) },
             preparers: preparers)
+        guard report.written > 0 else {
+            let first = report.skipped.first.map { " (the first: \($0))" } ?? ""
+            throw ShardError(
+                .invalidArgument, "none of the \(items.count) images could be decoded\(first): nothing to learn from", file: place)
+        }
         let root = dataset.root.hasSuffix("/") ? dataset.root : dataset.root + "/"
         let manifest = try writer.finish(
             classNames: classNames, parameterNames: parameterNames, copies: copies,

@@ -107,10 +107,21 @@ public final class BatchLoader: @unchecked Sendable {
     fileprivate let sampleFloats: Int
     private var running: Epoch?
 
-    /// - Throws: ``ShardError`` `invalidArgument` for a batch size, prefetch or thread count below 1.
+    /// The most bytes the ring of prefetched Float32 batches may take (8 GiB).
+    public static let maximumRingBytes = 8 << 30
+
+    /// - Throws: ``ShardError`` `invalidArgument` for a batch size, prefetch or thread count below 1,
+    ///   or a ring of prefetched batches over ``maximumRingBytes``.
     public init(set: ShardSet, options: BatchOptions) throws {
         guard options.batchSize >= 1, options.prefetch >= 1, options.threads >= 1 else {
             throw ShardError(.invalidArgument, "batch size, prefetch and threads must be at least 1")
+        }
+        let ringBytes = Double(options.prefetch) * Double(options.batchSize) * Double(set.layout.imageBytes) * 4
+        guard ringBytes <= Double(Self.maximumRingBytes) else {
+            throw ShardError(
+                .invalidArgument,
+                "\(options.prefetch) prefetched batches of \(options.batchSize) images of \(set.manifest.spec) need "
+                    + "\(Int(ringBytes / 1_048_576)) MiB, over the limit of \(Self.maximumRingBytes >> 20) MiB: use a smaller batch size")
         }
         self.set = set
         self.options = options

@@ -146,6 +146,38 @@ public enum FileIO {
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// Bytes free for an unprivileged writer on the file system that holds `path`, or would hold it
+    /// (the nearest existing ancestor is asked); nil when no ancestor can be asked.
+    public static func availableBytes(at path: String) -> Int? {
+        var candidate = URL(fileURLWithPath: path).standardizedFileURL.path
+        while true {
+            var info = statvfs()
+            if statvfs(candidate, &info) == 0 { return Int(info.f_bavail) * Int(info.f_frsize) }
+            let parent = (candidate as NSString).deletingLastPathComponent
+            guard parent != candidate, !parent.isEmpty else { return nil }
+            candidate = parent
+        }
+    }
+
+    /// `path` made absolute with symbolic links resolved, as far as it exists (a part that does not
+    /// exist yet is appended as written): two spellings of one place give one answer.
+    public static func resolvedPath(_ path: String) -> String {
+        var existing = URL(fileURLWithPath: path).standardizedFileURL.path
+        var missing: [String] = []
+        while !exists(existing), existing != "/" {
+            missing.insert((existing as NSString).lastPathComponent, at: 0)
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        let resolved = URL(fileURLWithPath: existing).resolvingSymlinksInPath().path
+        return missing.reduce(resolved) { ($0 as NSString).appendingPathComponent($1) }
+    }
+
+    /// Whether `path` is `folder` or lies inside it, once both are resolved (``resolvedPath(_:)``).
+    public static func isInside(_ path: String, folder: String) -> Bool {
+        let inner = resolvedPath(path), outer = resolvedPath(folder)
+        return inner == outer || inner.hasPrefix(outer.hasSuffix("/") ? outer : outer + "/")
+    }
+
     /// Whether `path` exists (following symbolic links).
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }

@@ -131,7 +131,8 @@ public enum Fitting {
     /// - Returns: the full history (including resumed epochs).
     /// - Throws: ``TrainerError`` `nonFiniteLoss` when the loss becomes NaN or infinite (the message
     ///   names the epoch and batch), `invalidArgument` when a set does not fit the model (its image
-    ///   spec — size, channels, resize or rescale — or its class count differs), `fileSystem` when the
+    ///   spec — size, channels, resize or rescale — or its class count differs) or the training set
+    ///   has no samples or samples of one class only, `fileSystem` when the
     ///   run folder cannot be written, or the reader's errors.
     public static func fit(
         _ model: Model, training: ShardSet, validation: ShardSet?, options: TrainingOptions,
@@ -139,6 +140,17 @@ public enum Fitting {
     ) throws -> History {
         try check(training, fits: model)
         if let validation { try check(validation, fits: model) }
+        guard training.count > 0 else {
+            throw TrainerError(.invalidArgument, "the training set in \(training.directory) holds no samples: nothing to learn from")
+        }
+        let present = Set((0..<training.manifest.imagesPerCopy).map { training.label($0 * training.manifest.copies) })
+        guard present.count >= 2 else {
+            let names = present.sorted().map { $0 < training.manifest.classNames.count ? training.manifest.classNames[$0] : "\($0)" }
+            throw TrainerError(
+                .invalidArgument,
+                "the training set in \(training.directory) holds samples of one class only (\(names.joined())): "
+                    + "a classifier needs samples of at least 2 classes")
+        }
         let run = options.runDirectory
         do throws(SupportError) { try FileIO.createFolder(run) } catch { throw TrainerError(error) }
         var history = History()

@@ -101,6 +101,10 @@ public final class Model {
     /// Plan keys, least recently used first.
     private var planOrder: [PlanKey] = []
     private static let maximumPlans = 4
+    /// The most trainable parameters a model may have (400 MB of float32 weights).
+    public static let maximumParameters = 100_000_000
+    /// The most bytes of activations one compiled batch may need (8 GiB).
+    public static let maximumActivationBytes = 8 << 30
 
     private struct PlanKey: Hashable {
         let batch: Int
@@ -126,6 +130,13 @@ public final class Model {
         optimizer: Optimizer = .adam(), seed: UInt64 = 0, imageLayout: BatchOptions.ImageLayout = .nhwc
     ) throws {
         let layers = try resolve(architecture, input: inputSpec, classes: classes)
+        let parameters = layers.reduce(0.0) { total, layer in total + layer.parameters.reduce(0.0) { $0 + Double($1.count) } }
+        guard parameters <= Double(Self.maximumParameters) else {
+            throw TrainerError(
+                .invalidArchitecture,
+                "the model would have \(Int(min(parameters, 9e18))) parameters, over the limit of \(Self.maximumParameters) "
+                    + "(the weights, their gradients and the optimizer's state must fit in memory)")
+        }
         guard case let .dense(units, activation) = layers.last!.operation else {
             throw TrainerError(.invalidArchitecture, "the last layer must be dense")
         }
@@ -318,6 +329,15 @@ public final class Model {
                 planOrder.append(key)
             }
             return plan
+        }
+        // Every layer's output (and its gradient when training), for the whole batch, in float32.
+        let perImage = layers.reduce(Double(inputSpec.elementCount)) { $0 + Double($1.output.elementCount) }
+        let bytes = perImage * Double(batch) * 4 * (training ? 2 : 1)
+        guard bytes <= Double(Self.maximumActivationBytes) else {
+            throw TrainerError(
+                .invalidArgument,
+                "a batch of \(batch) needs about \(Int(bytes / 1_048_576)) MiB of activations, over the limit of "
+                    + "\(Self.maximumActivationBytes >> 20) MiB: use a smaller batch size")
         }
         if plans.count >= Self.maximumPlans {
             plans[planOrder.removeFirst()] = nil

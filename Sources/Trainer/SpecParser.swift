@@ -2,6 +2,9 @@ import Foundation
 
 /// Parses layer-spec strings; the grammar is documented on ``Architecture/init(spec:)``.
 enum SpecParser {
+    /// The largest filter, unit, size or stride count a layer spec may give.
+    static let maximumNumber = 1_000_000
+
     /// The layers of `spec`.
     /// - Throws: ``TrainerError`` `invalidSpec` naming the layer (1-based position and text) and
     ///   what is wrong with it.
@@ -73,7 +76,9 @@ enum SpecParser {
     /// A whole number ≥ 1 written right after a layer name.
     private static func whole(_ text: String, _ what: String) throws -> Int {
         guard !text.isEmpty else { throw Problem("needs \(what)") }
-        guard let value = Int(text), value >= 1 else { throw Problem("'\(text)' is not a whole number ≥ 1; needs \(what)") }
+        guard let value = Int(text), (1...maximumNumber).contains(value) else {
+            throw Problem("'\(text)' is not a whole number in 1...\(maximumNumber); needs \(what)")
+        }
         return value
     }
 
@@ -87,7 +92,9 @@ enum SpecParser {
         mutating func number(_ prefix: Character, _ what: String) throws -> Int? {
             let matches = remaining.filter { $0.first == prefix && $0.dropFirst().allSatisfy(\.isNumber) && $0.count > 1 }
             guard let match = try single(matches, what) else { return nil }
-            guard let value = Int(match.dropFirst()), value >= 1 else { throw Problem("\(what) must be at least 1, got '\(match)'") }
+            guard let value = Int(match.dropFirst()), (1...maximumNumber).contains(value) else {
+                throw Problem("\(what) must be 1...\(maximumNumber), got '\(match)'")
+            }
             return value
         }
 

@@ -73,6 +73,9 @@ struct AugmentCommand: ParsableCommand {
         let settings = augmentation.render.settings, random = augmentation.random
         let spec = image.spec(settings.resize)
         let format: PixelFormat = image.channels == 1 ? .gray : .rgb
+        try output.checkSeparate(from: [dataset.root])
+        let lock = try output.lock()
+        defer { lock.release() }
         let options = ["size": "\(image.size)", "channels": "\(image.channels)", "resize": spec.resize.rawValue]
 
         let progress = ProgressLine()
@@ -223,12 +226,40 @@ struct AugmentationOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if let brightness, brightness.high.map({ $0 < brightness.low }) ?? true {
-            throw ValidationError("--brightness takes two values, LOW,HIGH with LOW ≤ HIGH")
+        // The raw numbers first: ranges are only built from values that make valid ranges.
+        let bounds = TransformParameters.self
+        guard rotation.isFinite, (0...360).contains(rotation) else {
+            throw ValidationError("--rotate must be 0...360 degrees, got \(rotation)")
         }
-        if let zoom, let high = zoom.high, high < zoom.low { throw ValidationError("--zoom LOW,HIGH needs LOW ≤ HIGH") }
-        if let zoom, zoom.high == nil, zoom.low >= 1 {
-            throw ValidationError("a single --zoom value must be below 1 (it means [1-Z, 1+Z])")
+        guard shear.isFinite, (0...bounds.maximumShear).contains(shear) else {
+            throw ValidationError("--shear must be 0...\(bounds.maximumShear) degrees (Keras's shear_range is in degrees), got \(shear)")
+        }
+        guard channelShift.isFinite, (0...bounds.maximumChannelShift).contains(channelShift) else {
+            throw ValidationError("--channel-shift must be 0...255, got \(channelShift)")
+        }
+        if let brightness {
+            guard let high = brightness.high, bounds.brightnessBounds.contains(brightness.low), bounds.brightnessBounds.contains(high),
+                brightness.low <= high
+            else {
+                throw ValidationError(
+                    "--brightness takes LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ \(bounds.brightnessBounds.upperBound), got \(brightness)")
+            }
+        }
+        if let zoom {
+            if let high = zoom.high {
+                guard bounds.zoomBounds.contains(zoom.low), bounds.zoomBounds.contains(high), zoom.low <= high else {
+                    throw ValidationError(
+                        "--zoom LOW,HIGH needs \(bounds.zoomBounds.lowerBound) ≤ LOW ≤ HIGH ≤ \(bounds.zoomBounds.upperBound), got \(zoom)")
+                }
+            } else {
+                guard zoom.low.isFinite, (0...0.99).contains(zoom.low) else {
+                    throw ValidationError("a single --zoom value Z must be 0...0.99 (it means [1-Z, 1+Z]), got \(zoom)")
+                }
+            }
+        }
+        for (name, range) in [("--shift", shift), ("--width-shift", widthShift), ("--height-shift", heightShift)] {
+            guard let range else { continue }
+            do { try range.validate(name) } catch { throw ValidationError(error.message) }
         }
         do { try random.validate() } catch { throw ValidationError(error.message) }
     }

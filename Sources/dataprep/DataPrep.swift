@@ -227,6 +227,17 @@ struct ShardOutputOptions: ParsableArguments {
 
     @OptionGroup var threads: ThreadsOption
 
+    /// Refuses an output folder inside any of `sources` (or a source inside the output), before
+    /// anything is written: a set written into its own source becomes a class of the next run.
+    func checkSeparate(from sources: [String]) throws {
+        for source in sources where FileIO.isInside(out, folder: source) || FileIO.isInside(source, folder: out) {
+            throw ValidationError("--out \(out) and the source \(source) overlap: write the shards outside the source folder")
+        }
+    }
+
+    /// Takes the output folder's lock (creating the folder): a second writer fails at once.
+    func lock() throws -> FolderLock { try FolderLock(out) }
+
     /// The library's settings for these options.
     var settings: PreparationSettings {
         PreparationSettings(threads: threads.count, onError: onError, shardBytes: shardSize.bytes)

@@ -49,6 +49,9 @@ struct Pack: ParsableCommand {
         let folderName = (dataset.root as NSString).lastPathComponent
         let splitName = split ?? (DatasetDirectory.splitNames.contains(folderName.lowercased()) ? folderName : "train")
         let spec = image.spec(resize.resize)
+        try output.checkSeparate(from: [dataset.root])
+        let lock = try output.lock()
+        defer { lock.release() }
         let progress = ProgressLine()
         let outcome = try SplitPreparation.prepare(
             dataset.splits[0], of: dataset, classNames: dataset.classNames, as: splitName, spec: spec,

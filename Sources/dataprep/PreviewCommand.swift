@@ -38,6 +38,9 @@ struct Preview: ParsableCommand {
     @Option(name: .customLong("save-to-dir"), help: "Also write each copy as DIR/<name>_<copy>.png.")
     var saveToDirectory: String?
 
+    /// The most bytes the copies of one preview may take.
+    static let maximumSheetBytes = 1 << 30
+
     /// The most copies one preview renders.
     static let maximumCount = 1000
 
@@ -55,6 +58,13 @@ struct Preview: ParsableCommand {
         let source = try augmenter.decode(fileAt: image, for: size)
         if let warning = source.warning { Diagnostics.warning("\(image): \(warning)") }
         let size = size ?? source.uprightSize
+        let sheetBytes = count * size.width * size.height * 4
+        guard sheetBytes <= Self.maximumSheetBytes else {
+            throw AugmentError(
+                .invalidOption,
+                "\(count) copies of \(size) need \(sheetBytes >> 20) MiB, over the limit of "
+                    + "\(Self.maximumSheetBytes >> 20) MiB: give a smaller --size or --count")
+        }
         let random = augmentation.random
         let copies = (0..<count).map { copy in
             let parameters = random.parameters(

@@ -2,6 +2,7 @@ public import ArgumentParser
 import Codecs
 import Foundation
 import Shards
+import Support
 public import Trainer
 
 /// `dataprep train --shards OUT`: Keras's `model.fit` on shards, with callbacks and a resumable run.
@@ -67,6 +68,9 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Continue the run in --run-dir from its last checkpoint.")
     var resume = false
+
+    @Flag(help: "Replace the run already in --run-dir (without it, a folder holding a run is refused unless --resume).")
+    var overwrite = false
 
     // MARK: Callbacks
 
@@ -138,6 +142,14 @@ struct Train: ParsableCommand {
             return
         }
         guard let training else { return }
+        let runLock = try FolderLock(runDir)
+        defer { runLock.release() }
+        let existing = [Fitting.checkpointName, Fitting.historyName].filter { FileIO.exists(runDir + "/" + $0) }
+        if !existing.isEmpty && !resume && !overwrite {
+            throw ValidationError(
+                "\(runDir) already holds a run (\(existing.joined(separator: ", "))): "
+                    + "give --resume to continue it, --overwrite to replace it, or another --run-dir")
+        }
         let validationPath =
             val
             ?? (FileManager.default.fileExists(atPath: training.directory + "/validation/manifest.json")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Augment
 import Codecs
 import Foundation
+import Support
 
 /// `dataprep transform IMAGE --theta 30 --tx 5 ... --out out.png`: one explicit parameter set, like
 /// Keras's `apply_transform`, for debugging and exact comparisons with Keras.
@@ -58,22 +59,26 @@ struct Transform: ParsableCommand {
     @Option(help: "The PNG to write.")
     var out: String
 
+    /// The transform the options describe.
+    var parameters: TransformParameters {
+        TransformParameters(
+            theta: theta, tx: tx, ty: ty, shear: shear, zx: zx, zy: zy, flipHorizontal: flipHorizontal,
+            flipVertical: flipVertical, channelShift: channelShift, brightness: brightness)
+    }
+
     func validate() throws {
         try size?.check("--size")
-        guard zx > 0, zy > 0 else { throw ValidationError("--zx and --zy must be > 0") }
-        if let brightness, brightness < 0 { throw ValidationError("--brightness must be ≥ 0") }
+        do { try parameters.validate() } catch {
+            throw ValidationError("--" + error.message.replacingOccurrences(of: "channel shift", with: "channel-shift"))
+        }
     }
 
     func run() throws {
         let augmenter = ImageAugmenter(settings: render.settings)
         let source = try augmenter.decode(fileAt: image, for: size)
         if let warning = source.warning { Diagnostics.warning("\(image): \(warning)") }
-        let parameters = TransformParameters(
-            theta: theta, tx: tx, ty: ty, shear: shear, zx: zx, zy: zy,
-            flipHorizontal: flipHorizontal, flipVertical: flipVertical,
-            channelShift: channelShift, brightness: brightness)
         let result = augmenter.render(source, parameters: parameters, size: size ?? source.uprightSize)
-        try Data(try PNGEncoder().encode(result)).write(to: URL(fileURLWithPath: out))
+        try FileIO.writeAtomically(try PNGEncoder().encode(result), to: out)
         print("wrote \(out) (\(result.width)x\(result.height))")
     }
 }

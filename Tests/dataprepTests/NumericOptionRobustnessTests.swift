@@ -1,0 +1,113 @@
+import Codecs
+import Foundation
+import Support
+import TestSupport
+import Testing
+
+/// Runs independent commands two at a time.
+enum ParallelRuns {
+    static func map<T>(_ items: [[String]], _ body: ([String]) throws -> T) throws -> [T] {
+        try ParallelWork.map(count: items.count, threads: 2) { _, index in try body(items[index]) }
+    }
+}
+
+/// Every numeric option of every subcommand, given NaN, ±inf, negative, zero and huge values (and
+/// absurd sizes): the command ends with an exit status — 0 when the value is valid, 1 for a
+/// refused run, 64 for a usage error — never with a signal or a hang, and never sized an
+/// allocation by the value.
+@Suite(.serialized) struct NumericOptionRobustnessTests {
+    static let numbers = ["nan", "inf", "-inf", "-1", "0", "1e300", "99999999999999"]
+    static let sizes = ["nan", "0x0", "-1x5", "100000x100000", "99999999999999x1", "1e300x1", "8193x10"]
+    static let pairs = ["nan,nan", "-1,2", "2,1", "1e300,1e300", "0,0", "inf,inf"]
+
+    /// A tiny world every command can run in: a class-folder dataset, a split one, a shard set, a
+    /// trained model and an image.
+    struct World {
+        let root: URL
+        var path: String { root.path }
+        var data: String { path + "/data/train" }
+        var split: String { path + "/data" }
+        var shards: String { path + "/shards" }
+        var model: String { path + "/run/checkpoint.dpc" }
+        var image: String { path + "/data/train/cats/0.jpg" }
+        func fresh(_ name: String) -> String { path + "/out-\(name)-\(UUID().uuidString)" }
+    }
+
+    static func makeWorld() throws -> World {
+        let world = World(root: try temporaryDirectory())
+        try PackCommandTests.makeDataset(
+            at: URL(fileURLWithPath: world.data), classes: ["cats", "dogs"], count: 3, size: PixelSize(width: 32, height: 24))
+        try PackCommandTests.makeDataset(
+            at: URL(fileURLWithPath: world.split + "/validation"), classes: ["cats", "dogs"], count: 1,
+            size: PixelSize(width: 32, height: 24))
+        #expect(try runDataprep(["augment", world.split, "--out", world.shards, "--size", "16x12"]).status == 0)
+        let train = try runDataprep(
+            ["train", "--shards", world.shards, "--model", "mlp", "--epochs", "1", "--run-dir", world.path + "/run"],
+            environment: ["OMP_WAIT_POLICY": "PASSIVE"])
+        #expect(train.status == 0, "\(train.stderr)")
+        return world
+    }
+
+    /// (command and its base arguments, the numeric options to try, the values to try them with).
+    static func cases(_ w: World) -> [(base: () -> [String], options: [String], values: [String])] {
+        let augmentation = ["--rotate", "--shear", "--channel-shift", "--cval", "--shift", "--width-shift", "--height-shift"]
+        return [
+            ({ ["fetch", "--list"] }, ["--max-bytes", "--max-ratio"], numbers),
+            ({ ["split", w.data, "--val", "0.2", "--out", w.fresh("split")] }, ["--val", "--test", "--seed", "--threads"], numbers),
+            ({ ["scan", w.data] }, ["--threads", "--max-pixels"], numbers),
+            (
+                { ["augment", w.split, "--out", w.fresh("augment"), "--size", "16x12"] },
+                augmentation + ["--copies", "--seed", "--shard-size", "--threads", "--channels"], numbers
+            ),
+            ({ ["augment", w.split, "--out", w.fresh("augment")] }, ["--size"], sizes),
+            ({ ["augment", w.split, "--out", w.fresh("augment"), "--size", "16x12"] }, ["--zoom", "--brightness"], numbers + pairs),
+            ({ ["pack", w.data, "--out", w.fresh("pack"), "--size", "16x12"] }, ["--channels", "--shard-size", "--threads"], numbers),
+            ({ ["pack", w.data, "--out", w.fresh("pack")] }, ["--size"], sizes),
+            (
+                { ["preview", w.image, "--out", w.fresh("preview") + ".png"] },
+                augmentation + ["--count", "--columns", "--seed"], numbers
+            ),
+            ({ ["preview", w.image, "--out", w.fresh("preview") + ".png"] }, ["--size"], sizes),
+            ({ ["preview", w.image, "--out", w.fresh("preview") + ".png"] }, ["--zoom", "--brightness"], numbers + pairs),
+            (
+                { ["transform", w.image, "--out", w.fresh("transform") + ".png"] },
+                ["--theta", "--tx", "--ty", "--shear", "--zx", "--zy", "--brightness", "--channel-shift", "--cval"], numbers
+            ),
+            ({ ["transform", w.image, "--out", w.fresh("transform") + ".png"] }, ["--size"], sizes),
+            (
+                { ["train", "--shards", w.shards, "--model", "mlp", "--epochs", "1", "--run-dir", w.fresh("run")] },
+                ["--epochs", "--batch-size", "--lr", "--seed", "--early-stopping", "--min-delta"], numbers
+            ),
+            ({ ["train", "--summary", "--classes", "2"] }, ["--size"], sizes),
+            ({ ["train", "--summary", "--size", "16x12"] }, ["--classes", "--channels"], numbers),
+            (
+                { ["train", "--summary", "--size", "64x64", "--classes", "2", "--model"] }, [""],
+                ["dense99999999,output", "conv9999999999999,flatten,output", "dense9223372036854775807,output"]
+            ),
+            ({ ["evaluate", "--model", w.model, "--shards", w.shards] }, ["--batch-size"], numbers),
+            ({ ["visualize", "--model", w.model, w.image, "--out", w.fresh("visualize")] }, ["--columns"], numbers),
+        ]
+    }
+
+    @Test func noValueEndsInASignalOrAHang() throws {
+        let world = try Self.makeWorld()
+        defer { try? FileManager.default.removeItem(at: world.root) }
+        let invocations = Self.cases(world).flatMap { base, options, values in
+            options.flatMap { option in values.map { value in base() + (option.isEmpty ? [value] : ["\(option)=\(value)"]) } }
+        }
+        #expect(invocations.count > 300)
+        // Two at a time (the machines have two cores); each run is independent.
+        let results = try ParallelRuns.map(invocations) { arguments in
+            try runDataprep(arguments, environment: ["OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"], timeLimit: 60)
+        }
+        for (arguments, result) in zip(invocations, results) {
+            let command = arguments.joined(separator: " ")
+            #expect(!result.timedOut, "hung: \(command)")
+            #expect(!result.signalled, "signal \(result.status): \(command)\n\(result.stderr)")
+            #expect([0, 1, 64].contains(result.status), "exit \(result.status): \(command)\n\(result.stderr)")
+            if result.status == 64 {
+                #expect(result.stderr.contains("Error:"), "a usage error names what is wrong: \(command)")
+            }
+        }
+    }
+}
