@@ -45,6 +45,19 @@ import Testing
         #expect(result.stderr.contains("none of the 1 images could be decoded"), "\(result.stderr)")
     }
 
+    @Test func anOutputLargerThanTheFreeSpaceIsRefusedUpFront() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try PackCommandTests.makeDataset(at: dir.appendingPathComponent("data/train"), classes: ["cats", "dogs"], count: 3)
+        let out = dir.appendingPathComponent("out").path
+        // 6 images × 1000 copies × 8192×8192×3 bytes ≈ 1.2 TB: more than any test machine has free.
+        let result = try runDataprep(
+            ["augment", dir.appendingPathComponent("data").path, "--size", "8192x8192", "--copies", "1000", "--out", out], timeLimit: 60)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: fileSystem: \(out): not enough free space"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/train-00000.dps"))
+    }
+
     @Test func aSecondWriterFailsAtOnceNamingTheHolder() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
