@@ -36,6 +36,9 @@ struct TransferFailure: Error {
         case httpStatus(Int)
         /// The receiver returned false for a chunk (CURLE_WRITE_ERROR); it holds its own error.
         case refusedByReceiver
+        /// The response's validators (size, ETag, modification time) were refused before any of
+        /// its body was received: the source is not the one the resumed bytes came from.
+        case sourceChanged
         /// A failure that may pass on a later attempt: connection refused or reset, send or receive
         /// error, partial file, timeout (including the low-speed one), empty reply.
         case transient
@@ -47,6 +50,17 @@ struct TransferFailure: Error {
     /// `httpStatus` ("HTTP 404 Not Found (curl: ...)") or `transferFailed` with curl's message,
     /// the URL as subject.
     var error: FetchError
+}
+
+/// What identifies the version of a source a response serves, for deciding whether bytes from an
+/// earlier transfer may be resumed: the whole file's size, the ETag, the modification time
+/// (Last-Modified, or a file's mtime for file://). Each is nil when the response does not say.
+struct ResponseIdentity: Codable, Hashable {
+    /// The size of the whole file in bytes (not only of this transfer's part).
+    var size: Int?
+    var etag: String?
+    /// Seconds since 1970.
+    var modified: Int?
 }
 
 /// One transfer's progress as libcurl counts it: bytes of this transfer only (a resumed transfer
@@ -98,13 +112,17 @@ final class CurlEasy {
     ///   - receive: gets each chunk (valid only during the call); returning false aborts the
     ///     transfer with ``TransferFailure/Reason/refusedByReceiver``.
     ///   - progress: when given, called on this thread as bytes arrive and at least once a second.
+    ///   - accept: called once per transfer with the final response's identity, before its first
+    ///     body byte reaches `receive` (or at the end when the body is empty); returning false
+    ///     aborts the transfer with ``TransferFailure/Reason/sourceChanged``.
     /// - Throws: ``TransferFailure`` saying why the transfer stopped.
     func perform(
         url: String, resumingAt offset: Int, options: DownloadOptions,
         receive: @escaping (UnsafeRawBufferPointer) -> Bool,
-        progress: ((TransferProgress) -> Void)?
+        progress: ((TransferProgress) -> Void)?,
+        accept: @escaping (ResponseIdentity) -> Bool
     ) throws(TransferFailure) {
-        let transfer = TransferContext(handle: handle, receive: receive, progress: progress)
+        let transfer = TransferContext(handle: handle, offset: offset, receive: receive, progress: progress, accept: accept)
         let userData = Unmanaged.passUnretained(transfer).toOpaque()
         errorBuffer[0] = 0
 
@@ -126,6 +144,7 @@ final class CurlEasy {
             (CURLOPT_LOW_SPEED_TIME, options.lowSpeedTime),
             (CURLOPT_BUFFERSIZE, receiveBufferSize),
             (CURLOPT_NOPROGRESS, progress == nil ? 1 : 0),
+            (CURLOPT_FILETIME, 1),  // Last-Modified (or a file's mtime) for ResponseIdentity
         ] {
             try check(dp_curl_setopt_long(handle, option, value), url: url)
         }
@@ -136,6 +155,7 @@ final class CurlEasy {
             dp_curl_setopt_write_callback(handle) { data, size, count, userData in
                 guard let data, let userData else { return 0 }
                 let transfer = Unmanaged<TransferContext>.fromOpaque(userData).takeUnretainedValue()
+                guard transfer.accepted() else { return 0 }
                 return transfer.receive(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
             }, url: url)
         try check(
@@ -158,7 +178,17 @@ final class CurlEasy {
 
         // `transfer` must outlive curl_easy_perform: the callbacks hold it unretained.
         let code = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
+        if code == CURLE_WRITE_ERROR && transfer.refused {
+            throw TransferFailure(
+                reason: .sourceChanged,
+                error: FetchError(.transferFailed, "the source changed since the partial download was made", subject: url))
+        }
         try check(code, url: url, statusLine: transfer.statusLine)
+        guard transfer.accepted() else {
+            throw TransferFailure(
+                reason: .sourceChanged,
+                error: FetchError(.transferFailed, "the source changed since the partial download was made", subject: url))
+        }
     }
 
     // MARK: CURLcode funnel
@@ -198,28 +228,67 @@ final class CurlEasy {
 // MARK: - Callback state
 
 /// What the C callbacks of one transfer reach through `Unmanaged`: the receiver, the progress
-/// observer, and the last HTTP status line.
+/// observer, the identity check, and the current response's status line and headers.
 private final class TransferContext {
     private let handle: UnsafeMutableRawPointer
+    /// The byte the transfer starts at.
+    private let offset: Int
     let receive: (UnsafeRawBufferPointer) -> Bool
     private let progress: ((TransferProgress) -> Void)?
+    private let accept: (ResponseIdentity) -> Bool
     /// The last "HTTP/..." line received, without its line break; with redirects, the final
     /// response's.
     private(set) var statusLine = ""
+    /// The current response's ETag and the whole size from its Content-Range, when it sent them.
+    private var etag: String?
+    private var rangeTotal: Int?
+    /// `accept`'s answer, once asked.
+    private var verdict: Bool?
 
     init(
-        handle: UnsafeMutableRawPointer, receive: @escaping (UnsafeRawBufferPointer) -> Bool,
-        progress: ((TransferProgress) -> Void)?
+        handle: UnsafeMutableRawPointer, offset: Int, receive: @escaping (UnsafeRawBufferPointer) -> Bool,
+        progress: ((TransferProgress) -> Void)?, accept: @escaping (ResponseIdentity) -> Bool
     ) {
         self.handle = handle
+        self.offset = offset
         self.receive = receive
         self.progress = progress
+        self.accept = accept
     }
 
-    /// One header line as libcurl delivers it (status line included, with its CRLF).
+    /// Whether `accept` refused the response.
+    var refused: Bool { verdict == false }
+
+    /// One header line as libcurl delivers it (status line included, with its CRLF). A status
+    /// line starts a new response (after a redirect), whose headers replace the earlier ones.
     func header(_ line: UnsafeRawBufferPointer) {
-        guard line.starts(with: "HTTP/".utf8) else { return }
-        statusLine = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.starts(with: "HTTP/".utf8) {
+            statusLine = text
+            etag = nil
+            rangeTotal = nil
+            return
+        }
+        guard let colon = text.firstIndex(of: ":") else { return }
+        let name = text[..<colon].lowercased()
+        let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        if name == "etag" { etag = value }
+        if name == "content-range", let slash = value.lastIndex(of: "/") { rangeTotal = Int(value[value.index(after: slash)...]) }
+    }
+
+    /// Asks `accept` about the response once (on its first body byte, or at its end), then gives
+    /// the same answer.
+    func accepted() -> Bool {
+        if let verdict { return verdict }
+        var length: curl_off_t = -1, modified: curl_off_t = -1  // stay -1 if libcurl cannot say
+        _ = dp_curl_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
+        _ = dp_curl_getinfo_off(handle, CURLINFO_FILETIME_T, &modified)
+        let identity = ResponseIdentity(
+            size: rangeTotal ?? (length >= 0 ? offset + Int(length) : nil), etag: etag,
+            modified: modified >= 0 ? Int(modified) : nil)
+        let answer = accept(identity)
+        verdict = answer
+        return answer
     }
 
     /// Forwards libcurl's counters (0 when unknown) with this transfer's average speed.

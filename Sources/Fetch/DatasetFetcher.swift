@@ -5,17 +5,21 @@ import Support
 
 /// Where `fetch` keeps things and how it reaches the network.
 public struct FetchOptions: Sendable {
-    /// The cache root: `downloads/` (verified source files), `datasets/<name>/` (class folders) and
-    /// `checksums.json` (sha256 digests recorded on first download where the registry has none).
+    /// The cache root: `downloads/<source>/` (verified source files, one folder per source: a
+    /// registry file or a URL), `datasets/<name>/` (class folders) and `checksums.json` (sha256
+    /// digests recorded on the first download that built a dataset, where the registry has none).
     public var home: String
     /// A base URL that replaces the scheme, host and port of registry URLs (the path is kept).
     public var mirror: String?
     /// Folders searched before the network: `<root>/<folder>/<file>` (Debian's dataset packages
     /// install under `/usr/share/datasets`).
     public var searchPaths: [String]
-    /// Fetch and build again even when the dataset is already there.
+    /// Fetch and build again even when the dataset is already there (or holds another source's
+    /// dataset), downloading afresh; a digest recorded on an earlier download (never a published
+    /// one) is replaced by the new download's once it builds.
     public var force: Bool
     /// The dataset name for a URL fetch (default: the archive's file name without extensions).
+    /// It must be a single visible folder name.
     public var name: String?
     public var limits: ExtractionLimits
     /// Retries and timeouts for downloads (expected size and sha256 are set per file).
@@ -56,8 +60,10 @@ public enum FetchEvent: Sendable {
     case downloaded(file: String, DownloadResult)
     /// A URL failed; the next one is tried.
     case urlFailed(file: String, url: String, error: FetchError)
-    /// The file's sha256 was not known: it is recorded now and checked on every later use.
-    case recordedChecksum(file: String, sha256: String)
+    /// The file's sha256 was not known: the dataset built from it, so it is recorded now and
+    /// checked on every later use. `replacing` is the digest recorded before, when a forced fetch
+    /// replaced it.
+    case recordedChecksum(file: String, sha256: String, replacing: String?)
     case extracting(file: String)
     case importing(String)
 }
@@ -87,6 +93,9 @@ public struct FetchMarker: Codable, Sendable, Hashable {
     public static let fileName = ".dataprep-fetch.json"
 
     public var name: String
+    /// What the dataset was fetched from: `url:<URL>` for an archive fetched by URL or path,
+    /// `registry:<name>` for a registry dataset; nil in markers written before it was recorded.
+    public var source: String?
     public var tool: String
     public var sources: [Source]
     /// Regular files in the dataset folder (the marker excluded) and their total size.
@@ -100,9 +109,14 @@ public struct FetchMarker: Codable, Sendable, Hashable {
 /// them, and turns them into `<home>/datasets/<name>/` class folders exactly once.
 ///
 /// Each source file is checked against the registry's sha256 (or size), or against the digest
-/// recorded on its first download. The dataset folder is built in a staging folder and renamed
-/// into place with a marker; a later fetch of a complete dataset only verifies its sources and the
-/// folder's file count and size. Blocks the calling thread.
+/// recorded on its first download; a digest is recorded only once the dataset built from the
+/// download. Downloads, their partial files and recorded digests belong to one source (a registry
+/// file, or a URL): `downloads/<source>/<file>`. The dataset folder is locked (Support's
+/// `FolderLock`) for the whole fetch, as is each download folder it uses, so a second fetch of
+/// the same dataset or source fails at once. It is built in a staging folder and renamed into
+/// place with a marker naming its source; a later fetch of the same source only verifies its
+/// sources and the folder's file count and size, and a fetch of another source under the same
+/// name is refused. A dataset without any image is refused. Blocks the calling thread.
 public struct DatasetFetcher: Sendable {
     public var options: FetchOptions
     /// The datasets known by name (the built-in registry unless a caller supplies its own).
@@ -122,49 +136,133 @@ public struct DatasetFetcher: Sendable {
     /// Fetches a registry dataset by name, or any archive by URL (`http(s)://`, `file://`, or a
     /// path to a local archive).
     /// - Parameter events: called on the calling thread as work proceeds.
-    /// - Throws: ``FetchError`` — `unknownDataset`; `checksumMismatch` (both digests in the
-    ///   message); download, extraction and import errors; `badLayout` when a registry archive does
-    ///   not hold the layout it should; `fileSystem`.
+    /// - Throws: ``FetchError`` — `unknownDataset`; `badName` when the URL's file name or the
+    ///   dataset name is not a single visible folder name; `nameInUse` when the dataset name holds
+    ///   another source's dataset (unless forced); `locked` when another process is fetching the
+    ///   same dataset or source (the message names its pid); `checksumMismatch` (both digests in
+    ///   the message); download, extraction and import errors; `badLayout` when an archive holds no
+    ///   images or a registry archive does not hold the layout it should; `fileSystem`. Errors
+    ///   whose message suggests a choice carry a ``FetchError/Remedy``.
     public func fetch(_ nameOrURL: String, events: (FetchEvent) -> Void = { _ in }) throws -> FetchResult {
         let entry = try resolve(nameOrURL)
         let target = datasets + "/" + entry.name
+        let lock = try FetchError.converting { try FolderLock(target) }
+        defer { lock.release() }
+        do {
+            return try fetch(entry, into: target, subject: nameOrURL, events: events)
+        } catch {
+            Self.removeIfOnlyLocked(target)  // the folder the lock made, if nothing else is there
+            throw error
+        }
+    }
+
+    /// ``fetch(_:events:)`` once `target` is locked.
+    private func fetch(
+        _ entry: RegistryEntry, into target: String, subject nameOrURL: String, events: (FetchEvent) -> Void
+    ) throws -> FetchResult {
         var checksums = try ChecksumStore(path: options.home + "/checksums.json")
 
-        if !options.force, let marker = Self.readMarker(in: target) {
-            try verify(marker, of: entry, at: target, checksums: checksums)
-            return FetchResult(path: target, name: entry.name, alreadyPresent: true, sources: marker.sources)
+        // A marker that does not name its source (written by an older version) cannot tell a
+        // clash: the dataset is built again.
+        if let marker = Self.readMarker(in: target), let source = marker.source {
+            guard source == Self.source(of: entry) || options.force else {
+                throw FetchError(
+                    .nameInUse,
+                    "the dataset \(entry.name) was fetched from \(source) and this is another source; choose a dataset name",
+                    subject: nameOrURL, remedy: .chooseName)
+            }
+            if !options.force {
+                try verify(marker, of: entry, at: target)
+                return FetchResult(path: target, name: entry.name, alreadyPresent: true, sources: marker.sources)
+            }
         }
-        var sources: [FetchMarker.Source] = []
+        var obtained: [ObtainedFile] = []
         for file in entry.files {
-            sources.append(try obtain(file, of: entry, checksums: &checksums, events: events))
+            obtained.append(try obtain(file, of: entry, checksums: checksums, events: events))
         }
-        try build(entry, from: sources, into: target, events: events)
-        return FetchResult(path: target, name: entry.name, alreadyPresent: false, sources: sources)
+        do {
+            try build(entry, from: obtained, into: target, events: events)
+        } catch {
+            // A download nothing vouches for that did not build is not kept: the next fetch
+            // downloads afresh instead of pinning or reusing it.
+            for file in obtained where file.unverifiedKey != nil { FileIO.removeTree(file.path) }
+            for file in obtained where file.lock != nil { Self.removeIfOnlyLocked((file.path as NSString).deletingLastPathComponent) }
+            throw error
+        }
+        for file in obtained {
+            guard let key = file.unverifiedKey else { continue }
+            let previous = checksums[key]?.sha256
+            try checksums.record(key, sha256: file.source.sha256, size: file.source.size)
+            events(
+                .recordedChecksum(
+                    file: file.source.file, sha256: file.source.sha256, replacing: previous == file.source.sha256 ? nil : previous))
+        }
+        return FetchResult(path: target, name: entry.name, alreadyPresent: false, sources: obtained.map(\.source))
     }
 
     // MARK: Resolving names and URLs
 
-    /// The registry entry for `nameOrURL`, or an ad-hoc entry for a URL or archive path.
+    /// The registry entry for `nameOrURL`, or an ad-hoc entry for a URL or archive path, its
+    /// dataset name and file names checked.
+    /// - Throws: ``FetchError`` `unknownDataset`, or `badName` (see ``checkNames(of:subject:)``).
     func resolve(_ nameOrURL: String) throws -> RegistryEntry {
-        if let entry = registry.first(where: { $0.name == nameOrURL }) { return entry }
+        if let entry = registry.first(where: { $0.name == nameOrURL }) {
+            try Self.checkNames(of: entry, subject: nameOrURL)
+            return entry
+        }
         var url = nameOrURL
         if !url.contains("://") {
             guard FileManager.default.fileExists(atPath: url) else {
                 throw FetchError(
                     .unknownDataset,
                     "not a registry dataset, a URL or an archive file; "
-                        + "the registry lists the known datasets", subject: nameOrURL)
+                        + "the registry lists the known datasets", subject: nameOrURL, remedy: .listRegistry)
             }
             url = URL(fileURLWithPath: url).standardizedFileURL.absoluteString
         }
-        let fileName = (URL(string: url)?.lastPathComponent).flatMap { $0.isEmpty || $0 == "/" ? nil : $0 } ?? "archive"
-        let name = options.name ?? Self.stripArchiveExtensions(fileName)
-        guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/") else {
-            throw FetchError(.badLayout, "cannot name a dataset '\(name)'; choose a dataset name", subject: nameOrURL)
+        let fileName = Self.fileName(of: url)
+        let entry = RegistryEntry(
+            name: options.name ?? Self.stripArchiveExtensions(fileName), summary: url,
+            files: [.init(name: fileName, urls: [url], size: nil, sha256: nil)], layout: .archive)
+        try Self.checkNames(of: entry, subject: url)
+        return entry
+    }
+
+    /// The last segment of `url`'s path, percent-decoded (`..%2Fx.zip` is `../x.zip`); `archive`
+    /// when the path has none.
+    static func fileName(of url: String) -> String {
+        guard let last = URLComponents(string: url)?.percentEncodedPath.split(separator: "/").last else { return "archive" }
+        return last.removingPercentEncoding ?? String(last)
+    }
+
+    /// Checks, with Support's `PathComponent.validate(_:what:)`, that each file name of `entry`
+    /// is a single name (so the download stays in its folder), then that the dataset name is a
+    /// single visible folder name.
+    /// - Throws: ``FetchError`` `badName` naming the file or dataset name; a bad dataset name
+    ///   carries ``FetchError/Remedy/chooseName``.
+    static func checkNames(of entry: RegistryEntry, subject: String) throws {
+        for file in entry.files {
+            do {
+                try PathComponent.validate(file.name, what: "the file name the URL gives")
+            } catch {
+                throw FetchError(.badName, "\(error.message) (\(error.path))", subject: subject)
+            }
         }
-        return RegistryEntry(
-            name: name, summary: url, files: [.init(name: fileName, urls: [url], size: nil, sha256: nil)],
-            layout: .archive)
+        do {
+            try PathComponent.validate(entry.name, what: "the dataset name")
+        } catch {
+            throw FetchError(.badName, "\(error.message) (\(error.path)); choose a dataset name", subject: subject, remedy: .chooseName)
+        }
+        guard !DatasetDirectory.isHidden(entry.name) else {
+            throw FetchError(
+                .badName, "the dataset name \(entry.name) would be a hidden folder; choose a dataset name", subject: subject,
+                remedy: .chooseName)
+        }
+    }
+
+    /// What a dataset is fetched from, as its marker records it: `url:<URL>` or `registry:<name>`.
+    static func source(of entry: RegistryEntry) -> String {
+        entry.layout == .archive ? "url:" + entry.files[0].urls[0] : "registry:" + entry.name
     }
 
     static func stripArchiveExtensions(_ fileName: String) -> String {
@@ -187,14 +285,37 @@ public struct DatasetFetcher: Sendable {
 
     // MARK: Obtaining files
 
+    /// A source file ready to build from: where it is, and what the marker records of it.
+    struct ObtainedFile {
+        var source: FetchMarker.Source
+        /// The local copy or the cached download.
+        var path: String
+        /// The checksum key of a download nothing vouched for (no published or recorded digest,
+        /// or a forced fetch): its digest is recorded once the dataset builds.
+        var unverifiedKey: String?
+        /// The lock of its download folder, held until the fetch ends.
+        var lock: FolderLock?
+    }
+
+    /// `downloads/<source>/`: the folder of one source file's download, partial file and their
+    /// lock. `<source>` is the first 16 hex digits of the sha256 of the file's checksum key (the
+    /// registry dataset and file, or the URL), so two sources never share a file.
+    func downloadFolder(for file: RegistryEntry.RemoteFile, of entry: RegistryEntry) -> String {
+        var digest = SHA256Digest()
+        Array(ChecksumStore.key(entry: entry, file: file).utf8).withUnsafeBytes { digest.update($0) }
+        return downloads + "/" + digest.hex().prefix(16)
+    }
+
     /// A verified copy of `file`: a local package copy, the cached download, or a new download.
+    /// A forced fetch ignores a recorded digest (never a published one) and downloads afresh.
     func obtain(
-        _ file: RegistryEntry.RemoteFile, of entry: RegistryEntry, checksums: inout ChecksumStore,
+        _ file: RegistryEntry.RemoteFile, of entry: RegistryEntry, checksums: ChecksumStore,
         events: (FetchEvent) -> Void
-    ) throws -> FetchMarker.Source {
+    ) throws -> ObtainedFile {
         let key = ChecksumStore.key(entry: entry, file: file)
-        let expected = file.sha256 ?? checksums[key]?.sha256
-        let expectedSize = file.size ?? checksums[key]?.size
+        let recorded = options.force ? nil : checksums[key]
+        let expected = file.sha256 ?? recorded?.sha256
+        let expectedSize = file.size ?? recorded?.size
 
         for root in options.searchPaths {
             let path = root + "/" + (entry.localCopy?.folder ?? entry.name) + "/" + file.name
@@ -202,24 +323,28 @@ public struct DatasetFetcher: Sendable {
             let sha = try SHA256Digest.ofFile(at: path)
             if sha == expected || sha == entry.localCopy?.sha256[file.name] {
                 events(.usingLocalCopy(file: file.name, path: path))
-                return .init(file: file.name, origin: path, sha256: sha, size: try Self.size(of: path))
+                return ObtainedFile(
+                    source: .init(file: file.name, origin: path, sha256: sha, size: try Self.size(of: path)), path: path)
             }
             events(.rejected(file: file.name, path: path, sha256: sha))
         }
 
-        let cached = downloads + "/" + file.name
+        let folder = downloadFolder(for: file, of: entry)
+        let lock = try FetchError.converting { try FolderLock(folder) }
+        let cached = folder + "/" + file.name
         if options.force {
             FileIO.removeTree(cached)
-            FileIO.removeTree(cached + ".partial")
+            for leftover in [".partial", ".partial.json"] { FileIO.removeTree(cached + leftover) }
         } else if FileManager.default.fileExists(atPath: cached) {
             let sha = try SHA256Digest.ofFile(at: cached)
-            let size = try Self.size(of: cached)
             if let expected, sha == expected {
                 events(.usingCachedDownload(file: file.name, path: cached))
-                return .init(file: file.name, origin: cached, sha256: sha, size: size)
+                return ObtainedFile(
+                    source: .init(file: file.name, origin: cached, sha256: sha, size: try Self.size(of: cached)), path: cached,
+                    lock: lock)
             }
-            events(.rejected(file: file.name, path: cached, sha256: sha))
-            FileIO.removeTree(cached)  // a bad cached file is never used; download again
+            if expected != nil { events(.rejected(file: file.name, path: cached, sha256: sha)) }
+            FileIO.removeTree(cached)  // a bad or unvouched cached file is never used; download again
         }
 
         var lastError = FetchError(.transferFailed, "no URL to download from", subject: file.name)
@@ -231,33 +356,46 @@ public struct DatasetFetcher: Sendable {
             do {
                 let result = try Fetch.download(from: url, to: cached, options: download) { events(.progress(file: file.name, $0)) }
                 events(.downloaded(file: file.name, result))
-                if expected == nil {
-                    try checksums.record(key, sha256: result.sha256, size: result.size)
-                    events(.recordedChecksum(file: file.name, sha256: result.sha256))
+                return ObtainedFile(
+                    source: .init(file: file.name, origin: url, sha256: result.sha256, size: result.size), path: cached,
+                    unverifiedKey: expected == nil ? key : nil, lock: lock)
+            } catch var error as FetchError {
+                if error.code == .checksumMismatch, file.sha256 == nil, recorded != nil {
+                    error.message +=
+                        "; the expected sha256 was recorded on the first download of this source: "
+                        + "if the file changed upstream, fetch it again with force to replace it"
+                    error.remedy = .force
                 }
-                return .init(file: file.name, origin: url, sha256: result.sha256, size: result.size)
-            } catch let error as FetchError {
                 events(.urlFailed(file: file.name, url: url, error: error))
                 lastError = error
             }
         }
+        Self.removeIfOnlyLocked(folder)
         throw lastError
+    }
+
+    /// Removes `folder` when it holds nothing but its lock file, as a failed fetch leaves the
+    /// folders it locked. Called while the lock is held, so no other fetch is using the folder.
+    static func removeIfOnlyLocked(_ folder: String) {
+        guard (try? FileManager.default.contentsOfDirectory(atPath: folder)) == [FolderLock.fileName] else { return }
+        unlink(folder + "/" + FolderLock.fileName)
+        rmdir(folder)
     }
 
     // MARK: Building the dataset folder
 
     /// Turns the verified source files into `target`, through a staging folder renamed into place.
+    /// The new folder is locked before the rename, so the lock on `target` holds throughout.
+    /// - Throws: ``FetchError`` `badLayout` when the result holds no image; extraction and import
+    ///   errors; `fileSystem`.
     func build(
-        _ entry: RegistryEntry, from sources: [FetchMarker.Source], into target: String,
+        _ entry: RegistryEntry, from sources: [ObtainedFile], into target: String,
         events: (FetchEvent) -> Void
     ) throws {
         let staging = datasets + "/.\(entry.name).staging-\(getpid())"
         FileIO.removeTree(staging)
         defer { FileIO.removeTree(staging) }
-        let path = { (file: String) in
-            let source = sources.first { $0.file == file }!
-            return source.origin.contains("://") ? downloads + "/" + file : source.origin
-        }
+        let path = { (file: String) in sources.first { $0.source.file == file }!.path }
         var root = staging
         switch entry.layout {
         case .archive, .classFolders, .splitClassFolders:
@@ -286,14 +424,25 @@ public struct DatasetFetcher: Sendable {
             events(.importing("CIFAR-10 batches → PNG class folders"))
             _ = try CIFAR10Dataset(folder: extracted + "/cifar-10-batches-bin").importImages(into: staging)
         }
-        let (files, bytes) = try Self.census(root)
-        let marker = FetchMarker(name: entry.name, tool: tool, sources: sources, files: files, bytes: bytes)
+        let census = try Self.census(root)
+        guard census.images > 0 else {
+            let extensions = DatasetDirectory.imageExtensions.sorted().map { "." + $0 }.joined(separator: ", ")
+            throw FetchError(
+                .badLayout,
+                "nothing to learn from: \(entry.files.map(\.name).joined(separator: ", ")) holds no images "
+                    + "(\(census.files) files, none named \(extensions))", subject: entry.name)
+        }
+        let marker = FetchMarker(
+            name: entry.name, source: Self.source(of: entry), tool: tool, sources: sources.map(\.source), files: census.files,
+            bytes: census.bytes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let markerBytes = try encoder.encode(marker)
         try FetchError.converting { try FileIO.writeAtomically(markerBytes, to: root + "/" + FetchMarker.fileName) }
 
         let previous = datasets + "/.\(entry.name).previous-\(getpid())"
+        let rootLock = try FetchError.converting { try FolderLock(root) }
+        defer { rootLock.release() }
         try FetchError.converting {
             if FileIO.exists(target) { try FileIO.durableRename(target, to: previous) }
             try FileIO.durableRename(root, to: target)
@@ -319,25 +468,32 @@ public struct DatasetFetcher: Sendable {
 
     // MARK: Verifying a finished dataset
 
-    func verify(_ marker: FetchMarker, of entry: RegistryEntry, at target: String, checksums: ChecksumStore) throws {
+    /// Checks that the sources a complete dataset was built from are unchanged where they are
+    /// still kept, and that the folder holds the files and bytes it had.
+    /// - Throws: ``FetchError`` `checksumMismatch` or `badLayout`, both with ``FetchError/Remedy/force``.
+    func verify(_ marker: FetchMarker, of entry: RegistryEntry, at target: String) throws {
         for source in marker.sources {
-            let path = source.origin.contains("://") ? downloads + "/" + source.file : source.origin
+            let path =
+                source.origin.contains("://")
+                ? entry.files.first { $0.name == source.file }.map { downloadFolder(for: $0, of: entry) + "/" + source.file } ?? ""
+                : source.origin
             guard FileManager.default.fileExists(atPath: path) else { continue }  // a cleaned cache is fine
             let sha = try SHA256Digest.ofFile(at: path)
             guard sha == source.sha256 else {
                 throw FetchError(
                     .checksumMismatch,
                     "the source file changed since the dataset was built: expected sha256 "
-                        + "\(source.sha256), found \(sha); fetch it again with force to replace it", subject: path)
+                        + "\(source.sha256), found \(sha); fetch it again with force to replace it", subject: path,
+                    remedy: .force)
             }
         }
-        let (files, bytes) = try Self.census(target)
+        let (files, bytes, _) = try Self.census(target)
         guard files == marker.files, bytes == marker.bytes else {
             throw FetchError(
                 .badLayout,
                 "the dataset folder changed since it was built (\(files) files, \(bytes) bytes; "
                     + "it had \(marker.files) files, \(marker.bytes) bytes); fetch it again with force to rebuild it",
-                subject: target)
+                subject: target, remedy: .force)
         }
     }
 
@@ -346,17 +502,20 @@ public struct DatasetFetcher: Sendable {
             .flatMap { try? JSONDecoder().decode(FetchMarker.self, from: $0) }
     }
 
-    /// Regular files under `folder` (the marker excluded) and their total size, counted with
-    /// `readdir` and `fstatat` (Foundation's enumerator takes seconds on 70,000 files).
-    static func census(_ folder: String) throws -> (files: Int, bytes: Int64) {
-        var files = 0, bytes: Int64 = 0
+    /// Regular files under `folder` (the marker and lock file at its top excluded), their total
+    /// size, and how many of them have an image name, counted with `readdir` and `fstatat`
+    /// (Foundation's enumerator takes seconds on 70,000 files).
+    static func census(_ folder: String) throws -> (files: Int, bytes: Int64, images: Int) {
+        var files = 0, bytes: Int64 = 0, images = 0
         func walk(_ path: String, isRoot: Bool) throws {
             guard let directory = opendir(path) else { throw FetchError.system("cannot list the folder", path: path) }
             defer { closedir(directory) }
             let fd = dirfd(directory)
             while let entry = readdir(directory) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                guard name != ".", name != "..", !(isRoot && name == FetchMarker.fileName) else { continue }
+                guard name != ".", name != "..", !(isRoot && [FetchMarker.fileName, FolderLock.fileName].contains(name)) else {
+                    continue
+                }
                 var status = stat()
                 guard fstatat(fd, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
                     throw FetchError.system("cannot stat", path: path + "/" + name)
@@ -366,12 +525,13 @@ public struct DatasetFetcher: Sendable {
                 case S_IFREG:
                     files += 1
                     bytes += Int64(status.st_size)
+                    if DatasetDirectory.isImageName(name) { images += 1 }
                 default: break
                 }
             }
         }
         try walk(folder, isRoot: true)
-        return (files, bytes)
+        return (files, bytes, images)
     }
 
     static func size(of path: String) throws -> Int {
@@ -384,8 +544,8 @@ public struct DatasetFetcher: Sendable {
 
 // MARK: - Recorded checksums
 
-/// `checksums.json`: sha256 and size of files the registry has no digest for, recorded on their
-/// first download ("trust on first use") and required from then on.
+/// `checksums.json`: sha256 and size of files the registry has no digest for, recorded once their
+/// first download built a dataset ("trust on first use") and required from then on.
 struct ChecksumStore {
     struct Entry: Codable, Hashable {
         var sha256: String
@@ -417,7 +577,10 @@ struct ChecksumStore {
 
     subscript(key: String) -> Entry? { entries[key] }
 
+    /// Records `key`'s digest, merged into the file as it is now (another fetch may have
+    /// recorded other keys since this store was read), and writes it atomically.
     mutating func record(_ key: String, sha256: String, size: Int) throws {
+        entries = try Self(path: path).entries
         entries[key] = Entry(sha256: sha256, size: size)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

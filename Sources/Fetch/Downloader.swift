@@ -4,8 +4,10 @@
 // The bytes go to `destination + ".partial"`, whose size and running sha256 describe the same
 // bytes whenever no transfer is running; only a complete, verified file is renamed into place.
 // While libcurl receives a chunk, the previous ones are written and hashed on two background
-// queues, so the three costs overlap instead of adding up. A server file that changed since the
-// partial file was written is caught only by an expected sha256 or size.
+// queues, so the three costs overlap instead of adding up. `destination + ".partial.json"`
+// records which URL the partial bytes came from and the response's validators (size, ETag,
+// modification time); a partial file is resumed only from the same URL with the same
+// validators, and downloaded afresh otherwise.
 import Foundation
 import Support
 #if canImport(Glibc)
@@ -92,10 +94,13 @@ public struct DownloadResult: Sendable, Hashable {
 /// file there only once it is complete and verified.
 ///
 /// The bytes are streamed to `destination + ".partial"` and hashed as they arrive (memory does
-/// not grow with the file). An existing partial file is hashed, then resumed with an HTTP
-/// `Range: bytes=N-` request. If the server ignores the range (answers 200) or the partial file is
-/// longer than the source, the partial file is emptied and the download starts over from byte 0:
-/// a whole body is never appended to a partial one. Transient failures (connection refused or
+/// not grow with the file). An existing partial file is resumed with an HTTP `Range: bytes=N-`
+/// request only when its record (`destination + ".partial.json"`, written before the first byte)
+/// names the same URL and the resumed response has the same size, ETag and modification time as
+/// the one it started from; otherwise it is emptied first, so bytes of two sources or two
+/// versions are never spliced. If the server ignores the range (answers 200) or the partial file
+/// is longer than the source, the partial file is emptied and the download starts over from
+/// byte 0: a whole body is never appended to a partial one. Transient failures (connection refused or
 /// reset, send or receive errors, a cut or empty reply, timeouts including the low-speed one,
 /// HTTP 5xx, 408 and 429) are retried with exponential backoff, each retry resuming from the
 /// partial file. On success the file is fsynced and atomically renamed over `destination`; its
@@ -126,24 +131,34 @@ public func download(
     let folder = (destination as NSString).deletingLastPathComponent
     if !folder.isEmpty { try FetchError.converting { try FileIO.createFolder(folder) } }
     let partial = try PartialFile(path: destination + ".partial")
+    let source = PartialSource(path: destination + ".partial.json")
+    if source.read()?.url != url {
+        try partial.truncate()  // bytes of unknown origin, or of another URL: never resumed
+        source.remove()
+    }
     let writer = try HashingWriter(appendingTo: partial)
     let transfers: (resumedAt: Int, attempts: Int)
     do {
         transfers = try withoutActuallyEscaping(progress) { progress in
-            try fill(writer, from: url, options: options, progress: progress)
+            try fill(writer, from: url, recordingIn: source, options: options, progress: progress)
         }
     } catch {
-        if writer.size == 0 { partial.remove() }
+        if writer.size == 0 {
+            partial.remove()
+            source.remove()
+        }
         throw error
     }
 
     let sha256 = writer.sha256
     if let mismatch = mismatch(size: writer.size, sha256: sha256, options: options) {
         partial.remove()
+        source.remove()
         throw FetchError(.checksumMismatch, mismatch, subject: url)
     }
     try partial.syncAndClose()
     try FetchError.converting { try FileIO.durableRename(partial.path, to: destination) }
+    source.remove()
     return DownloadResult(
         path: destination, size: writer.size, sha256: sha256,
         resumedBytes: transfers.resumedAt, attempts: transfers.attempts)
@@ -151,11 +166,13 @@ public func download(
 
 /// Runs transfers into `writer` until one completes and its bytes are settled: resumes after
 /// transient failures (with backoff), restarts from byte 0 when the server does not deliver the
-/// range.
+/// range or the source is not the one the partial bytes came from. A transfer from byte 0
+/// records its URL and response identity in `source` before its first byte is kept; a resumed
+/// one must match that record.
 /// - Returns: the offset the successful transfer started at, and the number of transfers.
 /// - Throws: ``FetchError`` (see ``download(from:to:options:progress:)``).
 private func fill(
-    _ writer: HashingWriter, from url: String, options: DownloadOptions,
+    _ writer: HashingWriter, from url: String, recordingIn source: PartialSource, options: DownloadOptions,
     progress: @escaping (DownloadProgress) -> Void
 ) throws -> (resumedAt: Int, attempts: Int) {
     let easy = try CurlEasy()
@@ -163,10 +180,12 @@ private func fill(
     var attempts = 0, failuresInARow = 0
     var mostHeld = writer.size
     var serverResumes = true
+    var recorded = source.read()
     while true {
         if !serverResumes && writer.size > 0 { try writer.restart() }
         let offset = writer.size
         attempts += 1
+        var recordFailure: FetchError?
         do {
             try easy.perform(
                 url: url, resumingAt: offset, options: options,
@@ -176,12 +195,28 @@ private func fill(
                         DownloadProgress(
                             transfer: $0, resumedAt: offset,
                             expectedSize: options.expectedSize))
+                },
+                accept: { identity in
+                    let record = PartialSource.Record(url: url, identity: identity)
+                    guard offset == 0 else { return record == recorded }
+                    do {
+                        try source.write(record)
+                        recorded = record
+                        return true
+                    } catch {
+                        recordFailure = error as? FetchError ?? FetchError(.fileSystem, "\(error)", subject: source.path)
+                        return false
+                    }
                 })
         } catch {
             try writer.settle()  // throws the write error behind a refusedByReceiver
+            if let recordFailure { throw recordFailure }
             switch error.reason {
             case .rangeNotDelivered where offset > 0, .httpStatus(416) where offset > 0:
                 serverResumes = false  // start over at once: this is not a failure
+                continue
+            case .sourceChanged:
+                try writer.restart()  // other bytes than the partial file's: start over at once
                 continue
             case .transient:
                 break
@@ -427,6 +462,35 @@ private final class BufferPool: @unchecked Sendable {
         lock.withLock { free.append(buffer) }
         available.signal()
     }
+}
+
+// MARK: - Where the partial bytes came from
+
+/// `<destination>.partial.json`: the URL a partial file's bytes came from and the identity of the
+/// response they started with, written (atomically) before the first byte is kept.
+private struct PartialSource {
+    /// What the file holds.
+    struct Record: Codable, Hashable {
+        var url: String
+        var identity: ResponseIdentity
+    }
+
+    let path: String
+
+    /// The record, or nil when there is none or it cannot be read (then nothing is resumed).
+    func read() -> Record? {
+        (try? FileIO.readFile(at: path, limit: 1 << 20)).flatMap { try? JSONDecoder().decode(Record.self, from: Data($0)) }
+    }
+
+    /// Replaces the record.
+    /// - Throws: ``FetchError`` `fileSystem`.
+    func write(_ record: Record) throws {
+        let bytes = try JSONEncoder().encode(record)
+        try FetchError.converting { try FileIO.writeAtomically(bytes, to: path) }
+    }
+
+    /// Deletes the record; a missing one is fine.
+    func remove() { unlink(path) }
 }
 
 // MARK: - Partial file

@@ -2,7 +2,8 @@
 // decision about what is written, and where, is made here, for every entry, before anything of it
 // is written:
 //
-// - Paths: absolute names and any `..` component are refused; `.` and empty components are dropped.
+// - Paths: absolute names and any `..` component are refused; `.` and empty components are dropped;
+//   every other component must pass Support's `PathComponent.validate` (no control characters).
 // - Types: regular files, folders, symbolic links and hard links only; device files, FIFOs and
 //   sockets are refused.
 // - Symbolic links: the target must be relative, may only climb (`..`) at its start, and may not
@@ -153,8 +154,9 @@ struct EntryPath {
     let relative: String
 
     /// Checks `name`.
-    /// - Throws: ``FetchError`` `unsafeEntry` (subject: `entry`) for an empty or absolute name or
-    ///   a `..` component.
+    /// - Throws: ``FetchError`` `unsafeEntry` (subject: `entry`) for an empty or absolute name, a
+    ///   `..` component, or a component Support's `PathComponent.validate(_:what:)` refuses (a
+    ///   control character, more than 255 bytes).
     init(_ name: String, entry: String) throws {
         guard !name.isEmpty else { throw FetchError(.unsafeEntry, "the name is empty", subject: entry) }
         guard !name.hasPrefix("/") else {
@@ -163,6 +165,13 @@ struct EntryPath {
         let components = name.split(separator: "/").filter { $0 != "." }.map(String.init)
         guard !components.contains("..") else {
             throw FetchError(.unsafeEntry, "the path \(name) has a `..` component, which could leave the target folder", subject: entry)
+        }
+        for component in components {
+            do {
+                try PathComponent.validate(component, what: "each part of an entry's path")
+            } catch {
+                throw FetchError(.unsafeEntry, error.message, subject: PathComponent.escaped(entry))
+            }
         }
         self.components = components
         relative = components.joined(separator: "/")

@@ -30,6 +30,25 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
         case badLayout
         /// A file system operation failed (permissions, disk full, ...).
         case fileSystem
+        /// Another process holds the lock of the dataset folder or download being written; the
+        /// message names its pid.
+        case locked
+        /// A name taken from input (the URL's file name, `name`, a class name) is not a single
+        /// file or folder name: it is empty, `..`, or holds `/`, NUL or a control character.
+        case badName
+        /// The dataset name already holds a dataset fetched from another source.
+        case nameInUse
+    }
+
+    /// What the user can change to get past the error, for a caller to phrase in its own terms
+    /// (a command-line tool names its flag). The message already says it in words.
+    public enum Remedy: String, Sendable, CaseIterable {
+        /// Choose another dataset name (``FetchOptions/name``).
+        case chooseName
+        /// Fetch again with ``FetchOptions/force``, which downloads and builds afresh.
+        case force
+        /// Look the name up in the registry (``Registry/entries``).
+        case listRegistry
     }
 
     /// What went wrong.
@@ -38,18 +57,28 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// The URL, file path or archive entry the error concerns, when there is one.
     public var subject: String?
+    /// What to change to get past the error, when the message suggests something.
+    public var remedy: Remedy?
 
-    public init(_ code: Code, _ message: String, subject: String? = nil) {
+    public init(_ code: Code, _ message: String, subject: String? = nil, remedy: Remedy? = nil) {
         self.code = code
         self.message = message
         self.subject = subject
+        self.remedy = remedy
     }
 
-    /// The Fetch error for a failed step of the Support module: ``Code/badLayout`` stays
-    /// `badLayout`; every other code (`fileSystem`, `locked`, `tooLarge`) becomes
+    /// The Fetch error for a failed step of the Support module: `badLayout`, `locked` and
+    /// `badName` keep their code; the others (`fileSystem`, `tooLarge`) become
     /// ``Code/fileSystem``. The message is kept and the path becomes the subject.
     public init(_ error: SupportError) {
-        self.init(error.code == .badLayout ? .badLayout : .fileSystem, error.message, subject: error.path)
+        let code: Code =
+            switch error.code {
+            case .badLayout: .badLayout
+            case .locked: .locked
+            case .badName: .badName
+            case .fileSystem, .tooLarge: .fileSystem
+            }
+        self.init(code, error.message, subject: error.path)
     }
 
     /// `subject: code: message`, or `code: message` without a subject.

@@ -6,7 +6,9 @@ import Foundation
 /// Class folders are the sorted non-hidden subfolders, so `.ipynb_checkpoints` or `__MACOSX` is
 /// never a class (Keras's `flow_from_directory` makes them one). Files are found recursively,
 /// sorted by path; hidden files (`.DS_Store`, `._*`) are skipped, and only names with an image
-/// extension count as images (the decoder still decides the format from the bytes).
+/// extension count as images (the decoder still decides the format from the bytes). A symbolic
+/// link that cannot be resolved (dangling or a loop) is listed like a file, so that whoever reads
+/// it reports it as unreadable rather than it being dropped silently.
 public struct DatasetDirectory: Sendable {
     /// One class folder and the files under it.
     public struct ClassFolder: Sendable, Hashable {
@@ -115,6 +117,8 @@ public struct DatasetDirectory: Sendable {
     private enum Kind { case folder, file, other }
 
     /// A regular file (or a symbolic link to one) is a file; folders are not followed through links.
+    /// A symbolic link that cannot be resolved (dangling, or a loop) is a file too, so that the
+    /// readers that open it report it as unreadable instead of it vanishing from the listing.
     private static func kind(of path: String) -> Kind {
         var status = stat()
         guard lstat(path, &status) == 0 else { return .other }
@@ -123,7 +127,8 @@ public struct DatasetDirectory: Sendable {
         case S_IFREG: return .file
         case S_IFLNK:
             var target = stat()
-            return stat(path, &target) == 0 && target.st_mode & S_IFMT == S_IFREG ? .file : .other
+            guard stat(path, &target) == 0 else { return .file }
+            return target.st_mode & S_IFMT == S_IFREG ? .file : .other
         default: return .other
         }
     }

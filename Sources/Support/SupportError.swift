@@ -16,6 +16,8 @@ public struct SupportError: Error, Hashable, Sendable, CustomStringConvertible {
         case badLayout
         /// A file is larger than the caller's limit.
         case tooLarge
+        /// A name from input cannot be a single file or folder name (``PathComponent/validate(_:what:)``).
+        case badName
     }
 
     public var code: Code

@@ -47,10 +47,11 @@ struct DataPrep: ParsableCommand {
 /// How a library's typed error is printed: `<code>: <place>: <message>`.
 enum Failure {
     /// The line for `error`, or nil for errors argument-parser reports itself (usage errors, exit
-    /// codes, help requests).
+    /// codes, help requests). Control characters in the place and message (a file name from input)
+    /// are escaped, so the failure stays one line.
     static func line(for error: any Error) -> String? {
         func joined(_ code: String, _ place: String?, _ message: String) -> String {
-            [code, place, message].compactMap { $0 }.joined(separator: ": ")
+            [code, place, message].compactMap { $0 }.map(Diagnostics.escaped).joined(separator: ": ")
         }
         switch error {
         case let error as CodecError: return joined(error.code.rawValue, error.path, error.message)

@@ -68,22 +68,38 @@ struct FetchDataset: ParsableCommand {
         let fetcher = DatasetFetcher(options: options, tool: "dataprep \(DataPrep.version)")
         let bar = ProgressLine()
         defer { bar.finish() }
-        let result = try fetcher.fetch(dataset!) { event in report(event, bar: bar) }
+        let result: FetchResult
+        do {
+            result = try fetcher.fetch(dataset!) { event in report(event, bar: bar) }
+        } catch var error as FetchError {
+            if let remedy = error.remedy { error.message += " (\(Self.flag(for: remedy)))" }
+            throw error
+        }
         bar.finish()
         if result.alreadyPresent { Diagnostics.write("\(result.name): already fetched; sources and folder verified\n") }
         print(result.path)
     }
 
+    /// The command-line form of what the library suggests.
+    static func flag(for remedy: FetchError.Remedy) -> String {
+        switch remedy {
+        case .chooseName: "--name NAME"
+        case .force: "--force"
+        case .listRegistry: "dataprep fetch --list"
+        }
+    }
+
     private func report(_ event: FetchEvent, bar: ProgressLine) {
+        let escaped = Diagnostics.escaped
         switch event {
         case .usingLocalCopy(let file, let path):
-            Diagnostics.write("\(file): using the local copy \(path)\n")
+            Diagnostics.write("\(file): using the local copy \(escaped(path))\n")
         case .usingCachedDownload(let file, _):
             Diagnostics.write("\(file): using the verified download in the cache\n")
         case .rejected(let file, let path, let sha256):
-            Diagnostics.warning("\(file): \(path) has sha256 \(sha256), not the expected one; not using it")
+            Diagnostics.warning("\(file): \(escaped(path)) has sha256 \(sha256), not the expected one; not using it")
         case .downloading(let file, let url):
-            Diagnostics.write("\(file): downloading \(url)\n")
+            Diagnostics.write("\(file): downloading \(escaped(url))\n")
         case .progress(let file, let progress):
             bar.update(Self.describe(progress, file: file))
         case .downloaded(let file, let result):
@@ -93,9 +109,11 @@ struct FetchDataset: ParsableCommand {
                     + (result.resumedBytes > 0 ? ", resumed at \(Self.megabytes(result.resumedBytes))" : "") + "\n")
         case .urlFailed(let file, let url, let error):
             bar.finish()
-            Diagnostics.warning("\(file): \(url) failed (\(error.code.rawValue): \(error.message)); trying the next URL")
-        case .recordedChecksum(let file, let sha256):
-            Diagnostics.write("\(file): no published sha256; recorded \(sha256) and will check it from now on\n")
+            Diagnostics.warning("\(file): \(escaped(url)) failed (\(error.code.rawValue): \(escaped(error.message))); trying the next URL")
+        case .recordedChecksum(let file, let sha256, let replacing):
+            Diagnostics.write(
+                "\(file): no published sha256; recorded \(sha256)" + (replacing.map { " in place of \($0)" } ?? "")
+                    + " and will check it from now on\n")
         case .extracting(let file):
             Diagnostics.write("\(file): extracting\n")
         case .importing(let what):

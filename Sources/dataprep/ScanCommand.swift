@@ -76,10 +76,11 @@ struct Scan: ParsableCommand {
         guard bad > 0 else { return }
         if let outcome = report.quarantine {
             guard outcome.failed.isEmpty else {
-                Diagnostics.error("\(outcome.failed.count) of \(bad) bad files could not be moved to \(outcome.folder)")
+                Diagnostics.error(
+                    "\(outcome.failed.count) of \(bad) bad files could not be moved to \(Diagnostics.escaped(outcome.folder))")
                 throw ExitCode.failure
             }
-            Diagnostics.warning("\(bad) bad \(bad == 1 ? "file" : "files") moved to \(outcome.folder)")
+            Diagnostics.warning("\(bad) bad \(bad == 1 ? "file" : "files") moved to \(Diagnostics.escaped(outcome.folder))")
         } else {
             Diagnostics.error("\(bad) of \(report.imageCount) images cannot be used; --quarantine DIR moves them out")
             throw ExitCode.failure
@@ -107,6 +108,8 @@ private enum ScanProgress {
 // MARK: - Text report
 
 /// The human-readable form of a ``DatasetScanReport``; the same report always gives the same text.
+/// Names from the dataset (paths, class and split names) have control characters escaped, so a
+/// newline in a file name cannot break or forge a line.
 private struct ScanReportText {
     /// Paths listed per kind of converted image before "… and N more".
     static let examples = 5
@@ -135,14 +138,14 @@ private struct ScanReportText {
     }
 
     private mutating func counts() {
-        lines.append("Dataset \(report.root)")
+        lines.append("Dataset \(escaped(report.root))")
         lines.append("")
-        let nameWidth = report.classNames.map(\.count).max() ?? 0
+        let nameWidth = report.classNames.map { escaped($0).count }.max() ?? 0
         for split in report.splits {
             let found = "Found \(split.imageCount) images belonging to \(split.classes.count) classes."
-            lines.append(split.name.isEmpty ? found : "\(split.name): \(found)")
+            lines.append(split.name.isEmpty ? found : "\(escaped(split.name)): \(found)")
             for folder in split.classes {
-                let name = folder.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                let name = escaped(folder.name).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                 lines.append("  \(name)  \(pad(folder.images, 7))" + (folder.bad > 0 ? "  (\(folder.bad) bad)" : ""))
             }
         }
@@ -151,7 +154,7 @@ private struct ScanReportText {
             let missing = Set(report.classNames).subtracting(split.classes.map(\.name)).sorted()
             guard !missing.isEmpty else { continue }
             lines.append(
-                "Note: \(split.name) has no folder for \(missing.joined(separator: ", ")), so Keras would "
+                "Note: \(escaped(split.name)) has no folder for \(missing.map(escaped).joined(separator: ", ")), so Keras would "
                     + "number its classes differently there.")
         }
     }
@@ -164,12 +167,12 @@ private struct ScanReportText {
             let width = report.badFiles.map(\.status.rawValue.count).max() ?? 0
             for file in report.badFiles {
                 let status = file.status.rawValue.padding(toLength: width, withPad: " ", startingAt: 0)
-                lines.append("  \(status)  \(file.path): \(file.message)")
+                lines.append("  \(status)  \(escaped(file.path)): \(escaped(file.message))")
             }
         }
         if !report.warnings.isEmpty {
             section("Decoded with a warning (\(report.warnings.count)):")
-            lines += report.warnings.map { "  \($0.path): \($0.message)" }
+            lines += report.warnings.map { "  \(escaped($0.path)): \(escaped($0.message))" }
         }
     }
 
@@ -211,7 +214,7 @@ private struct ScanReportText {
         for (kind, group) in zip(kinds, groups) {
             lines.append(
                 "  \(kind.padding(toLength: width, withPad: " ", startingAt: 0))  "
-                    + group.paths.joined(separator: " = "))
+                    + group.paths.map(escaped).joined(separator: " = "))
         }
     }
 
@@ -221,21 +224,23 @@ private struct ScanReportText {
     private mutating func ignored() {
         guard !report.ignoredFiles.isEmpty else { return }
         section("Ignored, not images by name (\(report.ignoredFiles.count)):")
-        lines += report.ignoredFiles.map { "  \($0)" }
+        lines += report.ignoredFiles.map { "  \(escaped($0))" }
     }
 
     private mutating func quarantine() {
         guard let outcome = report.quarantine else { return }
-        section("Quarantine \(outcome.folder): \(outcome.moved.count) moved, \(outcome.failed.count) failed")
-        lines += outcome.moved.map { "  moved  \($0)" }
-        lines += outcome.failed.map { "  kept   \($0.path): \($0.message)" }
+        section("Quarantine \(escaped(outcome.folder)): \(outcome.moved.count) moved, \(outcome.failed.count) failed")
+        lines += outcome.moved.map { "  moved  \(escaped($0))" }
+        lines += outcome.failed.map { "  kept   \(escaped($0.path)): \(escaped($0.message))" }
     }
 
     /// The first few paths, then how many more.
     private func listed(_ paths: [String]) -> String {
-        let shown = paths.prefix(Self.examples).joined(separator: ", ")
+        let shown = paths.prefix(Self.examples).map(escaped).joined(separator: ", ")
         return paths.count > Self.examples ? "\(shown), … and \(paths.count - Self.examples) more" : shown
     }
+
+    private func escaped(_ text: String) -> String { Diagnostics.escaped(text) }
 
     private func pad(_ number: Int, _ width: Int) -> String {
         let text = String(number)

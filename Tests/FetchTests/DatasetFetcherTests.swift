@@ -53,20 +53,31 @@ import Testing
             #expect(server.requests.count == 1)  // nothing downloaded again
 
             // A changed cached download is found on the next fetch.
-            try Data("tampered".utf8).write(to: URL(fileURLWithPath: home + "/downloads/pets.zip"))
-            expectFetchError(.checksumMismatch) { _ = try fetcher.fetch(server.baseURL + "/files/pets.zip") }
+            let cached = try #require(Self.downloads(named: "pets.zip", in: home).first)
+            try Data("tampered".utf8).write(to: URL(fileURLWithPath: cached))
+            let tampered = expectFetchError(.checksumMismatch) { _ = try fetcher.fetch(server.baseURL + "/files/pets.zip") }
+            #expect(tampered?.remedy == .force)
 
-            // --force downloads again; the recorded sha256 must still match.
+            // --force downloads again.
             var forced = fetcher
             forced.options.force = true
             #expect(try !forced.fetch(server.baseURL + "/files/pets.zip").alreadyPresent)
             #expect(server.requests.count == 2)
 
-            // The server now serves other bytes under the same URL: the recorded digest rejects them.
+            // The server now serves other bytes under the same URL: a forced fetch downloads them,
+            // they do not build, and neither they nor their digest are kept; the dataset stays.
             server.setFile(Array("other bytes".utf8), at: "/files/pets.zip")
-            expectFetchError(.checksumMismatch) { _ = try forced.fetch(server.baseURL + "/files/pets.zip") }
-            #expect(!FileManager.default.fileExists(atPath: home + "/downloads/pets.zip"))
+            expectFetchError(.badArchive) { _ = try forced.fetch(server.baseURL + "/files/pets.zip") }
+            #expect(Self.downloads(named: "pets.zip", in: home).isEmpty)
+            #expect(try fetcher.fetch(server.baseURL + "/files/pets.zip").alreadyPresent)
         }
+    }
+
+    /// Paths of the cached downloads called `name` under `home` (one folder per source).
+    static func downloads(named name: String, in home: String) -> [String] {
+        let root = home + "/downloads"
+        return (FileManager.default.subpaths(atPath: root) ?? []).filter { ($0 as NSString).lastPathComponent == name }
+            .map { root + "/" + $0 }.sorted()
     }
 
     @Test func aDeletedDatasetFileIsNoticed() throws {

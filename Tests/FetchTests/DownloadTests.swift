@@ -84,24 +84,62 @@ import Testing
         #expect(reports.allSatisfy { $0.receivedBytes <= Self.content.count })
     }
 
-    @Test func preExistingPartialFileIsResumed() throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try Data(Self.content.prefix(400_000)).write(to: URL(fileURLWithPath: partial))
+    /// Runs a download of `url` that the server cuts after `bytes` bytes, with no retry, so its
+    /// partial file (and the record of its source) is left for the next run.
+    func interruptedDownload(after bytes: Int, from url: String? = nil) {
+        server.inject(.dropConnection(afterBodyBytes: bytes), at: "/data.bin")
+        var once = Self.fastOptions
+        once.maximumAttempts = 1
+        expectFetchError(.transferFailed) { _ = try download(from: url ?? self.url, to: destination, options: once) }
+    }
+
+    @Test func anInterruptedRunIsResumedByTheNext() throws {
+        interruptedDownload(after: 400_000)
         let result = try download(
             from: url, to: destination,
             options: DownloadOptions(expectedSHA256: Self.sha256))
         #expect(result.sha256 == Self.sha256)
         #expect(result.resumedBytes == 400_000)
         #expect(result.attempts == 1)
-        #expect(server.requests.map(\.range) == ["bytes=400000-"])
+        #expect(server.requests.map(\.range) == [nil, "bytes=400000-"])
+        #expect(!fileExists(partial) && !fileExists(partial + ".json"))
+    }
+
+    @Test func aPartialFileOfUnknownOriginIsNotResumed() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data(Self.content.prefix(400_000)).write(to: URL(fileURLWithPath: partial))
+        let result = try download(from: url, to: destination, options: DownloadOptions(expectedSHA256: Self.sha256))
+        #expect(result.resumedBytes == 0)
+        #expect(server.requests.map(\.range) == [nil])
+    }
+
+    @Test func anotherURLsPartialFileIsNeverSplicedOn() throws {
+        interruptedDownload(after: 300_000)
+        let other = Array(Self.content.reversed())
+        server.setFile(other, at: "/other/data.bin")
+        let result = try download(from: server.baseURL + "/other/data.bin", to: destination, options: Self.fastOptions)
+        #expect(result.sha256 == Self.sha256Hex(other))
+        #expect(result.resumedBytes == 0)
+        #expect(server.requests.map(\.range) == [nil, nil])
+    }
+
+    @Test func aSourceThatChangedSinceThePartialFileStartsOver() throws {
+        interruptedDownload(after: 300_000)
+        var changed = Self.content
+        changed[2_000_000] ^= 0xFF  // same size, same first 300,000 bytes: only the ETag tells
+        server.setFile(changed, at: "/data.bin")
+        let result = try download(from: url, to: destination, options: Self.fastOptions)
+        #expect(result.sha256 == Self.sha256Hex(changed))
+        #expect(result.resumedBytes == 0)
+        #expect(server.requests.map(\.range) == [nil, "bytes=300000-", nil])
     }
 
     @Test func partialFileLongerThanTheSourceStartsOver() throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        interruptedDownload(after: 300_000)
         try Data(Self.content + [1, 2, 3]).write(to: URL(fileURLWithPath: partial))
         let result = try download(from: url, to: destination, options: Self.fastOptions)
         #expect(result.sha256 == Self.sha256)
-        #expect(server.requests.map(\.range) == ["bytes=\(Self.content.count + 3)-", nil])
+        #expect(server.requests.map(\.range) == [nil, "bytes=\(Self.content.count + 3)-", nil])
     }
 
     @Test func serviceUnavailableIsRetriedUntilItPasses() throws {
@@ -143,8 +181,13 @@ import Testing
         #expect(whole.sha256 == Self.sha256)
         #expect(whole.resumedBytes == 0)
 
+        // A partial file recorded as coming from this file, at its size and modification time.
         let second = folder + "/second.bin"
         try Data(Self.content.prefix(123_456)).write(to: URL(fileURLWithPath: second + ".partial"))
+        let modified = try #require(try FileManager.default.attributesOfItem(atPath: source)[.modificationDate] as? Date)
+        let record =
+            #"{"url":"file://\#(source)","identity":{"size":\#(Self.content.count),"modified":\#(Int(modified.timeIntervalSince1970))}}"#
+        try Data(record.utf8).write(to: URL(fileURLWithPath: second + ".partial.json"))
         let resumed = try download(from: "file://" + source, to: second)
         #expect(resumed.sha256 == Self.sha256)
         #expect(resumed.resumedBytes == 123_456)

@@ -2,11 +2,12 @@ import Fetch
 import Support
 import Testing
 
-/// Support's errors seen through Fetch: the layout code is kept, every other becomes `fileSystem`.
+/// Support's errors seen through Fetch: layout, lock and name codes are kept, the others become `fileSystem`.
 @Suite struct FetchErrorTests {
     @Test func aSupportErrorKeepsItsMessageAndPathAndMapsItsCode() {
         let cases: [(SupportError.Code, FetchError.Code)] = [
-            (.badLayout, .badLayout), (.fileSystem, .fileSystem), (.locked, .fileSystem), (.tooLarge, .fileSystem),
+            (.badLayout, .badLayout), (.fileSystem, .fileSystem), (.locked, .locked), (.tooLarge, .fileSystem),
+            (.badName, .badName),
         ]
         for (support, fetch) in cases {
             let error = FetchError(SupportError(support, "what went wrong", path: "/some/path"))

@@ -115,7 +115,11 @@ import Glibc
         let dir = try TestFiles.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var dataset = try Self.writeIDX(in: dir, rows: 2, columns: 2, trainLabels: [0], testLabels: [0], gzip: false)
-        for names in [["a", "a/b", "c"], ["a", ".b", "c"], ["a", "a", "c"], ["a", "", "c"]] {
+        let refused = [
+            ["a", "a/b", "c"], ["a", ".b", "c"], ["a", "a", "c"], ["a", "", "c"], ["a", "..", "c"], ["a", "b\nc", "d"],
+            ["a", "bell\u{7}", "c"], ["a", "nul\0", "c"],
+        ]
+        for names in refused {
             dataset.classNames = names
             expectFetchError(.badLayout) { _ = try dataset.importImages(into: dir + "/out") }
         }

@@ -132,3 +132,42 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
         #expect(generator.next() == 0xe220_a839_7b1d_cdaf)  // Vigna's reference splitmix64.c, seed 0
     }
 }
+
+@Suite struct PathComponentTests {
+    @Test func singleNamesPass() throws {
+        for name in ["cats", "data.zip", ".hidden", "café", "a b", "x..y", String(repeating: "n", count: 255)] {
+            try PathComponent.validate(name, what: "a name")
+        }
+    }
+
+    @Test func namesThatLeaveTheirFolderOrBreakLinesAreRefused() {
+        let refused = [
+            "", ".", "..", "../x.zip", "a/b", "/", "a\0b", "line\nbreak", "tab\there", "del\u{7F}", "c1\u{85}",
+            String(repeating: "n", count: 256),
+        ]
+        for name in refused {
+            let error = supportError { try PathComponent.validate(name, what: "the dataset name") }
+            #expect(error?.code == .badName, "\(name.debugDescription)")
+            #expect(error?.message.hasPrefix("the dataset name must be a single file or folder name") == true)
+            #expect(error.map { !$0.path.contains("\n") } == true)
+        }
+    }
+}
+
+@Suite struct DatasetDirectoryLinkTests {
+    @Test func unresolvableLinksAreListedAsFilesNotDropped() throws {
+        let root = temporaryFolder()
+        defer { FileIO.removeTree(root) }
+        try FileIO.createFolder(root + "/cats")
+        try FileIO.writeAtomically(Data([1]), to: root + "/cats/a.jpg")
+        try FileManager.default.createSymbolicLink(atPath: root + "/cats/loop.jpg", withDestinationPath: "loop.jpg")
+        try FileManager.default.createSymbolicLink(atPath: root + "/cats/gone.png", withDestinationPath: "missing.png")
+        try FileManager.default.createSymbolicLink(atPath: root + "/cats/notes", withDestinationPath: "notes")
+        try FileManager.default.createSymbolicLink(atPath: root + "/cats/folder-link", withDestinationPath: "..")
+        let dataset = try DatasetDirectory(reading: root)
+        let cats = try #require(dataset.splits.first?.classes.first)
+        let resolved = URL(fileURLWithPath: root).standardizedFileURL.path
+        #expect(cats.images == ["a.jpg", "gone.png", "loop.jpg"].map { resolved + "/cats/" + $0 })
+        #expect(cats.otherFiles == [resolved + "/cats/notes"])
+    }
+}

@@ -9,6 +9,7 @@
 // pipe they all poll, plus `shutdown` of open connections), joins them and closes every socket.
 import Dispatch
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,8 @@ import Glibc
 ///
 /// Files are registered by path (`/data.bin`); `GET` answers 200 with the whole file, or 206 with
 /// `Content-Range` for `Range: bytes=N-` (and `bytes=N-M`), 416 for a range past the end, 404 for
-/// an unknown path. Faults injected for a path apply to its next requests, in the order injected,
+/// an unknown path. Every file is served with an `ETag` derived from its bytes, so replacing a
+/// file changes it. Faults injected for a path apply to its next requests, in the order injected,
 /// each for the number of requests given; then the path is served normally again.
 ///
 /// Call ``stop()`` when done: the server's threads keep it alive until then.
@@ -57,7 +59,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     private let threads = DispatchGroup()
     private let lock = NSLock()
     // Guarded by `lock`:
-    private var files: [String: [UInt8]] = [:]
+    private var files: [String: (bytes: [UInt8], etag: String)] = [:]
     private var faults: [String: [(fault: Fault, remaining: Int)]] = [:]
     private var log: [Request] = []
     private var openConnections: Set<Int32> = []
@@ -107,7 +109,8 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     /// Serves `bytes` at `path` (e.g. `/data.bin`), replacing what was there.
     public func setFile(_ bytes: [UInt8], at path: String) {
-        lock.withLock { files[path] = bytes }
+        let etag = "\"" + String(bytes.withUnsafeBytes { XXHash64.hash($0) }, radix: 16) + "\""
+        lock.withLock { files[path] = (bytes, etag) }
     }
 
     /// Makes the next `times` requests for `path` misbehave as `fault`, after any faults injected
@@ -187,7 +190,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     /// Reads one request on `fd` and answers it, applying the path's next fault if any.
     private func serve(_ fd: Int32) {
         guard let request = readRequest(fd) else { return }
-        let (content, fault): ([UInt8]?, Fault?) = lock.withLock {
+        let (file, fault): ((bytes: [UInt8], etag: String)?, Fault?) = lock.withLock {
             log.append(request)
             var fault: Fault?
             if var queue = faults[request.path], !queue.isEmpty {
@@ -211,14 +214,14 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         default:
             break
         }
-        guard let content else {
+        guard let (content, etag) = file else {
             send(fd, head(404, ["Content-Length": "0"]))
             return
         }
 
         var range = 0..<content.count
         var status = 200
-        var headers = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
+        var headers = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", "ETag": etag]
         if fault != .ignoreRange, let asked = request.range.flatMap(Self.parseRange) {
             guard asked.first < content.count else {
                 send(fd, head(416, ["Content-Range": "bytes */\(content.count)", "Content-Length": "0"]))

@@ -117,3 +117,39 @@ private func makeDataset(in dir: URL, withCutFile: Bool) throws -> URL {
         #expect(inside.stdout.isEmpty)
     }
 }
+
+@Suite struct ScanNamesFromInputTests {
+    @Test func aControlCharacterInAFileNameIsPrintedEscaped() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = try makeDataset(in: dir, withCutFile: false)
+        try Data("not an image".utf8).write(to: root.appendingPathComponent("train/cats/forged\nline.jpg"))
+
+        let result = try runDataprep(["scan", root.path])
+
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.contains { $0.contains(#"train/cats/forged\nline.jpg: "#) })
+        #expect(!lines.contains { $0.hasPrefix("line.jpg") })
+    }
+
+    @Test func aSymbolicLinkLoopIsUnreadableForScanAndSkippedByPack() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = try makeDataset(in: dir, withCutFile: false)
+        try FileManager.default.createSymbolicLink(
+            atPath: root.appendingPathComponent("validation/dogs/loop.jpg").path, withDestinationPath: "loop.jpg")
+
+        let scan = try runDataprep(["scan", root.path])
+        #expect(scan.status == 1)
+        #expect(scan.stdout.contains("validation: Found 3 images belonging to 2 classes."))
+        #expect(scan.stdout.split(separator: "\n").contains { $0.hasPrefix("  unreadable  validation/dogs/loop.jpg: ") })
+
+        let pack = try runDataprep([
+            "pack", root.appendingPathComponent("validation").path, "--size", "16x16", "--out", dir.appendingPathComponent("out").path,
+        ])
+        #expect(pack.status == 0)
+        #expect(pack.stderr.contains("skipped 1 images"))
+        #expect(pack.stderr.contains("validation/dogs/loop.jpg: readFailed"))
+    }
+}
