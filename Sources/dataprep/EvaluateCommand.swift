@@ -30,6 +30,12 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let network = try Model.load(from: model)
         let set = try ShardSet(directory: shards)
+        guard set.manifest.classNames == network.classNames else {
+            throw TrainerError(
+                .invalidArgument,
+                "the shards in \(shards) name their classes \(set.manifest.classNames.joined(separator: ", ")); the model was trained on "
+                    + "\(network.classNames.joined(separator: ", ")): its labels would be compared with other classes")
+        }
         let (loss, accuracy) = try Fitting.evaluate(network, on: set, batchSize: batchSize)
         let confusion = try ConfusionMatrix(network, on: set, batchSize: batchSize)
         print(String(format: "loss %.4f  accuracy %.4f  (%d samples)", loss, accuracy, set.manifest.imagesPerCopy))

@@ -100,7 +100,9 @@ struct Prediction {
         ranked = probabilities.enumerated()
             .sorted { $0.element > $1.element || ($0.element == $1.element && $0.offset < $1.offset) }
             .prefix(top)
-            .map { (label: $0.offset, name: $0.offset < classNames.count ? classNames[$0.offset] : "\($0.offset)", probability: $0.element) }
+            .map {
+                (label: $0.offset, name: $0.offset < classNames.count ? classNames[$0.offset] : "\($0.offset)", probability: $0.element)
+            }
     }
 
     /// `PATH  CLASS 0.9948  CLASS 0.0031  sigmoid 0.0052`.
@@ -123,7 +125,8 @@ struct Prediction {
 
     /// `object` as one line of JSON with sorted keys.
     static func jsonLine(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 }
