@@ -76,3 +76,56 @@ import Testing
         #expect(predict.stderr.contains("error: readFailed: ") && predict.stderr.contains("missing.png: cannot open"))
     }
 }
+
+/// dataprep sets OpenMP's passive wait policy itself for the commands that run oneDNN, unless the
+/// user chose one: spinning threads make training several times slower on a shared machine.
+@Suite struct WaitPolicyTests {
+    /// The environment of the running process `pid` (what it was exec'd with), polled until
+    /// `done` says so or the process ends.
+    static func environment(of process: Process, until done: ([String]) -> Bool) -> [String] {
+        var last: [String] = []
+        while process.isRunning {
+            if let data = FileManager.default.contents(atPath: "/proc/\(process.processIdentifier)/environ") {
+                last = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                if done(last) { return last }
+            }
+            usleep(2000)
+        }
+        return last
+    }
+
+    static func start(_ arguments: [String], environment: [String: String]) throws -> Process {
+        let process = Process()
+        process.executableURL = dataprepExecutable()
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func trainingGetsThePassivePolicyUnlessTheUserChoseOne() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try PackCommandTests.makeDataset(at: data, classes: ["a", "b"], count: 40, size: PixelSize(width: 32, height: 32))
+        let shards = dir.appendingPathComponent("shards").path
+        #expect(try runDataprep(["pack", data.path, "--size", "32x32", "--out", shards]).status == 0)
+        var base = ProcessInfo.processInfo.environment
+        base["OMP_WAIT_POLICY"] = nil
+        for (chosen, expected) in [(nil, "OMP_WAIT_POLICY=PASSIVE"), ("ACTIVE", "OMP_WAIT_POLICY=ACTIVE")] as [(String?, String)] {
+            var environment = base
+            environment["OMP_WAIT_POLICY"] = chosen
+            let process = try Self.start(
+                [
+                    "train", "--shards", shards, "--model", "tutorial", "--epochs", "50", "--batch-size", "8",
+                    "--run-dir", dir.appendingPathComponent("run-\(chosen ?? "default")").path,
+                ], environment: environment)
+            let seen = Self.environment(of: process) { $0.contains(expected) }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(seen.contains(expected), "\(seen.filter { $0.hasPrefix("OMP") })")
+        }
+    }
+}
