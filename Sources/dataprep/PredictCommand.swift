@@ -1,7 +1,6 @@
 import ArgumentParser
 import Codecs
 import Foundation
-import Preparation
 import Trainer
 
 /// `dataprep predict --model CKPT IMAGE...`: class and probability per image.
@@ -12,7 +11,8 @@ struct Predict: ParsableCommand {
             Each image is made into the model's input exactly as its training shards were: the image \
             spec recorded in the model file (size, channels, resize, rescale) decides, so a model \
             trained on --keras-compat or --interpolation nearest shards gets its input resized the \
-            same way. The model prints its most likely class and that class's probability. An image \
+            same way. A model trained with --size on shards of another size gets the file made to \
+            the stored spec, then resampled to its size as its validation data was. The model prints its most likely class and that class's probability. An image \
             that cannot be decoded is reported on stderr and the others are still classified (exit 1).
             """)
 
@@ -24,12 +24,12 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let network = try Model.load(from: model)
-        let input = ImageLoader(spec: network.inputSpec)
+        let input = ModelInput(model: network)
         let width = max(4, images.map(\.count).max() ?? 0)
         var failed = 0
         for path in images {
             do {
-                let values = try input.values(fileAt: path, layout: network.imageLayout)
+                let values = try input.values(fileAt: path)
                 let probabilities = try values.withUnsafeBufferPointer { try network.predict(images: $0) }
                 let (label, probability) =
                     network.outputUnits == 1
