@@ -12,6 +12,7 @@ let all: [(String, () throws -> Section)] = [
     ("shards", shardsBenchmarks),
     ("augment", augmentBenchmarks),
     ("trainer", trainerBenchmarks),
+    ("fresh", freshAugmentationBenchmarks),
 ]
 var sections: [Section] = []
 for (name, run) in all where only == nil || only == name {

@@ -19,14 +19,21 @@ step "dataprep scan $data"
 "$dataprep" scan "$data"
 
 rm -rf "$out/shards" "$out/run"
-step "dataprep augment $data --out $out/shards --size 28x28 --channels 1 --shift 0.08 --zoom 0.08 --flip --seed 1"
-"$dataprep" augment "$data" --out "$out/shards" --size 28x28 --channels 1 --shift 0.08 --zoom 0.08 --flip --seed 1
+step "dataprep pack $data/train --size 28x28 --channels 1 --out $out/shards (and the validation split)"
+"$dataprep" pack "$data/train" --size 28x28 --channels 1 --out "$out/shards"
+"$dataprep" pack "$data/validation" --size 28x28 --channels 1 --out "$out/shards/validation"
 "$dataprep" verify "$out/shards"
 "$dataprep" verify "$out/shards/validation"
 
-step "dataprep train --shards $out/shards --model fashion --epochs $epochs --batch-size 64 --run-dir $out/run"
+step "dataprep preview: what epochs 1-5 of training sample 0 look like"
+first=("$data"/train/*/*.png)
+"$dataprep" preview "${first[0]}" --shift 0.08 --zoom 0.08 --flip --size 28x28 --seed 1 --epoch 1 --count 5 --out "$out/epochs.png"
+
+# Fresh augmentation: new random shifts, zooms and flips for every image in every epoch, rendered
+# by the reader while the model trains, instead of copies stored once.
+step "dataprep train --shards $out/shards --model fashion --epochs $epochs --batch-size 64 --shift 0.08 --zoom 0.08 --flip --run-dir $out/run"
 "$dataprep" train --shards "$out/shards" --model fashion --epochs "$epochs" --batch-size 64 --seed 1 --run-dir "$out/run" \
-  --checkpoint 'best.dpw' --monitor val_accuracy --save-best-only
+  --shift 0.08 --zoom 0.08 --flip --checkpoint 'best.dpw' --monitor val_accuracy --save-best-only
 
 step "dataprep evaluate --model $out/run/best.dpw --shards $out/shards/validation"
 "$dataprep" evaluate --model "$out/run/best.dpw" --shards "$out/shards/validation" | tee "$out/evaluation.txt"

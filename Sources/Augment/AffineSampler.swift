@@ -50,13 +50,26 @@ enum AffineSampler {
         _ source: Image, map: AffineMap, size: PixelSize, fill: FillMode, cval: Double,
         interpolation: Interpolation, color: ColorAdjustment, into output: UnsafeMutableRawBufferPointer
     ) {
-        precondition(output.count == size.width * size.height * source.channels, "output buffer has the wrong size")
         source.pixels.withUnsafeBufferPointer { pixels in
-            switch source.format {
-            case .gray: run(Sampler<OneChannel>(pixels, source, fill, cval), map, size, interpolation, color, output)
-            case .rgb: run(Sampler<ThreeChannels>(pixels, source, fill, cval), map, size, interpolation, color, output)
-            case .rgba: run(Sampler<FourChannels>(pixels, source, fill, cval), map, size, interpolation, color, output)
-            }
+            render(
+                pixels, of: source.size, format: source.format, map: map, size: size, fill: fill, cval: cval,
+                interpolation: interpolation, color: color, into: output)
+        }
+    }
+
+    /// As ``render(_:map:size:fill:cval:interpolation:color:into:)``, from `pixels`: a `source`-sized
+    /// image of `format`, row-major HWC without padding (a shard record's image, read in place).
+    static func render(
+        _ pixels: UnsafeBufferPointer<UInt8>, of source: PixelSize, format: PixelFormat, map: AffineMap, size: PixelSize,
+        fill: FillMode, cval: Double, interpolation: Interpolation, color: ColorAdjustment,
+        into output: UnsafeMutableRawBufferPointer
+    ) {
+        precondition(pixels.count == source.width * source.height * format.channels, "source buffer has the wrong size")
+        precondition(output.count == size.width * size.height * format.channels, "output buffer has the wrong size")
+        switch format {
+        case .gray: run(Sampler<OneChannel>(pixels, source, fill, cval), map, size, interpolation, color, output)
+        case .rgb: run(Sampler<ThreeChannels>(pixels, source, fill, cval), map, size, interpolation, color, output)
+        case .rgba: run(Sampler<FourChannels>(pixels, source, fill, cval), map, size, interpolation, color, output)
         }
     }
 
@@ -156,15 +169,15 @@ private struct Sampler<C: ChannelCount> {
     let fill: FillMode
     let constant: SIMD4<Float>
 
-    init(_ pixels: UnsafeBufferPointer<UInt8>, _ image: Image, _ fill: FillMode, _ cval: Double) {
+    init(_ pixels: UnsafeBufferPointer<UInt8>, _ size: PixelSize, _ fill: FillMode, _ cval: Double) {
         base = pixels.baseAddress!
-        width = image.width
-        height = image.height
-        rowBytes = image.rowBytes
-        lastColumn = UInt(image.width - 1)
-        lastRow = UInt(image.height - 1)
-        maxX = (image.width - 1) << 16
-        maxY = (image.height - 1) << 16
+        width = size.width
+        height = size.height
+        rowBytes = size.width * C.value
+        lastColumn = UInt(size.width - 1)
+        lastRow = UInt(size.height - 1)
+        maxX = (size.width - 1) << 16
+        maxY = (size.height - 1) << 16
         wordLoadLimit = base + max(0, pixels.count - 3)
         self.fill = fill
         constant = SIMD4(repeating: Float(cval))

@@ -46,12 +46,18 @@ public final class KerasCompatRenderer {
 
     // MARK: - Steps
 
-    /// Step 1: PIL's `resize(NEAREST)` into `resized` (a copy when the size already matches).
+    /// Step 1: PIL's `resize(NEAREST)` into `resized` (a plain copy when the size already matches,
+    /// which is what PIL's nearest gives then).
     private func nearestResize(_ source: Image, to size: PixelSize) {
         let count = size.width * size.height * source.channels
         if resized.count < count { resized = [UInt8](repeating: 0, count: count) }
         resized.withUnsafeMutableBytes {
-            Resizer.pilNearest(source, to: size, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count]))
+            let output = UnsafeMutableRawBufferPointer(rebasing: $0[0..<count])
+            if source.size == size {
+                source.pixels.withUnsafeBytes { output.copyMemory(from: $0) }
+            } else {
+                Resizer.pilNearest(source, to: size, into: output)
+            }
         }
     }
 

@@ -73,6 +73,46 @@ public struct Batch {
     public let samples: ArraySlice<Int>
 }
 
+// MARK: - Per-sample transforms
+
+/// Renders one stored sample into the image the model takes, inside the reader's workers: what
+/// fresh per-epoch augmentation (and resizing stored images to another model size) plugs into.
+/// Shards defines only the seam; the `Augment` module implements it.
+///
+/// Each worker thread owns one instance for the loader's life (made by
+/// ``SampleTransformation/makeWorker``), so an implementation may keep scratch buffers and need not
+/// be thread-safe. The output must be a pure function of (stored bytes, `sample`, `epoch`): never
+/// of the worker, the thread count or the prefetch depth, which is what keeps batches identical
+/// whatever those are.
+public protocol SampleTransform: AnyObject {
+    /// Writes the transformed image of sample `sample` in epoch `epoch` (0-based) into `output`.
+    /// - Parameters:
+    ///   - stored: the sample's stored image (the set's ``ImageSpec/byteCount`` bytes, HWC).
+    ///   - sample: the sample's global index in the set.
+    ///   - epoch: the epoch being read (0-based), so each epoch can draw fresh parameters.
+    ///   - output: exactly the output spec's ``ImageSpec/byteCount`` bytes, HWC; every byte must be
+    ///     written.
+    func render(stored: UnsafeRawBufferPointer, sample: Int, epoch: Int, into output: UnsafeMutableRawBufferPointer)
+}
+
+/// A per-sample transform for ``BatchLoader``: the image spec it produces and how to make one
+/// ``SampleTransform`` per worker.
+public struct SampleTransformation: Sendable {
+    /// What each rendered image is: its size and channels shape the batches, its rescale converts
+    /// them to Float32. Its channels must be the set's.
+    public var output: ImageSpec
+    /// Makes one worker's transform (called once per worker thread when the loader is created).
+    public var makeWorker: @Sendable () -> any SampleTransform
+
+    /// - Parameters:
+    ///   - output: the spec of the rendered images (the model's input spec).
+    ///   - makeWorker: makes one worker's transform; each instance is used by one thread only.
+    public init(output: ImageSpec, makeWorker: @escaping @Sendable () -> any SampleTransform) {
+        self.output = output
+        self.makeWorker = makeWorker
+    }
+}
+
 // MARK: - Epoch order
 
 /// The order samples are read in one epoch.
@@ -98,40 +138,69 @@ public enum EpochOrder {
 /// Reads a ``ShardSet`` as Float32 batches, prepared ahead by worker threads into a ring of buffers
 /// allocated once for the loader's life and reused every epoch (memory stays bounded).
 ///
+/// With a ``SampleTransformation``, each worker renders every sample through its own
+/// ``SampleTransform`` into a byte buffer allocated once, then converts it with the output spec's
+/// rescale into the ring slot: no allocation per sample.
+///
 /// Read one epoch at a time: start it with ``epoch(_:)`` and call ``Epoch/next()`` until nil.
 /// Starting an epoch cancels and waits out any unfinished one.
 public final class BatchLoader: @unchecked Sendable {
     public let set: ShardSet
     public let options: BatchOptions
+    /// The per-sample transform, if any.
+    public let transformation: SampleTransformation?
+    /// What each batch image is: the transformation's output, or the set's spec.
+    public let outputSpec: ImageSpec
     fileprivate let ring: [Slot]
     fileprivate let sampleFloats: Int
+    fileprivate let workerStates: [WorkerState]
     private var running: Epoch?
 
     /// The most bytes the ring of prefetched Float32 batches may take (8 GiB).
     public static let maximumRingBytes = 8 << 30
 
-    /// - Throws: ``ShardError`` `invalidArgument` for a batch size, prefetch or thread count below 1,
-    ///   or a ring of prefetched batches over ``maximumRingBytes``.
-    public init(set: ShardSet, options: BatchOptions) throws {
+    /// - Parameters:
+    ///   - transformation: renders each sample before it is converted (nil: the stored bytes as
+    ///     they are).
+    /// - Throws: ``ShardError`` `invalidArgument` for a batch size, prefetch or thread count below
+    ///   1, a ring of prefetched batches over ``maximumRingBytes``, or a transformation whose output
+    ///   spec is invalid or has other channels than the set.
+    public init(set: ShardSet, options: BatchOptions, transformation: SampleTransformation? = nil) throws {
         guard options.batchSize >= 1, options.prefetch >= 1, options.threads >= 1 else {
             throw ShardError(.invalidArgument, "batch size, prefetch and threads must be at least 1")
         }
-        let ringBytes = Double(options.prefetch) * Double(options.batchSize) * Double(set.layout.imageBytes) * 4
+        let output = transformation?.output ?? set.manifest.spec
+        if transformation != nil {
+            try output.validate()
+            guard output.channels == set.layout.channels else {
+                throw ShardError(
+                    .invalidArgument,
+                    "a sample transform must keep the channels: the set has \(set.layout.channels), the transform gives \(output.channels)")
+            }
+        }
+        let ringBytes = Double(options.prefetch) * Double(options.batchSize) * Double(output.elementCount) * 4
         guard ringBytes <= Double(Self.maximumRingBytes) else {
             throw ShardError(
                 .invalidArgument,
-                "\(options.prefetch) prefetched batches of \(options.batchSize) images of \(set.manifest.spec) need "
+                "\(options.prefetch) prefetched batches of \(options.batchSize) images of \(output) need "
                     + "\(Int(ringBytes / 1_048_576)) MiB, over the limit of \(Self.maximumRingBytes >> 20) MiB: use a smaller batch size")
         }
         self.set = set
         self.options = options
-        sampleFloats = set.layout.imageBytes
+        self.transformation = transformation
+        outputSpec = output
+        let floats = output.elementCount
+        sampleFloats = floats
         let classes = set.manifest.classNames.count
         ring = (0..<options.prefetch).map { _ in
             Slot(
-                images: options.batchSize * set.layout.imageBytes, labels: options.batchSize,
+                images: options.batchSize * floats, labels: options.batchSize,
                 oneHot: options.labels == .oneHot ? options.batchSize * classes : 0)
         }
+        workerStates =
+            transformation.map { transformation in
+                (0..<options.threads).map { _ in WorkerState(transform: transformation.makeWorker(), bytes: output.byteCount) }
+            } ?? []
     }
 
     deinit { running?.cancel() }
@@ -148,15 +217,16 @@ public final class BatchLoader: @unchecked Sendable {
         let order = EpochOrder.samples(
             imagesPerCopy: set.manifest.imagesPerCopy, copies: set.manifest.copies,
             epoch: epoch, shuffle: options.shuffle, seed: options.seed)
-        let started = Epoch(loader: self, order: order, batches: batchesPerEpoch)
+        let started = Epoch(loader: self, epoch: epoch, order: order, batches: batchesPerEpoch)
         running = started
         return started
     }
 
-    /// Fills `slot` with the samples `order[range]`.
-    fileprivate func fill(_ slot: Slot, with samples: ArraySlice<Int>) throws {
-        let layout = set.layout, scale = set.manifest.spec.rescale  // as ImageSpec.values(of:layout:into:)
-        let pixels = layout.height * layout.width, channels = layout.channels
+    /// Fills `slot` with the samples `order[range]` of epoch `epoch`, rendering through worker
+    /// `worker`'s transform when there is one.
+    fileprivate func fill(_ slot: Slot, with samples: ArraySlice<Int>, epoch: Int, worker: Int) throws {
+        let spec = outputSpec, scale = spec.rescale  // as ImageSpec.values(of:layout:into:)
+        let pixels = spec.height * spec.width, channels = spec.channels
         for (row, index) in samples.enumerated() {
             if options.verifyChecksums && !set.recordIsIntact(index) {
                 let (shard, local) = set.locate(index)
@@ -164,7 +234,14 @@ public final class BatchLoader: @unchecked Sendable {
                     .checksumMismatch, "record bytes do not match their checksum",
                     file: set.directory + "/" + set.manifest.shards[shard].file, sample: local)
             }
-            let source = set.image(index).bindMemory(to: UInt8.self)
+            let source: UnsafeBufferPointer<UInt8>
+            if workerStates.isEmpty {
+                source = set.image(index).bindMemory(to: UInt8.self)
+            } else {
+                let state = workerStates[worker]
+                state.transform.render(stored: set.image(index), sample: index, epoch: epoch, into: state.bytes)
+                source = UnsafeBufferPointer(state.bytes.bindMemory(to: UInt8.self))
+            }
             let destination = slot.images + row * sampleFloats
             switch options.layout {
             case .nhwc:
@@ -184,6 +261,20 @@ public final class BatchLoader: @unchecked Sendable {
             }
         }
     }
+}
+
+/// One worker's transform and the byte buffer it renders into, allocated once.
+fileprivate final class WorkerState: @unchecked Sendable {
+    let transform: any SampleTransform
+    let bytes: UnsafeMutableRawBufferPointer
+
+    init(transform: any SampleTransform, bytes count: Int) {
+        self.transform = transform
+        bytes = .allocate(byteCount: count, alignment: 16)
+        bytes.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    deinit { bytes.deallocate() }
 }
 
 /// One ring slot: buffers for a whole batch, allocated once.
@@ -217,6 +308,7 @@ fileprivate final class Slot: @unchecked Sendable {
 /// The batches of one epoch, produced by worker threads ahead of the consumer.
 public final class Epoch: @unchecked Sendable {
     private let loader: BatchLoader
+    private let epoch: Int
     private let order: [Int]
     private let batches: Int
     private let condition = NSCondition()
@@ -226,13 +318,14 @@ public final class Epoch: @unchecked Sendable {
     private var cancelled = false
     private var waited: UInt64 = 0
 
-    fileprivate init(loader: BatchLoader, order: [Int], batches: Int) {
+    fileprivate init(loader: BatchLoader, epoch: Int, order: [Int], batches: Int) {
         self.loader = loader
+        self.epoch = epoch
         self.order = order
         self.batches = batches
         for slot in loader.ring { slot.batch = -1; slot.ready = false; slot.failure = nil }
-        for _ in 0..<min(loader.options.threads, max(batches, 1)) {
-            DispatchQueue.global(qos: .userInitiated).async(group: workers) { self.work() }
+        for worker in 0..<min(loader.options.threads, max(batches, 1)) {
+            DispatchQueue.global(qos: .userInitiated).async(group: workers) { self.work(worker) }
         }
     }
 
@@ -293,8 +386,8 @@ public final class Epoch: @unchecked Sendable {
         return batch * size..<min((batch + 1) * size, order.count)
     }
 
-    /// A worker: claims batches in order, waits for its ring slot to be free, fills it.
-    private func work() {
+    /// Worker `worker`: claims batches in order, waits for its ring slot to be free, fills it.
+    private func work(_ worker: Int) {
         while true {
             condition.lock()
             guard !cancelled, nextToFill < batches else { condition.unlock(); return }
@@ -310,7 +403,7 @@ public final class Epoch: @unchecked Sendable {
             condition.unlock()
 
             var failure: (any Error)?
-            do { try loader.fill(slot, with: order[range(of: number)]) } catch { failure = error }
+            do { try loader.fill(slot, with: order[range(of: number)], epoch: epoch, worker: worker) } catch { failure = error }
 
             condition.lock()
             slot.failure = failure

@@ -44,7 +44,11 @@ extension Model {
     /// - Throws: ``TrainerError`` `fileSystem`, `badWeightsFile`, or `incompatibleWeights` when the
     ///   file is not a checkpoint, its optimizer is another, or its arrays do not match the model.
     public func loadCheckpoint(from path: String) throws {
-        let contents = try WeightsFile.read(path)
+        try loadCheckpoint(WeightsFile.read(path), from: path)
+    }
+
+    /// ``loadCheckpoint(from:)`` of contents already read from `path`.
+    func loadCheckpoint(_ contents: WeightsFile.Contents, from path: String) throws {
         guard contents.index.kind == .checkpoint, let record = contents.index.optimizer else {
             throw TrainerError(.incompatibleWeights, "\(path) holds weights only, not a checkpoint with optimizer state")
         }
@@ -65,7 +69,7 @@ extension Model {
     }
 
     /// A model rebuilt from a weights file or checkpoint alone: its architecture, input image spec,
-    /// classes, loss, image layout and seed from the file's index, then ``loadCheckpoint(from:)``
+    /// stored spec, classes, loss, image layout, seed and augmentation from the file's index, then ``loadCheckpoint(from:)``
     /// (a checkpoint, with its optimizer) or ``loadWeights(from:)`` (weights, with Adam's defaults).
     /// A file written before the spec was recorded gives its `input` size with ``ImageSpec/Resize/bilinear``
     /// and a rescale of 1/255 (what every shard set was then).
@@ -93,6 +97,8 @@ extension Model {
             inputSpec: spec,
             classes: record.classes, loss: loss, optimizer: optimizer, seed: record.seed, imageLayout: layout)
         if let names = record.classNames, names.count == record.classes { model.classNames = names }
+        model.storedSpec = record.storedSpec
+        model.augmentation = record.augmentation ?? [:]
         if contents.index.kind == .checkpoint {
             try model.loadCheckpoint(from: path)
         } else {
@@ -112,7 +118,8 @@ extension Model {
                 spec: inputSpec,
                 classes: classes, loss: loss.rawValue,
                 imageLayout: imageLayout.rawValue, seed: seed,
-                classNames: classNames),
+                classNames: classNames, storedSpec: storedSpec,
+                augmentation: augmentation.isEmpty ? nil : augmentation),
             arrays: [], optimizer: nil, epoch: nil)
     }
 

@@ -6,14 +6,17 @@ public struct ConfusionMatrix: Sendable, Hashable {
 
     /// Predicts every sample of `set` (copy 0 of each image) and counts the outcomes. A sigmoid
     /// output predicts class 1 when its probability is above 0.5.
+    /// - Parameters:
+    ///   - transformation: resamples each sample to the model's input (for a set of the model's
+    ///     ``Model/storedSpec``); nil feeds the samples as stored.
     /// - Throws: ``TrainerError`` `invalidArgument` when the set does not fit the model (its image
     ///   spec — size, channels, resize or rescale — or its class count differs), or the reader's
     ///   errors.
-    public init(_ model: Model, on set: ShardSet, batchSize: Int = 100) throws {
-        try Fitting.check(set, fits: model)
+    public init(_ model: Model, on set: ShardSet, batchSize: Int = 100, transformation: SampleTransformation? = nil) throws {
+        try Fitting.check(set, fits: model, through: transformation)
         var options = Fitting.batchOptions(for: model, batchSize: batchSize, seed: 0, shuffle: false, prefetch: 4)
         options.labels = .indices
-        let loader = try BatchLoader(set: set, options: options)
+        let loader = try BatchLoader(set: set, options: options, transformation: transformation)
         let batches = loader.epoch(0)
         counts = Array(repeating: Array(repeating: 0, count: model.classes), count: model.classes)
         let units = model.outputUnits

@@ -88,11 +88,19 @@ public struct TrainingOptions: Sendable {
     public var resume: Bool
     /// Batches prepared ahead by the reader.
     public var prefetch: Int
+    /// Renders every training sample in the reader's workers (fresh augmentation, a resize to the
+    /// model's size), keyed by sample and epoch; nil feeds the stored images as they are. Its
+    /// output must be the model's ``Model/inputSpec``.
+    public var transformation: SampleTransformation?
+    /// Renders every validation sample (only a resize to the model's size: validation data is
+    /// never augmented); nil feeds them as stored.
+    public var validationTransformation: SampleTransformation?
 
     public init(
         epochs: Int, batchSize: Int, seed: UInt64 = 0, runDirectory: String, checkpoint: CheckpointPolicy? = nil,
         earlyStopping: EarlyStopping? = nil, stopAt: [Metric: Double] = [:], schedule: LearningRateSchedule = .constant,
-        resume: Bool = false, prefetch: Int = 4
+        resume: Bool = false, prefetch: Int = 4, transformation: SampleTransformation? = nil,
+        validationTransformation: SampleTransformation? = nil
     ) {
         self.epochs = epochs
         self.batchSize = batchSize
@@ -104,6 +112,8 @@ public struct TrainingOptions: Sendable {
         self.schedule = schedule
         self.resume = resume
         self.prefetch = prefetch
+        self.transformation = transformation
+        self.validationTransformation = validationTransformation
     }
 }
 
@@ -128,18 +138,21 @@ public enum Fitting {
         bestName = "best-weights.dpw"
 
     /// Trains `model` on `training` for the remaining epochs, validating on `validation` after each.
+    /// Training samples go through `options.transformation` (drawn afresh for every sample in every
+    /// epoch), validation samples only through `options.validationTransformation`.
     /// - Returns: the full history (including resumed epochs).
     /// - Throws: ``TrainerError`` `nonFiniteLoss` when the loss becomes NaN or infinite (the message
     ///   names the epoch and batch), `invalidArgument` when a set does not fit the model (its image
-    ///   spec — size, channels, resize or rescale — or its class count differs) or the training set
-    ///   has no samples or samples of one class only, `fileSystem` when the
-    ///   run folder cannot be written, or the reader's errors.
+    ///   spec — size, channels, resize or rescale — or its class count differs), the training set
+    ///   has no samples or samples of one class only, or a resumed checkpoint was trained with other
+    ///   augmentation options or stored spec (the message names the differences), `fileSystem` when
+    ///   the run folder cannot be written, or the reader's errors.
     public static func fit(
         _ model: Model, training: ShardSet, validation: ShardSet?, options: TrainingOptions,
         events: (TrainingEvent) -> Void = { _ in }
     ) throws -> History {
-        try check(training, fits: model)
-        if let validation { try check(validation, fits: model) }
+        try check(training, fits: model, through: options.transformation)
+        if let validation { try check(validation, fits: model, through: options.validationTransformation) }
         guard training.count > 0 else {
             throw TrainerError(.invalidArgument, "the training set in \(training.directory) holds no samples: nothing to learn from")
         }
@@ -156,7 +169,10 @@ public enum Fitting {
         var history = History()
         let initialRate = Double(model.optimizer.learningRate)
         if options.resume {
-            try model.loadCheckpoint(from: run + "/" + checkpointName)
+            let path = run + "/" + checkpointName
+            let contents = try WeightsFile.read(path)
+            try requireSameData(contents.index.model, as: model, checkpoint: path)
+            try model.loadCheckpoint(contents, from: path)
             history = try History(csvAt: run + "/" + historyName)
             history.records = history.records.filter { $0.epoch <= model.epoch }
             events(.resumed(epoch: model.epoch))
@@ -167,13 +183,13 @@ public enum Fitting {
             set: training,
             options: batchOptions(
                 for: model, batchSize: options.batchSize, seed: options.seed,
-                shuffle: true, prefetch: options.prefetch))
+                shuffle: true, prefetch: options.prefetch), transformation: options.transformation)
         let validationLoader = try validation.map {
             try BatchLoader(
                 set: $0,
                 options: batchOptions(
                     for: model, batchSize: options.batchSize, seed: 0, shuffle: false,
-                    prefetch: options.prefetch))
+                    prefetch: options.prefetch), transformation: options.validationTransformation)
         }
 
         while model.epoch < options.epochs {
@@ -230,13 +246,19 @@ public enum Fitting {
     }
 
     /// Loss and accuracy of `model` on every sample of `set`, in order.
+    /// - Parameters:
+    ///   - transformation: resamples each sample to the model's input (for a set of the model's
+    ///     ``Model/storedSpec``); nil feeds the samples as stored.
     /// - Throws: ``TrainerError`` `invalidArgument` when the set does not fit the model (its image
     ///   spec — size, channels, resize or rescale — or its class count differs), or the reader's
     ///   errors.
-    public static func evaluate(_ model: Model, on set: ShardSet, batchSize: Int = 100) throws -> (loss: Double, accuracy: Double) {
-        try check(set, fits: model)
+    public static func evaluate(
+        _ model: Model, on set: ShardSet, batchSize: Int = 100, transformation: SampleTransformation? = nil
+    ) throws -> (loss: Double, accuracy: Double) {
+        try check(set, fits: model, through: transformation)
         let loader = try BatchLoader(
-            set: set, options: batchOptions(for: model, batchSize: batchSize, seed: 0, shuffle: false, prefetch: 4))
+            set: set, options: batchOptions(for: model, batchSize: batchSize, seed: 0, shuffle: false, prefetch: 4),
+            transformation: transformation)
         return try evaluate(model, loader: loader)
     }
 
@@ -263,22 +285,56 @@ public enum Fitting {
 
     /// Checks that `set` is what `model` was built for: the same image spec (width, height,
     /// channels, resize and rescale: a model trained on `--keras-compat` shards must not be fed
-    /// bilinear ones) and the same class count.
+    /// bilinear ones) and the same class count. Through a per-sample transformation, the
+    /// transformation must give the model's spec, and the set may instead hold the model's
+    /// ``Model/storedSpec`` (images of another size, resampled on the way).
     /// - Throws: ``TrainerError`` `invalidArgument` naming both specs (or class counts) and the
     ///   set's folder.
-    static func check(_ set: ShardSet, fits model: Model) throws {
+    static func check(_ set: ShardSet, fits model: Model, through transformation: SampleTransformation? = nil) throws {
         let spec = set.manifest.spec, classes = set.manifest.classNames.count
-        guard spec == model.inputSpec else {
+        if let transformation, transformation.output != model.inputSpec {
+            throw TrainerError(
+                .invalidArgument,
+                "the sample transform gives images of the spec \(transformation.output.fullDescription); "
+                    + "the model takes \(model.inputSpec.fullDescription)")
+        }
+        guard spec == model.inputSpec || (transformation != nil && model.storedSpec == spec) else {
             throw TrainerError(
                 .invalidArgument,
                 "the shards in \(set.directory) hold images of the spec \(spec.fullDescription); "
-                    + "the model takes \(model.inputSpec.fullDescription)")
+                    + "the model takes \(model.inputSpec.fullDescription)"
+                    + (model.storedSpec.map { ", resampled from stored images of \($0.fullDescription)" } ?? ""))
         }
         guard classes == model.classes else {
             throw TrainerError(
                 .invalidArgument,
                 "the shards in \(set.directory) hold \(classes) classes; "
                     + "the model takes \(model.classes)")
+        }
+    }
+
+    /// Checks that a checkpoint about to be resumed was trained on data made the way `model`'s is:
+    /// the same augmentation options and stored spec.
+    /// - Throws: ``TrainerError`` `invalidArgument` naming each option that differs, with both values.
+    static func requireSameData(_ record: WeightsFile.ModelRecord, as model: Model, checkpoint path: String) throws {
+        let recorded = record.augmentation ?? [:], wanted = model.augmentation
+        let differences = Set(recorded.keys).union(wanted.keys).sorted().compactMap { key -> String? in
+            let old = recorded[key], new = wanted[key]
+            guard old != new else { return nil }
+            return "\(key) \(old ?? "(not given)") in the checkpoint, \(new ?? "(not given)") now"
+        }
+        if !differences.isEmpty {
+            throw TrainerError(
+                .invalidArgument,
+                "\(path) was trained with other augmentation options: " + differences.joined(separator: "; ")
+                    + "; resume with the checkpoint's options or start a new run")
+        }
+        if record.storedSpec != model.storedSpec {
+            throw TrainerError(
+                .invalidArgument,
+                "\(path) was trained on stored images of "
+                    + (record.storedSpec?.fullDescription ?? "the model's spec")
+                    + "; this run reads " + (model.storedSpec?.fullDescription ?? "the model's spec"))
         }
     }
 

@@ -90,6 +90,14 @@ public final class Model {
     /// Class names in label order, saved with the weights so predictions can be named (the shard
     /// manifest's `classNames`; "0", "1", ... until set).
     public var classNames: [String]
+    /// The spec of the stored images the input is resampled from, when the model was trained on
+    /// shards of another size (`train --size`): a file becomes input by being made to this spec,
+    /// then resampled to ``inputSpec``'s size as its ``ImageSpec/resize`` says. Nil when the model
+    /// takes stored images as they are. Saved with the weights.
+    public var storedSpec: ImageSpec?
+    /// The fresh augmentation the model is trained with, as given on the command line (option →
+    /// value; empty: none). Saved with the weights; a resumed run must use the same.
+    public var augmentation: [String: String] = [:]
 
     let layers: [ResolvedLayer]
     let store: ParameterStore

@@ -27,7 +27,9 @@ import Support
 /// string), `input` ([height, width, channels]), `spec` (the model's input image spec, as a shard
 /// manifest's `spec`: `width`, `height`, `channels`, `resize` — `bilinear`, `nearest` or
 /// `keras-nearest` — and `rescale`; absent in files written before it was recorded, which are read
-/// as `input` with `bilinear` and 1/255), `classes`, `loss`, `imageLayout`, `seed` and `classNames`. Each
+/// as `input` with `bilinear` and 1/255), `classes`, `loss`, `imageLayout`, `seed`, `classNames`,
+/// and, when they apply, `storedSpec` (the spec of the shards the input was resampled from, when
+/// their size differs) and `augmentation` (the fresh augmentation options, option → value). Each
 /// array entry holds `name`, `shape`, `layout`, `offset` (from the start of the file) and `xxh64`
 /// (of its bytes, 16 hex digits). Parameter arrays are named and laid out as in Keras
 /// (`conv2d/kernel`, `dense_1/bias`): convolution kernels HWIO (kh, kw, in, out), dense kernels
@@ -67,6 +69,10 @@ enum WeightsFile {
         var seed: UInt64
         /// Class names in label order (absent in files written before they were recorded).
         var classNames: [String]?
+        /// The stored images' spec when the input is resampled from another size (absent otherwise).
+        var storedSpec: ImageSpec?
+        /// The fresh augmentation options the model was trained with (absent: none).
+        var augmentation: [String: String]?
     }
 
     struct ArrayRecord: Codable {

@@ -9,7 +9,9 @@ struct Evaluate: ParsableCommand {
         abstract: "Loss, accuracy and confusion matrix of a trained model on a shard set.",
         discussion: """
             The shard set must hold images of the model's recorded image spec (size, channels, \
-            resize, rescale): a set made another way is refused.
+            resize, rescale), or, for a model trained with --size on shards of another size, of the \
+            stored spec it was trained on (resampled as its validation data was): a set made another \
+            way is refused.
             """)
 
     @Option(help: "A weights file or checkpoint written by train.")
@@ -36,8 +38,9 @@ struct Evaluate: ParsableCommand {
                 "the shards in \(shards) name their classes \(set.manifest.classNames.joined(separator: ", ")); the model was trained on "
                     + "\(network.classNames.joined(separator: ", ")): its labels would be compared with other classes")
         }
-        let (loss, accuracy) = try Fitting.evaluate(network, on: set, batchSize: batchSize)
-        let confusion = try ConfusionMatrix(network, on: set, batchSize: batchSize)
+        let resampling = ModelInput(model: network).transformation(for: set)
+        let (loss, accuracy) = try Fitting.evaluate(network, on: set, batchSize: batchSize, transformation: resampling)
+        let confusion = try ConfusionMatrix(network, on: set, batchSize: batchSize, transformation: resampling)
         print(String(format: "loss %.4f  accuracy %.4f  (%d samples)", loss, accuracy, set.manifest.imagesPerCopy))
         print(confusion.table(classNames: set.manifest.classNames))
     }

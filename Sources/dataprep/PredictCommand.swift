@@ -13,12 +13,14 @@ struct Predict: ParsableCommand {
             Each image is made into the model's input exactly as its training shards were: the image \
             spec recorded in the model file (size, channels, resize, rescale) decides, so a model \
             trained on --keras-compat or --interpolation nearest shards gets its input resized the \
-            same way. A folder is searched recursively for files with image names, as scan finds them \
-            (hidden files and folders are skipped), in path order. Each image prints one line: the \
-            path, then its --top most likely classes with their probabilities; a binary (sigmoid) \
-            model also prints its raw output, the probability of the second class. --json prints one \
-            JSON object per image instead, for scripts. An image that cannot be decoded is reported \
-            (on stderr, or as an "error" object with --json) and the others are still classified (exit 1).
+            same way; a model trained with --size on shards of another size gets the file made to the \
+            stored spec, then resampled to its size as its validation data was. A folder is searched \
+            recursively for files with image names, as scan finds them (hidden files and folders are \
+            skipped), in path order. Each image prints one line: the path, then its --top most likely \
+            classes with their probabilities; a binary (sigmoid) model also prints its raw output, the \
+            probability of the second class. --json prints one JSON object per image instead, for \
+            scripts. An image that cannot be decoded is reported (on stderr, or as an "error" object \
+            with --json) and the others are still classified (exit 1).
             """)
 
     @Option(help: "A weights file or checkpoint written by train.")
@@ -42,13 +44,13 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let network = try Model.load(from: model)
-        let input = ImageLoader(spec: network.inputSpec)
+        let input = ModelInput(model: network)
         let files = try images.flatMap { try Self.imageFiles(at: $0) }
         let width = max(4, files.map(\.count).max() ?? 0)
         var failed = 0
         for path in files {
             do {
-                let values = try input.values(fileAt: path, layout: network.imageLayout)
+                let values = try input.values(fileAt: path)
                 let outputs = try values.withUnsafeBufferPointer { try network.predict(images: $0) }
                 let prediction = Prediction(outputs, classNames: network.classNames, top: top)
                 print(json ? prediction.json(file: path) : prediction.line(file: path, width: width))

@@ -2,6 +2,8 @@ import ArgumentParser
 import Augment
 import Codecs
 import Foundation
+import Preparation
+import Shards
 
 /// `dataprep preview IMAGE [augment options] --count 5 --out grid.png`: one image augmented several
 /// times, on one contact sheet (the tutorial's "the same image five times").
@@ -11,7 +13,10 @@ struct Preview: ParsableCommand {
         discussion: """
             Copy c is rendered exactly as `dataprep augment` renders copy c of image 0 with the same \
             options and seed. Each copy's parameters are printed, one line per copy. --save-to-dir \
-            also writes every copy as its own PNG (Keras's save_to_dir).
+            also writes every copy as its own PNG (Keras's save_to_dir). With --epoch E, the copies \
+            are what `dataprep train` with the same options and seed feeds the model in epochs E, \
+            E+1, ... for sample --sample of a set packed at --size: the image is made to --size as \
+            pack makes it, then rendered from those pixels as train's reader renders them.
             """
     )
 
@@ -38,11 +43,19 @@ struct Preview: ParsableCommand {
     @Option(name: .customLong("save-to-dir"), help: "Also write each copy as DIR/<name>_<copy>.png.")
     var saveToDirectory: String?
 
+    @Option(help: "Show what train feeds from this epoch on (1-\(Train.maximumEpochs)), one epoch per copy.")
+    var epoch: Int?
+
+    @Option(help: "With --epoch: the image's sample index in the training set (0-\(Self.maximumSample)).")
+    var sample: Int = 0
+
     /// The most bytes the copies of one preview may take.
     static let maximumSheetBytes = 1 << 30
 
     /// The most copies one preview renders.
     static let maximumCount = 1000
+    /// The largest sample index accepted.
+    static let maximumSample = Int(Int32.max)
 
     func validate() throws {
         guard (1...Self.maximumCount).contains(count) else {
@@ -51,6 +64,13 @@ struct Preview: ParsableCommand {
         try size?.check("--size")
         guard (columns ?? 1) >= 1 else { throw ValidationError("--columns must be at least 1") }
         guard out != nil || saveToDirectory != nil else { throw ValidationError("give --out, --save-to-dir or both") }
+        if let epoch, !(1...Train.maximumEpochs).contains(epoch) {
+            throw ValidationError("--epoch must be 1...\(Train.maximumEpochs), got \(epoch)")
+        }
+        guard (0...Self.maximumSample).contains(sample) else {
+            throw ValidationError("--sample must be 0...\(Self.maximumSample), got \(sample)")
+        }
+        if epoch == nil && sample != 0 { throw ValidationError("--sample needs --epoch") }
     }
 
     func run() throws {
@@ -66,16 +86,18 @@ struct Preview: ParsableCommand {
                     + "\(Self.maximumSheetBytes >> 20) MiB: give a smaller --size or --count")
         }
         let random = augmentation.random
-        let copies = (0..<count).map { copy in
-            let parameters = random.parameters(
-                outputSize: size, random: SampleRandom(seed: seed.seed, index: 0, copy: copy),
-                convention: augmenter.settings.convention)
-            print(
-                "\(copy): "
-                    + zip(TransformParameters.recordedNames, parameters.recorded)
-                    .map { String(format: "%@=%.4g", $0, $1) }.joined(separator: " "))
-            return augmenter.render(source, parameters: parameters, size: size)
-        }
+        let copies =
+            try epoch.map { try epochs(from: $0, size: size) }
+            ?? (0..<count).map { copy in
+                let parameters = random.parameters(
+                    outputSize: size, random: SampleRandom(seed: seed.seed, index: 0, copy: copy),
+                    convention: augmenter.settings.convention)
+                print(
+                    "\(copy): "
+                        + zip(TransformParameters.recordedNames, parameters.recorded)
+                        .map { String(format: "%@=%.4g", $0, $1) }.joined(separator: " "))
+                return augmenter.render(source, parameters: parameters, size: size)
+            }
         let encoder = PNGEncoder()
         if let saveToDirectory {
             try FileManager.default.createDirectory(atPath: saveToDirectory, withIntermediateDirectories: true)
@@ -87,6 +109,25 @@ struct Preview: ParsableCommand {
         if let out {
             let sheet = ContactSheet.compose(copies, columns: columns ?? count)
             try Data(try encoder.encode(sheet)).write(to: URL(fileURLWithPath: out))
+        }
+    }
+
+    /// Epochs `first ..< first + count` (1-based) of sample ``sample`` as train renders them, each
+    /// epoch's parameters printed.
+    private func epochs(from first: Int, size: PixelSize) throws -> [Image] {
+        let settings = augmentation.render.settings
+        let spec = ImageSpec(width: size.width, height: size.height, channels: 3, resize: settings.resize)
+        let stored = try ImageLoader(spec: spec).load(fileAt: image)
+        let augmenter = EpochAugmenter(random: augmentation.random, settings: settings, stored: spec, output: spec, seed: seed.seed)
+        return (first..<first + count).map { epoch in
+            let parameters = augmenter.parameters(sample: sample, epoch: epoch - 1)
+            print(
+                "epoch \(epoch): "
+                    + zip(TransformParameters.recordedNames, parameters.recorded)
+                    .map { String(format: "%@=%.4g", $0, $1) }.joined(separator: " "))
+            return Image(width: size.width, height: size.height, format: .rgb) { pixels in
+                stored.pixels.withUnsafeBytes { augmenter.render($0, parameters: parameters, into: UnsafeMutableRawBufferPointer(pixels)) }
+            }
         }
     }
 }

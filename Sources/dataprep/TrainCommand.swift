@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Augment
 import Codecs
 import Foundation
 import Shards
@@ -18,6 +19,17 @@ struct Train: ParsableCommand {
             image spec; the spec is recorded in every weights file and checkpoint, so evaluate, \
             predict and visualize prepare their input the same way. --summary prints the model's \
             table and exits (with --size, --channels and --classes it needs no shards).
+
+            Fresh augmentation: the augmentation options (those of augment, with the same names and \
+            meanings, and --keras-compat) are applied to every training sample inside the reader's \
+            workers, with new random parameters for every sample in every epoch, drawn from the \
+            counter-based generator keyed by (--seed, epoch, sample, slot): the batches are the same \
+            whatever the thread count or prefetch depth, and --resume continues exactly as an \
+            uninterrupted run (it refuses other augmentation options than the checkpoint's). Each \
+            sample is rendered with one resample from the stored pixels; --size resamples stored \
+            images of another size to the model's input (validation data too, never augmented). \
+            A pre-augmented set (augment --copies N) is read one copy per epoch: train warns when \
+            the epochs exceed the copies, and refuses fresh augmentation on a set of several copies.
             """
     )
 
@@ -35,7 +47,11 @@ struct Train: ParsableCommand {
     )
     var model = "tutorial"
 
-    @Option(help: "Input size WIDTHxHEIGHT for --summary without shards, e.g. 150x150.")
+    @Option(
+        help: """
+            The model's input size WIDTHxHEIGHT, e.g. 150x150: with --shards, stored images of another \
+            size are resampled to it (default: the stored size); without, for --summary.
+            """)
     var size: PixelSize?
 
     @Option(help: "Input channels (1 or 3) for --summary without shards.")
@@ -46,6 +62,11 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Print the model summary and exit.")
     var summary = false
+
+    // MARK: Augmentation
+
+    @OptionGroup(title: "Augmentation (fresh for every sample in every epoch)")
+    var augmentation: AugmentationOptions
 
     // MARK: Training
 
@@ -125,8 +146,10 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let training = try shards.map { try ShardSet(directory: $0) }
+        let stored = training?.manifest.spec
         let spec =
-            try training?.manifest.spec ?? size.map { ImageSpec(width: $0.width, height: $0.height, channels: channels) }
+            try stored.map { stored in modelSpec(stored: stored) }
+            ?? size.map { ImageSpec(width: $0.width, height: $0.height, channels: channels) }
             ?? { throw ValidationError("give --shards, or --size and --classes") }()
         let classCount =
             try classes ?? training?.manifest.classNames.count ?? { throw ValidationError("give --shards, or --size and --classes") }()
@@ -137,6 +160,8 @@ struct Train: ParsableCommand {
             architecture: architecture, inputSpec: spec, classes: classCount, optimizer: chosen, seed: seed.seed,
             imageLayout: architecture.preferredImageLayout)
         if let names = training?.manifest.classNames { network.classNames = names }
+        if let stored, stored != spec { network.storedSpec = stored }
+        if isAugmenting { network.augmentation = augmentation.recorded }
         if summary {
             print(network.summary(name: model), terminator: "")
             return
@@ -155,6 +180,7 @@ struct Train: ParsableCommand {
             ?? (FileManager.default.fileExists(atPath: training.directory + "/validation/manifest.json")
                 ? training.directory + "/validation" : nil)
         let validation = try validationPath.map { try ShardSet(directory: $0) }
+        try checkCopies(of: training)
 
         let higher: Bool? = mode == "auto" ? nil : mode == "max"
         let options = TrainingOptions(
@@ -167,11 +193,18 @@ struct Train: ParsableCommand {
                     monitor: monitor, patience: $0, minDelta: minDelta, restoreBest: restoreBest,
                     higherIsBetter: higher)
             },
-            stopAt: try thresholds(), schedule: try schedule(), resume: resume)
+            stopAt: try thresholds(), schedule: try schedule(), resume: resume,
+            transformation: trainingTransformation(stored: training.manifest.spec, model: spec),
+            validationTransformation: validation.flatMap { set in
+                let setSpec = set.manifest.spec
+                return setSpec != spec && setSpec == network.storedSpec ? resampling(stored: setSpec, model: spec) : nil
+            })
 
         Diagnostics.write(
             "training \(model) (\(network.parameterCount) parameters) on \(training.count) samples"
-                + (validation.map { ", validating on \($0.count)" } ?? "") + "\n")
+                + (validation.map { ", validating on \($0.count)" } ?? "")
+                + (isAugmenting ? ", augmented afresh every epoch" : "")
+                + (network.storedSpec.map { ", resampled from \($0.sizeDescription) to \(spec.sizeDescription)" } ?? "") + "\n")
         let bar = ProgressLine()
         defer { bar.finish() }
         let history = try Fitting.fit(network, training: training, validation: validation, options: options) { event in
@@ -195,6 +228,63 @@ struct Train: ParsableCommand {
             "history: \(runDir)/\(Fitting.historyName), curves: \(runDir)/\(Fitting.curvesName), "
                 + "checkpoint: \(runDir)/\(Fitting.checkpointName)"
                 + (last?.validationAccuracy.map { String(format: ", final val_accuracy %.4f", $0) } ?? "") + "\n")
+    }
+
+    // MARK: Fresh augmentation
+
+    /// Whether any augmentation option is given.
+    var isAugmenting: Bool { augmentation.random != RandomTransform() }
+
+    /// The model's input spec for shards of `stored`: the stored spec, at `--size` when given and
+    /// different, then resized as the render options say (`--interpolation`, `--keras-compat`).
+    func modelSpec(stored: ImageSpec) -> ImageSpec {
+        guard let size, size.width != stored.width || size.height != stored.height else { return stored }
+        var spec = stored.resized(width: size.width, height: size.height)
+        spec.resize = augmentation.render.settings.resize
+        return spec
+    }
+
+    /// The training reader's transformation: fresh augmentation (with the render options) and/or
+    /// the resample to the model's size; nil when neither applies.
+    func trainingTransformation(stored: ImageSpec, model: ImageSpec) -> SampleTransformation? {
+        guard isAugmenting else { return stored == model ? nil : resampling(stored: stored, model: model) }
+        return EpochAugmenter.transformation(
+            random: augmentation.random, settings: augmentation.render.settings, stored: stored, output: model,
+            seed: seed.seed)
+    }
+
+    /// The resample, without augmentation, of `stored` images to the model's `model` spec.
+    func resampling(stored: ImageSpec, model: ImageSpec) -> SampleTransformation {
+        EpochAugmenter.transformation(
+            random: RandomTransform(), settings: RenderSettings(resizing: model.resize), stored: stored, output: model, seed: 0)
+    }
+
+    /// Refuses fresh augmentation on a set of several pre-augmented copies (each epoch reads one
+    /// copy per image, so the draws would be keyed by sample numbers that skip copies) and warns
+    /// when a pre-augmented set is read for more epochs than it has copies, naming the copy each
+    /// later epoch reuses.
+    /// - Throws: `ValidationError` for fresh augmentation on several copies.
+    func checkCopies(of set: ShardSet) throws {
+        let copies = set.manifest.copies
+        let preAugmented = copies > 1 || !set.manifest.parameterNames.isEmpty
+        guard preAugmented else { return }
+        if isAugmenting {
+            guard copies == 1 else {
+                throw ValidationError(
+                    "\(set.directory) holds \(copies) pre-augmented copies of every image; fresh augmentation "
+                        + "needs one image per sample: train on shards made by pack (or augment --copies 1)")
+            }
+            Diagnostics.warning(
+                "\(set.directory) was already augmented by augment; the fresh augmentation is applied on top of it "
+                    + "(pack the images instead to augment the originals)")
+        } else if epochs > copies {
+            let reused = (copies + 1...epochs).prefix(4).map { "epoch \($0) reuses copy \(($0 - 1) % copies)" }
+            Diagnostics.warning(
+                "\(set.directory) holds \(copies) augmented cop\(copies == 1 ? "y" : "ies") of every image and "
+                    + "training runs \(epochs) epochs: epoch e reads copy (e - 1) mod \(copies), so "
+                    + reused.joined(separator: ", ") + (epochs - copies > 4 ? ", ..." : "")
+                    + "; for fresh augmentation every epoch, pack the images and give train the augmentation options")
+        }
     }
 
     /// `Epoch 3/15  loss 0.4123  accuracy 0.8123  val_loss 0.4500  val_accuracy 0.8000  12.3 s  812 images/s`

@@ -2,7 +2,6 @@ import ArgumentParser
 import Augment
 import Codecs
 import Foundation
-import Preparation
 import Support
 import Trainer
 
@@ -39,7 +38,7 @@ struct Visualize: ParsableCommand {
 
     func run() throws {
         let network = try Model.load(from: model)
-        let values = try ImageLoader(spec: network.inputSpec).values(fileAt: image, layout: network.imageLayout)
+        let values = try ModelInput(model: network).values(fileAt: image)
         let maps = try values.withUnsafeBufferPointer { try network.featureMaps(image: $0) }
         guard !maps.isEmpty else {
             throw TrainerError(.invalidArgument, "\(model): the model has no Conv2D or MaxPooling2D layers to visualize")

@@ -3,6 +3,7 @@ import Foundation
 import Shards
 import TestSupport
 import Testing
+import Trainer
 
 /// train → evaluate → predict through the command line, on a small generated dataset.
 @Suite struct TrainCommandTests {
@@ -12,11 +13,8 @@ import Testing
         #expect(result.stdout.contains("Total params: 10,641,441"))
     }
 
-    @Test func trainResumeEvaluateAndPredict() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        // Two visually distinct classes: dark discs and bright stripes (PNG, 24×24).
-        let data = dir.appendingPathComponent("data")
+    /// Two visually distinct classes, 40 images each: dark discs and bright stripes (PNG, 24×24 gray).
+    static func writeClasses(at data: URL) throws {
         for (name, bright) in [("dark", false), ("bright", true)] {
             let folder = data.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -33,6 +31,13 @@ import Testing
                 try Data(try PNGEncoder().encode(image)).write(to: folder.appendingPathComponent("\(i).png"))
             }
         }
+    }
+
+    @Test func trainResumeEvaluateAndPredict() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try Self.writeClasses(at: data)
         let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
         #expect(try runDataprep(["pack", data.path, "--size", "24x24", "--channels", "1", "--out", shards]).status == 0)
         #expect(
@@ -74,6 +79,92 @@ import Testing
         #expect(lines[0].contains(" bright "))
         #expect(lines[1].contains(" dark "))
         #expect(predict.stderr.contains("error: readFailed: ") && predict.stderr.contains("missing.png: cannot open"))
+    }
+
+    @Test func freshAugmentationTrainsResumesIdenticallyAndRefusesOtherOptions() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("split")
+        try Self.writeClasses(at: data.appendingPathComponent("train"))
+        try Self.writeClasses(at: data.appendingPathComponent("validation"))
+        let shards = dir.appendingPathComponent("shards").path
+        for split in ["train", "validation"] {
+            let out = split == "train" ? shards : shards + "/validation"
+            #expect(try runDataprep(["pack", data.path + "/" + split, "--size", "24x24", "--channels", "1", "--out", out]).status == 0)
+        }
+        let augmentation = ["--rotate", "20", "--shift", "0.1", "--zoom", "0.1", "--flip"]
+        func train(_ run: String, _ epochs: Int, _ extra: [String] = []) throws -> CommandResult {
+            try runDataprep(
+                [
+                    "train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--batch-size", "16",
+                    "--seed", "3", "--run-dir", dir.path + "/" + run, "--epochs", "\(epochs)",
+                ] + augmentation + extra)
+        }
+        let straight = try train("a", 3)
+        #expect(straight.status == 0, "\(straight.stderr)")
+        #expect(straight.stderr.contains("augmented afresh every epoch"))
+        #expect(try train("b", 1).status == 0)
+        let resumed = try train("b", 3, ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let a = try Model.load(from: dir.path + "/a/checkpoint.dpc"), b = try Model.load(from: dir.path + "/b/checkpoint.dpc")
+        #expect(a.weights == b.weights)
+        #expect(a.augmentation["rotate"] == "20.0" && a.augmentation["flip"] == "true")
+
+        let other = try runDataprep(
+            [
+                "train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--batch-size", "16", "--seed", "3",
+                "--run-dir", dir.path + "/b", "--epochs", "4", "--resume", "--rotate", "30", "--shift", "0.1", "--zoom", "0.1",
+                "--flip",
+            ])
+        #expect(other.status == 1)
+        #expect(other.stderr.contains("rotate 20.0 in the checkpoint, 30.0 now"), "\(other.stderr)")
+
+        // A model input smaller than the stored images: training, validation, evaluate and predict resample.
+        let smaller = try train("c", 1, ["--size", "20x20"])
+        #expect(smaller.status == 0, "\(smaller.stderr)")
+        let model = try Model.load(from: dir.path + "/c/checkpoint.dpc")
+        #expect(model.inputSpec.sizeDescription == "20x20" && model.storedSpec?.sizeDescription == "24x24")
+        #expect(try runDataprep(["evaluate", "--model", dir.path + "/c/checkpoint.dpc", "--shards", shards + "/validation"]).status == 0)
+        let predict = try runDataprep(["predict", "--model", dir.path + "/c/checkpoint.dpc", data.path + "/validation/bright/0.png"])
+        #expect(predict.status == 0, "\(predict.stderr)")
+    }
+
+    @Test func preAugmentedSetsWarnWhenEpochsExceedCopiesAndRefuseFreshAugmentation() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("split")
+        try Self.writeClasses(at: data.appendingPathComponent("train"))
+        let shards = dir.appendingPathComponent("augmented").path
+        let augment = try runDataprep([
+            "augment", data.path, "--size", "24x24", "--channels", "1", "--rotate", "10", "--copies", "2", "--out", shards,
+        ])
+        #expect(augment.status == 0, "\(augment.stderr)")
+        let arguments = [
+            "train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--batch-size", "16",
+            "--run-dir", dir.path + "/run", "--epochs", "3",
+        ]
+        let reused = try runDataprep(arguments)
+        #expect(reused.status == 0, "\(reused.stderr)")
+        #expect(reused.stderr.contains("warning: ") && reused.stderr.contains("epoch 3 reuses copy 0"), "\(reused.stderr)")
+        let fresh = try runDataprep(arguments + ["--flip"])
+        #expect(fresh.status == 64)
+        #expect(fresh.stderr.contains("holds 2 pre-augmented copies"), "\(fresh.stderr)")
+    }
+
+    @Test func previewShowsWhatAnEpochFeeds() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = SyntheticImages.photoLike(width: 40, height: 30)
+        let path = dir.appendingPathComponent("photo.png").path
+        try Data(try PNGEncoder().encode(image)).write(to: URL(fileURLWithPath: path))
+        let arguments = ["preview", path, "--rotate", "40", "--flip", "--size", "20x15", "--count", "2", "--seed", "4"]
+        let result = try runDataprep(arguments + ["--epoch", "3", "--sample", "5", "--out", dir.path + "/sheet.png"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0].hasPrefix("epoch 3: theta=") && lines[1].hasPrefix("epoch 4: theta="))
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/sheet.png"))
+        #expect(try runDataprep(arguments + ["--epoch", "0", "--out", dir.path + "/x.png"]).status == 64)
+        #expect(try runDataprep(arguments + ["--sample", "2", "--out", dir.path + "/x.png"]).status == 64)
     }
 }
 
