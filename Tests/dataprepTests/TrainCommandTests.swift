@@ -146,7 +146,7 @@ import Trainer
         let reused = try runDataprep(arguments)
         #expect(reused.status == 0, "\(reused.stderr)")
         #expect(reused.stderr.contains("warning: ") && reused.stderr.contains("epoch 3 reuses copy 0"), "\(reused.stderr)")
-        let fresh = try runDataprep(arguments + ["--flip"])
+        let fresh = try runDataprep(arguments + ["--flip", "--overwrite"])
         #expect(fresh.status == 64)
         #expect(fresh.stderr.contains("holds 2 pre-augmented copies"), "\(fresh.stderr)")
     }
