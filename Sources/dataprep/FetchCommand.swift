@@ -125,7 +125,9 @@ struct FetchDataset: ParsableCommand {
     static func describe(_ progress: DownloadProgress, file: String) -> String {
         var text = "\(file)  \(megabytes(progress.receivedBytes))"
         if let total = progress.totalBytes, total > 0 {
-            text += " / \(megabytes(total))  \(100 * progress.receivedBytes / total)%"
+            let filled = Int(min(1, Double(progress.receivedBytes) / Double(total)) * 24)
+            text = "\(file) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 24 - filled) + "] "
+                + "\(megabytes(progress.receivedBytes)) / \(megabytes(total))  \(100 * progress.receivedBytes / total)%"
         }
         text += String(format: "  %.1f MB/s", progress.bytesPerSecond / 1e6)
         if let total = progress.totalBytes, progress.bytesPerSecond > 0 {

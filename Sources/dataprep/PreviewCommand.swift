@@ -4,6 +4,7 @@ import Codecs
 import Foundation
 import Preparation
 import Shards
+import Support
 
 /// `dataprep preview IMAGE [augment options] --count 5 --out grid.png`: one image augmented several
 /// times, on one contact sheet (the tutorial's "the same image five times").
@@ -40,8 +41,14 @@ struct Preview: ParsableCommand {
     @Option(help: "The contact sheet to write (PNG).")
     var out: String?
 
-    @Option(name: .customLong("save-to-dir"), help: "Also write each copy as DIR/<name>_<copy>.png.")
+    @Option(name: .customLong("save-to-dir"), help: "Also write each copy as DIR/<prefix>_<copy>.<format> (Keras's save_to_dir).")
     var saveToDirectory: String?
+
+    @Option(name: .customLong("save-prefix"), help: "File-name prefix for --save-to-dir (default: the image's name).")
+    var savePrefix: String?
+
+    @Option(name: .customLong("save-format"), help: "File format for --save-to-dir: png or jpeg.")
+    var saveFormat: SaveFormat = .png
 
     @Option(help: "Show what train feeds from this epoch on (1-\(Train.maximumEpochs)), one epoch per copy.")
     var epoch: Int?
@@ -71,6 +78,12 @@ struct Preview: ParsableCommand {
             throw ValidationError("--sample must be 0...\(Self.maximumSample), got \(sample)")
         }
         if epoch == nil && sample != 0 { throw ValidationError("--sample needs --epoch") }
+        if let savePrefix {
+            do { try PathComponent.validate(savePrefix + "_0.png", what: "--save-prefix") } catch {
+                throw ValidationError("--save-prefix must make a file name: \(error.message)")
+            }
+            if saveToDirectory == nil { throw ValidationError("--save-prefix needs --save-to-dir") }
+        }
     }
 
     func run() throws {
@@ -100,15 +113,19 @@ struct Preview: ParsableCommand {
             }
         let encoder = PNGEncoder()
         if let saveToDirectory {
-            try FileManager.default.createDirectory(atPath: saveToDirectory, withIntermediateDirectories: true)
-            let stem = ((image as NSString).lastPathComponent as NSString).deletingPathExtension
+            try FileIO.createFolder(saveToDirectory)
+            let prefix = savePrefix ?? ((image as NSString).lastPathComponent as NSString).deletingPathExtension
+            let digits = max(2, String(count - 1).count)  // zero-padded, so the files sort in copy order
+            let jpeg = saveFormat == .jpeg ? try JPEGEncoder() : nil
             for (copy, rendered) in copies.enumerated() {
-                try Data(try encoder.encode(rendered)).write(to: URL(fileURLWithPath: "\(saveToDirectory)/\(stem)_\(copy).png"))
+                let name = "\(prefix)_\(String(format: "%0\(digits)d", copy)).\(saveFormat.fileExtension)"
+                let bytes = try jpeg.map { try $0.encode(rendered) } ?? encoder.encode(rendered)
+                try FileIO.writeAtomically(bytes, to: (saveToDirectory as NSString).appendingPathComponent(name))
             }
         }
         if let out {
             let sheet = ContactSheet.compose(copies, columns: columns ?? count)
-            try Data(try encoder.encode(sheet)).write(to: URL(fileURLWithPath: out))
+            try FileIO.writeAtomically(try encoder.encode(sheet), to: out)
         }
     }
 
@@ -130,4 +147,12 @@ struct Preview: ParsableCommand {
             }
         }
     }
+}
+
+/// The file format of the copies `preview --save-to-dir` writes (Keras's `save_format`).
+enum SaveFormat: String, ExpressibleByArgument, CaseIterable {
+    case png, jpeg
+
+    /// `png` or `jpg`.
+    var fileExtension: String { self == .png ? "png" : "jpg" }
 }

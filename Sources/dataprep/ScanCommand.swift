@@ -54,8 +54,9 @@ struct Scan: ParsableCommand {
     func run() throws {
         let dataset = try DatasetDirectory(reading: directory)
         if let quarantine { try DatasetQuarantine.checkFolder(quarantine, datasetRoot: dataset.root) }
-        let progress = ScanProgress.reporter()
-        defer { if progress != nil { ScanProgress.clear() } }
+        let line = ProgressLine()
+        let progress = ScanProgress.reporter(line)
+        defer { line.finish() }
         var report = try DatasetScanner(threads: threads.count, maximumPixels: maxPixels).scan(dataset, progress: progress)
         if let quarantine { report.quarantine = try DatasetQuarantine.moveBadFiles(of: report, to: quarantine) }
 
@@ -92,17 +93,12 @@ struct Scan: ParsableCommand {
 
 /// `scanning: done/total images` on stderr, redrawn in place, only when stderr is a terminal.
 private enum ScanProgress {
-    /// The callback for ``DatasetScanner/scan(_:progress:)``, or `nil` when stderr is not a terminal.
-    static func reporter() -> (@Sendable (Int, Int) -> Void)? {
+    /// The callback for ``DatasetScanner/scan(_:progress:)`` drawing a bar on `line`, or `nil`
+    /// when stderr is not a terminal.
+    static func reporter(_ line: ProgressLine) -> (@Sendable (Int, Int) -> Void)? {
         guard isatty(STDERR_FILENO) == 1 else { return nil }
-        return { done, total in
-            guard done % max(1, total / 200) == 0 || done == total else { return }
-            Diagnostics.write("\rscanning: \(done)/\(total) images")
-        }
+        return { done, total in line.bar("scanning", done: done, total: total) }
     }
-
-    /// Erases the progress line.
-    static func clear() { Diagnostics.write("\r\u{1B}[K") }
 }
 
 // MARK: - Text report

@@ -210,7 +210,10 @@ struct Train: ParsableCommand {
         let history = try Fitting.fit(network, training: training, validation: validation, options: options) { event in
             switch event {
             case .batch(let epoch, let batch, let count, let loss, let accuracy):
-                bar.update(String(format: "Epoch %d/%d  %d/%d  loss %.4f  accuracy %.4f", epoch, epochs, batch, count, loss, accuracy))
+                if batch == 1 { bar.restart() }
+                bar.update(
+                    ProgressLine.barText("Epoch \(epoch)/\(epochs)", done: batch, total: count, unit: "batches", seconds: bar.elapsed)
+                        + String(format: "  loss %.4f  accuracy %.4f", loss, accuracy))
             case .epochEnded(let record):
                 bar.finish()
                 print(Self.line(record, epochs: epochs))
