@@ -13,6 +13,7 @@ let all: [(String, () throws -> Section)] = [
     ("augment", augmentBenchmarks),
     ("trainer", trainerBenchmarks),
     ("fresh", freshAugmentationBenchmarks),
+    ("shared", sharedMachineBenchmarks),
 ]
 var sections: [Section] = []
 for (name, run) in all where only == nil || only == name {

@@ -179,7 +179,7 @@ struct AugmentationOptions: ParsableArguments {
     @Option(name: .customLong("height-shift"), help: "height_shift_range, as --width-shift.")
     var heightShift: ShiftRange?
 
-    @Option(help: "shear_range: shear by U(-DEG, DEG) degrees.")
+    @Option(help: "shear_range in degrees, as Keras: shear by U(-DEG, DEG) degrees (0-89). Keras's shear_range=0.2 is 0.2 degrees, a tiny shear.")
     var shear: Double = 0
 
     @Option(help: "zoom_range: Z means [1-Z, 1+Z]; LOW,HIGH a range. x and y are drawn independently.")
