@@ -59,15 +59,17 @@ public struct PreparationReport: Sendable {
 /// each record is the item's index in `items`. Records depend only on their slot, never on which
 /// thread prepared them, so the output is the same for any thread count.
 public enum ShardPreparation {
-    /// Prepares `items` into `writer`.
+    /// Prepares `items` (or the part `range` of them) into `writer`.
     /// - Parameters:
+    ///   - range: the items to prepare (default: all); indices, source ids and random draws stay
+    ///     those of the whole list, so parts of a list prepared apart give the records of the whole.
     ///   - copies: records per image (augmented copies; 1 for plain resizing).
     ///   - threads: worker threads; `preparers` gets called once per thread to make each one's preparer.
     ///   - progress: called on the calling thread after each window is written, with the images done so far.
     /// - Throws: the first ``CodecError`` in input order under `.fail`; ``ShardError`` from the writer.
     public static func run(
-        items: [PreparationItem], copies: Int, writer: ShardWriter, threads: Int, onError: ErrorPolicy,
-        progress: ((Int) -> Void)? = nil,
+        items: [PreparationItem], range: Range<Int>? = nil, copies: Int, writer: ShardWriter, threads: Int,
+        onError: ErrorPolicy, progress: ((Int) -> Void)? = nil,
         preparers: () -> any RecordPreparer
     ) throws -> PreparationReport {
         let threads = max(1, threads)
@@ -80,16 +82,18 @@ public enum ShardPreparation {
         let appender = WindowAppender(writer: writer, items: items, copies: copies, onError: onError)
         let writing = DispatchQueue(label: "dataprep.shard-preparation.writer")
         let written = DispatchGroup()
+        let range = range ?? 0..<items.count
+        precondition(range.lowerBound >= 0 && range.upperBound <= items.count, "range \(range) is outside the items")
         var done = 0
 
-        for (number, start) in stride(from: 0, to: items.count, by: window).enumerated() {
-            let end = min(start + window, items.count)
+        for (number, start) in stride(from: range.lowerBound, to: range.upperBound, by: window).enumerated() {
+            let end = min(start + window, range.upperBound)
             let buffer = buffers[number % 2]
             buffer.fill(items[start..<end], with: workers)
             written.wait()  // the previous window is appended; its buffer is free again
             if let failure = appender.failure { throw failure }
             if done > 0 { progress?(done) }
-            done = end
+            done = end - range.lowerBound
             nonisolated(unsafe) let (target, filled) = (appender, buffer)  // the writing thread alone uses them until `wait`
             writing.async(group: written) { target.append(filled, start: start, count: end - start) }
         }

@@ -10,11 +10,27 @@ public struct PreparationSettings: Sendable, Hashable {
     public var onError: ErrorPolicy
     /// Largest shard in bytes (a shard always holds at least one sample).
     public var shardBytes: Int
+    /// Prepare only part `index` of `count` of the items (`--part I/N`), for a preparation split
+    /// across processes or machines; nil: all of them.
+    public var part: Part?
 
-    public init(threads: Int, onError: ErrorPolicy = .skip, shardBytes: Int = 256 << 20) {
+    /// One of `count` parts.
+    public struct Part: Sendable, Hashable {
+        /// 0 ..< `count`.
+        public var index: Int
+        public var count: Int
+
+        public init(index: Int, count: Int) {
+            self.index = index
+            self.count = count
+        }
+    }
+
+    public init(threads: Int, onError: ErrorPolicy = .skip, shardBytes: Int = 256 << 20, part: Part? = nil) {
         self.threads = threads
         self.onError = onError
         self.shardBytes = shardBytes
+        self.part = part
     }
 }
 
@@ -44,6 +60,8 @@ public enum SplitPreparation {
 
     /// Writes `split` of `dataset` into `directory` as the shard set `splitName`, every image made
     /// to `spec` by one of `preparers`' preparers, `copies` records each, and writes the manifest.
+    /// With `settings.part`, only that part's items (``ShardManifest/Part/range(index:count:total:)``)
+    /// are written, as a part set that `ShardMerge` joins with the others (an empty part is allowed).
     /// - Parameters:
     ///   - classNames: label order (the dataset's class names, or a registry's official order).
     ///   - parameterNames: the names of the records' float32 parameters (empty: none).
@@ -69,31 +87,37 @@ public enum SplitPreparation {
             throw ShardError(
                 .invalidArgument, "no images to prepare: the class folders (\(classes)) hold no files with image names", file: place)
         }
+        let range = settings.part.map { ShardManifest.Part.range(index: $0.index, count: $0.count, total: items.count) } ?? 0..<items.count
         let layout = RecordLayout(spec: spec, hasSource: true, parameterCount: parameterNames.count)
-        let (needed, overflow) = items.count.multipliedReportingOverflow(by: copies * (layout.stride + 8))
+        let (needed, overflow) = range.count.multipliedReportingOverflow(by: copies * (layout.stride + 8))
         if let free = FileIO.availableBytes(at: directory), overflow || needed > free {
             throw ShardError(
                 .fileSystem,
-                "not enough free space: \(items.count) images × \(copies) copies need about "
+                "not enough free space: \(range.count) images × \(copies) copies need about "
                     + "\(overflow ? "more than 9 EB" : "\(needed >> 20) MiB"), and \(free >> 20) MiB are free", file: directory)
         }
         let writer = try ShardWriter(
             directory: directory, split: splitName, spec: spec, hasSource: true,
             parameterCount: parameterNames.count, rotation: .init(maxBytes: settings.shardBytes))
         let report = try ShardPreparation.run(
-            items: items, copies: copies, writer: writer, threads: settings.threads,
-            onError: settings.onError, progress: { progress?($0, items.count) },
+            items: items, range: range, copies: copies, writer: writer, threads: settings.threads,
+            onError: settings.onError, progress: { progress?($0, range.count) },
             preparers: preparers)
-        guard report.written > 0 else {
+        guard report.written > 0 || settings.part != nil else {  // a part may hold only bad images; the whole may not
             let first = report.skipped.first.map { " (the first: \($0))" } ?? ""
             throw ShardError(
-                .invalidArgument, "none of the \(items.count) images could be decoded\(first): nothing to learn from", file: place)
+                .invalidArgument, "none of the \(range.count) images could be decoded\(first): nothing to learn from", file: place)
         }
         let root = dataset.root.hasSuffix("/") ? dataset.root : dataset.root + "/"
         let manifest = try writer.finish(
             classNames: classNames, parameterNames: parameterNames, copies: copies,
             sources: items.map { $0.path.hasPrefix(root) ? String($0.path.dropFirst(root.count)) : $0.path },
-            provenance: provenance)
+            provenance: provenance,
+            part: settings.part.map {
+                ShardManifest.Part(
+                    index: $0.index, count: $0.count, firstItem: range.lowerBound, items: range.count, totalItems: items.count,
+                    shardBytes: settings.shardBytes)
+            })
         return Outcome(manifest: manifest, report: report, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
 }

@@ -65,6 +65,40 @@ public struct ShardManifest: Codable, Hashable, Sendable {
     /// Source files by source id (paths relative to the source dataset), when records carry ids.
     public var sources: [String]
     public var provenance: Provenance
+    /// Set when the set is one part of a preparation split across processes or machines
+    /// (`--part I/N`); `dataprep merge` joins the parts into the set one process would write.
+    public var part: Part?
+
+    /// Which part of a split preparation a set holds.
+    public struct Part: Codable, Hashable, Sendable {
+        /// This part's number, 0 ..< `count`.
+        public var index: Int
+        /// How many parts the items were divided into.
+        public var count: Int
+        /// The first item (position in the sorted item list) this part prepared.
+        public var firstItem: Int
+        /// Items this part prepared (`firstItem ..< firstItem + items`).
+        public var items: Int
+        /// Items in the whole list.
+        public var totalItems: Int
+        /// The shard size limit of the run, which the merged set is rotated by.
+        public var shardBytes: Int
+
+        public init(index: Int, count: Int, firstItem: Int, items: Int, totalItems: Int, shardBytes: Int) {
+            self.index = index
+            self.count = count
+            self.firstItem = firstItem
+            self.items = items
+            self.totalItems = totalItems
+            self.shardBytes = shardBytes
+        }
+
+        /// The items of part `index` of `count` over `total` items: contiguous, in order, sizes
+        /// differing by at most one (`⌊index·total/count⌋ ..< ⌊(index+1)·total/count⌋`).
+        public static func range(index: Int, count: Int, total: Int) -> Range<Int> {
+            (index * total / count)..<((index + 1) * total / count)
+        }
+    }
 
     /// The manifest of the set in `directory`.
     /// - Throws: ``ShardError`` `manifestMismatch` when it is missing or unreadable.

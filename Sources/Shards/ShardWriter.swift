@@ -129,12 +129,13 @@ public final class ShardWriter {
     /// - Parameters:
     ///   - copies: augmented copies per image; `count` must be a multiple of it.
     ///   - sources: source file paths by id (empty when records carry none).
+    ///   - part: which part of a split preparation the set holds, if it is one.
     /// - Returns: the manifest written.
     /// - Throws: ``ShardError`` `invalidArgument` or `fileSystem`.
     @discardableResult
     public func finish(
         classNames: [String], parameterNames: [String] = [], copies: Int = 1, sources: [String] = [],
-        provenance: ShardManifest.Provenance
+        provenance: ShardManifest.Provenance, part: ShardManifest.Part? = nil
     ) throws -> ShardManifest {
         guard copies >= 1, total % copies == 0, parameterNames.count == layout.parameterCount else {
             throw ShardError(
@@ -146,7 +147,7 @@ public final class ShardWriter {
         let manifest = ShardManifest(
             split: split, classNames: classNames, spec: spec, layout: layout, parameterNames: parameterNames,
             copies: copies, imagesPerCopy: total / copies, count: total, shards: shards,
-            sources: sources, provenance: provenance)
+            sources: sources, provenance: provenance, part: part)
         let path = directory + "/manifest.json"
         do {
             try FileIO.writeAtomically(try manifest.encoded(), to: path)

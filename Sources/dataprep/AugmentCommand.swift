@@ -81,7 +81,7 @@ struct AugmentCommand: ParsableCommand {
         let progress = ProgressLine()
         let trained = try SplitPreparation.prepare(
             train, of: dataset, classNames: classNames, as: "train", spec: spec, copies: copies,
-            parameterNames: TransformParameters.recordedNames, into: output.out, settings: output.settings,
+            parameterNames: TransformParameters.recordedNames, into: output.out, settings: try output.settings,
             provenance: PreparationSummary.provenance(
                 "augment", dataset,
                 options: options.merging(augmentation.recorded) { $1 }
@@ -102,7 +102,7 @@ struct AugmentCommand: ParsableCommand {
             let validationOut = output.out + "/validation"
             let packed = try SplitPreparation.prepare(
                 validation, of: dataset, classNames: classNames, as: "validation", spec: spec, into: validationOut,
-                settings: output.settings, provenance: PreparationSummary.provenance("augment", dataset, options: options, seed: nil),
+                settings: try output.settings, provenance: PreparationSummary.provenance("augment", dataset, options: options, seed: nil),
                 progress: PreparationSummary.progress(progress, "packing validation"),
                 preparers: { ResizingPreparer(spec: spec) })
             progress.finish()
@@ -179,7 +179,9 @@ struct AugmentationOptions: ParsableArguments {
     @Option(name: .customLong("height-shift"), help: "height_shift_range, as --width-shift.")
     var heightShift: ShiftRange?
 
-    @Option(help: "shear_range in degrees, as Keras: shear by U(-DEG, DEG) degrees (0-89). Keras's shear_range=0.2 is 0.2 degrees, a tiny shear.")
+    @Option(
+        help:
+            "shear_range in degrees, as Keras: shear by U(-DEG, DEG) degrees (0-89). Keras's shear_range=0.2 is 0.2 degrees, a tiny shear.")
     var shear: Double = 0
 
     @Option(help: "zoom_range: Z means [1-Z, 1+Z]; LOW,HIGH a range. x and y are drawn independently.")

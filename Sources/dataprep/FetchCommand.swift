@@ -126,7 +126,8 @@ struct FetchDataset: ParsableCommand {
         var text = "\(file)  \(megabytes(progress.receivedBytes))"
         if let total = progress.totalBytes, total > 0 {
             let filled = Int(min(1, Double(progress.receivedBytes) / Double(total)) * 24)
-            text = "\(file) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 24 - filled) + "] "
+            text =
+                "\(file) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 24 - filled) + "] "
                 + "\(megabytes(progress.receivedBytes)) / \(megabytes(total))  \(100 * progress.receivedBytes / total)%"
         }
         text += String(format: "  %.1f MB/s", progress.bytesPerSecond / 1e6)

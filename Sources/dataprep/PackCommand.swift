@@ -55,7 +55,7 @@ struct Pack: ParsableCommand {
         let progress = ProgressLine()
         let outcome = try SplitPreparation.prepare(
             dataset.splits[0], of: dataset, classNames: dataset.classNames, as: splitName, spec: spec,
-            into: output.out, settings: output.settings,
+            into: output.out, settings: try output.settings,
             provenance: PreparationSummary.provenance(
                 "pack", dataset,
                 options: [

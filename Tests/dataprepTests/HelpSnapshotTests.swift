@@ -8,7 +8,7 @@ import Testing
 @Suite struct HelpSnapshotTests {
     static let commands = [
         "", "fetch", "split", "scan", "info", "augment", "pack", "preview", "transform", "inspect", "verify",
-        "train", "evaluate", "predict", "visualize",
+        "merge", "train", "evaluate", "predict", "visualize",
     ]
 
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("HelpSnapshots")

@@ -1,0 +1,76 @@
+import Foundation
+import Support
+
+/// Joins the part sets of a preparation split across processes or machines (`pack`/`augment
+/// --part I/N`) into the one set a single process writes: the records of part 0, then part 1, ...,
+/// appended through a ``ShardWriter`` with the run's shard size, so the shards are byte-identical
+/// to a one-process run with the same options and seed.
+public enum ShardMerge {
+    /// Merges the sets in `parts` (in any order) into `directory`.
+    /// - Returns: the merged set's manifest.
+    /// - Throws: ``ShardError`` `manifestMismatch` when a folder is not a part set, the parts do not
+    ///   belong together (split, spec, layout, classes, parameters, copies, sources or shard size
+    ///   differ), a part is missing or given twice, or their item ranges do not tile the list;
+    ///   `checksumMismatch` for a damaged record; `fileSystem` when writing fails.
+    public static func merge(_ parts: [String], into directory: String, provenance: ShardManifest.Provenance) throws -> ShardManifest {
+        guard !parts.isEmpty else { throw ShardError(.invalidArgument, "no part sets to merge") }
+        let sets = try parts.map { try ShardSet(directory: $0) }
+        let described = try sets.map { set -> (ShardSet, ShardManifest.Part) in
+            guard let part = set.manifest.part else {
+                throw ShardError(.manifestMismatch, "not a part set (it was not written with --part)", file: set.directory)
+            }
+            return (set, part)
+        }.sorted { $0.1.index < $1.1.index }
+        let (first, firstPart) = described[0]
+        let reference = first.manifest
+        guard described.map(\.1.index) == Array(0..<firstPart.count), described.allSatisfy({ $0.1.count == firstPart.count }) else {
+            let indices = described.map { "\($0.1.index)/\($0.1.count)" }.joined(separator: ", ")
+            throw ShardError(
+                .manifestMismatch, "the parts must be 0 ..< \(firstPart.count), each once; got \(indices)", file: first.directory)
+        }
+        var next = 0
+        for (set, part) in described {
+            let manifest = set.manifest
+            let differences = [
+                ("split", manifest.split != reference.split), ("image spec", manifest.spec != reference.spec),
+                ("record layout", manifest.layout != reference.layout), ("class names", manifest.classNames != reference.classNames),
+                ("parameter names", manifest.parameterNames != reference.parameterNames), ("copies", manifest.copies != reference.copies),
+                ("sources", manifest.sources != reference.sources), ("shard size", part.shardBytes != firstPart.shardBytes),
+                ("item count", part.totalItems != firstPart.totalItems),
+            ].filter(\.1).map(\.0)
+            guard differences.isEmpty else {
+                throw ShardError(
+                    .manifestMismatch, "does not belong with \(first.directory): its \(differences.joined(separator: ", ")) differ",
+                    file: set.directory)
+            }
+            guard part.firstItem == next else {
+                throw ShardError(
+                    .manifestMismatch, "part \(part.index) starts at item \(part.firstItem), the parts before end at \(next)",
+                    file: set.directory)
+            }
+            next += part.items
+        }
+        guard next == firstPart.totalItems else {
+            throw ShardError(.manifestMismatch, "the parts cover \(next) of \(firstPart.totalItems) items", file: first.directory)
+        }
+        let writer = try ShardWriter(
+            directory: directory, split: reference.split, spec: reference.spec, hasSource: reference.layout.sourceOffset != nil,
+            parameterCount: reference.layout.parameterCount, rotation: .init(maxBytes: firstPart.shardBytes))
+        for (set, _) in described {
+            for sample in 0..<set.count {
+                guard set.recordIsIntact(sample) else {
+                    let (shard, local) = set.locate(sample)
+                    throw ShardError(
+                        .checksumMismatch, "record bytes do not match their checksum",
+                        file: set.directory + "/" + set.manifest.shards[shard].file, sample: local)
+                }
+                try writer.append(
+                    image: set.image(sample), label: set.label(sample), source: set.source(sample),
+                    parameters: set.parameters(sample))
+            }
+        }
+        return try writer.finish(
+            classNames: reference.classNames, parameterNames: reference.parameterNames, copies: reference.copies,
+            sources: reference.sources, provenance: provenance)
+    }
+}
