@@ -20,7 +20,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps tools build test demo bench bench-keras clean
+.PHONY: deps tools build test demo bench bench-keras test-slurm clean
 
 deps:
 	$(call install_missing,$(PACKAGES))
@@ -55,6 +55,11 @@ bench-keras: deps tools
 	python3 -c 'import json,sys; json.dump(sum((json.load(open(f)) for f in sys.argv[1:]), []), open("$(KERAS)/rows.json", "w"))' \
 	  $(KERAS)/augment.json $(KERAS)/trainer.json
 	OMP_NUM_THREADS=2 $(KERAS)/venv/bin/python scripts/bench_keras.py $(KERAS)/images $(KERAS)/rows.json
+
+# Opt-in: a one-node SLURM cluster on loopback runs `augment --part` as a 4-task job array; the
+# merged set must be byte-identical to a one-process run (docs/scale-out.md).
+test-slurm: deps build
+	scripts/test_slurm.sh "$$($(SWIFT) build -c release --show-bin-path)/dataprep"
 
 clean:
 	rm -rf .build .build-keras demo-output
