@@ -20,7 +20,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps tools build test demo bench bench-keras test-slurm clean
+.PHONY: deps tools build test demo bench bench-keras test-slurm test-onnx clean
 
 deps:
 	$(call install_missing,$(PACKAGES))
@@ -61,5 +61,12 @@ bench-keras: deps tools
 test-slurm: deps build
 	scripts/test_slurm.sh "$$($(SWIFT) build -c release --show-bin-path)/dataprep"
 
+# Opt-in: onnxruntime (onnx, onnxruntime and numpy from PyPI, in .build-onnx/venv) runs the ONNX
+# export of tutorial, fashion and mlp on 20 images; its outputs must match `dataprep predict`
+# within 1e-4. It uses the debug binary `make test` builds (the check is numeric, not a benchmark).
+test-onnx: deps
+	$(SWIFT) build --product dataprep
+	scripts/test_onnx.sh "$$($(SWIFT) build --show-bin-path)/dataprep"
+
 clean:
-	rm -rf .build .build-keras demo-output
+	rm -rf .build .build-keras .build-onnx demo-output

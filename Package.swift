@@ -21,6 +21,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // Only the runtime library: the ONNX message code was generated once and is committed
+        // (Sources/ONNX/README.md), so no build runs protoc or its plugin.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // MARK: System libraries (a module map and one header each)
@@ -45,12 +48,15 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "Augment", dependencies: ["Codecs", "Shards", "Preparation"], swiftSettings: swiftSettings),
         .target(name: "Trainer", dependencies: ["Support", "Shards", "CDNNL"], swiftSettings: swiftSettings),
+        // ONNX export: onnx.pb.swift is generated from Schema/onnx.proto (kept for reference, not compiled).
+        .target(name: "ONNX", dependencies: ["Trainer", "Shards", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Schema", "README.md"], swiftSettings: swiftSettings),
 
         // MARK: Command-line tool
         .executableTarget(
             name: "dataprep",
             dependencies: [
-                "Support", "Codecs", "Shards", "Preparation", "Fetch", "Augment", "Trainer",
+                "Support", "Codecs", "Shards", "Preparation", "Fetch", "Augment", "Trainer", "ONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -73,7 +79,10 @@ let package = Package(
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Preparation", "Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards", "Support"], swiftSettings: swiftSettings),
-        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Preparation", "Trainer", "TestSupport"],
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Trainer", "Shards", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Preparation", "Trainer", "TestSupport", "ONNX",
+                                                          .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -22,6 +22,7 @@ struct DataPrep: ParsableCommand {
         subcommands: [
             FetchDataset.self, Split.self, Scan.self, Info.self, AugmentCommand.self, Pack.self,
             Preview.self, Transform.self, Inspect.self, Verify.self, Merge.self, Train.self, Evaluate.self, Predict.self, Visualize.self,
+            Export.self,
         ]
     )
 
