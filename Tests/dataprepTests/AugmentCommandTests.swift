@@ -92,9 +92,9 @@ import Testing
         #expect(run.stdout.split(separator: "\n").count == 3 && run.stdout.hasPrefix("0: theta="))
         let decoded = try ImageDecoder().decode(fileAt: sheet).image
         #expect(decoded.size == PixelSize(width: 4 + 3 * 24, height: 24))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: saved).sorted() == ["cat_0.png", "cat_1.png", "cat_2.png"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: saved).sorted() == ["cat_00.png", "cat_01.png", "cat_02.png"])
         // Copy 1 on the sheet is copy 1 in the folder.
-        let copy = try ImageDecoder().decode(fileAt: saved + "/cat_1.png").image
+        let copy = try ImageDecoder().decode(fileAt: saved + "/cat_01.png").image
         #expect(Array(decoded.pixel(x: 28 + 5, y: 4 + 7)) == Array(copy.pixel(x: 5, y: 7)))
     }
 
