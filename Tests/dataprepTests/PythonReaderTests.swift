@@ -50,14 +50,14 @@ import Testing
         #expect(indices.count == set.count)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         func write<T: FixedWidthInteger>(_ values: [T], _ name: String) throws {
-            try Data(values.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }).write(to: output.appendingPathComponent(name))
+            try Data(values.flatMap { withUnsafeBytes(of: $0.littleEndian) { Array($0) } }).write(to: output.appendingPathComponent(name))
         }
         try write(indices, "indices.i32")
         try write(labels, "labels.i32")
         try write(images.map(\.bitPattern), "images.f32")
     }
 
-    @Test(.enabled(if: pythonHasNumpy, "python3 lacks numpy: make deps installs python3-numpy"))
+    @Test(.enabled(if: PythonReaderTests.pythonHasNumpy, "python3 lacks numpy: make deps installs python3-numpy"))
     func pythonReadsWhatBatchLoaderGives() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
