@@ -82,6 +82,10 @@ import Testing
             ["-m", "unittest", "discover", "-v", "-s", "python/tests"],
             environment: ["PYTHONPATH": Self.repository.path + "/python", "DATAPREP_FIXTURES": fixtures.path])
         #expect(run.status == 0, "\(run.output)")
-        #expect(run.output.contains("OK"))
+        // The comparison ran (it is skipped only without the sets), and so did the checksum checks
+        // when Debian's python3-xxhash is there.
+        #expect(run.output.contains("test_reads_back_what_batch_loader_gives_byte_for_byte (test_reader.ReaderTests"))
+        #expect(!run.output.contains("DATAPREP_FIXTURES is not set"))
+        print(run.output)
     }
 }
