@@ -36,18 +36,26 @@ test: deps
 	$(SWIFT) test
 
 # Opt-in: the Python reader's PyTorch tests, with torch from PyPI in a virtualenv. PyPI's Linux torch
-# wheels are CUDA builds (the wheel ~540 MB plus ~3 GB of nvidia-* wheels); where the CPU index is
-# reachable, TORCH_PIP="torch --index-url https://download.pytorch.org/whl/cpu" is far smaller.
+# wheels are CUDA builds (torch 2.15: a 540 MB wheel plus about 3 GB of nvidia-* wheels); where the
+# CPU index is reachable, TORCH_PIP="torch --index-url https://download.pytorch.org/whl/cpu" is far
+# smaller. TORCH_FROM=debian instead installs Debian's CPU build (python3-torch, about 175 MB with
+# its dependencies) for /usr/bin/python3.
 # `swift test --filter PythonReaderTests` writes the sets with dataprep and runs python/tests.
 TORCH := .build-torch
 TORCH_PIP ?= torch
+TORCH_FROM ?= pypi
 test-torch: deps
+ifeq ($(TORCH_FROM),debian)
+	$(call install_missing,python3-torch)
+	$(SWIFT) test --filter PythonReaderTests
+else
 	$(call install_missing,python3-venv)
 	@[ -x $(TORCH)/venv/bin/python ] && $(TORCH)/venv/bin/python -c 'import torch, numpy, xxhash' 2>/dev/null || { \
 	  python3 -m venv $(TORCH)/venv && \
 	  $(TORCH)/venv/bin/pip install --quiet --disable-pip-version-check --only-binary :all: numpy xxhash $(TORCH_PIP); } || { \
 	  echo "test-torch skipped: pip could not install $(TORCH_PIP) into $(TORCH)/venv (see the error above)"; exit 0; }; \
 	DATAPREP_PYTHON=$(TORCH)/venv/bin/python $(SWIFT) test --filter PythonReaderTests
+endif
 
 demo: deps build
 	scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/dataprep"

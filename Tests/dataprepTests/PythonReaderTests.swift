@@ -69,7 +69,10 @@ import Testing
         for arguments in [
             ["pack", data.path + "/train", "--size", "16x12", "--out", out("packed"), "--shard-size", "2KB"],
             ["pack", data.path + "/validation", "--size", "16x12", "--channels", "1", "--out", out("gray"), "--shard-size", "1KB"],
-            ["augment", data.path, "--out", out("augmented"), "--size", "16x12", "--rotate", "20", "--flip", "--copies", "2", "--seed", "7"],
+            [
+                "augment", data.path, "--out", out("augmented"), "--size", "16x12",
+                "--rotate", "20", "--flip", "--copies", "2", "--seed", "7",
+            ],
         ] {
             let result = try runDataprep(arguments)
             try #require(result.status == 0, "\(arguments): \(result.stderr)")
