@@ -77,7 +77,7 @@ public struct DatasetDirectory: Sendable {
         let root = URL(fileURLWithPath: root).standardizedFileURL.path
         self.root = root
         var visited = Visited(root: root)
-        let top = try Self.subfolders(of: root, following: true)
+        let top = try Self.subfolders(of: root)
         guard !top.isEmpty else {
             throw SupportError(
                 .badLayout, "no class folders (expected ROOT/<class>/... or ROOT/train/<class>/...)",
@@ -147,17 +147,16 @@ public struct DatasetDirectory: Sendable {
         imageExtensions.contains((name as NSString).pathExtension.lowercased())
     }
 
-    /// Non-hidden subfolders of `path`, sorted (symbolic links to folders are not followed).
+    /// Non-hidden subfolders of `path`, sorted, symbolic links to folders included (as split and
+    /// class folders are).
+    /// - Throws: ``SupportError`` `badLayout` when `path` is not a folder; `fileSystem` when it
+    ///   cannot be listed.
     public static func subfolders(of path: String) throws -> [String] {
-        try subfolders(of: path, following: false)
-    }
-
-    private static func subfolders(of path: String, following: Bool) throws -> [String] {
-        try entries(of: path).filter { kind(of: path + "/" + $0, following: following) == .folder }.sorted()
+        try entries(of: path).filter { kind(of: path + "/" + $0, following: true) == .folder }.sorted()
     }
 
     private static func classFolders(in path: String, visited: inout Visited) throws -> [ClassFolder] {
-        try subfolders(of: path, following: true).map { name in
+        try subfolders(of: path).map { name in
             try visited.enter(path + "/" + name)
             var images: [String] = [], others: [String] = []
             try collectFiles(in: path + "/" + name, images: &images, others: &others)
