@@ -33,18 +33,23 @@ import Trainer
         }
     }
 
+    /// The classes of ``writeClasses(at:)`` under DIR/data, packed 24×24 gray into DIR/shards (and
+    /// DIR/shards/validation), and the run folder DIR/run to train into.
+    static func packedGrayClasses(in dir: URL) throws -> (data: URL, shards: String, run: String) {
+        let data = dir.appendingPathComponent("data")
+        try writeClasses(at: data)
+        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
+        for (out, split) in [(shards, "train"), (shards + "/validation", "validation")] {
+            let pack = try runDataprep(["pack", data.path, "--size", "24x24", "--channels", "1", "--out", out, "--split", split])
+            #expect(pack.status == 0, "\(pack.stderr)")
+        }
+        return (data, shards, run)
+    }
+
     @Test func trainResumeEvaluateAndPredict() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = dir.appendingPathComponent("data")
-        try Self.writeClasses(at: data)
-        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
-        #expect(try runDataprep(["pack", data.path, "--size", "24x24", "--channels", "1", "--out", shards]).status == 0)
-        #expect(
-            try runDataprep([
-                "pack", data.path, "--size", "24x24", "--channels", "1", "--out", shards + "/validation",
-                "--split", "validation",
-            ]).status == 0)
+        let (data, shards, run) = try Self.packedGrayClasses(in: dir)
 
         let arguments = [
             "train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--batch-size", "16",
@@ -91,14 +96,7 @@ import Trainer
     @Test func restoreBestEndsWithTheBestEpochWhichEvaluateOfTheRunFolderUses() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = dir.appendingPathComponent("data")
-        try Self.writeClasses(at: data)
-        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
-        #expect(try runDataprep(["pack", data.path, "--size", "24x24", "--channels", "1", "--out", shards]).status == 0)
-        #expect(
-            try runDataprep([
-                "pack", data.path, "--size", "24x24", "--channels", "1", "--out", shards + "/validation", "--split", "validation",
-            ]).status == 0)
+        let (data, shards, run) = try Self.packedGrayClasses(in: dir)
         // The "best" loss under --mode max is the first epoch's (training lowers it): epoch 1 is restored.
         let result = try runDataprep([
             "train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--batch-size", "16",
