@@ -74,6 +74,6 @@ let package = Package(
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards", "Support"], swiftSettings: swiftSettings),
         .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Preparation", "Trainer", "TestSupport"],
-                    swiftSettings: swiftSettings),
+                    exclude: ["HelpSnapshots"], swiftSettings: swiftSettings),
     ]
 )

@@ -3,7 +3,7 @@ public import Augment
 import Codecs
 import Foundation
 import Preparation
-public import Shards
+import Shards
 import Support
 
 /// `dataprep augment SRC --out OUT --size 150x150 ...`: a split dataset → augmented training shards

@@ -1,12 +1,12 @@
 public import ArgumentParser
-public import Augment
+import Augment
 public import Codecs
 import Dispatch
 import Fetch
-public import Foundation
+import Foundation
 public import Preparation
-public import Shards
-public import Support
+import Shards
+import Support
 import Trainer
 
 /// The `dataprep` command: image archives → training-ready shards → a trained CNN.
