@@ -1,9 +1,10 @@
 # dataprep — the two quick-start commands are `make demo` and `make test`.
 SWIFT ?= swift
 # Debian packages the build links against (see shared/reference/toolchain.md), and the real data
-# the demo runs on offline (Fashion-MNIST, under /usr/share/datasets).
+# the demo runs on offline (Fashion-MNIST, under /usr/share/datasets), and what the Python reader's
+# tests need (numpy; xxhash to check checksums), which `make test` runs with /usr/bin/python3.
 PACKAGES := pkg-config libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libarchive-dev \
-            libcurl4-openssl-dev libdnnl-dev dataset-fashion-mnist
+            libcurl4-openssl-dev libdnnl-dev dataset-fashion-mnist python3-numpy python3-xxhash
 # The reference tools `make bench` compares with: tjbench, bsdtar, curl.
 TOOL_PACKAGES := libjpeg-turbo-progs libarchive-tools curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -20,7 +21,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps tools build test demo bench bench-keras test-slurm test-onnx clean
+.PHONY: deps tools build test test-torch demo bench bench-keras test-slurm test-onnx clean
 
 deps:
 	$(call install_missing,$(PACKAGES))
@@ -33,6 +34,28 @@ build: deps
 
 test: deps
 	$(SWIFT) test
+
+# Opt-in: the Python reader's PyTorch tests, with torch from PyPI in a virtualenv. PyPI's Linux torch
+# wheels are CUDA builds (torch 2.15: a 540 MB wheel plus about 3 GB of nvidia-* wheels); where the
+# CPU index is reachable, TORCH_PIP="torch --index-url https://download.pytorch.org/whl/cpu" is far
+# smaller. TORCH_FROM=debian instead installs Debian's CPU build (python3-torch, about 175 MB with
+# its dependencies) for /usr/bin/python3.
+# `swift test --filter PythonReaderTests` writes the sets with dataprep and runs python/tests.
+TORCH := .build-torch
+TORCH_PIP ?= torch
+TORCH_FROM ?= pypi
+test-torch: deps
+ifeq ($(TORCH_FROM),debian)
+	$(call install_missing,python3-torch)
+	$(SWIFT) test --filter PythonReaderTests
+else
+	$(call install_missing,python3-venv)
+	@[ -x $(TORCH)/venv/bin/python ] && $(TORCH)/venv/bin/python -c 'import torch, numpy, xxhash' 2>/dev/null || { \
+	  python3 -m venv $(TORCH)/venv && \
+	  $(TORCH)/venv/bin/pip install --quiet --disable-pip-version-check --only-binary :all: numpy xxhash $(TORCH_PIP); } || { \
+	  echo "test-torch skipped: pip could not install $(TORCH_PIP) into $(TORCH)/venv (see the error above)"; exit 0; }; \
+	DATAPREP_PYTHON=$(TORCH)/venv/bin/python $(SWIFT) test --filter PythonReaderTests
+endif
 
 demo: deps build
 	scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/dataprep"
@@ -69,4 +92,4 @@ test-onnx: deps
 	scripts/test_onnx.sh "$$($(SWIFT) build --show-bin-path)/dataprep"
 
 clean:
-	rm -rf .build .build-keras .build-onnx demo-output
+	rm -rf .build .build-keras .build-torch .build-onnx demo-output

@@ -83,6 +83,6 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Preparation", "Trainer", "TestSupport", "ONNX",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-                    swiftSettings: swiftSettings),
+                    exclude: ["HelpSnapshots"], swiftSettings: swiftSettings),
     ]
 )

@@ -37,6 +37,14 @@ public struct CIFAR10Dataset: Sendable, Hashable {
         self.folder = hasInner ? inner : folder
     }
 
+    /// `folder` itself when it holds the batch files and `batches.meta.txt`, else its
+    /// `cifar-10-batches-bin` when that does; nil when neither does.
+    static func batchesFolder(in folder: String) -> String? {
+        [folder, folder + "/cifar-10-batches-bin"].first { candidate in
+            (trainingBatchNames + [testBatchName, metadataName]).allSatisfy { FileIO.exists(candidate + "/" + $0) }
+        }
+    }
+
     /// The class names from `batches.meta.txt`: exactly 10 non-empty lines (trailing blank lines
     /// and surrounding white space are ignored), each a usable folder name.
     /// - Throws: ``FetchError`` `badDatasetFile` when the file is missing or does not hold 10

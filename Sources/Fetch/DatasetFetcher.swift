@@ -58,8 +58,8 @@ public enum FetchEvent: Sendable {
     case downloading(file: String, url: String)
     case progress(file: String, DownloadProgress)
     case downloaded(file: String, DownloadResult)
-    /// A URL failed; the next one is tried.
-    case urlFailed(file: String, url: String, error: FetchError)
+    /// A URL failed; the next one is tried when `remaining` (the URLs not tried yet) is above 0.
+    case urlFailed(file: String, url: String, error: FetchError, remaining: Int)
     /// The file's sha256 was not known: the dataset built from it, so it is recorded now and
     /// checked on every later use. `replacing` is the digest recorded before, when a forced fetch
     /// replaced it.
@@ -133,8 +133,10 @@ public struct DatasetFetcher: Sendable {
     var downloads: String { options.home + "/downloads" }
     var datasets: String { options.home + "/datasets" }
 
-    /// Fetches a registry dataset by name, or any archive by URL (`http(s)://`, `file://`, or a
-    /// path to a local archive).
+    /// Fetches a registry dataset by name, any archive by URL (`http(s)://`, `file://`, or a path
+    /// to a local archive; one holding the CIFAR-10 binary batches is imported to PNG class
+    /// folders), or a local CIFAR-10 batches folder (imported from where it is; the dataset name
+    /// defaults to the folder's name).
     /// - Parameter events: called on the calling thread as work proceeds.
     /// - Throws: ``FetchError`` — `unknownDataset`; `badName` when the URL's file name or the
     ///   dataset name is not a single visible folder name; `nameInUse` when the dataset name holds
@@ -202,8 +204,8 @@ public struct DatasetFetcher: Sendable {
 
     // MARK: Resolving names and URLs
 
-    /// The registry entry for `nameOrURL`, or an ad-hoc entry for a URL or archive path, its
-    /// dataset name and file names checked.
+    /// The registry entry for `nameOrURL`, or an ad-hoc entry for a URL, an archive path or a
+    /// CIFAR-10 batches folder, its dataset name and file names checked.
     /// - Throws: ``FetchError`` `unknownDataset`, or `badName` (see ``checkNames(of:subject:)``).
     func resolve(_ nameOrURL: String) throws -> RegistryEntry {
         if let entry = registry.first(where: { $0.name == nameOrURL }) {
@@ -217,6 +219,17 @@ public struct DatasetFetcher: Sendable {
                     .unknownDataset,
                     "not a registry dataset, a URL or an archive file; "
                         + "the registry lists the known datasets", subject: nameOrURL, remedy: .listRegistry)
+            }
+            let path = URL(fileURLWithPath: url).standardizedFileURL.path
+            if let folder = CIFAR10Dataset.batchesFolder(in: path) {
+                let entry = RegistryEntry(
+                    name: options.name ?? (path as NSString).lastPathComponent, summary: folder,
+                    files: (CIFAR10Dataset.trainingBatchNames + [CIFAR10Dataset.testBatchName, CIFAR10Dataset.metadataName]).map {
+                        .init(name: $0, urls: [URL(fileURLWithPath: folder + "/" + $0).absoluteString], size: nil, sha256: nil)
+                    },
+                    layout: .cifar10Folder(path: folder))
+                try Self.checkNames(of: entry, subject: nameOrURL)
+                return entry
             }
             url = URL(fileURLWithPath: url).standardizedFileURL.absoluteString
         }
@@ -260,9 +273,14 @@ public struct DatasetFetcher: Sendable {
         }
     }
 
-    /// What a dataset is fetched from, as its marker records it: `url:<URL>` or `registry:<name>`.
+    /// What a dataset is fetched from, as its marker records it: `url:<URL>`, `folder:<path>` or
+    /// `registry:<name>`.
     static func source(of entry: RegistryEntry) -> String {
-        entry.layout == .archive ? "url:" + entry.files[0].urls[0] : "registry:" + entry.name
+        switch entry.layout {
+        case .archive: "url:" + entry.files[0].urls[0]
+        case .cifar10Folder(let path): "folder:" + path
+        default: "registry:" + entry.name
+        }
     }
 
     static func stripArchiveExtensions(_ fileName: String) -> String {
@@ -306,7 +324,9 @@ public struct DatasetFetcher: Sendable {
         return downloads + "/" + digest.hex().prefix(16)
     }
 
-    /// A verified copy of `file`: a local package copy, the cached download, or a new download.
+    /// A verified copy of `file`: a local package copy (`<root>/<folder>/<file>`, or
+    /// `<root>/<file>` directly under a search-path root), the cached download, or a new
+    /// download; a CIFAR-10 batches folder's files are used where they are.
     /// A forced fetch ignores a recorded digest (never a published one) and downloads afresh.
     func obtain(
         _ file: RegistryEntry.RemoteFile, of entry: RegistryEntry, checksums: ChecksumStore,
@@ -317,8 +337,22 @@ public struct DatasetFetcher: Sendable {
         let expected = file.sha256 ?? recorded?.sha256
         let expectedSize = file.size ?? recorded?.size
 
+        if case .cifar10Folder(let folder) = entry.layout {  // used where it is; the marker records its digest
+            let path = folder + "/" + file.name
+            try requireFile(path)
+            events(.usingLocalCopy(file: file.name, path: path))
+            return ObtainedFile(
+                source: .init(file: file.name, origin: path, sha256: try SHA256Digest.ofFile(at: path), size: try Self.size(of: path)),
+                path: path)
+        }
+        // `<root>/<file>` directly under a root is only taken when it matches (another dataset may
+        // have a file of the same name there), so a mismatch is not reported.
+        var candidates: [(path: String, reportMismatch: Bool)] = []
         for root in options.searchPaths {
-            let path = root + "/" + (entry.localCopy?.folder ?? entry.name) + "/" + file.name
+            candidates.append((root + "/" + (entry.localCopy?.folder ?? entry.name) + "/" + file.name, true))
+            if entry.layout != .archive { candidates.append((root + "/" + file.name, false)) }
+        }
+        for (path, reportMismatch) in candidates {
             guard FileManager.default.fileExists(atPath: path) else { continue }
             let sha = try SHA256Digest.ofFile(at: path)
             if sha == expected || sha == entry.localCopy?.sha256[file.name] {
@@ -326,7 +360,7 @@ public struct DatasetFetcher: Sendable {
                 return ObtainedFile(
                     source: .init(file: file.name, origin: path, sha256: sha, size: try Self.size(of: path)), path: path)
             }
-            events(.rejected(file: file.name, path: path, sha256: sha))
+            if reportMismatch { events(.rejected(file: file.name, path: path, sha256: sha)) }
         }
 
         let folder = downloadFolder(for: file, of: entry)
@@ -348,7 +382,8 @@ public struct DatasetFetcher: Sendable {
         }
 
         var lastError = FetchError(.transferFailed, "no URL to download from", subject: file.name)
-        for url in file.urls.map({ mirrored($0, entry: entry) }) {
+        let urls = file.urls.map { mirrored($0, entry: entry) }
+        for (index, url) in urls.enumerated() {
             events(.downloading(file: file.name, url: url))
             var download = options.download
             download.expectedSHA256 = expected
@@ -366,7 +401,7 @@ public struct DatasetFetcher: Sendable {
                         + "if the file changed upstream, fetch it again with force to replace it"
                     error.remedy = .force
                 }
-                events(.urlFailed(file: file.name, url: url, error: error))
+                events(.urlFailed(file: file.name, url: url, error: error, remaining: urls.count - index - 1))
                 lastError = error
             }
         }
@@ -402,6 +437,14 @@ public struct DatasetFetcher: Sendable {
             events(.extracting(file: entry.files[0].name))
             _ = try extractArchive(atPath: path(entry.files[0].name), into: staging, limits: options.limits)
             root = try Self.soleFolder(in: staging) ?? staging
+            if entry.layout == .archive, let batches = CIFAR10Dataset.batchesFolder(in: root) {
+                let extracted = staging + ".archive"
+                try FetchError.converting { try FileIO.durableRename(staging, to: extracted) }
+                defer { FileIO.removeTree(extracted) }
+                events(.importing("CIFAR-10 batches → PNG class folders"))
+                _ = try CIFAR10Dataset(folder: extracted + batches.dropFirst(staging.count)).importImages(into: staging)
+                root = staging
+            }
             if entry.layout == .splitClassFolders {
                 let layout = try FetchError.converting { try DatasetDirectory(reading: root) }
                 guard layout.isSplit else {
@@ -415,6 +458,23 @@ public struct DatasetFetcher: Sendable {
                 testImages: path("t10k-images-idx3-ubyte.gz"), testLabels: path("t10k-labels-idx1-ubyte.gz"),
                 classNames: classNames)
             _ = try idx.importImages(into: staging)
+        case .splitArchives:
+            try FetchError.converting { try FileIO.createFolder(staging) }
+            for file in entry.files {
+                events(.extracting(file: file.name))
+                let extracted = staging + "/." + (file.split ?? file.name) + ".archive"
+                _ = try extractArchive(atPath: path(file.name), into: extracted, limits: options.limits)
+                let classes = try Self.soleFolder(in: extracted) ?? extracted
+                try FetchError.converting { try FileIO.durableRename(classes, to: staging + "/" + (file.split ?? file.name)) }
+                FileIO.removeTree(extracted)
+            }
+            let layout = try FetchError.converting { try DatasetDirectory(reading: staging) }
+            guard layout.isSplit else {
+                throw FetchError(.badLayout, "the archives do not make train/validation class folders", subject: entry.name)
+            }
+        case .cifar10Folder(let folder):
+            events(.importing("CIFAR-10 batches → PNG class folders"))
+            _ = try CIFAR10Dataset(folder: folder).importImages(into: staging)
         case .cifar10Binary:
             events(.extracting(file: entry.files[0].name))
             let extracted = staging + ".archive"

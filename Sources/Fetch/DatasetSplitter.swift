@@ -104,7 +104,8 @@ public struct DatasetSplitter: Sendable {
             seed: seed, validationFraction: validationFraction, testFraction: testFraction,
             sourceRoot: dataset.root, classNames: classes.map(\.name),
             files: files.sorted { $0.path < $1.path },
-            ignoredFiles: classes.flatMap(\.otherFiles).map { String($0.dropFirst(rootPrefix.count)) })
+            ignoredFiles: classes.flatMap(\.otherFiles).map { String($0.dropFirst(rootPrefix.count)) },
+            classOrder: dataset.classOrder)
     }
 
     /// Plans the split of `dataset` and writes it to `output`: ``plan(_:)`` then
@@ -210,6 +211,9 @@ public struct SplitPlan: Sendable, Hashable {
     /// Files under the class folders that are not images by name (paths relative to the source
     /// root), left out of the split.
     public var ignoredFiles: [String]
+    /// The source's class order (Support's `DatasetDirectory.classOrder`), written into the
+    /// output as its class order file so that the label order survives the split.
+    public var classOrder: [String]?
 
     /// The split folders written: train, validation, and test when its fraction is above 0.
     public var splits: [SplitName] { testFraction > 0 ? [.train, .validation, .test] : [.train, .validation] }
@@ -269,8 +273,8 @@ extension SplitPlan {
     /// The name of the manifest written into the output folder.
     public static let manifestName = "split.json"
 
-    /// Writes the split to `output`: `<split>/<class>/...` folders and the manifest
-    /// ``manifestName``. Each image is a hard link to its source where possible, else a copy.
+    /// Writes the split to `output`: `<split>/<class>/...` folders, the manifest
+    /// ``manifestName``, and the class order file when the source has one. Each image is a hard link to its source where possible, else a copy.
     ///
     /// Everything is written into a hidden temporary folder next to `output`, flushed to disk,
     /// and renamed to `output` at the end, so an interrupted split never leaves a partial
@@ -291,6 +295,9 @@ extension SplitPlan {
             let placement = try place(into: temporary)
             let manifest = try manifestJSON()
             try FetchError.converting { try FileIO.writeAtomically(manifest, to: temporary + "/" + Self.manifestName) }
+            if let classOrder {
+                try FetchError.converting { try DatasetDirectory.writeClassOrder(classOrder, into: temporary) }
+            }
             // One sync(2) flushes every link and copy (on Linux it waits for the writes), instead
             // of an fsync per file; Glibc's Swift module does not export syncfs(2).
             sync()

@@ -35,7 +35,9 @@ struct ImageFolderWriter: Sendable {
     /// Records handed to a thread at a time.
     static let recordsPerTask = 64
 
-    /// Creates `destination` (or checks that it is empty) and every `<split>/<class>` folder.
+    /// Creates `destination` (or checks that it is empty), every `<split>/<class>` folder, and the
+    /// class order file (Support's `DatasetDirectory.classOrderFileName`) listing `classNames` in
+    /// label order, so that labels keep the dataset's official order rather than sorted names.
     init(destination: String, splits: [String], classNames: [String], threads: Int?) throws {
         if FileManager.default.fileExists(atPath: destination) {
             guard let existing = try? FileManager.default.contentsOfDirectory(atPath: destination), existing.isEmpty else {
@@ -47,6 +49,7 @@ struct ImageFolderWriter: Sendable {
                 try FetchError.converting { try FileIO.createFolder(destination + "/" + split + "/" + name) }
             }
         }
+        try FetchError.converting { try DatasetDirectory.writeClassOrder(classNames, into: destination) }
         self.destination = destination
         self.classNames = classNames
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)

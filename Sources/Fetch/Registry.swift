@@ -7,13 +7,19 @@ public struct RegistryEntry: Sendable, Hashable {
         case splitClassFolders
         /// An archive of `<class>/` folders, not split (run `dataprep split` next).
         case classFolders
+        /// One archive of `<class>/` folders per split: each file's ``RemoteFile/split`` names the
+        /// split folder it is extracted into, so the archives make one split dataset.
+        case splitArchives
         /// MNIST-style IDX files (train/t10k images and labels), imported to PNG class folders
         /// named by `classNames` (label i is `classNames[i]`).
         case idx(classNames: [String])
         /// The CIFAR-10 binary version (a .tar.gz of `cifar-10-batches-bin/`), imported to PNG class
         /// folders named by its `batches.meta.txt`.
         case cifar10Binary
-        /// Any archive fetched by URL: extracted as it is (a single top-level folder is unwrapped).
+        /// A local `cifar-10-batches-bin` folder, imported from where it is like ``cifar10Binary``.
+        case cifar10Folder(path: String)
+        /// Any archive fetched by URL: extracted as it is (a single top-level folder is unwrapped);
+        /// one holding the CIFAR-10 binary batches is imported like ``cifar10Binary``.
         case archive
     }
 
@@ -28,12 +34,17 @@ public struct RegistryEntry: Sendable, Hashable {
         /// Its sha256 (lowercase hex), when known; otherwise recorded on first download and checked
         /// on every later use.
         public var sha256: String?
+        /// The split folder (`train`, `validation`) its class folders go into, for a
+        /// ``Layout/splitArchives`` entry; nil otherwise.
+        public var split: String?
 
-        public init(name: String, urls: [String], size: Int?, sha256: String?) {
+        /// A file to obtain; `split` is its split role in a ``Layout/splitArchives`` entry.
+        public init(name: String, urls: [String], size: Int?, sha256: String?, split: String? = nil) {
             self.name = name
             self.urls = urls
             self.size = size
             self.sha256 = sha256
+            self.split = split
         }
     }
 
@@ -93,7 +104,7 @@ public enum Registry {
             layout: .splitClassFolders),
         RegistryEntry(
             name: "horse-or-human",
-            summary: "1,027 300x300 PNGs of horses and humans, class folders (training set)",
+            summary: "1,027 training and 256 validation 300x300 PNGs of horses and humans (two archives, one split dataset)",
             files: [
                 .init(
                     name: "horse-or-human.zip",
@@ -102,13 +113,7 @@ public enum Registry {
                         "https://storage.googleapis.com/download.tensorflow.org/data/horse-or-human.zip",
                     ],
                     size: 149_574_867,
-                    sha256: "e2e6f70d3d549c5dd10a57165e55af253ee66ad750403f95c0fb76bb943633a9")
-            ],
-            layout: .classFolders),
-        RegistryEntry(
-            name: "validation-horse-or-human",
-            summary: "256 300x300 PNGs of horses and humans, class folders (validation set)",
-            files: [
+                    sha256: "e2e6f70d3d549c5dd10a57165e55af253ee66ad750403f95c0fb76bb943633a9", split: "train"),
                 .init(
                     name: "validation-horse-or-human.zip",
                     urls: [
@@ -116,9 +121,9 @@ public enum Registry {
                         "https://storage.googleapis.com/download.tensorflow.org/data/validation-horse-or-human.zip",
                     ],
                     size: 11_480_187,
-                    sha256: "ae5fff2f4f5554791f05358108e2e05d9801b191f1896ea101402f0e7f6c32c0")
+                    sha256: "ae5fff2f4f5554791f05358108e2e05d9801b191f1896ea101402f0e7f6c32c0", split: "validation"),
             ],
-            layout: .classFolders),
+            layout: .splitArchives),
         RegistryEntry(
             name: "flower_photos",
             summary: "3,670 JPEGs of 5 kinds of flowers, class folders, not split",

@@ -48,12 +48,12 @@ public enum SplitPreparation {
         public var seconds: Double
     }
 
-    /// The images of `split` in order (class folders in name order, files sorted by path), each
-    /// labelled with the position of its class folder's name in `classNames`: the one label rule.
-    /// Classes missing from `classNames` are left out.
+    /// The images of `split` in label order (class folders in the order of `classNames`, files
+    /// sorted by path), each labelled with the position of its class folder's name in
+    /// `classNames`: the one label rule. Classes missing from `classNames` are left out.
     public static func items(of split: DatasetDirectory.Split, classNames: [String]) -> [PreparationItem] {
-        split.classes.flatMap { folder -> [PreparationItem] in
-            guard let label = classNames.firstIndex(of: folder.name) else { return [] }
+        classNames.enumerated().flatMap { label, name -> [PreparationItem] in
+            guard let folder = split.classes.first(where: { $0.name == name }) else { return [] }
             return folder.images.map { PreparationItem(path: $0, label: label) }
         }
     }

@@ -101,12 +101,18 @@ public struct ShardManifest: Codable, Hashable, Sendable {
     }
 
     /// The manifest of the set in `directory`.
-    /// - Throws: ``ShardError`` `manifestMismatch` when it is missing or unreadable.
+    /// - Throws: ``ShardError`` `manifestMismatch` when it is missing (`not a shard set: no
+    ///   manifest.json`, adding that an interrupted write leaves none when the folder holds `.dps`
+    ///   shards) or unreadable.
     public static func read(from directory: String) throws -> ShardManifest {
         let path = directory + "/manifest.json"
         guard let data = FileManager.default.contents(atPath: path) else {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            let interrupted = names.contains { $0.hasSuffix(".dps") || $0.hasSuffix(".dps.partial") }
             throw ShardError(
-                .manifestMismatch, "no manifest.json: not a complete shard set (an interrupted write leaves none)",
+                .manifestMismatch,
+                "not a shard set: no manifest.json"
+                    + (interrupted ? " (it holds shards: an interrupted write leaves none; run the command again)" : ""),
                 file: path)
         }
         struct Version: Decodable { var format: String?; var formatVersion: Int? }

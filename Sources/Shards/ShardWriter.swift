@@ -1,5 +1,5 @@
 import Foundation
-public import Support
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif

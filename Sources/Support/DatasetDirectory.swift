@@ -9,6 +9,15 @@ import Foundation
 /// extension count as images (the decoder still decides the format from the bytes). A symbolic
 /// link that cannot be resolved (dangling or a loop) is listed like a file, so that whoever reads
 /// it reports it as unreadable rather than it being dropped silently.
+///
+/// Split and class folders may be symbolic links to folders (a `train` linked from elsewhere);
+/// they are followed, and a link that leads back to a folder above it, or to a folder already
+/// read as another split or class, is refused. Folders inside a class folder are not followed
+/// through links.
+///
+/// A class order file (``classOrderFileName``, one class folder name per line, in label order)
+/// at the root sets the order of ``classNames``; an unsplit folder named like a split (`train`)
+/// without one uses its parent's, so packing `DATASET/train` keeps the dataset's order.
 public struct DatasetDirectory: Sendable {
     /// One class folder and the files under it.
     public struct ClassFolder: Sendable, Hashable {
@@ -42,15 +51,32 @@ public struct DatasetDirectory: Sendable {
     /// Whether the root holds split folders.
     public var isSplit: Bool { !(splits.count == 1 && splits[0].name.isEmpty) }
 
-    /// Every class name in any split, sorted: label i is `classNames[i]`.
-    public var classNames: [String] { Array(Set(splits.flatMap { $0.classes.map(\.name) })).sorted() }
+    /// The class order file's names, in label order, when the dataset has one.
+    public var classOrder: [String]?
 
-    /// Reads the layout of `root`.
-    /// - Throws: ``SupportError`` `badLayout` when `root` is not a folder or has no class folders;
-    ///   `fileSystem` when a folder cannot be listed.
+    /// The name of the class order file: class folder names, one per line, in label order (what
+    /// fetch's importers write, in the dataset's official label order).
+    public static let classOrderFileName = "classes.txt"
+
+    /// Every class name in any split: label i is `classNames[i]`. The class order file's names
+    /// come first, in its order; class folders it does not list follow, sorted. Without the file
+    /// all are sorted.
+    public var classNames: [String] {
+        let found = Set(splits.flatMap { $0.classes.map(\.name) })
+        let listed = classOrder ?? []
+        return listed + found.subtracting(listed).sorted()
+    }
+
+    /// Reads the layout of `root`, and its class order file when it has one.
+    /// - Throws: ``SupportError`` `badLayout` when `root` is not a folder or has no class folders,
+    ///   when a split or class folder is a link back to a folder above it or to a folder already
+    ///   read, or when the class order file names a class folder that does not exist, names one
+    ///   twice or holds an empty line (the message names the file); `fileSystem` when a folder
+    ///   or the class order file cannot be read.
     public init(reading root: String) throws {
         let root = URL(fileURLWithPath: root).standardizedFileURL.path
         self.root = root
+        var visited = Visited(root: root)
         let top = try Self.subfolders(of: root)
         guard !top.isEmpty else {
             throw SupportError(
@@ -62,10 +88,53 @@ public struct DatasetDirectory: Sendable {
             splits = try top.sorted {
                 (order.firstIndex(of: $0.lowercased()) ?? 99, $0) < (order.firstIndex(of: $1.lowercased()) ?? 99, $1)
             }
-            .map { Split(name: $0, classes: try Self.classFolders(in: root + "/" + $0)) }
+            .map { name in
+                try visited.enter(root + "/" + name)
+                return Split(name: name, classes: try Self.classFolders(in: root + "/" + name, visited: &visited))
+            }
         } else {
-            splits = [Split(name: "", classes: try Self.classFolders(in: root))]
+            splits = [Split(name: "", classes: try Self.classFolders(in: root, visited: &visited))]
         }
+        classOrder = try Self.readClassOrder(for: root, isSplit: splits.count > 1 || !splits[0].name.isEmpty, splits: splits)
+    }
+
+    // MARK: - Class order
+
+    /// The class order file that applies to `root`: its own, or, for an unsplit folder named like
+    /// a split, its parent's.
+    private static func readClassOrder(for root: String, isSplit: Bool, splits: [Split]) throws -> [String]? {
+        var path = root + "/" + classOrderFileName
+        if !FileIO.exists(path), !isSplit, splitNames.contains((root as NSString).lastPathComponent.lowercased()) {
+            path = (root as NSString).deletingLastPathComponent + "/" + classOrderFileName
+        }
+        guard FileIO.exists(path) else { return nil }
+        let text = String(decoding: try FileIO.readFile(at: path, limit: 1 << 20), as: UTF8.self)
+        var names = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        }
+        while names.last?.isEmpty == true { names.removeLast() }
+        let found = Set(splits.flatMap { $0.classes.map(\.name) })
+        var seen: Set<String> = []
+        for (index, name) in names.enumerated() {
+            guard !name.isEmpty else {
+                throw SupportError(.badLayout, "class order file: line \(index + 1) is empty", path: path)
+            }
+            guard found.contains(name) else {
+                throw SupportError(
+                    .badLayout, "class order file: \"\(name)\" (line \(index + 1)) is not a class folder of \(root)",
+                    path: path)
+            }
+            guard seen.insert(name).inserted else {
+                throw SupportError(.badLayout, "class order file: \"\(name)\" is listed twice", path: path)
+            }
+        }
+        return names.isEmpty ? nil : names
+    }
+
+    /// Writes `names` as a class order file into `folder`, atomically: one name per line.
+    /// - Throws: ``SupportError`` `fileSystem` when the file cannot be written.
+    public static func writeClassOrder(_ names: [String], into folder: String) throws(SupportError) {
+        try FileIO.writeAtomically(Array(names.map { $0 + "\n" }.joined().utf8), to: folder + "/" + classOrderFileName)
     }
 
     // MARK: - Listing
@@ -78,13 +147,17 @@ public struct DatasetDirectory: Sendable {
         imageExtensions.contains((name as NSString).pathExtension.lowercased())
     }
 
-    /// Non-hidden subfolders of `path`, sorted (symbolic links to folders are not followed).
+    /// Non-hidden subfolders of `path`, sorted, symbolic links to folders included (as split and
+    /// class folders are).
+    /// - Throws: ``SupportError`` `badLayout` when `path` is not a folder; `fileSystem` when it
+    ///   cannot be listed.
     public static func subfolders(of path: String) throws -> [String] {
-        try entries(of: path).filter { kind(of: path + "/" + $0) == .folder }.sorted()
+        try entries(of: path).filter { kind(of: path + "/" + $0, following: true) == .folder }.sorted()
     }
 
-    private static func classFolders(in path: String) throws -> [ClassFolder] {
+    private static func classFolders(in path: String, visited: inout Visited) throws -> [ClassFolder] {
         try subfolders(of: path).map { name in
+            try visited.enter(path + "/" + name)
             var images: [String] = [], others: [String] = []
             try collectFiles(in: path + "/" + name, images: &images, others: &others)
             return ClassFolder(name: name, images: images.sorted(), otherFiles: others.sorted())
@@ -116,10 +189,10 @@ public struct DatasetDirectory: Sendable {
 
     private enum Kind { case folder, file, other }
 
-    /// A regular file (or a symbolic link to one) is a file; folders are not followed through links.
-    /// A symbolic link that cannot be resolved (dangling, or a loop) is a file too, so that the
-    /// readers that open it report it as unreadable instead of it vanishing from the listing.
-    private static func kind(of path: String) -> Kind {
+    /// A regular file (or a symbolic link to one) is a file; a link to a folder is a folder only
+    /// when `following`. A symbolic link that cannot be resolved (dangling, or a loop) is a file,
+    /// so that the readers that open it report it as unreadable instead of it vanishing.
+    private static func kind(of path: String, following: Bool = false) -> Kind {
         var status = stat()
         guard lstat(path, &status) == 0 else { return .other }
         switch status.st_mode & S_IFMT {
@@ -128,8 +201,35 @@ public struct DatasetDirectory: Sendable {
         case S_IFLNK:
             var target = stat()
             guard stat(path, &target) == 0 else { return .file }
-            return target.st_mode & S_IFMT == S_IFREG ? .file : .other
+            switch target.st_mode & S_IFMT {
+            case S_IFREG: return .file
+            case S_IFDIR where following: return .folder
+            default: return .other
+            }
         default: return .other
+        }
+    }
+
+    /// The real folders read so far as the root, splits and classes, so that a link leading back
+    /// up (a loop) or to a folder read twice is refused.
+    private struct Visited {
+        let root: String
+        var folders: [String: String] = [:]
+
+        init(root: String) { self.root = FileIO.resolvedPath(root) }
+
+        /// Records `path`'s real folder.
+        /// - Throws: ``SupportError`` `badLayout` when it is the root or a folder above it, or a
+        ///   folder already recorded.
+        mutating func enter(_ path: String) throws {
+            let real = FileIO.resolvedPath(path)
+            if real == root || root.hasPrefix(real == "/" ? "/" : real + "/") {
+                throw SupportError(.badLayout, "leads back to \(real), which holds it (a loop)", path: path)
+            }
+            if let first = folders[real] {
+                throw SupportError(.badLayout, "is the same folder (\(real)) as \(first)", path: path)
+            }
+            folders[real] = path
         }
     }
 }

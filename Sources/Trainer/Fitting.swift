@@ -9,8 +9,9 @@ import Support
 
 /// When to save weights during training (Keras's `ModelCheckpoint`).
 public struct CheckpointPolicy: Sendable, Hashable {
-    /// File name template in the run folder, with Keras's fields: `{epoch:02d}`, `{loss:.2f}`,
-    /// `{accuracy:.4f}`, `{val_loss:.2f}`, `{val_accuracy:.3f}` (any printf-style width/precision).
+    /// File name template (a ``FileNameTemplate``): a path relative to the run folder (it may
+    /// hold folders, created when a file is saved) or absolute, with Keras's fields `{epoch:02d}`,
+    /// `{loss:.2f}`, `{accuracy:.4f}`, `{val_loss:.2f}`, `{val_accuracy:.3f}`.
     public var template: String
     public var monitor: Metric
     /// Keep only files that improve on the best `monitor` so far.
@@ -35,7 +36,10 @@ public struct EarlyStopping: Sendable, Hashable {
     public var monitor: Metric
     public var patience: Int
     public var minDelta: Double
-    /// Put back the best epoch's weights when stopping (or at the end).
+    /// End with the best epoch's weights (Keras's `restore_best_weights`), whether training stops
+    /// early or runs all its epochs: the model and the run's final weights file hold them. The best
+    /// epoch is the last one that improved `monitor` by more than `minDelta`; its weights are kept
+    /// in the run folder's `best-weights.dpw`, so a resumed run can restore them too.
     public var restoreBest: Bool
     public var higherIsBetter: Bool?
 
@@ -76,8 +80,10 @@ public struct TrainingOptions: Sendable {
     public var batchSize: Int
     /// Shuffles each epoch (the permutation depends on this seed and the epoch only).
     public var seed: UInt64
-    /// Where `history.csv`, `learning-curves.svg`, `checkpoint.dpc` (the resumable state, rewritten
-    /// atomically after every epoch) and the policy's weights files go.
+    /// Where `history.csv`, `learning-curves.svg`, `checkpoint.dpc` (the resumable state of the
+    /// last epoch, rewritten atomically after every epoch), `final-weights.dpw` (the weights the
+    /// run ends with), `best-weights.dpw` (with ``EarlyStopping/restoreBest``) and the policy's
+    /// relative weights files go.
     public var runDirectory: String
     public var checkpoint: CheckpointPolicy?
     public var earlyStopping: EarlyStopping?
@@ -127,24 +133,36 @@ public enum TrainingEvent: Sendable {
     case resumed(epoch: Int)
     /// Training ends early, with why.
     case stopped(reason: String)
+    /// The run's final weights were written to `path`: those of `epoch` (the best one when
+    /// ``EarlyStopping/restoreBest`` restored it, else the last).
+    case savedFinalWeights(path: String, epoch: Int)
 }
 
 // MARK: - The loop
 
 /// Keras's `fit` and `evaluate` over shard sets.
 public enum Fitting {
-    /// File names in the run folder.
+    /// File names in the run folder: the resumable state of the last epoch, the metrics of every
+    /// epoch, their plot, the best epoch's weights (with ``EarlyStopping/restoreBest``) and the
+    /// weights the run ends with (what `evaluate --model RUN` uses).
     public static let checkpointName = "checkpoint.dpc", historyName = "history.csv", curvesName = "learning-curves.svg",
-        bestName = "best-weights.dpw"
+        bestName = "best-weights.dpw", finalWeightsName = "final-weights.dpw"
 
     /// Trains `model` on `training` for the remaining epochs, validating on `validation` after each.
     /// Training samples go through `options.transformation` (drawn afresh for every sample in every
     /// epoch), validation samples only through `options.validationTransformation`.
+    /// At the end (the last epoch or an early stop) the model holds the final weights — the best
+    /// epoch's with ``EarlyStopping/restoreBest``, else the last epoch's — and they are written to
+    /// ``finalWeightsName`` in the run folder (``TrainingEvent/savedFinalWeights(path:epoch:)``
+    /// names the epoch); ``checkpointName`` stays the last epoch's state, where `resume` continues.
+    /// A run that is not resumed first removes the best and final weights an earlier run left.
     /// - Returns: the full history (including resumed epochs).
     /// - Throws: ``TrainerError`` `nonFiniteLoss` when the loss becomes NaN or infinite (the message
-    ///   names the epoch and batch), `invalidArgument` when a set does not fit the model (its image
-    ///   spec — size, channels, resize or rescale — or its class count differs), the training set
-    ///   has no samples or samples of one class only, or a resumed checkpoint was trained with other
+    ///   names the epoch and batch), `invalidArgument` when the checkpoint template does not parse
+    ///   (see ``FileNameTemplate``) or names a validation metric without a validation set (both
+    ///   before the run folder is made), or a set does not fit the model (its image spec — size,
+    ///   channels, resize or rescale — or its class count differs), the training set has no
+    ///   samples or samples of one class only, or a resumed checkpoint was trained with other
     ///   augmentation options or stored spec (the message names the differences), `fileSystem` when
     ///   the run folder cannot be written, or the reader's errors.
     public static func fit(
@@ -164,8 +182,19 @@ public enum Fitting {
                 "the training set in \(training.directory) holds samples of one class only (\(names.joined())): "
                     + "a classifier needs samples of at least 2 classes")
         }
+        if let policy = options.checkpoint {
+            let template = try FileNameTemplate(policy.template)
+            if validation == nil, let metric = template.metrics.first(where: { $0 == .validationLoss || $0 == .validationAccuracy }) {
+                throw TrainerError(
+                    .invalidArgument,
+                    "the checkpoint template '\(policy.template)' names {\(metric.rawValue)}, and there is no validation set to measure it")
+            }
+        }
         let run = options.runDirectory
         do throws(SupportError) { try FileIO.createFolder(run) } catch { throw TrainerError(error) }
+        if !options.resume {
+            for stale in [bestName, finalWeightsName] { FileIO.removeTree(run + "/" + stale) }
+        }
         var history = History()
         let initialRate = Double(model.optimizer.learningRate)
         if options.resume {
@@ -229,19 +258,28 @@ public enum Fitting {
             history.records.append(record)
             events(.epochEnded(record))
 
+            try writeAtomically(history.csv(), to: run + "/" + historyName)
+            try writeAtomically(history.svg(), to: run + "/" + curvesName)
             let stop = try applyCallbacks(model, history: history, options: options, events: events)
             // The resumable state last, after the weights files: a run killed before this line redoes the epoch.
             try model.saveCheckpoint(to: run + "/" + checkpointName)
-            try writeAtomically(history.csv(), to: run + "/" + historyName)
-            try writeAtomically(history.svg(), to: run + "/" + curvesName)
             if let stop {
                 events(.stopped(reason: stop))
                 break
             }
         }
-        if let early = options.earlyStopping, early.restoreBest, FileIO.exists(run + "/" + bestName) {
+        var finalEpoch = model.epoch
+        if let early = options.earlyStopping, early.restoreBest,
+            let best = bestEpoch(
+                history, metric: early.monitor, higherIsBetter: early.higherIsBetter ?? early.monitor.higherIsBetter,
+                minDelta: early.minDelta),
+            best != finalEpoch, FileIO.exists(run + "/" + bestName)
+        {
             try model.loadWeights(from: run + "/" + bestName)
+            finalEpoch = best
         }
+        try model.saveWeights(to: run + "/" + finalWeightsName)
+        events(.savedFinalWeights(path: run + "/" + finalWeightsName, epoch: finalEpoch))
         return history
     }
 
@@ -350,14 +388,19 @@ public enum Fitting {
         if let policy = options.checkpoint {
             let higher = policy.higherIsBetter ?? policy.monitor.higherIsBetter
             if !policy.saveBestOnly || isBest(last, in: history, metric: policy.monitor, higherIsBetter: higher, minDelta: 0) {
-                let path = run + "/" + fileName(policy.template, record: last)
+                let name = try FileNameTemplate(policy.template).fileName(for: last)
+                let path = name.hasPrefix("/") ? name : run + "/" + name
+                do throws(SupportError) {
+                    try FileIO.createFolder((path as NSString).deletingLastPathComponent)
+                } catch { throw TrainerError(error) }
                 try model.saveWeights(to: path)
                 events(.savedWeights(path: path))
             }
         }
         if let early = options.earlyStopping {
             let higher = early.higherIsBetter ?? early.monitor.higherIsBetter
-            if early.restoreBest, isBest(last, in: history, metric: early.monitor, higherIsBetter: higher, minDelta: early.minDelta) {
+            if early.restoreBest, bestEpoch(history, metric: early.monitor, higherIsBetter: higher, minDelta: early.minDelta) == last.epoch
+            {
                 try model.saveWeights(to: run + "/" + bestName)
             }
             if let waited = epochsSinceBest(history, metric: early.monitor, higherIsBetter: higher, minDelta: early.minDelta),
@@ -384,38 +427,24 @@ public enum Fitting {
         return higherIsBetter ? value > best + minDelta : value < best - minDelta
     }
 
-    /// Epochs since the last improvement of `metric` (as Keras's `wait`), nil when never measured.
-    static func epochsSinceBest(_ history: History, metric: Metric, higherIsBetter: Bool, minDelta: Double) -> Int? {
-        var best: Double?, wait = 0
+    /// The epoch of the last improvement of `metric` by more than `minDelta` over the best value
+    /// so far (Keras's `best_epoch`; the first epoch counts as one), nil when it was never measured.
+    static func bestEpoch(_ history: History, metric: Metric, higherIsBetter: Bool, minDelta: Double) -> Int? {
+        var best: Double?, epoch: Int?
         for record in history.records {
             guard let value = record.value(metric) else { return nil }
-            if let current = best, !(higherIsBetter ? value > current + minDelta : value < current - minDelta) {
-                wait += 1
-            } else {
-                best = value
-                wait = 0
-            }
+            if let current = best, !(higherIsBetter ? value > current + minDelta : value < current - minDelta) { continue }
+            best = value
+            epoch = record.epoch
         }
-        return best == nil ? nil : wait
+        return epoch
     }
 
-    /// `template` with Keras's `{name:format}` fields filled from `record`.
-    static func fileName(_ template: String, record: EpochRecord) -> String {
-        var result = "", rest = Substring(template)
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            result += rest[..<open]
-            let field = rest[rest.index(after: open)..<close]
-            let parts = field.split(separator: ":", maxSplits: 1)
-            let name = String(parts[0]), format = parts.count > 1 ? String(parts[1]) : ""
-            if name == "epoch" {
-                result += String(format: "%" + (format.isEmpty ? "d" : format), record.epoch)
-            } else if let metric = Metric(rawValue: name), let value = record.value(metric) {
-                result += String(format: "%" + (format.isEmpty ? "g" : format), value)
-            } else {
-                result += "nan"
-            }
-            rest = rest[rest.index(after: close)...]
-        }
-        return result + rest
+    /// Epochs since the last improvement of `metric` (as Keras's `wait`), nil when never measured.
+    static func epochsSinceBest(_ history: History, metric: Metric, higherIsBetter: Bool, minDelta: Double) -> Int? {
+        guard let best = bestEpoch(history, metric: metric, higherIsBetter: higherIsBetter, minDelta: minDelta),
+            let last = history.records.last
+        else { return nil }
+        return last.epoch - best
     }
 }

@@ -100,23 +100,55 @@ public struct History: Sendable, Hashable {
 
     // MARK: - Learning curves
 
+    /// The y range of the accuracy panel: the values' range, padded by 5% on both sides (±0.5
+    /// around a constant).
+    func accuracyAxis() -> ClosedRange<Double> {
+        Self.axis(records.flatMap { [$0.accuracy] + ($0.validationAccuracy.map { [$0] } ?? []) }, top: nil)
+    }
+
+    /// The y range of the loss panel. From 3 epochs on, its top is 1.1 × the largest loss
+    /// (training or validation) of epoch 2 onwards, when that is below the largest: the first
+    /// epoch's spike would otherwise flatten the rest of the curve. Losses above the top are drawn
+    /// at the top edge with a marker and their value. The bottom is the smallest loss, padded by 5%.
+    func lossAxis() -> ClosedRange<Double> {
+        func losses(_ record: EpochRecord) -> [Double] { [record.loss] + (record.validationLoss.map { [$0] } ?? []) }
+        let later = records.dropFirst().flatMap(losses)
+        return Self.axis(records.flatMap(losses), top: records.count >= 3 ? later.max().map { $0 * 1.1 } : nil)
+    }
+
+    /// The range of `values` padded by 5% (±0.5 around a constant), its top lowered to `top`
+    /// (unpadded) when that is given and below the largest value.
+    static func axis(_ values: [Double], top: Double?) -> ClosedRange<Double> {
+        var low = values.min() ?? 0, high = values.max() ?? 1
+        let clipped = top.map { $0 < high && $0 > low } ?? false
+        if clipped, let top { high = top }
+        if high - low < 1e-9 { return (low - 0.5)...(high + 0.5) }
+        let pad = (high - low) * 0.05
+        low -= pad
+        return low...(clipped ? high : high + pad)
+    }
+
     /// Two side-by-side panels, accuracy and loss against epoch, training (solid) vs validation
-    /// (dashed), as a self-contained SVG document.
+    /// (dashed), as a self-contained SVG document. The loss axis leaves out the first epoch's spike
+    /// (see ``lossAxis()``): a loss above it is drawn at the top edge, marked with a triangle and
+    /// its value.
     public func svg(title: String = "Training and validation") -> String {
         let panelWidth = 420.0, panelHeight = 300.0, margin = 50.0
         var body = ""
-        func panel(_ index: Int, name: String, training: [Double], validation: [Double?]) {
+        func panel(_ index: Int, name: String, training: [Double], validation: [Double?], axis: ClosedRange<Double>) {
             let x0 = margin + Double(index) * (panelWidth + margin), y0 = 50.0
-            let values = training + validation.compactMap { $0 }
-            var low = values.min() ?? 0, high = values.max() ?? 1
-            if high - low < 1e-9 { low -= 0.5; high += 0.5 }
-            let pad = (high - low) * 0.05
-            low -= pad; high += pad
+            let low = axis.lowerBound, high = axis.upperBound
             let epochs = max(records.count, 2)
             func point(_ i: Int, _ v: Double) -> String {
-                String(
-                    format: "%.1f,%.1f", x0 + Double(i) / Double(epochs - 1) * panelWidth,
-                    y0 + (1 - (v - low) / (high - low)) * panelHeight)
+                let x = x0 + Double(i) / Double(epochs - 1) * panelWidth
+                guard v <= high else {
+                    body += String(
+                        format:
+                            "<path d=\"M%.1f,%.1f l-4,7 h8 z\" fill=\"#d62728\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#d62728\">%.3g</text>\n",
+                        x, y0, x + 6, y0 + 9, v)
+                    return String(format: "%.1f,%.1f", x, y0)
+                }
+                return String(format: "%.1f,%.1f", x, y0 + (1 - (v - low) / (high - low)) * panelHeight)
             }
             body += String(
                 format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/>\n",
@@ -147,8 +179,10 @@ public struct History: Sendable, Hashable {
                     "<polyline fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"2\" stroke-dasharray=\"6,4\" points=\"\(validationPoints)\"/>\n"
             }
         }
-        panel(0, name: "accuracy", training: records.map(\.accuracy), validation: records.map(\.validationAccuracy))
-        panel(1, name: "loss", training: records.map(\.loss), validation: records.map(\.validationLoss))
+        panel(
+            0, name: "accuracy", training: records.map(\.accuracy), validation: records.map(\.validationAccuracy),
+            axis: accuracyAxis())
+        panel(1, name: "loss", training: records.map(\.loss), validation: records.map(\.validationLoss), axis: lossAxis())
         let width = 3 * margin + 2 * panelWidth, height = 420.0
         let legend = """
             <line x1="60" y1="395" x2="90" y2="395" stroke="#1f77b4" stroke-width="2"/><text x="95" y="399" font-size="12">training</text>

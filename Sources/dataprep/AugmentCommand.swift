@@ -3,7 +3,7 @@ public import Augment
 import Codecs
 import Foundation
 import Preparation
-public import Shards
+import Shards
 import Support
 
 /// `dataprep augment SRC --out OUT --size 150x150 ...`: a split dataset → augmented training shards
@@ -14,7 +14,10 @@ struct AugmentCommand: ParsableCommand {
         abstract: "Write augmented copies of every training image into shards, and pack the validation split beside them.",
         discussion: """
             SRC is a split dataset (what fetch or split write): SRC/train/<class>/... and optionally \
-            SRC/validation/<class>/... . Every training image is decoded once, at the smallest JPEG DCT \
+            SRC/validation/<class>/... (split folders may be symbolic links). Labels follow the \
+            sorted class names, or the order of SRC/classes.txt (one class per line, as fetch \
+            writes). A set of another spec, classes or split already in OUT is not replaced \
+            without --overwrite. Every training image is decoded once, at the smallest JPEG DCT \
             scale that still covers SIZE, and each of its COPIES copies is rendered with one resample \
             (resize, EXIF orientation, rotation, shift, shear, zoom and flip folded into one map), then \
             written to OUT/train-NNNNN.dps with its transform parameters (manifest.json names them). \
@@ -46,6 +49,9 @@ struct AugmentCommand: ParsableCommand {
     @OptionGroup(title: "Output")
     var output: ShardOutputOptions
 
+    @OptionGroup(title: "Output")
+    var replacing: OverwriteOption
+
     /// The most copies accepted.
     static let maximumCopies = 1000
 
@@ -59,10 +65,14 @@ struct AugmentCommand: ParsableCommand {
         let dataset = try DatasetDirectory(reading: source)
         guard dataset.isSplit else {
             let classes = dataset.splits[0].classes.map(\.name).joined(separator: ", ")
+            var base = source
+            while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+            if [".", "..", "/"].contains((base as NSString).lastPathComponent) { base = dataset.root }
+            let split = ShellWords.command(["dataprep", "split", source, "--val", "0.2", "--out", base + "-split"])
             throw ValidationError(
                 """
                 \(source) is not split: it holds class folders (\(classes)) but no train/validation folders. \
-                Split it first with `dataprep split \(source) --val 0.2 --out \(source)-split`, then augment that folder.
+                Split it first with `\(split)`, then augment that folder.
                 """)
         }
         guard let train = dataset.splits.first(where: { ["train", "training"].contains($0.name.lowercased()) }) else {
@@ -76,6 +86,12 @@ struct AugmentCommand: ParsableCommand {
         try output.checkSeparate(from: [dataset.root])
         let lock = try output.lock()
         defer { lock.release() }
+        try replacing.checkReplacing(
+            in: output.out, split: "train", spec: spec, classNames: classNames, parameterNames: TransformParameters.recordedNames)
+        if validation != nil {
+            try replacing.checkReplacing(
+                in: output.out + "/validation", split: "validation", spec: spec, classNames: classNames, parameterNames: [])
+        }
         let options = ["size": "\(image.size)", "channels": "\(image.channels)", "resize": spec.resize.rawValue]
 
         let progress = ProgressLine()

@@ -14,7 +14,7 @@ struct Evaluate: ParsableCommand {
             way is refused.
             """)
 
-    @Option(help: "A weights file or checkpoint written by train.")
+    @Option(help: "A weights file or checkpoint written by train, or a run folder (its final-weights.dpw).")
     var model: String
 
     @Option(help: "The shard set to evaluate on (a folder with manifest.json).")
@@ -30,8 +30,8 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        let network = try Model.load(from: model)
-        let set = try ShardSet(directory: shards)
+        let network = try ModelInput.loadModel(model)
+        let set = try openShardSet(shards)
         guard set.manifest.classNames == network.classNames else {
             throw TrainerError(
                 .invalidArgument,

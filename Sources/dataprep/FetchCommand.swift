@@ -9,7 +9,8 @@ struct FetchDataset: ParsableCommand {
         abstract: "Download a dataset (resumable, verified) and turn it into class folders, once.",
         discussion: """
             NAME is a registry dataset (see --list); a URL (http, https, file) or a path to a local \
-            archive works too. Files are looked for first under the search path (Debian's dataset \
+            archive works too, and so does a local cifar-10-batches-bin folder (an archive holding \
+            the CIFAR-10 binary batches is imported to PNG class folders too). Files are looked for first under the search path (Debian's dataset \
             packages install under /usr/share/datasets), then in the cache, then downloaded with \
             resume and retries, and checked against their sha256 (recorded on first download when \
             the registry has none). The dataset lands in $DATAPREP_HOME/datasets/NAME \
@@ -107,9 +108,11 @@ struct FetchDataset: ParsableCommand {
             Diagnostics.write(
                 "\(file): \(Self.megabytes(result.size)) verified (sha256 \(result.sha256.prefix(16))…)"
                     + (result.resumedBytes > 0 ? ", resumed at \(Self.megabytes(result.resumedBytes))" : "") + "\n")
-        case .urlFailed(let file, let url, let error):
+        case .urlFailed(let file, let url, let error, let remaining):
             bar.finish()
-            Diagnostics.warning("\(file): \(escaped(url)) failed (\(error.code.rawValue): \(escaped(error.message))); trying the next URL")
+            Diagnostics.warning(
+                "\(file): \(escaped(url)) failed (\(error.code.rawValue): \(escaped(error.message))); "
+                    + (remaining > 0 ? "trying the next URL" : "no other URL to try"))
         case .recordedChecksum(let file, let sha256, let replacing):
             Diagnostics.write(
                 "\(file): no published sha256; recorded \(sha256)" + (replacing.map { " in place of \($0)" } ?? "")

@@ -11,7 +11,7 @@ struct Inspect: ParsableCommand {
     var directory: String
 
     func run() throws {
-        let set = try ShardSet(directory: directory)
+        let set = try openShardSet(directory)
         let manifest = set.manifest
         let layout = manifest.layout
         var perClass = [Int](repeating: 0, count: manifest.classNames.count)

@@ -19,7 +19,10 @@ struct Pack: ParsableCommand {
             --interpolation nearest takes the nearest pixel; --keras-compat resizes as Keras's \
             load_img does). Like Keras's target_size, the aspect ratio is not kept. The manifest \
             records this image spec, and a model trained on the set gets its input made the same \
-            way by evaluate, predict and visualize. Labels follow the sorted class names. Images \
+            way by evaluate, predict and visualize. Labels follow the sorted class names, or the \
+            order of a classes.txt (one class per line, as fetch writes) in DIR or, for a split \
+            folder, its parent. A set of another spec, classes or split already in OUT is not \
+            replaced without --overwrite. Images \
             that cannot be decoded are skipped and listed at the end (--on-error fail stops at the \
             first). The output is identical whatever the thread count.
             """
@@ -40,6 +43,9 @@ struct Pack: ParsableCommand {
     @OptionGroup(title: "Output")
     var output: ShardOutputOptions
 
+    @OptionGroup(title: "Output")
+    var replacing: OverwriteOption
+
     func run() throws {
         let dataset = try DatasetDirectory(reading: directory)
         guard !dataset.isSplit else {
@@ -52,6 +58,8 @@ struct Pack: ParsableCommand {
         try output.checkSeparate(from: [dataset.root])
         let lock = try output.lock()
         defer { lock.release() }
+        try replacing.checkReplacing(
+            in: output.out, split: splitName, spec: spec, classNames: dataset.classNames, parameterNames: [])
         let progress = ProgressLine()
         let outcome = try SplitPreparation.prepare(
             dataset.splits[0], of: dataset, classNames: dataset.classNames, as: splitName, spec: spec,

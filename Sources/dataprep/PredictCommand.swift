@@ -23,7 +23,7 @@ struct Predict: ParsableCommand {
             with --json) and the others are still classified (exit 1).
             """)
 
-    @Option(help: "A weights file or checkpoint written by train.")
+    @Option(help: "A weights file or checkpoint written by train, or a run folder (its final-weights.dpw).")
     var model: String
 
     @Argument(help: "Image files, or folders to search for images.")
@@ -43,7 +43,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let network = try Model.load(from: model)
+        let network = try ModelInput.loadModel(model)
         let input = ModelInput(model: network)
         let files = try images.flatMap { try Self.imageFiles(at: $0) }
         let width = max(4, files.map(\.count).max() ?? 0)

@@ -12,9 +12,12 @@ struct Train: ParsableCommand {
         abstract: "Train the bundled CNN on a shard set.",
         discussion: """
             Prints one line per epoch (loss, accuracy, val_loss, val_accuracy, seconds, images/s) and \
-            a progress bar within the epoch on a terminal. The run folder (--run-dir) receives \
-            history.csv, learning-curves.svg, checkpoint.dpc (rewritten after every epoch: --resume \
-            continues from it) and the weights files the checkpoint policy writes. Validation data \
+            a progress bar within the epoch on a terminal, then where each file of the run is. The \
+            run folder (--run-dir) receives history.csv, learning-curves.svg, checkpoint.dpc (the \
+            last epoch's state, rewritten after every epoch: --resume continues from it), \
+            final-weights.dpw (the weights the run ends with: the best epoch's with --restore-best; \
+            evaluate, predict and visualize --model RUN use them), best-weights.dpw (with \
+            --restore-best) and the weights files --checkpoint writes. Validation data \
             defaults to SHARDS/validation when it exists and must hold images of the training set's \
             image spec; the spec is recorded in every weights file and checkpoint, so evaluate, \
             predict and visualize prepare their input the same way. --summary prints the model's \
@@ -95,7 +98,12 @@ struct Train: ParsableCommand {
 
     // MARK: Callbacks
 
-    @Option(help: "Save weights after epochs, named by this template, e.g. 'weights.{epoch:02d}-{val_loss:.2f}.dpw'.")
+    @Option(
+        help: """
+            Save weights after epochs, named by this template, e.g. 'ckpt/weights.{epoch:02d}-{val_loss:.2f}.dpw': \
+            relative to --run-dir (folders are created) or absolute; fields {epoch:FMT}, {loss:FMT}, \
+            {accuracy:FMT}, {val_loss:FMT}, {val_accuracy:FMT} with a printf format (02d, .2f, .3e, g).
+            """)
     var checkpoint: String?
 
     @Option(help: "The metric --checkpoint and --early-stopping watch: loss, accuracy, val_loss, val_accuracy.")
@@ -113,7 +121,12 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("min-delta"), help: "Smallest change that counts as an improvement.")
     var minDelta: Double = 0
 
-    @Flag(name: .customLong("restore-best"), help: "With --early-stopping, end with the best epoch's weights.")
+    @Flag(
+        name: .customLong("restore-best"),
+        help: """
+            With --early-stopping, end with the best epoch's weights: RUN/final-weights.dpw and the final \
+            line hold them (checkpoint.dpc stays the last epoch's, for --resume).
+            """)
     var restoreBest = false
 
     @Option(name: .customLong("stop-at"), help: "Stop when a metric reaches a value, e.g. accuracy=0.99 (repeatable).")
@@ -140,12 +153,16 @@ struct Train: ParsableCommand {
         if let classes, !(2...100_000).contains(classes) { throw ValidationError("--classes must be 2...100000, got \(classes)") }
         guard ["auto", "min", "max"].contains(mode) else { throw ValidationError("--mode must be auto, min or max") }
         if !summary && shards == nil { throw ValidationError("--shards is required (or --summary with --size and --classes)") }
+        if restoreBest && earlyStopping == nil { throw ValidationError("--restore-best needs --early-stopping PATIENCE") }
+        if let checkpoint {
+            do { _ = try FileNameTemplate(checkpoint) } catch { throw ValidationError("--checkpoint: \(error.message)") }
+        }
         _ = try schedule()
         _ = try thresholds()
     }
 
     func run() throws {
-        let training = try shards.map { try ShardSet(directory: $0) }
+        let training = try shards.map { try openShardSet($0) }
         let stored = training?.manifest.spec
         let spec =
             try stored.map { stored in modelSpec(stored: stored) }
@@ -179,7 +196,7 @@ struct Train: ParsableCommand {
             val
             ?? (FileManager.default.fileExists(atPath: training.directory + "/validation/manifest.json")
                 ? training.directory + "/validation" : nil)
-        let validation = try validationPath.map { try ShardSet(directory: $0) }
+        let validation = try validationPath.map { try openShardSet($0) }
         try checkCopies(of: training)
 
         let higher: Bool? = mode == "auto" ? nil : mode == "max"
@@ -201,12 +218,13 @@ struct Train: ParsableCommand {
             })
 
         Diagnostics.write(
-            "training \(model) (\(network.parameterCount) parameters) on \(training.count) samples"
-                + (validation.map { ", validating on \($0.count)" } ?? "")
+            "training \(model) (\(network.parameterCount) parameters) on \(Self.samplesPerEpoch(training))"
+                + (validation.map { ", validating on \($0.manifest.imagesPerCopy) images" } ?? "")
                 + (isAugmenting ? ", augmented afresh every epoch" : "")
                 + (network.storedSpec.map { ", resampled from \($0.sizeDescription) to \(spec.sizeDescription)" } ?? "") + "\n")
         let bar = ProgressLine()
         defer { bar.finish() }
+        var finalEpoch: Int?
         let history = try Fitting.fit(network, training: training, validation: validation, options: options) { event in
             switch event {
             case .batch(let epoch, let batch, let count, let loss, let accuracy):
@@ -224,13 +242,45 @@ struct Train: ParsableCommand {
                 Diagnostics.write("resuming after epoch \(epoch)\n")
             case .stopped(let reason):
                 Diagnostics.write("stopping: \(reason)\n")
+            case .savedFinalWeights(_, let epoch):
+                finalEpoch = epoch
             }
         }
-        let last = history.records.last
-        Diagnostics.write(
-            "history: \(runDir)/\(Fitting.historyName), curves: \(runDir)/\(Fitting.curvesName), "
-                + "checkpoint: \(runDir)/\(Fitting.checkpointName)"
-                + (last?.validationAccuracy.map { String(format: ", final val_accuracy %.4f", $0) } ?? "") + "\n")
+        Diagnostics.write(runFiles(history, finalEpoch: finalEpoch))
+    }
+
+    // MARK: Reporting
+
+    /// `135 images per epoch`, with `(675 samples: 135 images × 5 copies)` for a pre-augmented set
+    /// (an epoch reads one copy of each image).
+    static func samplesPerEpoch(_ set: ShardSet) -> String {
+        let manifest = set.manifest
+        return "\(manifest.imagesPerCopy) images per epoch"
+            + (manifest.copies > 1
+                ? " (\(manifest.count) samples: \(manifest.imagesPerCopy) images × \(manifest.copies) copies)" : "")
+    }
+
+    /// The lines that end a run: where each of its files is and what it holds, then the metrics of
+    /// the epoch whose weights the run ends with (`finalEpoch`).
+    func runFiles(_ history: History, finalEpoch: Int?) -> String {
+        let last = history.records.last?.epoch ?? 0
+        let restored = finalEpoch.map { $0 != last } ?? false
+        var text =
+            "history: \(runDir)/\(Fitting.historyName), curves: \(runDir)/\(Fitting.curvesName)\n"
+            + "checkpoint: \(runDir)/\(Fitting.checkpointName) (epoch \(last), the last: --resume continues from it)\n"
+        if restoreBest, let finalEpoch, FileIO.exists(runDir + "/" + Fitting.bestName) {
+            text += "best weights: \(runDir)/\(Fitting.bestName) (epoch \(finalEpoch), the best \(monitor.rawValue))\n"
+        }
+        if let finalEpoch {
+            text +=
+                "final weights: \(runDir)/\(Fitting.finalWeightsName) (epoch \(finalEpoch)"
+                + (restored ? ", the best \(monitor.rawValue), restored by --restore-best" : "")
+                + "; evaluate, predict and visualize --model \(runDir) use them)\n"
+        }
+        if let record = history.records.first(where: { $0.epoch == finalEpoch }) {
+            text += "final: " + Self.line(record, epochs: epochs) + "\n"
+        }
+        return text
     }
 
     // MARK: Fresh augmentation

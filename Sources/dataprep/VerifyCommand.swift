@@ -11,7 +11,7 @@ struct Verify: ParsableCommand {
     var directory: String
 
     func run() throws {
-        let set = try ShardSet(directory: directory)
+        let set = try openShardSet(directory)
         try set.verify()
         print("ok: \(set.count) samples in \(set.manifest.shards.count) shards, every checksum matches")
     }

@@ -20,7 +20,7 @@ struct Visualize: ParsableCommand {
             128). One line per file is printed: layer, shape (height×width×channels), path.
             """)
 
-    @Option(help: "A weights file or checkpoint written by train.")
+    @Option(help: "A weights file or checkpoint written by train, or a run folder (its final-weights.dpw).")
     var model: String
 
     @Argument(help: "A JPEG or PNG image.")
@@ -37,7 +37,7 @@ struct Visualize: ParsableCommand {
     }
 
     func run() throws {
-        let network = try Model.load(from: model)
+        let network = try ModelInput.loadModel(model)
         let values = try ModelInput(model: network).values(fileAt: image)
         let maps = try values.withUnsafeBufferPointer { try network.featureMaps(image: $0) }
         guard !maps.isEmpty else {

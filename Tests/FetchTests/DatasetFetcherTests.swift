@@ -137,13 +137,27 @@ import Testing
                 layout: .splitClassFolders)
             var failed: [String] = []
             let result = try DatasetFetcher(options: options(home), registry: [entry]).fetch("pets") { event in
-                if case .urlFailed(_, let url, let error) = event {
+                if case .urlFailed(_, let url, let error, let remaining) = event {
                     failed.append(url)
                     #expect(error.code == .httpStatus)
+                    #expect(remaining == 1)
                 }
             }
             #expect(failed == [server.baseURL + "/a/pets.zip"])
             #expect(try DatasetDirectory(reading: result.path).isSplit)
+
+            // When the last URL fails, the event says none remains.
+            var remaining: [Int] = []
+            let missing = RegistryEntry(
+                name: "gone", summary: "test",
+                files: [.init(name: "gone.zip", urls: [server.baseURL + "/a/gone.zip"], size: nil, sha256: nil)],
+                layout: .splitClassFolders)
+            expectFetchError(.httpStatus) {
+                _ = try DatasetFetcher(options: options(home), registry: [missing]).fetch("gone") { event in
+                    if case .urlFailed(_, _, _, let left) = event { remaining.append(left) }
+                }
+            }
+            #expect(remaining == [0])
         }
     }
 
@@ -182,7 +196,7 @@ import Testing
             #expect(used.count == 4)
             let dataset = try DatasetDirectory(reading: result.path)
             #expect(dataset.splits.map(\.name) == ["train", "validation"])
-            #expect(dataset.classNames == ["one", "zero"])  // folders sort by name, as Keras's classes do
+            #expect(dataset.classNames == ["zero", "one"])  // the registry's label order (classes.txt), not sorted
             #expect(dataset.splits[0].classes.map(\.images.count) == [1, 1])
             #expect(dataset.splits[1].classes.map(\.images.count) == [1, 0])
 
@@ -207,17 +221,98 @@ import Testing
         }
     }
 
+    @Test func twoArchivesMakeOneSplitDataset() throws {
+        try withServer { server, home in
+            func zip(_ prefix: String, _ count: Int) throws -> [UInt8] {
+                var entries: [ArchiveBuilder.Entry] = []
+                for kind in ["horses", "humans"] {
+                    for i in 0..<count { entries.append(.file("\(prefix)\(kind)/\(kind)\(i).png", text: "\(prefix) \(kind) \(i)")) }
+                }
+                return try ArchiveBuilder.archive(entries, format: .zip)
+            }
+            server.setFile(try zip("", 3), at: "/h/horse-or-human.zip")
+            server.setFile(try zip("wrapped/", 1), at: "/h/validation-horse-or-human.zip")
+            let entry = RegistryEntry(
+                name: "horse-or-human", summary: "test",
+                files: [
+                    .init(
+                        name: "horse-or-human.zip", urls: [server.baseURL + "/h/horse-or-human.zip"], size: nil, sha256: nil, split: "train"
+                    ),
+                    .init(
+                        name: "validation-horse-or-human.zip", urls: [server.baseURL + "/h/validation-horse-or-human.zip"], size: nil,
+                        sha256: nil, split: "validation"),
+                ],
+                layout: .splitArchives)
+            let fetcher = DatasetFetcher(options: options(home), registry: [entry])
+            let result = try fetcher.fetch("horse-or-human")
+            let dataset = try DatasetDirectory(reading: result.path)
+            #expect(dataset.isSplit && dataset.splits.map(\.name) == ["train", "validation"])
+            #expect(dataset.splits.map { $0.classes.map(\.images.count) } == [[3, 3], [1, 1]])
+            #expect(dataset.classNames == ["horses", "humans"])
+            #expect(result.sources.map(\.file) == ["horse-or-human.zip", "validation-horse-or-human.zip"])
+            #expect(try fetcher.fetch("horse-or-human").alreadyPresent)
+            #expect(server.requests.count == 2)
+        }
+    }
+
+    @Test func cifar10ImportsFromALocalBatchesFolderAnArchiveAtAnyPathOrTheSearchPath() throws {
+        try withServer { _, home in
+            let local = home + "/elsewhere"
+            _ = try ImporterTests.writeCIFAR(in: local, recordsPerBatch: 1, testRecords: 2)
+            let fetcher = DatasetFetcher(options: options(home))
+
+            // The batches folder itself, imported where it is.
+            let folder = try fetcher.fetch(local + "/cifar-10-batches-bin")
+            #expect(folder.name == "cifar-10-batches-bin")
+            let imported = try DatasetDirectory(reading: folder.path)
+            #expect(imported.classNames == ImporterTests.cifarClasses && imported.splits.map(\.name) == ["train", "validation"])
+            #expect(imported.splits.map { $0.classes.reduce(0) { $0 + $1.images.count } } == [5, 2])
+            #expect(try fetcher.fetch(local + "/cifar-10-batches-bin").alreadyPresent)
+
+            // A tar.gz of it at any path.
+            let names = CIFAR10Dataset.trainingBatchNames + [CIFAR10Dataset.testBatchName, CIFAR10Dataset.metadataName]
+            let tarball = try ArchiveBuilder.archive(
+                try names.map { name in
+                    ArchiveBuilder.Entry.file(
+                        "cifar-10-batches-bin/" + name,
+                        Array(try Data(contentsOf: URL(fileURLWithPath: local + "/cifar-10-batches-bin/" + name))))
+                }, format: .tarGzip)
+            try TestFiles.write(tarball, to: local + "/my-cifar.tar.gz")
+            let archive = try fetcher.fetch(local + "/my-cifar.tar.gz")
+            #expect(archive.name == "my-cifar")
+            #expect(try DatasetDirectory(reading: archive.path).classNames == ImporterTests.cifarClasses)
+            #expect(TestFiles.files(under: archive.path).filter { $0.hasSuffix(".png") }.count == 7)
+
+            // The registry's file directly under a search-path root.
+            var digest = SHA256Digest()
+            tarball.withUnsafeBytes { digest.update($0) }
+            let entry = RegistryEntry(
+                name: "cifar10", summary: "test",
+                files: [
+                    .init(name: "cifar-10-binary.tar.gz", urls: ["http://127.0.0.1:9/none"], size: tarball.count, sha256: digest.hex())
+                ],
+                layout: .cifar10Binary)
+            try TestFiles.write(tarball, to: local + "/cifar-10-binary.tar.gz")
+            var searched = options(home)
+            searched.searchPaths = [local]
+            var events: [String] = []
+            let registry = try DatasetFetcher(options: searched, registry: [entry]).fetch("cifar10") { events.append("\($0)") }
+            #expect(events.contains { $0.hasPrefix("usingLocalCopy") })
+            #expect(try DatasetDirectory(reading: registry.path).classNames == ImporterTests.cifarClasses)
+        }
+    }
+
     @Test func unknownNamesAreRefused() throws {
         try withServer { _, home in
             expectFetchError(.unknownDataset) { _ = try DatasetFetcher(options: options(home)).fetch("no_such_dataset") }
         }
     }
 
-    @Test func theBuiltInRegistryIsWellFormed() {
+    @Test func theBuiltInRegistryIsWellFormed() throws {
         let names = Registry.entries.map(\.name)
         #expect(Set(names).count == names.count)
         for required in [
-            "cats_and_dogs_filtered", "horse-or-human", "validation-horse-or-human", "flower_photos",
+            "cats_and_dogs_filtered", "horse-or-human", "flower_photos",
             "fashion_mnist", "mnist", "cifar10",
         ] {
             #expect(names.contains(required))
@@ -226,7 +321,10 @@ import Testing
             for file in entry.files {
                 #expect(!file.urls.isEmpty && file.size != nil, "\(entry.name)/\(file.name)")
                 if let sha = file.sha256 { #expect(sha.count == 64 && sha.allSatisfy(\.isHexDigit)) }
+                #expect((file.split != nil) == (entry.layout == .splitArchives), "\(entry.name)/\(file.name)")
             }
         }
+        let horses = try #require(Registry.entry(named: "horse-or-human"))
+        #expect(horses.layout == .splitArchives && horses.files.map(\.split) == ["train", "validation"])
     }
 }

@@ -1,6 +1,7 @@
 import Codecs
 import Fetch
 import Foundation
+import Support
 import TestSupport
 import Testing
 #if canImport(Glibc)
@@ -29,7 +30,7 @@ import Glibc
         #expect(report.totalImages == 10)
         #expect(
             TestFiles.files(under: dir + "/out") == [
-                "train/one/00002.png", "train/two/00001.png", "train/two/00003.png", "train/two/00005.png",
+                "classes.txt", "train/one/00002.png", "train/two/00001.png", "train/two/00003.png", "train/two/00005.png",
                 "train/two/00006.png", "train/zero/00000.png", "train/zero/00004.png",
                 "validation/one/00000.png", "validation/one/00002.png", "validation/zero/00001.png",
             ])
@@ -45,6 +46,23 @@ import Glibc
         #expect(test.pixels == Self.grayPixels(record: 1000 + 2, count: 12))
     }
 
+    @Test func aFashionMNISTImportKeepsTheOfficialLabelOrder() throws {
+        let dir = try TestFiles.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var dataset = try Self.writeIDX(
+            in: dir, rows: 2, columns: 2, trainLabels: (0..<10).map(UInt8.init), testLabels: [9, 0], gzip: false)
+        dataset.classNames = IDXDataset.fashionMNISTClassNames
+        _ = try dataset.importImages(into: dir + "/out")
+
+        #expect(
+            String(decoding: try #require(FileManager.default.contents(atPath: dir + "/out/classes.txt")), as: UTF8.self)
+                == IDXDataset.fashionMNISTClassNames.map { $0 + "\n" }.joined())
+        let imported = try DatasetDirectory(reading: dir + "/out")
+        #expect(imported.classNames == IDXDataset.fashionMNISTClassNames)  // not sorted: Ankle_boot is label 9
+        #expect(imported.classNames.first == "T-shirt_top")
+        #expect(try DatasetDirectory(reading: dir + "/out/validation").classNames == IDXDataset.fashionMNISTClassNames)
+    }
+
     @Test func idxRecordsAcrossBatchesAndChunksAreTheSameWhateverTheThreadCount() throws {
         // 40 images of 512×512 = 10 MiB: more than one 8 MiB batch, and records straddle the
         // decompressor's 1 MiB chunks.
@@ -58,7 +76,7 @@ import Glibc
         _ = try dataset.importImages(into: dir + "/three", threads: 3)
 
         let names = TestFiles.files(under: dir + "/one")
-        #expect(names.count == 41)
+        #expect(names.count == 41 + 1)  // the images and classes.txt
         #expect(names == TestFiles.files(under: dir + "/three"))
         for name in names {
             #expect(
@@ -175,7 +193,8 @@ import Glibc
             let path = dir + "/out/validation/\(Self.cifarClasses[label])/" + String(format: "%05d.png", index)
             #expect(try decoder.decode(fileAt: path).image.pixels == Self.interleaved(record: 100 + index))
         }
-        #expect(TestFiles.files(under: dir + "/out").count == 13)
+        #expect(TestFiles.files(under: dir + "/out").count == 13 + 1)  // the images and classes.txt
+        #expect(try DatasetDirectory(reading: dir + "/out").classNames == Self.cifarClasses)
     }
 
     enum CIFARDamage: String, CaseIterable { case oddSize, emptyBatch, labelOutOfRange, nineClasses, missingBatch }

@@ -79,6 +79,25 @@ extension ShardError: CodedError {}
         }
     }
 
+    @Test func aFolderWithoutManifestIsNotAShardSetAndOnlyShardsSuggestAnInterruptedWrite() throws {
+        try withSet { dir, _ in
+            try FileManager.default.removeItem(atPath: dir + "/manifest.json")
+            #expect {
+                _ = try ShardSet(directory: dir)
+            } throws: { error in
+                let message = (error as? ShardError)?.message ?? ""
+                return message.hasPrefix("not a shard set: no manifest.json") && message.contains("an interrupted write leaves none")
+            }
+        }
+        let empty = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        #expect {
+            _ = try ShardSet(directory: empty)
+        } throws: { error in
+            (error as? ShardError)?.message == "not a shard set: no manifest.json"
+        }
+    }
+
     @Test func notAShardIsBadMagic() throws {
         try withSet { dir, _ in
             try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: dir + "/train-00000.dps"))

@@ -57,7 +57,6 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spec = ImageSpec(width: 10, height: 10, channels: 1)  // stride 104
         let writer = try ShardWriter(directory: dir, split: "validation", spec: spec, hasSource: false, rotation: .init(maxBytes: 1000))
-        let layout = writer.layout
         for i in 0..<20 { try syntheticImage(i, bytes: 100).withUnsafeBytes { try writer.append(image: $0, label: 0) } }
         let manifest = try writer.finish(classNames: ["only"], provenance: provenance)
         #expect(manifest.shards.allSatisfy { $0.bytes <= 1000 })

@@ -130,15 +130,108 @@ import Testing
         }
     }
 
-    @Test func schedulesAndFileNamesFollowKeras() {
+    @Test func schedulesAndFileNamesFollowKeras() throws {
         #expect(LearningRateSchedule.step(every: 2, factor: 0.5).rate(epoch: 1, initial: 0.1) == 0.1)
         #expect(LearningRateSchedule.step(every: 2, factor: 0.5).rate(epoch: 3, initial: 0.1) == 0.05)
         #expect(abs(LearningRateSchedule.exponential(factor: 0.9).rate(epoch: 3, initial: 1) - 0.81) < 1e-12)
         let record = EpochRecord(
             epoch: 3, loss: 0.5, accuracy: 0.8, validationLoss: 0.4567, validationAccuracy: 0.9,
             learningRate: 0.001, seconds: 1, imagesPerSecond: 1)
-        #expect(Fitting.fileName("weights.{epoch:02d}-{val_loss:.2f}.dpw", record: record) == "weights.03-0.46.dpw")
-        #expect(Fitting.fileName("e{epoch}_{accuracy:.3f}", record: record) == "e3_0.800")
+        #expect(try FileNameTemplate("weights.{epoch:02d}-{val_loss:.2f}.dpw").fileName(for: record) == "weights.03-0.46.dpw")
+        #expect(try FileNameTemplate("e{epoch}_{accuracy:.3f}").fileName(for: record) == "e3_0.800")
+        #expect(try FileNameTemplate("ckpt/{loss:+.1e}-{val_accuracy}.dpw").fileName(for: record) == "ckpt/+5.0e-01-0.9.dpw")
+    }
+
+    @Test func templatesWithUnknownFieldsOrBadBracesAreRefusedNamingThem() {
+        for (template, named) in [
+            ("w.{acc}.dpw", "{acc}"), ("w.{epoch:.2f}.dpw", "'.2f' for {epoch}"), ("w.{loss:d}.dpw", "'d' for {loss}"),
+            ("w.{epoch.dpw", "'{' without a '}'"), ("w.epoch}.dpw", "'}' without a '{'"), ("ckpt/", "names no file"),
+            ("w.{loss:.123f}", "'.123f' for {loss}"), ("", "names no file"),
+        ] {
+            #expect {
+                _ = try FileNameTemplate(template)
+            } throws: { error in
+                guard let error = error as? TrainerError else { return false }
+                return error.code == .invalidArgument && error.message.contains(named) && error.message.contains("'\(template)'")
+            }
+        }
+    }
+
+    @Test func checkpointTemplatesWithFoldersOrAbsolutePathsSave() throws {
+        try withSets { training, validation, dir in
+            for template in ["ckpt/deeper/w.{epoch:02d}.dpw", dir + "/elsewhere/w.{epoch:02d}-{val_loss:.2f}.dpw"] {
+                let run = dir + "/run-\(template.hasPrefix("/") ? "absolute" : "relative")"
+                let history = try Fitting.fit(
+                    try Self.model(), training: training, validation: validation,
+                    options: TrainingOptions(
+                        epochs: 2, batchSize: 50, runDirectory: run, checkpoint: CheckpointPolicy(template: template)))
+                let folder = template.hasPrefix("/") ? dir + "/elsewhere" : run + "/ckpt/deeper"
+                let saved = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+                #expect(saved.count == 2 && saved[0].hasPrefix("w.01") && saved[1].hasPrefix("w.02"), "\(saved)")
+                #expect(try History(csvAt: run + "/" + Fitting.historyName).records.map(\.loss) == history.records.map(\.loss))
+            }
+            // A validation metric without a validation set is refused before the run folder is made.
+            #expect(throws: TrainerError.self) {
+                _ = try Fitting.fit(
+                    try Self.model(), training: training, validation: nil,
+                    options: TrainingOptions(
+                        epochs: 1, batchSize: 50, runDirectory: dir + "/unmade",
+                        checkpoint: CheckpointPolicy(template: "w.{val_loss:.2f}.dpw")))
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir + "/unmade"))
+        }
+    }
+
+    @Test func restoreBestEndsWithTheBestEpochsWeightsAndWritesThemAsTheFinalWeights() throws {
+        try withSets { training, validation, dir in
+            let run = dir + "/run"
+            // "Best" loss under mode max: the first epoch's (training lowers the loss), so the run
+            // restores epoch 1 after 3 epochs.
+            let model = try Self.model()
+            var final: (path: String, epoch: Int)?
+            _ = try Fitting.fit(
+                model, training: training, validation: validation,
+                options: TrainingOptions(
+                    epochs: 3, batchSize: 50, runDirectory: run,
+                    earlyStopping: EarlyStopping(monitor: .loss, patience: 10, restoreBest: true, higherIsBetter: true))
+            ) {
+                if case .savedFinalWeights(let path, let epoch) = $0 { final = (path, epoch) }
+            }
+            #expect(final?.path == run + "/" + Fitting.finalWeightsName && final?.epoch == 1)
+            let best = try Model.load(from: run + "/" + Fitting.bestName), saved = try Model.load(from: final!.path)
+            #expect(model.weights == best.weights && saved.weights == best.weights)
+            #expect(try Model.load(from: run + "/" + Fitting.checkpointName).epoch == 3)  // the resume point stays the last epoch
+            #expect(try Model.load(from: run + "/" + Fitting.checkpointName).weights != best.weights)
+
+            // Without --restore-best the final weights are the last epoch's, and a fresh run drops the old best weights.
+            let last = try Self.model()
+            _ = try Fitting.fit(
+                last, training: training, validation: validation, options: TrainingOptions(epochs: 2, batchSize: 50, runDirectory: run))
+            #expect(try Model.load(from: run + "/" + Fitting.finalWeightsName).weights == last.weights)
+            #expect(!FileManager.default.fileExists(atPath: run + "/" + Fitting.bestName))
+        }
+    }
+
+    @Test func theLossAxisLeavesOutTheFirstEpochsSpike() {
+        func records(_ losses: [Double], _ validation: [Double]) -> History {
+            History(
+                records: zip(losses, validation).enumerated().map { i, pair in
+                    EpochRecord(
+                        epoch: i + 1, loss: pair.0, accuracy: 0.5, validationLoss: pair.1, validationAccuracy: 0.5,
+                        learningRate: 0.001, seconds: 1, imagesPerSecond: 1)
+                })
+        }
+        let spiky = records([40, 1.0, 0.8, 0.6], [20, 0.9, 0.7, 0.65])
+        let axis = spiky.lossAxis()
+        #expect(abs(axis.upperBound - 1.1) < 1e-12)  // 1.1 × the largest loss after epoch 1
+        #expect(abs(axis.lowerBound - (0.6 - 0.025)) < 1e-12)  // the smallest, padded by 5% of 0.6...1.1
+        let svg = spiky.svg()
+        #expect(svg.contains(">40<") && svg.contains(">20<"))  // the clipped values are marked
+        // Two epochs, or a first epoch below the top, keep the full range, padded.
+        let short = records([40, 1.0], [20, 0.9]).lossAxis()
+        #expect(abs(short.upperBound - 41.955) < 1e-9 && abs(short.lowerBound - (0.9 - 1.955)) < 1e-9)
+        let calm = records([1.0, 1.2, 0.8], [1.0, 1.1, 0.9]).lossAxis()
+        #expect(abs(calm.upperBound - 1.22) < 1e-12 && abs(calm.lowerBound - 0.78) < 1e-12)
     }
 
     @Test func modelsForOtherShapesAreRefused() throws {

@@ -92,9 +92,9 @@ import Testing
         #expect(run.stdout.split(separator: "\n").count == 3 && run.stdout.hasPrefix("0: theta="))
         let decoded = try ImageDecoder().decode(fileAt: sheet).image
         #expect(decoded.size == PixelSize(width: 4 + 3 * 24, height: 24))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: saved).sorted() == ["cat_0.png", "cat_1.png", "cat_2.png"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: saved).sorted() == ["cat_00.png", "cat_01.png", "cat_02.png"])
         // Copy 1 on the sheet is copy 1 in the folder.
-        let copy = try ImageDecoder().decode(fileAt: saved + "/cat_1.png").image
+        let copy = try ImageDecoder().decode(fileAt: saved + "/cat_01.png").image
         #expect(Array(decoded.pixel(x: 28 + 5, y: 4 + 7)) == Array(copy.pixel(x: 5, y: 7)))
     }
 
@@ -114,5 +114,61 @@ import Testing
             "--keras-compat", "--size", "8x6", "--out", output,
         ])
         #expect(compat.status == 0 && compat.stdout == "wrote \(output) (8x6)\n")
+    }
+}
+
+// MARK: - Suggested commands, linked splits, replacing a set
+
+extension AugmentCommandTests {
+    @Test func theSplitCommandAnUnsplitDatasetSuggestsRunsAsPrinted() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pets = dir.appendingPathComponent("my pets")
+        try PackCommandTests.makeDataset(at: pets, classes: ["cats", "dogs"], count: 5, size: PixelSize(width: 16, height: 16))
+        let run = try runDataprep(["augment", pets.path + "/", "--out", dir.appendingPathComponent("o").path, "--size", "8x8"])
+        #expect(run.status == 64)
+        let parts = run.stderr.components(separatedBy: "`")
+        try #require(parts.count >= 3, "\(run.stderr)")
+        let suggested = parts[1]
+        #expect(suggested.hasPrefix("dataprep split "))
+
+        // Run it with a POSIX shell, exactly as printed but for the path of the binary.
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "dataprep() { \"$DATAPREP\" \"$@\"; }; " + suggested]
+        shell.environment = ProcessInfo.processInfo.environment.merging(["DATAPREP": dataprepExecutable().path]) { $1 }
+        shell.standardOutput = FileHandle.nullDevice
+        try shell.run()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0, "\(suggested)")
+        let split = pets.path + "-split"
+        #expect(FileManager.default.fileExists(atPath: split + "/train/cats"))
+        let augmented = try runDataprep(["augment", split, "--out", dir.appendingPathComponent("o").path, "--size", "8x8"])
+        #expect(augmented.status == 0, "\(augmented.stderr)")
+    }
+
+    @Test func linkedSplitFoldersAreAugmentedAndAnotherShapeIsNotReplaced() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = dir.appendingPathComponent("store")
+        try PackCommandTests.makeDataset(
+            at: store.appendingPathComponent("t"), classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 16))
+        try PackCommandTests.makeDataset(
+            at: store.appendingPathComponent("v"), classes: ["cats", "dogs"], count: 1, size: PixelSize(width: 16, height: 16))
+        let data = dir.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: data.path + "/train", withDestinationPath: store.path + "/t")
+        try FileManager.default.createSymbolicLink(atPath: data.path + "/validation", withDestinationPath: "../store/v")
+        let out = dir.appendingPathComponent("out").path
+
+        let run = try runDataprep(["augment", data.path, "--out", out, "--size", "8x8", "--flip"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try ShardSet(directory: out).count == 4)
+        #expect(try ShardSet(directory: out + "/validation").count == 2)
+
+        let other = try runDataprep(["augment", data.path, "--out", out, "--size", "10x10"])
+        #expect(other.status == 64)
+        #expect(other.stderr.contains("already holds the train set 8x8x3 bilinear"), "\(other.stderr)")
+        #expect(try runDataprep(["augment", data.path, "--out", out, "--size", "10x10", "--overwrite"]).status == 0)
     }
 }

@@ -63,3 +63,18 @@ import Testing
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 }
+
+// MARK: - Failed URLs
+
+extension FetchCommandTests {
+    @Test func aFailedLastURLSaysNoOtherURLRemains() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (_, environment) = try Self.archive(in: dir, named: "data.zip")
+        let result = try runDataprep(["fetch", "file://" + dir.path + "/missing.zip"], environment: environment)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("failed ("), "\(result.stderr)")
+        #expect(result.stderr.contains("no other URL to try"))
+        #expect(!result.stderr.contains("trying the next URL"))
+    }
+}

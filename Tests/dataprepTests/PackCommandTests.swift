@@ -98,3 +98,49 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).allSatisfy { !$0.hasSuffix(".partial") })
     }
 }
+
+// MARK: - Class order and replacing a set
+
+extension PackCommandTests {
+    @Test func packFollowsTheClassOrderFileOfTheDatasetAndSplitKeepsIt() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("clothes")
+        try Self.makeDataset(at: data, classes: ["Ankle_boot", "T-shirt_top", "Trouser"], count: 2, size: PixelSize(width: 16, height: 16))
+        try Data("T-shirt_top\nTrouser\nAnkle_boot\n".utf8).write(to: data.appendingPathComponent("classes.txt"))
+
+        let split = dir.appendingPathComponent("split").path
+        let run = try runDataprep(["split", data.path, "--val", "0.5", "--out", split])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(FileManager.default.contents(atPath: split + "/classes.txt") == Data("T-shirt_top\nTrouser\nAnkle_boot\n".utf8))
+
+        let out = dir.appendingPathComponent("shards").path
+        let pack = try runDataprep(["pack", split + "/train", "--size", "8x8", "--out", out])
+        #expect(pack.status == 0, "\(pack.stderr)")
+        let set = try ShardSet(directory: out)
+        #expect(set.manifest.classNames == ["T-shirt_top", "Trouser", "Ankle_boot"])
+        #expect(set.manifest.sources.first?.hasPrefix("T-shirt_top/") == true)
+        #expect(set.label(0) == 0)
+    }
+
+    @Test func aSetOfAnotherShapeIsOnlyReplacedWithOverwrite() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("validation")
+        try Self.makeDataset(at: data, classes: ["cats", "dogs"], count: 1, size: PixelSize(width: 16, height: 16))
+        let out = dir.appendingPathComponent("shards").path
+
+        #expect(try runDataprep(["pack", data.path, "--size", "8x8", "--out", out]).status == 0)
+        #expect(try runDataprep(["pack", data.path, "--size", "8x8", "--out", out]).status == 0)  // the same shape: a rerun
+        let other = try runDataprep(["pack", data.path, "--size", "12x12", "--out", out])
+        #expect(other.status == 64)
+        #expect(other.stderr.contains("already holds the validation set 8x8x3 bilinear, classes cats, dogs"), "\(other.stderr)")
+        #expect(other.stderr.contains("this run writes the validation set 12x12x3 bilinear"))
+        #expect(other.stderr.contains("(they differ in image spec). Give --overwrite to replace it, or another --out."))
+        #expect(try ShardSet(directory: out).manifest.spec.width == 8)  // untouched
+
+        let replaced = try runDataprep(["pack", data.path, "--size", "12x12", "--out", out, "--overwrite"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(try ShardSet(directory: out).manifest.spec.width == 12)
+    }
+}

@@ -80,8 +80,8 @@ import Testing
         try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 20)
         let out = dir.appendingPathComponent("out").path
         let results = try ParallelRuns.map([
-            ["pack", data.path, "--size", "40x30", "--out", out, "--threads", "1"],
-            ["pack", data.path, "--size", "24x24", "--out", out, "--threads", "1"],
+            ["pack", data.path, "--size", "40x30", "--out", out, "--threads", "1", "--overwrite"],
+            ["pack", data.path, "--size", "24x24", "--out", out, "--threads", "1", "--overwrite"],
         ]) { try runDataprep($0) }
         #expect(results.contains { $0.status == 0 })
         for result in results where result.status != 0 { #expect(result.stderr.contains("error: locked: "), "\(result.stderr)") }

@@ -33,18 +33,23 @@ import Trainer
         }
     }
 
+    /// The classes of ``writeClasses(at:)`` under DIR/data, packed 24×24 gray into DIR/shards (and
+    /// DIR/shards/validation), and the run folder DIR/run to train into.
+    static func packedGrayClasses(in dir: URL) throws -> (data: URL, shards: String, run: String) {
+        let data = dir.appendingPathComponent("data")
+        try writeClasses(at: data)
+        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
+        for (out, split) in [(shards, "train"), (shards + "/validation", "validation")] {
+            let pack = try runDataprep(["pack", data.path, "--size", "24x24", "--channels", "1", "--out", out, "--split", split])
+            #expect(pack.status == 0, "\(pack.stderr)")
+        }
+        return (data, shards, run)
+    }
+
     @Test func trainResumeEvaluateAndPredict() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = dir.appendingPathComponent("data")
-        try Self.writeClasses(at: data)
-        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
-        #expect(try runDataprep(["pack", data.path, "--size", "24x24", "--channels", "1", "--out", shards]).status == 0)
-        #expect(
-            try runDataprep([
-                "pack", data.path, "--size", "24x24", "--channels", "1", "--out", shards + "/validation",
-                "--split", "validation",
-            ]).status == 0)
+        let (data, shards, run) = try Self.packedGrayClasses(in: dir)
 
         let arguments = [
             "train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--batch-size", "16",
@@ -79,6 +84,80 @@ import Trainer
         #expect(lines[0].contains(" bright "))
         #expect(lines[1].contains(" dark "))
         #expect(predict.stderr.contains("error: readFailed: ") && predict.stderr.contains("missing.png: cannot open"))
+    }
+
+    /// The token after `key` in a line of `key value` pairs separated by spaces.
+    static func value(after key: String, in line: Substring) -> Double? {
+        let tokens: [Substring] = line.split(separator: " ")
+        guard let index = tokens.firstIndex(of: Substring(key)), index + 1 < tokens.count else { return nil }
+        return Double(tokens[index + 1])
+    }
+
+    @Test func restoreBestEndsWithTheBestEpochWhichEvaluateOfTheRunFolderUses() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (data, shards, run) = try Self.packedGrayClasses(in: dir)
+        // The "best" loss under --mode max is the first epoch's (training lowers it): epoch 1 is restored.
+        let result = try runDataprep([
+            "train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--batch-size", "16",
+            "--run-dir", run, "--seed", "3", "--epochs", "3", "--monitor", "loss", "--mode", "max",
+            "--early-stopping", "10", "--restore-best", "--checkpoint", "ckpt/w.{epoch:02d}.dpw",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let epochs = result.stdout.split(separator: "\n")
+        #expect(epochs.count == 3)
+        for expected in [
+            "training conv8,pool,flatten,dense16,output (", "on 80 images per epoch, validating on 80 images\n",
+            "history: \(run)/history.csv, curves: \(run)/learning-curves.svg\n",
+            "checkpoint: \(run)/checkpoint.dpc (epoch 3, the last: --resume continues from it)\n",
+            "best weights: \(run)/best-weights.dpw (epoch 1, the best loss)\n",
+            "final weights: \(run)/final-weights.dpw (epoch 1, the best loss, restored by --restore-best; "
+                + "evaluate, predict and visualize --model \(run) use them)\n",
+            "final: \(epochs[0])\n",
+        ] {
+            #expect(result.stderr.contains(expected), "\(expected) not in \(result.stderr)")
+        }
+        for epoch in ["01", "02", "03"] { #expect(FileManager.default.fileExists(atPath: "\(run)/ckpt/w.\(epoch).dpw")) }
+
+        let evaluate = try runDataprep(["evaluate", "--model", run, "--shards", shards + "/validation", "--batch-size", "16"])
+        #expect(evaluate.status == 0, "\(evaluate.stderr)")
+        let loss = try #require(Self.value(after: "loss", in: Substring(evaluate.stdout)))
+        let best = try #require(Self.value(after: "val_loss", in: epochs[0])),
+            last = try #require(Self.value(after: "val_loss", in: epochs[2]))
+        #expect(abs(loss - best) < 2e-4 && abs(loss - last) > 1e-3, "\(evaluate.stdout) vs \(epochs)")
+        #expect(Self.value(after: "accuracy", in: Substring(evaluate.stdout)) == Self.value(after: "val_accuracy", in: epochs[0]))
+        let predict = try runDataprep(["predict", "--model", run, data.path + "/bright/0.png"])
+        #expect(predict.status == 0, "\(predict.stderr)")
+
+        let notARun = try runDataprep(["evaluate", "--model", data.path, "--shards", shards])
+        #expect(notARun.status == 1 && notARun.stderr.contains("is a folder without final-weights.dpw"), "\(notARun.stderr)")
+    }
+
+    @Test func badCheckpointTemplatesAreRefusedBeforeAnythingIsMade() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run").path
+        for (template, named) in [("w.{acc}.dpw", "unknown field {acc}"), ("w.{epoch:02d.dpw", "'{' without a '}'")] {
+            let result = try runDataprep(["train", "--shards", dir.path, "--run-dir", run, "--checkpoint", template])
+            #expect(result.status == 64 && result.stderr.contains("--checkpoint: ") && result.stderr.contains(named), "\(result.stderr)")
+        }
+        let restore = try runDataprep(["train", "--shards", dir.path, "--run-dir", run, "--restore-best"])
+        #expect(restore.status == 64 && restore.stderr.contains("--restore-best needs --early-stopping"), "\(restore.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: run))
+    }
+
+    @Test func anImageFolderIsNotAShardSetAndPackIsSuggested() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data").path
+        try Self.writeClasses(at: URL(fileURLWithPath: data))
+        for arguments in [["train", "--shards", data, "--run-dir", dir.path + "/run"], ["inspect", data], ["verify", data]] {
+            let result = try runDataprep(arguments)
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("not a shard set: no manifest.json; its folders hold images"), "\(result.stderr)")
+            #expect(result.stderr.contains("make one with `dataprep pack \(data) --size WxH --out OUT`"), "\(result.stderr)")
+            #expect(!result.stderr.contains("interrupted"))
+        }
     }
 
     @Test func freshAugmentationTrainsResumesIdenticallyAndRefusesOtherOptions() throws {
@@ -146,6 +225,7 @@ import Trainer
         let reused = try runDataprep(arguments)
         #expect(reused.status == 0, "\(reused.stderr)")
         #expect(reused.stderr.contains("warning: ") && reused.stderr.contains("epoch 3 reuses copy 0"), "\(reused.stderr)")
+        #expect(reused.stderr.contains("on 80 images per epoch (160 samples: 80 images × 2 copies)"), "\(reused.stderr)")
         let fresh = try runDataprep(arguments + ["--flip", "--overwrite"])
         #expect(fresh.status == 64)
         #expect(fresh.stderr.contains("holds 2 pre-augmented copies"), "\(fresh.stderr)")
