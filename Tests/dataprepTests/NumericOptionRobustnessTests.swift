@@ -85,6 +85,17 @@ enum ParallelRuns {
                 ["dense99999999,output", "conv9999999999999,flatten,output", "dense9223372036854775807,output"]
             ),
             ({ ["evaluate", "--model", w.model, "--shards", w.shards] }, ["--batch-size"], numbers),
+            ({ ["predict", "--model", w.model, w.image] }, ["--top"], numbers),
+            ({ ["preview", w.image, "--out", w.fresh("preview") + ".png", "--epoch", "1"] }, ["--sample"], numbers),
+            ({ ["preview", w.image, "--out", w.fresh("preview") + ".png"] }, ["--epoch"], numbers),
+            (
+                { ["pack", w.data, "--out", w.fresh("pack"), "--size", "16x12"] }, ["--part"],
+                numbers + ["nan/nan", "-1/4", "4/4", "0/0", "1e12/1e12", "0/99999999999999"]
+            ),
+            (
+                { ["train", "--shards", w.shards, "--model", "mlp", "--epochs", "1", "--run-dir", w.fresh("run")] },
+                ["--size", "--rotate", "--zoom"], sizes + pairs
+            ),
             ({ ["visualize", "--model", w.model, w.image, "--out", w.fresh("visualize")] }, ["--columns"], numbers),
         ]
     }
