@@ -11,14 +11,15 @@ public protocol CodedError: Error {
 /// error for further checks. The one typed-error assertion of the test targets.
 @discardableResult
 public func expectError<E: CodedError, T>(
-    _ type: E.Type, _ code: E.Code, sourceLocation: SourceLocation = #_sourceLocation,
+    _ type: E.Type, _ code: E.Code, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () throws -> T
 ) -> E? {
+    let note = comment.map { " (\($0))" } ?? ""
     do {
         _ = try body()
-        Issue.record("expected \(E.self).\(code), but it succeeded", sourceLocation: sourceLocation)
+        Issue.record("expected \(E.self).\(code)\(note), but it succeeded", sourceLocation: sourceLocation)
     } catch let error as E {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.code == code, "\(error)\(note)", sourceLocation: sourceLocation)
         return error
     } catch {
         Issue.record("expected \(E.self).\(code), got \(error)", sourceLocation: sourceLocation)
