@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // dataprep: image archives → training-ready shards → a trained CNN.
 // Dependencies point one way: dataprep → Trainer/Augment/Fetch → Preparation → Shards/Codecs → Support
-// and the C targets. Support is the bottom: file I/O, the folder lock, parallel work, hashes, the
+// and the C targets (system libraries, and CKernels: our own SIMD kernels). Support is the bottom: file I/O, the folder lock, parallel work, hashes, the
 // splittable generator and the dataset-folder layout, on Foundation alone.
 import PackageDescription
 
@@ -38,11 +38,14 @@ let package = Package(
         // libdnnl-dev ships no pkg-config file (only a CMake config), so no pkgConfig here.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
+        // MARK: Hot kernels in C, compiled per instruction set and chosen at run time
+        .target(name: "CKernels"),
+
         // MARK: Libraries
         .target(name: "Support", swiftSettings: swiftSettings),
         .target(name: "Codecs", dependencies: ["Support", "CTurboJPEG", "CPNG"], swiftSettings: swiftSettings),
         .target(name: "Shards", dependencies: ["Support"], swiftSettings: swiftSettings),
-        .target(name: "Preparation", dependencies: ["Support", "Codecs", "Shards"], swiftSettings: swiftSettings),
+        .target(name: "Preparation", dependencies: ["Support", "Codecs", "Shards", "CKernels"], swiftSettings: swiftSettings),
         .target(name: "Fetch", dependencies: ["Support", "Codecs", "CCurl", "CArchive",
                                         .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),

@@ -2,6 +2,7 @@
 // `SampleTransform`) that renders each stored shard sample with new random parameters in every
 // epoch, and resizes stored images to the model's input size, in one resample.
 public import Codecs
+import Preparation
 public import Shards
 
 // MARK: - The per-epoch augmenter

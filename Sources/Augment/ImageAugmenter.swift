@@ -1,4 +1,5 @@
 public import Codecs
+public import Preparation
 public import Shards
 
 /// How augmented images are rendered, apart from the random parameters.

@@ -1,5 +1,5 @@
 public import Codecs
-import Preparation
+public import Preparation
 
 /// Reproduces what Keras's `ImageDataGenerator` does to one image (Keras 3
 /// `keras/src/legacy/preprocessing/image.py`, the same algorithm as tf.keras), step by step, with
@@ -56,7 +56,7 @@ public final class KerasCompatRenderer {
             if source.size == size {
                 source.pixels.withUnsafeBytes { output.copyMemory(from: $0) }
             } else {
-                Resizer.pilNearest(source, to: size, into: output)
+                PILNearest.resize(source, to: size, into: output)
             }
         }
     }

@@ -1,3 +1,5 @@
+import Preparation
+
 // MARK: - Conventions
 
 /// Which meaning the transform options and parameters have.
@@ -114,4 +116,13 @@ public struct TransformParameters: Hashable, Sendable {
 
     /// Whether the geometric part (everything but flips and colour) is the identity.
     var isAffineIdentity: Bool { theta == 0 && tx == 0 && ty == 0 && shear == 0 && zx == 1 && zy == 1 }
+}
+
+// MARK: - The colour operations
+
+extension ColorAdjustment {
+    /// The channel shift and brightness of `p` (none: shift 0, gain 1).
+    init(_ p: TransformParameters) {
+        self.init(shift: Float(p.channelShift ?? 0), gain: Float(p.brightness ?? 1))
+    }
 }

@@ -10,7 +10,6 @@ public final class ImageLoader {
     /// The spec every image is made to.
     public let spec: ImageSpec
     private let decoder = ImageDecoder()
-    private let resizer = Resizer()
 
     /// - Precondition: `spec` is valid (``ImageSpec/validate()``).
     public init(spec: ImageSpec) {
@@ -26,7 +25,8 @@ public final class ImageLoader {
     /// ``ImageSpec/byteCount`` bytes, row-major HWC).
     ///
     /// `bilinear` and `nearest`: a JPEG is decoded at the smallest DCT scale whose upright image
-    /// covers the size, turned upright by its EXIF orientation, then resized. `keras-nearest`: full
+    /// covers the size, turned upright by its EXIF orientation, then resized
+    /// (``resize(_:to:interpolation:into:)``). `keras-nearest`: full
     /// scale, orientation ignored, PIL's nearest resize (Keras's `load_img`).
     /// - Returns: the decoder's warning about the file, if any.
     /// - Throws: ``CodecError`` when the file cannot be read or decoded.
@@ -35,17 +35,28 @@ public final class ImageLoader {
         switch spec.resize {
         case .bilinear, .nearest:
             let decoded = try decoder.decode(fileAt: path, options: DecodeOptions(pixelFormat: format, minimumSize: size))
-            if decoded.image.size == size {
-                decoded.image.pixels.withUnsafeBytes { output.copyMemory(from: $0) }
-            } else {
-                resizer.resize(decoded.image, to: size, filter: spec.resize == .nearest ? .nearest : .bilinear, into: output)
-            }
+            Self.resize(decoded.image, to: size, interpolation: spec.resize == .nearest ? .nearest : .bilinear, into: output)
             return decoded.warning
         case .kerasNearest:
             let decoded = try decoder.decode(fileAt: path, options: DecodeOptions(pixelFormat: format, applyOrientation: false))
-            Resizer.pilNearest(decoded.image, to: size, into: output)
+            PILNearest.resize(decoded.image, to: size, into: output)
             return decoded.warning
         }
+    }
+
+    /// Writes `image` resized to `size` into `output` (exactly `size.width · size.height · channels`
+    /// bytes): ``AffineSampler`` through the resize map (`u = (x + ½)·Ws/W − ½`), edges clamped,
+    /// the same resample `augment` runs with no augmentation; a copy when the sizes match.
+    public static func resize(
+        _ image: Image, to size: PixelSize, interpolation: Interpolation, into output: UnsafeMutableRawBufferPointer
+    ) {
+        if image.size == size {
+            image.pixels.withUnsafeBytes { output.copyMemory(from: $0) }
+            return
+        }
+        AffineSampler.render(
+            image, map: .resize(from: image.size, to: size), size: size, fill: .nearest, cval: 0,
+            interpolation: interpolation, color: .identity, into: output)
     }
 
     /// The file at `path` made to the spec, as an image.

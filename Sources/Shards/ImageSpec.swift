@@ -8,8 +8,11 @@ public struct ImageSpec: Codable, Hashable, Sendable, CustomStringConvertible {
     /// How a decoded file becomes `width × height` pixels.
     public enum Resize: String, Codable, Sendable, CaseIterable {
         /// JPEGs decoded at the smallest DCT scale that covers the size, EXIF orientation applied,
-        /// then an antialiased bilinear (triangle) resize: shrinking averages every source pixel an
-        /// output pixel covers (Pillow's BILINEAR, `tf.image.resize(antialias=True)`).
+        /// then resampled as `augment` resamples (its fused sampler with no augmentation): bilinear
+        /// between the four source pixels around each output pixel's centre
+        /// (`tf.image.resize`'s default), and where it shrinks by more than 2× along an axis, the
+        /// mean of ⌈shrink⌉ bilinear taps spread over the output pixel's footprint, so shrinking
+        /// does not alias.
         case bilinear
         /// As ``bilinear``, but each output pixel takes the source pixel nearest its centre.
         case nearest

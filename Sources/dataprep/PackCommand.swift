@@ -14,9 +14,9 @@ struct Pack: ParsableCommand {
         discussion: """
             DIR holds one class folder per class (for example cats_and_dogs_filtered/validation). \
             Each image is decoded at the smallest JPEG DCT scale that still covers SIZE, turned \
-            upright by its EXIF orientation and resized to exactly SIZE with an antialiased bilinear \
-            filter (each output pixel averages the source pixels it covers when shrinking; \
-            --interpolation nearest takes the nearest pixel; --keras-compat resizes as Keras's \
+            upright by its EXIF orientation and resized to exactly SIZE by the resample augment runs \
+            with no augmentation: bilinear, area-averaged where it shrinks more than 2x \
+            (--interpolation nearest takes the nearest pixel; --keras-compat resizes as Keras's \
             load_img does). Like Keras's target_size, the aspect ratio is not kept. The manifest \
             records this image spec, and a model trained on the set gets its input made the same \
             way by evaluate, predict and visualize. Labels follow the sorted class names, or the \

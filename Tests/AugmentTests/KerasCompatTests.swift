@@ -1,3 +1,4 @@
+import Preparation
 import Augment
 import Codecs
 import Foundation

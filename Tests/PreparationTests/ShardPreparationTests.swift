@@ -43,13 +43,16 @@ import Testing
         // Each sample is the resized decode of its source, and carries its source id and label.
         let set = try ShardSet(directory: dir + "/one")
         #expect(set.count == 5)
-        let decoder = ImageDecoder(), resizer = Resizer()
+        let decoder = ImageDecoder(), size = PixelSize(width: 32, height: 24)
         for i in 0..<set.count {
             let source = Int(set.source(i)!)
             let decoded = try decoder.decode(
                 fileAt: items[source].path,
                 options: DecodeOptions(pixelFormat: .rgb, minimumSize: PixelSize(width: 32, height: 24)))
-            #expect(Array(set.image(i)) == resizer.resize(decoded.image, to: PixelSize(width: 32, height: 24)).pixels)
+            let resized = Image(width: 32, height: 24, format: .rgb) {
+                ImageLoader.resize(decoded.image, to: size, interpolation: .bilinear, into: UnsafeMutableRawBufferPointer($0))
+            }
+            #expect(Array(set.image(i)) == resized.pixels)
             #expect(set.label(i) == items[source].label)
         }
     }

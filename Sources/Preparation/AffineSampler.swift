@@ -1,4 +1,4 @@
-import Codecs
+public import Codecs
 
 /// How the source is sampled at each output pixel's mapped position.
 public enum Interpolation: String, Sendable, CaseIterable {
@@ -12,13 +12,18 @@ public enum Interpolation: String, Sendable, CaseIterable {
 
 /// The colour operations of the corrected convention, applied to each sample after the resample:
 /// `out = clamp(clamp(v + shift, 0, 255) · gain, 0, 255)`.
-struct ColorAdjustment {
-    var shift: Float
-    var gain: Float
+public struct ColorAdjustment: Sendable {
+    /// Added to every sample (0…255 scale).
+    public var shift: Float
+    /// Multiplies every sample after the shift (non-negative).
+    public var gain: Float
 
-    init(_ p: TransformParameters) {
-        shift = Float(p.channelShift ?? 0)
-        gain = Float(p.brightness ?? 1)
+    /// No change: shift 0, gain 1.
+    public static let identity = ColorAdjustment(shift: 0, gain: 1)
+
+    public init(shift: Float, gain: Float) {
+        self.shift = shift
+        self.gain = gain
     }
 
     var isIdentity: Bool { shift == 0 && gain == 1 }
@@ -41,12 +46,15 @@ struct ColorAdjustment {
 /// beyond the image), so a map that lands on pixel centres (flips, 90° turns, integer shifts) copies
 /// pixels exactly. Each pixel is one SSE2 vector of its channels: the four taps are loaded as 32-bit
 /// words, widened, blended in float and rounded back without a branch.
-enum AffineSampler {
+///
+/// The common case (bilinear, one tap per pixel, fill `nearest`) runs ``BilinearKernel``'s AVX2
+/// code on CPUs that have it: eight pixels per step, the same bytes.
+public enum AffineSampler {
     /// The most bilinear taps averaged along one axis of an output pixel's footprint.
-    static let maximumTaps = 64
+    public static let maximumTaps = 64
 
     /// Writes the `size` output into `output` (exactly `size.width · size.height · channels` bytes).
-    static func render(
+    public static func render(
         _ source: Image, map: AffineMap, size: PixelSize, fill: FillMode, cval: Double,
         interpolation: Interpolation, color: ColorAdjustment, into output: UnsafeMutableRawBufferPointer
     ) {
@@ -59,13 +67,22 @@ enum AffineSampler {
 
     /// As ``render(_:map:size:fill:cval:interpolation:color:into:)``, from `pixels`: a `source`-sized
     /// image of `format`, row-major HWC without padding (a shard record's image, read in place).
-    static func render(
+    ///
+    /// `kernels: false` keeps to the portable Swift code (the baseline the tests compare
+    /// ``BilinearKernel`` with).
+    public static func render(
         _ pixels: UnsafeBufferPointer<UInt8>, of source: PixelSize, format: PixelFormat, map: AffineMap, size: PixelSize,
         fill: FillMode, cval: Double, interpolation: Interpolation, color: ColorAdjustment,
-        into output: UnsafeMutableRawBufferPointer
+        into output: UnsafeMutableRawBufferPointer, kernels: Bool = true
     ) {
         precondition(pixels.count == source.width * source.height * format.channels, "source buffer has the wrong size")
         precondition(output.count == size.width * size.height * format.channels, "output buffer has the wrong size")
+        if kernels && BilinearKernel.isAvailable && fill == .nearest && interpolation == .bilinear
+            && taps(map.a, map.d, interpolation) == 1 && taps(map.b, map.e, interpolation) == 1
+        {
+            BilinearKernel.render(pixels, of: source, channels: format.channels, map: map, size: size, color: color, into: output)
+            return
+        }
         switch format {
         case .gray: run(Sampler<OneChannel>(pixels, source, fill, cval), map, size, interpolation, color, output)
         case .rgb: run(Sampler<ThreeChannels>(pixels, source, fill, cval), map, size, interpolation, color, output)
@@ -73,20 +90,21 @@ enum AffineSampler {
         }
     }
 
+    /// Taps per output pixel along the output axis whose source step is `(dx, dy)`: 1 unless the map
+    /// shrinks by more than 2×, and at most ``maximumTaps`` (a footprint wider than that is sampled
+    /// by that many evenly spread taps), so no map, however extreme, makes the loop unbounded.
+    static func taps(_ dx: Double, _ dy: Double, _ interpolation: Interpolation) -> Int {
+        let stretch = (dx * dx + dy * dy).squareRoot()
+        guard interpolation == .bilinear, stretch > 2 else { return 1 }
+        return stretch.isFinite ? min(Int(min(stretch, Double(maximumTaps)).rounded(.up)), maximumTaps) : maximumTaps
+    }
+
     private static func run<C: ChannelCount>(
         _ sampler: Sampler<C>, _ map: AffineMap, _ size: PixelSize,
         _ interpolation: Interpolation, _ color: ColorAdjustment,
         _ output: UnsafeMutableRawBufferPointer
     ) {
-        // Taps per output pixel along each output axis: 1 unless the map shrinks by more than 2×, and
-        // at most `maximumTaps` (a footprint wider than that is sampled by that many evenly spread
-        // taps), so no map, however extreme, makes the loop unbounded.
-        func taps(_ stretch: Double) -> Int {
-            guard interpolation == .bilinear, stretch > 2 else { return 1 }
-            return stretch.isFinite ? min(Int(min(stretch, Double(maximumTaps)).rounded(.up)), maximumTaps) : maximumTaps
-        }
-        let tapsX = taps((map.a * map.a + map.d * map.d).squareRoot())
-        let tapsY = taps((map.b * map.b + map.e * map.e).squareRoot())
+        let tapsX = taps(map.a, map.d, interpolation), tapsY = taps(map.b, map.e, interpolation)
         let out = output.bindMemory(to: UInt8.self).baseAddress!
         let limit = (x: Double(sampler.width + 16_384), y: Double(sampler.height + 16_384))
         func fixed(_ v: Double, _ bound: Double) -> Int { Int((min(max(v, -bound), bound) * 65536).rounded()) }

@@ -1,0 +1,81 @@
+import Codecs
+import Foundation
+import Preparation
+import Support
+import Testing
+
+/// The AVX2 kernel against the portable Swift loop: the same bytes for every map, size, channel
+/// count and colour adjustment (the kernel's vector steps, its scalar tail, the steps it hands
+/// to the scalar form near the end of the source, and rows whose positions leave 32 bits).
+@Suite(.enabled(if: BilinearKernel.isAvailable, "this CPU has no AVX2 (or DATAPREP_SIMD=baseline): only the Swift loop runs"))
+struct BilinearKernelTests {
+    /// Random bytes (noise finds every rounding difference a smooth image would hide).
+    static func noise(_ size: PixelSize, channels: Int, seed: UInt64) -> [UInt8] {
+        var random = SplitMix64(seed: seed)
+        return (0..<size.width * size.height * channels).map { _ in UInt8.random(in: 0...255, using: &random) }
+    }
+
+    /// Both renders of one case; `#expect`s they are equal.
+    static func compare(
+        source: PixelSize, channels: Int, map: AffineMap, output output_: PixelSize, color: ColorAdjustment, seed: UInt64
+    ) {
+        let pixels = noise(source, channels: channels, seed: seed)
+        let format: PixelFormat = channels == 1 ? .gray : channels == 3 ? .rgb : .rgba
+        let count = output_.width * output_.height * channels
+        func render(kernels: Bool) -> [UInt8] {
+            var output = [UInt8](repeating: 0, count: count)
+            pixels.withUnsafeBufferPointer { pixels in
+                output.withUnsafeMutableBytes {
+                    AffineSampler.render(
+                        pixels, of: source, format: format, map: map, size: output_, fill: .nearest, cval: 0,
+                        interpolation: .bilinear, color: color, into: $0, kernels: kernels)
+                }
+            }
+            return output
+        }
+        let baseline = render(kernels: false), kernel = render(kernels: true)
+        let first = baseline.indices.first { baseline[$0] != kernel[$0] }
+        #expect(first == nil, "\(source)x\(channels) → \(output_), \(map), \(color): first difference at byte \(first ?? -1)")
+    }
+
+    @Test(arguments: [1, 3, 4])
+    func randomMapsGiveTheSameBytes(channels: Int) {
+        var random = SplitMix64(seed: UInt64(channels))
+        for trial in 0..<150 {
+            let source = PixelSize(width: Int.random(in: 1...70, using: &random), height: Int.random(in: 1...70, using: &random))
+            let output = PixelSize(width: Int.random(in: 1...60, using: &random), height: Int.random(in: 1...40, using: &random))
+            // Rotation, anisotropic scale (at most 2× shrink: one tap) and a shift that can leave the image.
+            let angle = Double.random(in: -Double.pi...Double.pi, using: &random)
+            let sx = Double.random(in: 0.2...1.4, using: &random), sy = Double.random(in: 0.2...1.4, using: &random)
+            let map = AffineMap(
+                a: sx * cos(angle), b: -sy * sin(angle), c: Double.random(in: -20...Double(source.width + 20), using: &random),
+                d: sx * sin(angle), e: sy * cos(angle), f: Double.random(in: -20...Double(source.height + 20), using: &random))
+            let color = trial % 3 == 0
+                ? ColorAdjustment(shift: Float.random(in: -60...60, using: &random), gain: Float.random(in: 0...2, using: &random))
+                : .identity
+            Self.compare(source: source, channels: channels, map: map, output: output, color: color, seed: UInt64(trial))
+        }
+    }
+
+    @Test(arguments: [1, 3, 4])
+    func resizesGiveTheSameBytes(channels: Int) {
+        // pack's map: an axis-aligned resize, enlarging and shrinking up to 2×, down to 1-pixel sizes.
+        for (source, output) in [((239, 193), (150, 150)), ((300, 160), (150, 150)), ((150, 150), (150, 150)),
+                                 ((1, 1), (9, 9)), ((2, 17), (16, 9)), ((64, 64), (33, 32)), ((8, 1), (8, 1))] {
+            let s = PixelSize(width: source.0, height: source.1), o = PixelSize(width: output.0, height: output.1)
+            Self.compare(source: s, channels: channels, map: .resize(from: s, to: o), output: o, color: .identity, seed: 7)
+        }
+    }
+
+    @Test func farPositionsGiveTheSameBytes() {
+        // Maps that send rows beyond ±2¹⁵ pixels (the kernel's 32-bit lanes cannot hold them) or
+        // step huge distances per pixel: the clamped edges, from the scalar form.
+        let s = PixelSize(width: 40, height: 30), o = PixelSize(width: 24, height: 10)
+        for map in [AffineMap(a: 1, b: 0, c: 40_000, d: 0, e: 1, f: -40_000),
+                    AffineMap(a: 0.5, b: 0.1, c: -1e9, d: -0.3, e: 1.2, f: 1e9),
+                    AffineMap(a: 1.9, b: 0, c: -30_000, d: 0, e: 1, f: 3),
+                    AffineMap(a: 0, b: 0, c: 12.5, d: 0, e: 0, f: 7.25)] {
+            Self.compare(source: s, channels: 3, map: map, output: o, color: .identity, seed: 3)
+        }
+    }
+}
