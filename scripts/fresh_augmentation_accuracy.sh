@@ -38,7 +38,7 @@ for seed in $seeds; do
       fresh) args=(--shards "$work/packed" "${augmentation[@]}") ;;
     esac
     "$dataprep" train "${args[@]}" --model tutorial-dropout --epochs "$epochs" --batch-size 20 --seed "$seed" \
-      --run-dir "$run" 2>/dev/null >"$run.log"
+      --run-dir "$run" --overwrite 2>/dev/null >"$run.log"
     # history.csv: epoch,loss,accuracy,val_loss,val_accuracy,...
     line=$(awk -F, 'NR > 1 { last = $5; acc = $3; if ($5 > best) best = $5 } END { printf "%s,%s,%s", last, best, acc }' "$run/history.csv")
     echo "$configuration,$seed,$line" | tee -a "$results"

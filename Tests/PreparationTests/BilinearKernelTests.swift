@@ -22,16 +22,20 @@ struct BilinearKernelTests {
         let pixels = noise(source, channels: channels, seed: seed)
         let format: PixelFormat = channels == 1 ? .gray : channels == 3 ? .rgb : .rgba
         let count = output_.width * output_.height * channels
+        // Each render goes into the front of a larger buffer whose tail must stay untouched.
+        let guardBytes = 16, sentinel: UInt8 = 0xA5
         func render(kernels: Bool) -> [UInt8] {
-            var output = [UInt8](repeating: 0, count: count)
+            var buffer = [UInt8](repeating: sentinel, count: count + guardBytes)
             pixels.withUnsafeBufferPointer { pixels in
-                output.withUnsafeMutableBytes {
+                buffer.withUnsafeMutableBytes {
                     AffineSampler.render(
                         pixels, of: source, format: format, map: map, size: output_, fill: .nearest, cval: 0,
-                        interpolation: .bilinear, color: color, into: $0, kernels: kernels)
+                        interpolation: .bilinear, color: color, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]),
+                        kernels: kernels)
                 }
             }
-            return output
+            #expect(buffer[count...].allSatisfy { $0 == sentinel }, "wrote past the output (\(output_)x\(channels))")
+            return Array(buffer[..<count])
         }
         let baseline = render(kernels: false), kernel = render(kernels: true)
         let first = baseline.indices.first { baseline[$0] != kernel[$0] }
