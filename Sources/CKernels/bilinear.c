@@ -1,8 +1,8 @@
 // The AVX2 build of the fused resampler's one-tap bilinear loop with clamped edges (see
 // CKernels.h). Eight output pixels per step: their 16.16 positions, offsets and weights in 32-bit
 // lanes; then each pixel's four taps as two 8-byte reads (top pair, bottom pair), shuffled into
-// float lanes, one per channel, and blended with exactly the Swift sampler's operations in its
-// order, then rounded half up. Pixels a vector step cannot take (a row whose positions leave the
+// 16-bit pairs and blended with `pmaddwd` in exact integers (weights in 128ths, the sum in 2¹⁴ths,
+// the Swift sampler's numbers), then rounded half up. Pixels a vector step cannot take (a row whose positions leave the
 // 32-bit range, a read that would pass the end of the source, the row's last pixels) go through
 // the scalar form of the same arithmetic.
 //
@@ -58,6 +58,16 @@ static inline float adjusted(float v, float shift, float gain) {
     return s > 255.0f ? 255.0f : s;
 }
 
+/// The bilinear weight of the right-hand (or lower) taps at a 16.16 position: its fraction in
+/// 128ths, 0…127.
+static inline int32_t weight(int64_t position) { return (int32_t)((position & 0xFFFF) >> 9); }
+
+/// `clamp(clamp(v + shift, 0, 255) · gain, 0, 255)` rounded half up, for the bilinear sum `sum`
+/// (`v = sum / 2¹⁴`, exact in float).
+static inline uint8_t adjusted_byte(int32_t sum, float shift, float gain) {
+    return rounded_byte(adjusted((float)sum * 0x1p-14f, shift, gain));
+}
+
 /// One output pixel: the Swift sampler's `bilinear(x, y)` with fill `nearest`, byte loads.
 static inline void scalar_pixel(const Source *s, int64_t x, int64_t y, int adjust, float shift, float gain, uint8_t *o) {
     int64_t cx = x < 0 ? 0 : (x > s->max_x ? s->max_x : x);
@@ -65,62 +75,65 @@ static inline void scalar_pixel(const Source *s, int64_t x, int64_t y, int adjus
     int64_t ix = cx >> 16, iy = cy >> 16;
     int64_t dx = ix < s->last_column ? s->channels : 0, dy = iy < s->last_row ? s->row_bytes : 0;
     const uint8_t *p = s->base + iy * s->row_bytes + ix * s->channels;
-    float fx = (float)(cx & 0xFFFF) * 0x1p-16f, fy = (float)(cy & 0xFFFF) * 0x1p-16f;
+    int32_t wx = weight(cx), wy = weight(cy);
     for (int64_t c = 0; c < s->channels; c++) {
-        float p00 = p[c], p01 = p[dx + c], p10 = p[dy + c], p11 = p[dy + dx + c];
-        float upper = p00 + (p01 - p00) * fx, lower = p10 + (p11 - p10) * fx;
-        float v = upper + (lower - upper) * fy;
-        o[c] = rounded_byte(adjust ? adjusted(v, shift, gain) : v);
+        int32_t upper = p[c] * (128 - wx) + p[dx + c] * wx, lower = p[dy + c] * (128 - wx) + p[dy + dx + c] * wx;
+        int32_t sum = upper * (128 - wy) + lower * wy;
+        o[c] = adjust ? adjusted_byte(sum, shift, gain) : (uint8_t)((sum + 8192) >> 14);
     }
 }
 
 // MARK: - Eight pixels at a time
 
-/// Byte-shuffle masks for one pixel's taps, by channel count: from the 16 bytes `p[0..<8]`,
-/// `p[dy..<dy+8]` to the 32-bit lanes of p00, p01, p10, p11 (one sample per lane, zero-extended).
-/// The right-hand taps are always read `channels` bytes on: on the last column their weight fx is
-/// exactly 0, so whatever they hold, `p00 + (p01 − p00)·0` is p00, as the clamped tap gives.
-typedef struct { __m128i tap[4]; __m128i pack; } Masks;
+/// Byte-shuffle masks for one pixel's taps, by channel count. From the 16 bytes `p[0..<8]`,
+/// `p[dy..<dy+8]`: `upper` and `lower` give the 16-bit pairs (p00, p01) and (p10, p11) of each
+/// channel, for `pmaddwd` with the weights (128 − wx, wx); `interleave` pairs each channel's upper
+/// and lower sums for the vertical `pmaddwd`; `pack` takes the low byte of each 32-bit lane. The
+/// right-hand taps are always read `channels` bytes on: on the last column their weight is exactly
+/// 0, so whatever they hold, the sum is the clamped tap's.
+typedef struct { __m128i upper, lower, interleave, pack; } Masks;
 
 __attribute__((target("avx2"))) static Masks masks_for(int64_t channels) {
-    Masks m;
-    for (int t = 0; t < 4; t++) {
-        // Tap t starts at byte (t & 1)·channels + (t >> 1)·8 of the 16.
-        int8_t bytes[16];
-        for (int lane = 0; lane < 4; lane++) {
-            for (int b = 0; b < 4; b++) {
-                int from = (t & 1) * (int)channels + (t >> 1) * 8 + lane;
-                bytes[4 * lane + b] = (b == 0 && lane < channels) ? (int8_t)from : (int8_t)-1;
-            }
+    int8_t upper[16], lower[16];
+    for (int lane = 0; lane < 4; lane++) {
+        int used = lane < channels;
+        int8_t left = (int8_t)lane, right = (int8_t)(channels + lane);
+        int8_t bytes[4] = {used ? left : -1, -1, used ? right : -1, -1};
+        for (int b = 0; b < 4; b++) {
+            upper[4 * lane + b] = bytes[b];
+            lower[4 * lane + b] = bytes[b] < 0 ? -1 : (int8_t)(bytes[b] + 8);
         }
-        m.tap[t] = _mm_loadu_si128((const __m128i *)bytes);
     }
+    Masks m;
+    m.upper = _mm_loadu_si128((const __m128i *)upper);
+    m.lower = _mm_loadu_si128((const __m128i *)lower);
+    m.interleave = _mm_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
     m.pack = _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     return m;
 }
 
-/// One pixel from its taps' 16 bytes: the blend in float lanes (one lane per channel), exactly the
-/// Swift sampler's operations in its order, the colour, rounding half up; the result's first
-/// `channels` bytes in the low bytes of a word.
+/// One pixel from its taps' 16 bytes and its weight pairs (`(128 − w) | w << 16` in each 32-bit
+/// lane): the bilinear sums in 32-bit lanes (one per channel), exact; rounded half up, or through
+/// the colour in float; the result's first `channels` bytes in the low bytes of a word.
 __attribute__((target("avx2"))) static inline uint32_t blend_pixel(
-    __m128i taps, const Masks *m, __m128 fx, __m128 fy, int adjust, __m128 shift, __m128 gain) {
-    __m128 p00 = _mm_cvtepi32_ps(_mm_shuffle_epi8(taps, m->tap[0]));
-    __m128 p01 = _mm_cvtepi32_ps(_mm_shuffle_epi8(taps, m->tap[1]));
-    __m128 p10 = _mm_cvtepi32_ps(_mm_shuffle_epi8(taps, m->tap[2]));
-    __m128 p11 = _mm_cvtepi32_ps(_mm_shuffle_epi8(taps, m->tap[3]));
-    __m128 upper = _mm_add_ps(p00, _mm_mul_ps(_mm_sub_ps(p01, p00), fx));
-    __m128 lower = _mm_add_ps(p10, _mm_mul_ps(_mm_sub_ps(p11, p10), fx));
-    __m128 v = _mm_add_ps(upper, _mm_mul_ps(_mm_sub_ps(lower, upper), fy));
-    const __m128 top = _mm_set1_ps(255.0f);
+    __m128i taps, const Masks *m, __m128i wx, __m128i wy, int adjust, __m128 shift, __m128 gain) {
+    __m128i upper = _mm_madd_epi16(_mm_shuffle_epi8(taps, m->upper), wx);  // ≤ 255·128: fits 16 bits
+    __m128i lower = _mm_madd_epi16(_mm_shuffle_epi8(taps, m->lower), wx);
+    __m128i sum = _mm_madd_epi16(_mm_shuffle_epi8(_mm_packs_epi32(upper, lower), m->interleave), wy);
+    __m128i bytes;
     if (adjust) {
+        __m128 v = _mm_mul_ps(_mm_cvtepi32_ps(sum), _mm_set1_ps(0x1p-14f));
+        const __m128 top = _mm_set1_ps(255.0f), magic = _mm_set1_ps(8388608.0f);
         v = _mm_min_ps(_mm_max_ps(_mm_add_ps(v, shift), _mm_setzero_ps()), top);
         v = _mm_min_ps(_mm_mul_ps(v, gain), top);
+        __m128 t = _mm_add_ps(v, _mm_set1_ps(0.5f));
+        __m128 nearest = _mm_add_ps(t, magic);
+        __m128i up = _mm_castps_si128(_mm_cmpgt_ps(_mm_sub_ps(nearest, magic), t));
+        bytes = _mm_add_epi32(_mm_castps_si128(nearest), up);
+    } else {
+        bytes = _mm_srli_epi32(_mm_add_epi32(sum, _mm_set1_epi32(8192)), 14);
     }
-    const __m128 magic = _mm_set1_ps(8388608.0f);
-    __m128 t = _mm_add_ps(v, _mm_set1_ps(0.5f));
-    __m128 nearest = _mm_add_ps(t, magic);
-    __m128i up = _mm_castps_si128(_mm_cmpgt_ps(_mm_sub_ps(nearest, magic), t));
-    return (uint32_t)_mm_cvtsi128_si32(_mm_shuffle_epi8(_mm_add_epi32(_mm_castps_si128(nearest), up), m->pack));
+    return (uint32_t)_mm_cvtsi128_si32(_mm_shuffle_epi8(bytes, m->pack));
 }
 
 /// Eight pixels from 32-bit positions `xs`, `ys` into `o`, whose row has `room` bytes from `o` on:
@@ -141,18 +154,19 @@ __attribute__((target("avx2"))) static inline int vector_pixels(
     __m256i bottom = _mm256_add_epi32(offset, dy);
     // Each tap pair is one 8-byte read from `offset` and from `bottom`: it must end inside the source.
     if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(bottom, _mm256_set1_epi32((int32_t)(s->count - 8)))) != 0) return 0;
-    const __m256 scale = _mm256_set1_ps(0x1p-16f);
-    __attribute__((aligned(32))) int32_t offsets[8], bottoms[8];
-    __attribute__((aligned(32))) float fxs[8], fys[8];
+    // The weight pairs (128 − w, w) of each pixel, as one 32-bit lane of two 16-bit weights.
+    const __m256i w128 = _mm256_set1_epi32(128);
+    __m256i wx = _mm256_srli_epi32(_mm256_and_si256(cx, low), 9), wy = _mm256_srli_epi32(_mm256_and_si256(cy, low), 9);
+    __attribute__((aligned(32))) int32_t offsets[8], bottoms[8], wxs[8], wys[8];
     _mm256_store_si256((__m256i *)offsets, offset);
     _mm256_store_si256((__m256i *)bottoms, bottom);
-    _mm256_store_ps(fxs, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(cx, low)), scale));
-    _mm256_store_ps(fys, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(cy, low)), scale));
+    _mm256_store_si256((__m256i *)wxs, _mm256_or_si256(_mm256_sub_epi32(w128, wx), _mm256_slli_epi32(wx, 16)));
+    _mm256_store_si256((__m256i *)wys, _mm256_or_si256(_mm256_sub_epi32(w128, wy), _mm256_slli_epi32(wy, 16)));
     const int64_t c = s->channels;
     for (int k = 0; k < 8; k++) {
         __m128i taps = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(s->base + offsets[k])),
                                           _mm_loadl_epi64((const __m128i *)(s->base + bottoms[k])));
-        uint32_t word = blend_pixel(taps, m, _mm_set1_ps(fxs[k]), _mm_set1_ps(fys[k]), adjust, shift, gain);
+        uint32_t word = blend_pixel(taps, m, _mm_set1_epi32(wxs[k]), _mm_set1_epi32(wys[k]), adjust, shift, gain);
         uint8_t *pixel = o + k * c;
         if (k * c + 4 <= room) {
             memcpy(pixel, &word, 4);

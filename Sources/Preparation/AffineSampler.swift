@@ -2,7 +2,8 @@ public import Codecs
 
 /// How the source is sampled at each output pixel's mapped position.
 public enum Interpolation: String, Sendable, CaseIterable {
-    /// Bilinear between the four nearest source pixels; when the map shrinks by more than 2× along
+    /// Bilinear between the four nearest source pixels, with weights in 128ths of a pixel (exact
+    /// integer arithmetic, the same bytes on every CPU path); when the map shrinks by more than 2× along
     /// an axis, the output pixel averages ⌈shrink⌉ bilinear taps spread evenly over its footprint
     /// along that axis (an area filter), so shrinking does not alias.
     case bilinear
@@ -45,7 +46,8 @@ public struct ColorAdjustment: Sendable {
 /// Positions are 16.16 fixed point, stepped exactly along each output row (clamped to ±2¹⁴ pixels
 /// beyond the image), so a map that lands on pixel centres (flips, 90° turns, integer shifts) copies
 /// pixels exactly. Each pixel is one SSE2 vector of its channels: the four taps are loaded as 32-bit
-/// words, widened, blended in float and rounded back without a branch.
+/// words, widened and blended in float (exact: the weights are 128ths) and rounded back without a
+/// branch.
 ///
 /// The common case (bilinear, one tap per pixel, fill `nearest`) runs ``BilinearKernel``'s AVX2
 /// code on CPUs that have it: eight pixels per step, the same bytes.
@@ -245,15 +247,21 @@ private struct Sampler<C: ChannelCount> {
         UnsafeMutableRawPointer(o).storeBytes(of: roundedBytes(v), as: UInt32.self)
     }
 
-    /// `(p00 + (p01 − p00)·fx) + ((p10 + (p11 − p10)·fx) − (p00 + (p01 − p00)·fx))·fy`.
+    /// The weight of the right-hand (or lower) taps at a 16.16 position: its fraction in 128ths
+    /// (0…127), as a float.
     @inline(__always)
-    private static func lerp(
-        _ p00: SIMD4<Float>, _ p01: SIMD4<Float>, _ p10: SIMD4<Float>, _ p11: SIMD4<Float>,
-        _ x: Int, _ y: Int
+    private static func weight(_ position: Int) -> Float { Float((position & 0xFFFF) &>> 9) }
+
+    /// `((p00·(128 − wx) + p01·wx)·(128 − wy) + (p10·(128 − wx) + p11·wx)·wy) / 2¹⁴`: bilinear with
+    /// weights in 128ths of a pixel. For samples 0…255 every product and sum is an integer below
+    /// 2²⁴, so the float result is exact, the same number the AVX2 kernel's integer `pmaddwd` sums
+    /// give, and rounding it gives the same byte on every path.
+    @inline(__always)
+    private static func blend(
+        _ p00: SIMD4<Float>, _ p01: SIMD4<Float>, _ p10: SIMD4<Float>, _ p11: SIMD4<Float>, _ wx: Float, _ wy: Float
     ) -> SIMD4<Float> {
-        let fx = Float(x & 0xFFFF) * 0x1p-16, fy = Float(y & 0xFFFF) * 0x1p-16
-        let upper = p00 + (p01 - p00) * fx, lower = p10 + (p11 - p10) * fx
-        return upper + (lower - upper) * fy
+        let upper = p00 * (128 - wx) + p01 * wx, lower = p10 * (128 - wx) + p11 * wx
+        return (upper * (128 - wy) + lower * wy) * 0x1p-14
     }
 
     // MARK: Sampling
@@ -278,23 +286,22 @@ private struct Sampler<C: ChannelCount> {
             p = base + (iy &* rowBytes &+ ix &* C.value)
         }
         guard p + dy + dx < wordLoadLimit else { return Self.bilinearNearTheEnd(p, dx, dy, cx, cy) }
-        return Self.blendWords(p, dx, dy, Float(cx & 0xFFFF) * 0x1p-16, Float(cy & 0xFFFF) * 0x1p-16)
+        return Self.blendWords(p, dx, dy, Self.weight(cx), Self.weight(cy))
     }
 
     /// The bilinear blend of the four pixels at `p`, `p + dx`, `p + dy`, `p + dy + dx`, each read as
-    /// one 32-bit word. Kept out of line: inlined into the row loop, LLVM's vectoriser splits the
-    /// word loads into byte loads and scalar lanes, which is slower than this call.
+    /// one 32-bit word, with weights `wx`, `wy` in 128ths. Kept out of line: inlined into the row
+    /// loop, LLVM's vectoriser splits the word loads into byte loads and scalar lanes, which is
+    /// slower than this call.
     @inline(never)
-    private static func blendWords(_ p: UnsafePointer<UInt8>, _ dx: Int, _ dy: Int, _ fx: Float, _ fy: Float) -> SIMD4<Float> {
-        let p00 = loadWord(p), p01 = loadWord(p + dx), p10 = loadWord(p + dy), p11 = loadWord(p + dy + dx)
-        let upper = p00 + (p01 - p00) * fx, lower = p10 + (p11 - p10) * fx
-        return upper + (lower - upper) * fy
+    private static func blendWords(_ p: UnsafePointer<UInt8>, _ dx: Int, _ dy: Int, _ wx: Float, _ wy: Float) -> SIMD4<Float> {
+        blend(loadWord(p), loadWord(p + dx), loadWord(p + dy), loadWord(p + dy + dx), wx, wy)
     }
 
     /// ``bilinear(_:_:)`` for a block that touches the image's last pixel: byte loads.
     @inline(never)
     private static func bilinearNearTheEnd(_ p: UnsafePointer<UInt8>, _ dx: Int, _ dy: Int, _ x: Int, _ y: Int) -> SIMD4<Float> {
-        lerp(loadBytes(p), loadBytes(p + dx), loadBytes(p + dy), loadBytes(p + dy + dx), x, y)
+        blend(loadBytes(p), loadBytes(p + dx), loadBytes(p + dy), loadBytes(p + dy + dx), weight(x), weight(y))
     }
 
     /// ``bilinear(_:_:)`` where a tap falls outside the image: each tap through the fill mode.
@@ -307,7 +314,9 @@ private struct Sampler<C: ChannelCount> {
             guard let row, let column else { return constant }
             return Self.loadBytes(base + row * rowBytes + column * C.value)
         }
-        return Self.lerp(tap(rows.0, columns.0), tap(rows.0, columns.1), tap(rows.1, columns.0), tap(rows.1, columns.1), x, y)
+        return Self.blend(
+            tap(rows.0, columns.0), tap(rows.0, columns.1), tap(rows.1, columns.0), tap(rows.1, columns.1),
+            Self.weight(x), Self.weight(y))
     }
 
     /// The pixel whose centre is nearest `(x, y)` (16.16).

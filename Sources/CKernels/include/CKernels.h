@@ -11,7 +11,8 @@ int dp_cpu_has_avx2(void);
 
 /// One bilinear resample through an output→source affine map, edges clamped (fill `nearest`),
 /// then `out = min(clamp(v + shift, 0, 255) · gain, 255)` when `adjust_color` is non-zero, rounded
-/// half up: the arithmetic of the Swift `AffineSampler`'s one-tap bilinear path, lane for lane.
+/// half up: the arithmetic of the Swift `AffineSampler`'s one-tap bilinear path (weights in
+/// 128ths of a pixel, exact integer sums), with the same results.
 ///
 /// `source`: `source_width × source_height × channels` bytes (`source_count`), row-major HWC;
 /// `channels` is 1, 3 or 4. `map` is `(a, b, c, d, e, f)`: output `(x, y)` samples source
