@@ -52,6 +52,7 @@ public struct PreparationReport: Sendable {
 /// Runs a ``RecordPreparer`` over many images on several threads and appends the records to a
 /// ``ShardWriter`` in input order (image-major: all copies of image 0, then of image 1, ...).
 ///
+/// The files of the next window are read ahead (``FileIO/prefetch(_:)``) while a window is prepared.
 /// Work proceeds in windows of `32 · threads` images (fewer when their records would exceed
 /// ``windowBytes``, so memory does not grow with the copies) held in two buffers allocated once and reused:
 /// while the threads fill one window (each taking the next unprepared image as it becomes free),
@@ -81,6 +82,9 @@ public enum ShardPreparation {
         let buffers = (0..<2).map { _ in Window(slots: window, copies: copies, imageBytes: writer.layout.imageBytes) }
         let appender = WindowAppender(writer: writer, items: items, copies: copies, onError: onError)
         let writing = DispatchQueue(label: "dataprep.shard-preparation.writer")
+        // Reads ahead: while a window is prepared, the next window's files are asked into the
+        // page cache, so that a cold dataset's reads overlap the decoding.
+        let readingAhead = DispatchQueue(label: "dataprep.shard-preparation.read-ahead", qos: .utility)
         let written = DispatchGroup()
         let range = range ?? 0..<items.count
         precondition(range.lowerBound >= 0 && range.upperBound <= items.count, "range \(range) is outside the items")
@@ -88,6 +92,9 @@ public enum ShardPreparation {
 
         for (number, start) in stride(from: range.lowerBound, to: range.upperBound, by: window).enumerated() {
             let end = min(start + window, range.upperBound)
+            let next = items[end..<min(end + window, range.upperBound)].map(\.path)
+            if number == 0 { FileIO.prefetch(items[start..<end].map(\.path)) }
+            readingAhead.async { FileIO.prefetch(next) }
             let buffer = buffers[number % 2]
             buffer.fill(items[start..<end], with: workers)
             written.wait()  // the previous window is appended; its buffer is free again

@@ -49,6 +49,20 @@ public enum FileIO {
         return done
     }
 
+    /// Asks the kernel to start reading the files at `paths` into the page cache, without waiting
+    /// (`posix_fadvise(WILLNEED)`), so that reading them later does not wait for the disk. A hint:
+    /// files that cannot be opened are passed over; nothing is returned or thrown.
+    public static func prefetch(_ paths: some Sequence<String>) {
+        for path in paths {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            #if canImport(Glibc)
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
+            #endif
+            _ = close(fd)
+        }
+    }
+
     /// The whole regular file at `path`.
     /// - Parameter limit: the largest size accepted, in bytes.
     /// - Throws: ``SupportError`` `fileSystem` (cannot open or read; not a regular file) or
