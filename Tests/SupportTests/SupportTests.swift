@@ -45,6 +45,15 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["file.bin"])
     }
 
+    @Test func prefetchPassesOverMissingPathsAndLeavesFilesAsTheyWere() throws {
+        let dir = temporaryFolder()
+        defer { FileIO.removeTree(dir) }
+        try FileIO.writeAtomically(Data([7, 8, 9]), to: dir + "/a.bin")
+        FileIO.prefetch([dir + "/a.bin", dir + "/missing.bin", dir, ""])
+        #expect(try FileIO.readFile(at: dir + "/a.bin") == [7, 8, 9])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["a.bin"])
+    }
+
     @Test func readFileRefusesOversizedFilesFoldersAndMissingFiles() throws {
         let dir = temporaryFolder()
         defer { FileIO.removeTree(dir) }
