@@ -176,12 +176,7 @@ private final class OpenShard {
     private var buffer: UnsafeMutableRawBufferPointer
     private var buffered = 0
     private var written = 0  // bytes handed to the kernel so far
-    private var startedChunks: [(offset: Int, length: Int)] = []  // chunks whose writeback started, oldest first
-    /// Chunks (4 MiB each) whose writeback may still run while the next is written: the writer
-    /// waits for the oldest beyond this many, so dirty data stays under 64 MiB without stalling
-    /// the workers on each chunk's disk write (measured: 1, 4, 16 and unbounded chunks gave the
-    /// same rate within noise on a 377 MB/s virtio disk; 16 was the best of two runs each).
-    static let chunksInFlight = 16
+    private var previousChunk: (offset: Int, length: Int)?  // the last chunk whose writeback started
 
     var count: Int { checksums.count }
 
@@ -212,17 +207,13 @@ private final class OpenShard {
         }
     }
 
-    /// Writes the buffer and starts its writeback, and waits for the writeback of the chunk
-    /// ``chunksInFlight`` chunks back, so the disk writes while the next chunks fill and the final
-    /// fsync has only the last chunks to wait for.
+    /// Writes the buffer, starts its writeback, and waits for the previous chunk's, so that the
+    /// disk writes while the next chunk fills and the final fsync has only the last chunks to wait for.
     private func flush() throws {
         try ShardError.wrapping { try file.write(UnsafeRawBufferPointer(rebasing: buffer[..<buffered])) }
         file.startWriteback(offset: written, length: buffered)
-        startedChunks.append((written, buffered))
-        if startedChunks.count > Self.chunksInFlight {
-            let oldest = startedChunks.removeFirst()
-            file.waitForWriteback(offset: oldest.offset, length: oldest.length)
-        }
+        if let previous = previousChunk { file.waitForWriteback(offset: previous.offset, length: previous.length) }
+        previousChunk = (written, buffered)
         written += buffered
         buffered = 0
     }
