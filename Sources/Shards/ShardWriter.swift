@@ -176,7 +176,6 @@ private final class OpenShard {
     private var buffer: UnsafeMutableRawBufferPointer
     private var buffered = 0
     private var written = 0  // bytes handed to the kernel so far
-    private var previousChunk: (offset: Int, length: Int)?  // the last chunk whose writeback started
 
     var count: Int { checksums.count }
 
@@ -207,13 +206,9 @@ private final class OpenShard {
         }
     }
 
-    /// Writes the buffer, starts its writeback, and waits for the previous chunk's, so that the
-    /// disk writes while the next chunk fills and the final fsync has only the last chunks to wait for.
     private func flush() throws {
         try ShardError.wrapping { try file.write(UnsafeRawBufferPointer(rebasing: buffer[..<buffered])) }
         file.startWriteback(offset: written, length: buffered)
-        if let previous = previousChunk { file.waitForWriteback(offset: previous.offset, length: previous.length) }
-        previousChunk = (written, buffered)
         written += buffered
         buffered = 0
     }

@@ -237,14 +237,6 @@ public final class OutputFile {
         _ = Self.syncFileRange?(fd, Int64(offset), Int64(length), 2 /* SYNC_FILE_RANGE_WRITE */)
     }
 
-    /// Waits until `length` bytes at `offset` are on disk, starting their writeback first if it has
-    /// not started (Linux `sync_file_range` with WAIT_BEFORE, WRITE and WAIT_AFTER; a no-op
-    /// elsewhere). A writer that waits for the chunk before the one it just started keeps the dirty
-    /// data bounded and leaves the final fsync almost nothing, while the disk works alongside it.
-    public func waitForWriteback(offset: Int, length: Int) {
-        _ = Self.syncFileRange?(fd, Int64(offset), Int64(length), 7 /* WAIT_BEFORE | WRITE | WAIT_AFTER */)
-    }
-
     /// `sync_file_range(2)`, looked up at run time: Glibc's Swift module does not export it (it is
     /// declared only under _GNU_SOURCE).
     private static let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
