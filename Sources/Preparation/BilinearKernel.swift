@@ -28,13 +28,16 @@ public enum BilinearKernel {
         color: ColorAdjustment, into output: UnsafeMutableRawBufferPointer
     ) {
         precondition(isAvailable, "the AVX2 kernel needs an AVX2 CPU")
-        precondition([1, 3, 4].contains(channels), "1, 3 or 4 channels")
+        precondition(channels == 1 || channels == 3 || channels == 4, "1, 3 or 4 channels")
         precondition(pixels.count == source.width * source.height * channels && output.count == size.width * size.height * channels)
-        let coefficients = [map.a, map.b, map.c, map.d, map.e, map.f]
-        coefficients.withUnsafeBufferPointer { coefficients in
+        // The map's six coefficients as a C array on the stack (a homogeneous tuple is laid out
+        // contiguously): no allocation per image.
+        var map = (map.a, map.b, map.c, map.d, map.e, map.f)
+        withUnsafePointer(to: &map) { map in
+            let coefficients = UnsafeRawPointer(map).assumingMemoryBound(to: Double.self)
             dp_bilinear_clamped_avx2(
                 pixels.baseAddress, Int64(source.width), Int64(source.height), Int64(pixels.count), Int64(channels),
-                coefficients.baseAddress, output.bindMemory(to: UInt8.self).baseAddress, Int64(size.width), Int64(size.height),
+                coefficients, output.bindMemory(to: UInt8.self).baseAddress, Int64(size.width), Int64(size.height),
                 color.isIdentity ? 0 : 1, color.shift, color.gain)
         }
     }
