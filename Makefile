@@ -21,7 +21,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps tools build test test-torch demo bench bench-keras test-slurm test-onnx clean
+.PHONY: deps tools build test test-torch test-keras python demo bench bench-keras test-slurm test-onnx clean
 
 deps:
 	$(call install_missing,$(PACKAGES))
@@ -32,8 +32,25 @@ tools:
 build: deps
 	$(SWIFT) build -c release --product dataprep
 
+# The engine library first: the Python loader's tests (run by `swift test`) load it from the debug
+# build folder.
 test: deps
+	$(SWIFT) build --product DataPrepEngine
 	$(SWIFT) test
+
+# The batch engine behind the Python loader, built with the Swift runtime and Foundation linked in
+# (-static-stdlib), so the installed package needs no Swift toolchain at run time: only Debian's
+# libturbojpeg0 and libpng16-16 (ldd lists them). It has its own build folder, so these flags do not
+# rebuild `make build`'s. Then `pip install ./python` (with the library inside) into $(PYTHON)'s
+# environment: a virtualenv's python, or PYTHON=.venv/bin/python.
+ENGINE_BUILD := .build-engine
+PYTHON ?= python3
+python: deps
+	$(SWIFT) build -c release --product DataPrepEngine --scratch-path $(ENGINE_BUILD) -Xswiftc -static-stdlib
+	strip --strip-unneeded -o python/dataprep_shards/libDataPrepEngine.so \
+	  "$$($(SWIFT) build -c release --scratch-path $(ENGINE_BUILD) --show-bin-path)/libDataPrepEngine.so"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check ./python
+	@echo "installed dataprep_shards for $$($(PYTHON) -c 'import sys; print(sys.executable)')"
 
 # Opt-in: the Python reader's PyTorch tests, with torch from PyPI in a virtualenv. PyPI's Linux torch
 # wheels are CUDA builds (torch 2.15: a 540 MB wheel plus about 3 GB of nvidia-* wheels); where the
@@ -92,4 +109,4 @@ test-onnx: deps
 	scripts/test_onnx.sh "$$($(SWIFT) build --show-bin-path)/dataprep"
 
 clean:
-	rm -rf .build .build-keras .build-torch .build-onnx demo-output
+	rm -rf .build .build-keras .build-torch .build-onnx .build-engine demo-output python/dataprep_shards/libDataPrepEngine.so

@@ -17,6 +17,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "dataprep", targets: ["dataprep"]),
+        // The batch engine behind the Python loader: a C interface (Sources/CDataPrepEngine's one
+        // header) over the shard reader and fresh augmentation; `make python` builds it.
+        .library(name: "DataPrepEngine", type: .dynamic, targets: ["DataPrepEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,6 +57,10 @@ let package = Package(
         // ONNX export: onnx.pb.swift is generated from Schema/onnx.proto (kept for reference, not compiled).
         .target(name: "ONNX", dependencies: ["Trainer", "Shards", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["Schema", "README.md"], swiftSettings: swiftSettings),
+
+        // MARK: The engine's C interface: its one header (and the layout checks), then the Swift side
+        .target(name: "CDataPrepEngine"),
+        .target(name: "DataPrepEngine", dependencies: ["CDataPrepEngine", "Shards", "Preparation", "Augment"], swiftSettings: swiftSettings),
 
         // MARK: Command-line tool
         .executableTarget(

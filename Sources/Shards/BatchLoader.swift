@@ -7,11 +7,22 @@ import Support
 /// How ``BatchLoader`` shapes batches.
 public struct BatchOptions: Sendable, Hashable {
     /// Memory order of each batch's images.
-    public enum ImageLayout: String, Sendable, Hashable {
+    public enum ImageLayout: String, Sendable, Hashable, CaseIterable {
         /// batch × height × width × channels (what Keras uses).
         case nhwc
         /// batch × channels × height × width (what PyTorch and oneDNN's plain layout use).
         case nchw
+    }
+
+    /// What each image value is.
+    public enum Element: String, Sendable, Hashable, CaseIterable {
+        /// Each stored byte times the spec's rescale, as Float32 (what a model takes).
+        case float32
+        /// The stored (or rendered) bytes as they are, 0…255.
+        case uint8
+
+        /// Bytes per value.
+        public var size: Int { self == .float32 ? 4 : 1 }
     }
 
     /// How labels are delivered.
@@ -22,9 +33,13 @@ public struct BatchOptions: Sendable, Hashable {
         case oneHot
     }
 
+    /// The largest batch accepted by the command line and the engine.
+    public static let maximumBatchSize = 65_536
+
     /// Samples per batch (the last batch of an epoch may be shorter unless `dropLast`).
     public var batchSize: Int
     public var layout: ImageLayout
+    public var element: Element
     public var labels: LabelEncoding
     /// Shuffle globally every epoch (a permutation from `seed` and the epoch number).
     public var shuffle: Bool
@@ -38,15 +53,21 @@ public struct BatchOptions: Sendable, Hashable {
     /// Check every record's checksum as it is read (a damaged record fails the batch with
     /// ``ShardError/Code/checksumMismatch`` naming shard and sample).
     public var verifyChecksums: Bool
+    /// This reader's rank among `worldSize` readers that share each epoch (0-based).
+    public var rank: Int
+    /// Readers sharing each epoch: rank `r` reads every `worldSize`-th sample of the epoch's order
+    /// from position `r` (``EpochOrder/share(of:rank:worldSize:batchSize:dropLast:)``).
+    public var worldSize: Int
 
     public init(
-        batchSize: Int, layout: ImageLayout = .nhwc, labels: LabelEncoding = .indices,
+        batchSize: Int, layout: ImageLayout = .nhwc, element: Element = .float32, labels: LabelEncoding = .indices,
         shuffle: Bool = true, seed: UInt64 = 0, prefetch: Int = 4,
         threads: Int? = nil, dropLast: Bool = false,
-        verifyChecksums: Bool = true
+        verifyChecksums: Bool = true, rank: Int = 0, worldSize: Int = 1
     ) {
         self.batchSize = batchSize
         self.layout = layout
+        self.element = element
         self.labels = labels
         self.shuffle = shuffle
         self.seed = seed
@@ -54,6 +75,8 @@ public struct BatchOptions: Sendable, Hashable {
         self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         self.dropLast = dropLast
         self.verifyChecksums = verifyChecksums
+        self.rank = rank
+        self.worldSize = worldSize
     }
 }
 
@@ -63,14 +86,35 @@ public struct Batch {
     public let index: Int
     /// Samples in it.
     public let count: Int
-    /// `count` images of Float32, in the requested layout.
-    public let images: UnsafeBufferPointer<Float>
+    /// `count` images of ``BatchOptions/element`` values in the requested layout.
+    public let imageBytes: UnsafeRawBufferPointer
     /// Class indices, when labels are `indices`.
     public let labels: UnsafeBufferPointer<Int32>?
     /// `count × classes` one-hot rows, when labels are `oneHot`.
     public let oneHot: UnsafeBufferPointer<Float>?
     /// The global sample indices the batch holds, in order.
     public let samples: ArraySlice<Int>
+
+    /// The images as Float32 values.
+    /// - Precondition: the loader's element is ``BatchOptions/Element/float32``.
+    public var images: UnsafeBufferPointer<Float> {
+        precondition(imageBytes.count % 4 == 0, "a uint8 batch has no Float32 images")
+        return imageBytes.bindMemory(to: Float.self)
+    }
+}
+
+/// Memory for one ring slot that the caller owns (``BatchLoader/init(set:options:transformation:ring:)``):
+/// room for a whole batch of images of the loader's element type and its Int32 labels.
+public struct BatchMemory: @unchecked Sendable {
+    /// `batchSize × elementCount × element.size` bytes, aligned for the element type.
+    public var images: UnsafeMutableRawPointer
+    /// `batchSize` labels.
+    public var labels: UnsafeMutablePointer<Int32>
+
+    public init(images: UnsafeMutableRawPointer, labels: UnsafeMutablePointer<Int32>) {
+        self.images = images
+        self.labels = labels
+    }
 }
 
 // MARK: - Per-sample transforms
@@ -131,19 +175,44 @@ public enum EpochOrder {
         let copy = epoch % copies
         return copies == 1 ? images : images.map { $0 * copies + copy }
     }
+
+    /// Rank `rank`'s share of an epoch's `order` among `worldSize` readers (as PyTorch's
+    /// `DistributedSampler` divides it): every `worldSize`-th sample from position `rank`, so the
+    /// ranks' shares are disjoint and together hold the epoch once. With `dropLast`, the order is
+    /// first cut to a multiple of `worldSize × batchSize`, so every rank reads the same number of
+    /// full batches. With one reader it is the order itself (cut to whole batches with `dropLast`).
+    public static func share(of order: [Int], rank: Int, worldSize: Int, batchSize: Int, dropLast: Bool) -> [Int] {
+        let usable = sharedCount(order.count, worldSize: worldSize, batchSize: batchSize, dropLast: dropLast)
+        guard worldSize > 1 else { return Array(order[0..<usable]) }
+        return stride(from: rank, to: usable, by: worldSize).map { order[$0] }
+    }
+
+    /// How many samples of an epoch of `count` the shares of ``share(of:rank:worldSize:batchSize:dropLast:)`` hold together.
+    static func sharedCount(_ count: Int, worldSize: Int, batchSize: Int, dropLast: Bool) -> Int {
+        dropLast ? count / (worldSize * batchSize) * (worldSize * batchSize) : count
+    }
+
+    /// Samples in rank `rank`'s share of an epoch of `count` samples.
+    public static func shareCount(_ count: Int, rank: Int, worldSize: Int, batchSize: Int, dropLast: Bool) -> Int {
+        let usable = sharedCount(count, worldSize: worldSize, batchSize: batchSize, dropLast: dropLast)
+        return rank < usable ? (usable - rank + worldSize - 1) / worldSize : 0
+    }
 }
 
 // MARK: - Loader
 
-/// Reads a ``ShardSet`` as Float32 batches, prepared ahead by worker threads into a ring of buffers
-/// allocated once for the loader's life and reused every epoch (memory stays bounded).
+/// Reads a ``ShardSet`` as batches, prepared ahead by worker threads into a ring of buffers
+/// allocated once for the loader's life (or given by the caller) and reused every epoch, so memory
+/// stays bounded.
 ///
 /// With a ``SampleTransformation``, each worker renders every sample through its own
 /// ``SampleTransform`` into a byte buffer allocated once, then converts it with the output spec's
 /// rescale into the ring slot: no allocation per sample.
 ///
-/// Read one epoch at a time: start it with ``epoch(_:)`` and call ``Epoch/next()`` until nil.
-/// Starting an epoch cancels and waits out any unfinished one.
+/// Every batch is a pure function of (set, options, transformation, epoch, batch number): never of
+/// the thread count or prefetch depth. Read one epoch at a time: start it with
+/// ``epoch(_:from:)`` and call ``Epoch/next()`` until nil. Starting an epoch cancels and waits out
+/// any unfinished one.
 public final class BatchLoader: @unchecked Sendable {
     public let set: ShardSet
     public let options: BatchOptions
@@ -152,22 +221,34 @@ public final class BatchLoader: @unchecked Sendable {
     /// What each batch image is: the transformation's output, or the set's spec.
     public let outputSpec: ImageSpec
     fileprivate let ring: [Slot]
-    fileprivate let sampleFloats: Int
+    fileprivate let sampleValues: Int
     fileprivate let workerStates: [WorkerState]
+    private let starting = NSLock()
     private var running: Epoch?
 
-    /// The most bytes the ring of prefetched Float32 batches may take (8 GiB).
+    /// The most bytes the ring of prefetched batches may take (8 GiB).
     public static let maximumRingBytes = 8 << 30
 
     /// - Parameters:
     ///   - transformation: renders each sample before it is converted (nil: the stored bytes as
     ///     they are).
+    ///   - ring: caller-owned memory for the ring's slots, one per prefetched batch
+    ///     (`options.prefetch` of them), each as ``BatchMemory`` describes; it must stay valid for
+    ///     the loader's life. Nil: the loader allocates the ring. One-hot labels always live in
+    ///     the loader's own memory.
     /// - Throws: ``ShardError`` `invalidArgument` for a batch size, prefetch or thread count below
-    ///   1, a ring of prefetched batches over ``maximumRingBytes``, or a transformation whose output
-    ///   spec is invalid or has other channels than the set.
-    public init(set: ShardSet, options: BatchOptions, transformation: SampleTransformation? = nil) throws {
+    ///   1, a rank outside `0..<worldSize`, a ring of prefetched batches over
+    ///   ``maximumRingBytes``, a `ring` of another length than the prefetch depth, or a
+    ///   transformation whose output spec is invalid or has other channels than the set.
+    public init(set: ShardSet, options: BatchOptions, transformation: SampleTransformation? = nil, ring memory: [BatchMemory]? = nil) throws {
         guard options.batchSize >= 1, options.prefetch >= 1, options.threads >= 1 else {
             throw ShardError(.invalidArgument, "batch size, prefetch and threads must be at least 1")
+        }
+        guard options.worldSize >= 1, (0..<options.worldSize).contains(options.rank) else {
+            throw ShardError(.invalidArgument, "the rank must be in 0..<world size (\(options.worldSize)), got \(options.rank)")
+        }
+        if let memory, memory.count != options.prefetch {
+            throw ShardError(.invalidArgument, "\(memory.count) ring buffers given for a prefetch depth of \(options.prefetch)")
         }
         let output = transformation?.output ?? set.manifest.spec
         if transformation != nil {
@@ -178,24 +259,17 @@ public final class BatchLoader: @unchecked Sendable {
                     "a sample transform must keep the channels: the set has \(set.layout.channels), the transform gives \(output.channels)")
             }
         }
-        let ringBytes = Double(options.prefetch) * Double(options.batchSize) * Double(output.elementCount) * 4
-        guard ringBytes <= Double(Self.maximumRingBytes) else {
-            throw ShardError(
-                .invalidArgument,
-                "\(options.prefetch) prefetched batches of \(options.batchSize) images of \(output) need "
-                    + "\(Int(ringBytes / 1_048_576)) MiB, over the limit of \(Self.maximumRingBytes >> 20) MiB: use a smaller batch size")
-        }
+        try Self.checkRing(options, output: output)
         self.set = set
         self.options = options
         self.transformation = transformation
         outputSpec = output
-        let floats = output.elementCount
-        sampleFloats = floats
+        sampleValues = output.elementCount
         let classes = set.manifest.classNames.count
-        ring = (0..<options.prefetch).map { _ in
-            Slot(
-                images: options.batchSize * floats, labels: options.batchSize,
-                oneHot: options.labels == .oneHot ? options.batchSize * classes : 0)
+        let oneHot = options.labels == .oneHot ? options.batchSize * classes : 0
+        ring = (0..<options.prefetch).map { k in
+            if let memory { return Slot(memory[k], oneHot: oneHot) }
+            return Slot(imageBytes: options.batchSize * output.elementCount * options.element.size, labels: options.batchSize, oneHot: oneHot)
         }
         workerStates =
             transformation.map { transformation in
@@ -205,28 +279,58 @@ public final class BatchLoader: @unchecked Sendable {
 
     deinit { running?.cancel() }
 
+    /// Checks that a ring of `options.prefetch` batches of `output` images stays within
+    /// ``maximumRingBytes``.
+    /// - Throws: ``ShardError`` `invalidArgument` saying how much it would take.
+    public static func checkRing(_ options: BatchOptions, output: ImageSpec) throws(ShardError) {
+        let ringBytes = Double(options.prefetch) * Double(options.batchSize) * Double(output.elementCount) * Double(options.element.size)
+        guard ringBytes <= Double(Self.maximumRingBytes) else {
+            throw ShardError(
+                .invalidArgument,
+                "\(options.prefetch) prefetched batches of \(options.batchSize) images of \(output) need "
+                    + "\(Int(ringBytes / 1_048_576)) MiB, over the limit of \(Self.maximumRingBytes >> 20) MiB: use a smaller batch size")
+        }
+    }
+
+    /// Samples this reader reads per epoch: its rank's share of one copy of every image.
+    public var samplesPerEpoch: Int {
+        EpochOrder.shareCount(
+            set.manifest.imagesPerCopy, rank: options.rank, worldSize: options.worldSize, batchSize: options.batchSize,
+            dropLast: options.dropLast)
+    }
+
     /// Batches per epoch.
     public var batchesPerEpoch: Int {
-        let n = set.manifest.imagesPerCopy, b = options.batchSize
+        let n = samplesPerEpoch, b = options.batchSize
         return options.dropLast ? n / b : (n + b - 1) / b
     }
 
-    /// Starts epoch `epoch` (0-based) and returns its batches in order.
-    public func epoch(_ epoch: Int) -> Epoch {
-        running?.cancel()
+    /// The global sample indices this reader reads in epoch `epoch` (0-based), in order.
+    public func order(epoch: Int) -> [Int] {
         let order = EpochOrder.samples(
             imagesPerCopy: set.manifest.imagesPerCopy, copies: set.manifest.copies,
             epoch: epoch, shuffle: options.shuffle, seed: options.seed)
-        let started = Epoch(loader: self, epoch: epoch, order: order, batches: batchesPerEpoch)
+        return EpochOrder.share(
+            of: order, rank: options.rank, worldSize: options.worldSize, batchSize: options.batchSize, dropLast: options.dropLast)
+    }
+
+    /// Starts epoch `epoch` (0-based) at batch `first` (0 ..< ``batchesPerEpoch``; the batches
+    /// before it are skipped, not read) and returns its batches in order. Batch `k` is the same
+    /// whichever batch the epoch started at.
+    public func epoch(_ epoch: Int, from first: Int = 0) -> Epoch {
+        starting.lock()
+        defer { starting.unlock() }
+        running?.cancel()
+        let started = Epoch(loader: self, epoch: epoch, order: order(epoch: epoch), batches: batchesPerEpoch, first: first)
         running = started
         return started
     }
 
-    /// Fills `slot` with the samples `order[range]` of epoch `epoch`, rendering through worker
+    /// Fills `slot` with the samples `samples` of epoch `epoch`, rendering through worker
     /// `worker`'s transform when there is one.
     fileprivate func fill(_ slot: Slot, with samples: ArraySlice<Int>, epoch: Int, worker: Int) throws {
         let spec = outputSpec, scale = spec.rescale  // as ImageSpec.values(of:layout:into:)
-        let pixels = spec.height * spec.width, channels = spec.channels
+        let pixels = spec.height * spec.width, channels = spec.channels, values = sampleValues
         for (row, index) in samples.enumerated() {
             if options.verifyChecksums && !set.recordIsIntact(index) {
                 let (shard, local) = set.locate(index)
@@ -242,14 +346,23 @@ public final class BatchLoader: @unchecked Sendable {
                 state.transform.render(stored: set.image(index), sample: index, epoch: epoch, into: state.bytes)
                 source = UnsafeBufferPointer(state.bytes.bindMemory(to: UInt8.self))
             }
-            let destination = slot.images + row * sampleFloats
-            switch options.layout {
-            case .nhwc:
-                for i in 0..<sampleFloats { destination[i] = Float(source[i]) * scale }
-            case .nchw:
+            switch (options.element, options.layout) {
+            case (.float32, .nhwc):
+                let destination = slot.images.bindMemory(to: Float.self, capacity: (row + 1) * values) + row * values
+                for i in 0..<values { destination[i] = Float(source[i]) * scale }
+            case (.float32, .nchw):
+                let destination = slot.images.bindMemory(to: Float.self, capacity: (row + 1) * values) + row * values
                 for c in 0..<channels {
                     let plane = destination + c * pixels
                     for p in 0..<pixels { plane[p] = Float(source[p * channels + c]) * scale }
+                }
+            case (.uint8, .nhwc):
+                (slot.images + row * values).copyMemory(from: source.baseAddress!, byteCount: values)
+            case (.uint8, .nchw):
+                let destination = slot.images.bindMemory(to: UInt8.self, capacity: (row + 1) * values) + row * values
+                for c in 0..<channels {
+                    let plane = destination + c * pixels
+                    for p in 0..<pixels { plane[p] = source[p * channels + c] }
                 }
             }
             let label = set.label(index)
@@ -277,28 +390,38 @@ fileprivate final class WorkerState: @unchecked Sendable {
     deinit { bytes.deallocate() }
 }
 
-/// One ring slot: buffers for a whole batch, allocated once.
+/// One ring slot: buffers for a whole batch, allocated once (or the caller's).
 fileprivate final class Slot: @unchecked Sendable {
-    let images: UnsafeMutablePointer<Float>
+    let images: UnsafeMutableRawPointer
     let labels: UnsafeMutablePointer<Int32>
     let oneHot: UnsafeMutablePointer<Float>
-    let sizes: (Int, Int, Int)
+    /// Whether `images` and `labels` are the slot's own (deallocated with it).
+    private let owned: Bool
     /// The batch the slot holds (or is being filled with), -1 when free.
     var batch = -1
     var ready = false
     var failure: (any Error)?
 
-    init(images: Int, labels: Int, oneHot: Int) {
-        sizes = (images, labels, oneHot)
-        self.images = .allocate(capacity: images)
+    init(imageBytes: Int, labels: Int, oneHot: Int) {
+        images = .allocate(byteCount: max(imageBytes, 1), alignment: 64)
+        images.initializeMemory(as: UInt8.self, repeating: 0, count: imageBytes)  // touch once, up front
         self.labels = .allocate(capacity: labels)
         self.oneHot = .allocate(capacity: max(oneHot, 1))
-        self.images.initialize(repeating: 0, count: images)  // touch once, up front
+        owned = true
+    }
+
+    init(_ memory: BatchMemory, oneHot: Int) {
+        images = memory.images
+        labels = memory.labels
+        self.oneHot = .allocate(capacity: max(oneHot, 1))
+        owned = false
     }
 
     deinit {
-        images.deallocate()
-        labels.deallocate()
+        if owned {
+            images.deallocate()
+            labels.deallocate()
+        }
         oneHot.deallocate()
     }
 }
@@ -311,6 +434,8 @@ public final class Epoch: @unchecked Sendable {
     private let epoch: Int
     private let order: [Int]
     private let batches: Int
+    /// The batch the epoch started at.
+    private let first: Int
     private let condition = NSCondition()
     private let workers = DispatchGroup()
     private var nextToFill = 0
@@ -318,13 +443,16 @@ public final class Epoch: @unchecked Sendable {
     private var cancelled = false
     private var waited: UInt64 = 0
 
-    fileprivate init(loader: BatchLoader, epoch: Int, order: [Int], batches: Int) {
+    fileprivate init(loader: BatchLoader, epoch: Int, order: [Int], batches: Int, first: Int) {
         self.loader = loader
         self.epoch = epoch
         self.order = order
         self.batches = batches
+        self.first = min(max(first, 0), batches)
+        nextToFill = self.first
+        nextToRead = self.first
         for slot in loader.ring { slot.batch = -1; slot.ready = false; slot.failure = nil }
-        for worker in 0..<min(loader.options.threads, max(batches, 1)) {
+        for worker in 0..<min(loader.options.threads, max(batches - nextToRead, 1)) {
             DispatchQueue.global(qos: .userInitiated).async(group: workers) { self.work(worker) }
         }
     }
@@ -345,7 +473,7 @@ public final class Epoch: @unchecked Sendable {
     public func next() throws -> Batch? {
         condition.lock()
         defer { condition.unlock() }
-        if nextToRead > 0 {  // hand the previous batch's slot back to the workers
+        if nextToRead > first {  // hand the previous batch's slot back to the workers
             let previous = loader.ring[(nextToRead - 1) % loader.ring.count]
             previous.batch = -1
             previous.ready = false
@@ -365,7 +493,7 @@ public final class Epoch: @unchecked Sendable {
         let classes = loader.set.manifest.classNames.count
         return Batch(
             index: number, count: range.count,
-            images: UnsafeBufferPointer(start: slot.images, count: range.count * loader.sampleFloats),
+            imageBytes: UnsafeRawBufferPointer(start: slot.images, count: range.count * loader.sampleValues * options.element.size),
             labels: options.labels == .indices ? UnsafeBufferPointer(start: slot.labels, count: range.count) : nil,
             oneHot: options.labels == .oneHot ? UnsafeBufferPointer(start: slot.oneHot, count: range.count * classes) : nil,
             samples: order[range])

@@ -208,18 +208,8 @@ public enum Fitting {
         } else {
             model.epoch = 0
         }
-        let loader = try BatchLoader(
-            set: training,
-            options: batchOptions(
-                for: model, batchSize: options.batchSize, seed: options.seed,
-                shuffle: true, prefetch: options.prefetch), transformation: options.transformation)
-        let validationLoader = try validation.map {
-            try BatchLoader(
-                set: $0,
-                options: batchOptions(
-                    for: model, batchSize: options.batchSize, seed: 0, shuffle: false,
-                    prefetch: options.prefetch), transformation: options.validationTransformation)
-        }
+        let loader = try trainingLoader(for: model, training: training, options: options)
+        let validating = try validation.map { try validationLoader(for: model, validation: $0, options: options) }
 
         while model.epoch < options.epochs {
             let epoch = model.epoch + 1
@@ -248,7 +238,7 @@ public enum Fitting {
                         accuracy: totals.accuracy))
             }
             let seconds = Date().timeIntervalSince(started)
-            let measured = try validationLoader.map { try evaluate(model, loader: $0) }
+            let measured = try validating.map { try evaluate(model, loader: $0) }
             model.epoch = epoch
             let record = EpochRecord(
                 epoch: epoch, loss: lossSum / Double(max(totals.count, 1)), accuracy: totals.accuracy,
@@ -310,6 +300,28 @@ public enum Fitting {
             count += step.count
         }
         return (lossSum / Double(max(count, 1)), Double(correct) / Double(max(count, 1)))
+    }
+
+    /// The reader ``fit(_:training:validation:options:events:)`` trains `model` from: epoch `e`
+    /// (0-based) of it is what the model is fed in the run's epoch `e + 1`, shuffled with the
+    /// run's seed, through `options.transformation`.
+    /// - Throws: ``ShardError`` from ``BatchLoader/init(set:options:transformation:ring:)``.
+    public static func trainingLoader(for model: Model, training: ShardSet, options: TrainingOptions) throws -> BatchLoader {
+        try BatchLoader(
+            set: training,
+            options: batchOptions(
+                for: model, batchSize: options.batchSize, seed: options.seed, shuffle: true, prefetch: options.prefetch),
+            transformation: options.transformation)
+    }
+
+    /// The reader that validates `model` after each epoch: in order, not shuffled, through
+    /// `options.validationTransformation`.
+    /// - Throws: ``ShardError`` from ``BatchLoader/init(set:options:transformation:ring:)``.
+    public static func validationLoader(for model: Model, validation: ShardSet, options: TrainingOptions) throws -> BatchLoader {
+        try BatchLoader(
+            set: validation,
+            options: batchOptions(for: model, batchSize: options.batchSize, seed: 0, shuffle: false, prefetch: options.prefetch),
+            transformation: options.validationTransformation)
     }
 
     /// Reader options that match what `model` consumes (layout, label form). One reader thread:

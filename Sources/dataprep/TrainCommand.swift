@@ -136,7 +136,7 @@ struct Train: ParsableCommand {
     var lrSchedule: String?
 
     /// The largest batch accepted.
-    static let maximumBatchSize = 65_536
+    static let maximumBatchSize = BatchOptions.maximumBatchSize
     /// The most epochs accepted.
     static let maximumEpochs = 1_000_000
 
@@ -163,22 +163,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let training = try shards.map { try openShardSet($0) }
-        let stored = training?.manifest.spec
-        let spec =
-            try stored.map { stored in modelSpec(stored: stored) }
-            ?? size.map { ImageSpec(width: $0.width, height: $0.height, channels: channels) }
-            ?? { throw ValidationError("give --shards, or --size and --classes") }()
-        let classCount =
-            try classes ?? training?.manifest.classNames.count ?? { throw ValidationError("give --shards, or --size and --classes") }()
-        var chosen = try Optimizer(named: optimizer)
-        if let lr { chosen = chosen.with(learningRate: lr) }
-        let architecture = try Architecture(presetOrSpec: model)
-        let network = try Model(
-            architecture: architecture, inputSpec: spec, classes: classCount, optimizer: chosen, seed: seed.seed,
-            imageLayout: architecture.preferredImageLayout)
-        if let names = training?.manifest.classNames { network.classNames = names }
-        if let stored, stored != spec { network.storedSpec = stored }
-        if isAugmenting { network.augmentation = augmentation.recorded }
+        let network = try makeModel(training: training)
         if summary {
             print(network.summary(name: model), terminator: "")
             return
@@ -198,24 +183,8 @@ struct Train: ParsableCommand {
                 ? training.directory + "/validation" : nil)
         let validation = try validationPath.map { try openShardSet($0) }
         try checkCopies(of: training)
-
-        let higher: Bool? = mode == "auto" ? nil : mode == "max"
-        let options = TrainingOptions(
-            epochs: epochs, batchSize: batchSize, seed: seed.seed, runDirectory: runDir,
-            checkpoint: checkpoint.map {
-                CheckpointPolicy(template: $0, monitor: monitor, saveBestOnly: saveBestOnly, higherIsBetter: higher)
-            },
-            earlyStopping: earlyStopping.map {
-                EarlyStopping(
-                    monitor: monitor, patience: $0, minDelta: minDelta, restoreBest: restoreBest,
-                    higherIsBetter: higher)
-            },
-            stopAt: try thresholds(), schedule: try schedule(), resume: resume,
-            transformation: trainingTransformation(stored: training.manifest.spec, model: spec),
-            validationTransformation: validation.flatMap { set in
-                let setSpec = set.manifest.spec
-                return setSpec != spec && setSpec == network.storedSpec ? resampling(stored: setSpec, model: spec) : nil
-            })
+        let options = try trainingOptions(for: network, training: training, validation: validation)
+        let spec = network.inputSpec
 
         Diagnostics.write(
             "training \(model) (\(network.parameterCount) parameters) on \(Self.samplesPerEpoch(training))"
@@ -285,31 +254,59 @@ struct Train: ParsableCommand {
 
     // MARK: Fresh augmentation
 
+    /// How stored samples become the model's input: `--size` and the augmentation options.
+    var input: TrainingInput {
+        TrainingInput(random: augmentation.random, settings: augmentation.render.settings, size: size)
+    }
+
     /// Whether any augmentation option is given.
-    var isAugmenting: Bool { augmentation.random != RandomTransform() }
+    var isAugmenting: Bool { input.isAugmenting }
 
-    /// The model's input spec for shards of `stored`: the stored spec, at `--size` when given and
-    /// different, then resized as the render options say (`--interpolation`, `--keras-compat`).
-    func modelSpec(stored: ImageSpec) -> ImageSpec {
-        guard let size, size.width != stored.width || size.height != stored.height else { return stored }
-        var spec = stored.resized(width: size.width, height: size.height)
-        spec.resize = augmentation.render.settings.resize
-        return spec
+    /// The model the run trains: the architecture built for the training set's spec at the
+    /// model's size (or `--size`/`--channels`/`--classes` without shards), with the set's class
+    /// names, stored spec and augmentation options recorded.
+    func makeModel(training: ShardSet?) throws -> Model {
+        let stored = training?.manifest.spec
+        let spec =
+            try stored.map { input.modelSpec(stored: $0) }
+            ?? size.map { ImageSpec(width: $0.width, height: $0.height, channels: channels) }
+            ?? { throw ValidationError("give --shards, or --size and --classes") }()
+        let classCount =
+            try classes ?? training?.manifest.classNames.count ?? { throw ValidationError("give --shards, or --size and --classes") }()
+        var chosen = try Optimizer(named: optimizer)
+        if let lr { chosen = chosen.with(learningRate: lr) }
+        let architecture = try Architecture(presetOrSpec: model)
+        let network = try Model(
+            architecture: architecture, inputSpec: spec, classes: classCount, optimizer: chosen, seed: seed.seed,
+            imageLayout: architecture.preferredImageLayout)
+        if let names = training?.manifest.classNames { network.classNames = names }
+        if let stored, stored != spec { network.storedSpec = stored }
+        if isAugmenting { network.augmentation = augmentation.recorded }
+        return network
     }
 
-    /// The training reader's transformation: fresh augmentation (with the render options) and/or
-    /// the resample to the model's size; nil when neither applies.
-    func trainingTransformation(stored: ImageSpec, model: ImageSpec) -> SampleTransformation? {
-        guard isAugmenting else { return stored == model ? nil : resampling(stored: stored, model: model) }
-        return EpochAugmenter.transformation(
-            random: augmentation.random, settings: augmentation.render.settings, stored: stored, output: model,
-            seed: seed.seed)
-    }
-
-    /// The resample, without augmentation, of `stored` images to the model's `model` spec.
-    func resampling(stored: ImageSpec, model: ImageSpec) -> SampleTransformation {
-        EpochAugmenter.transformation(
-            random: RandomTransform(), settings: RenderSettings(resizing: model.resize), stored: stored, output: model, seed: 0)
+    /// What `Fitting.fit` gets: the callbacks, and the readers' transformations (the training
+    /// input's for the training set; for validation, only the resample of a set of the training
+    /// set's stored spec to the model's).
+    func trainingOptions(for network: Model, training: ShardSet, validation: ShardSet?) throws -> TrainingOptions {
+        let spec = network.inputSpec
+        let higher: Bool? = mode == "auto" ? nil : mode == "max"
+        return TrainingOptions(
+            epochs: epochs, batchSize: batchSize, seed: seed.seed, runDirectory: runDir,
+            checkpoint: checkpoint.map {
+                CheckpointPolicy(template: $0, monitor: monitor, saveBestOnly: saveBestOnly, higherIsBetter: higher)
+            },
+            earlyStopping: earlyStopping.map {
+                EarlyStopping(
+                    monitor: monitor, patience: $0, minDelta: minDelta, restoreBest: restoreBest,
+                    higherIsBetter: higher)
+            },
+            stopAt: try thresholds(), schedule: try schedule(), resume: resume,
+            transformation: input.transformation(stored: training.manifest.spec, model: spec, seed: seed.seed),
+            validationTransformation: validation.flatMap { set in
+                let setSpec = set.manifest.spec
+                return setSpec != spec && setSpec == network.storedSpec ? TrainingInput.resampling(stored: setSpec, model: spec) : nil
+            })
     }
 
     /// Refuses fresh augmentation on a set of several pre-augmented copies (each epoch reads one
@@ -322,11 +319,7 @@ struct Train: ParsableCommand {
         let preAugmented = copies > 1 || !set.manifest.parameterNames.isEmpty
         guard preAugmented else { return }
         if isAugmenting {
-            guard copies == 1 else {
-                throw ValidationError(
-                    "\(set.directory) holds \(copies) pre-augmented copies of every image; fresh augmentation "
-                        + "needs one image per sample: train on shards made by pack (or augment --copies 1)")
-            }
+            do { try input.check(set.manifest, in: set.directory) } catch { throw ValidationError(error.message) }
             Diagnostics.warning(
                 "\(set.directory) was already augmented by augment; the fresh augmentation is applied on top of it "
                     + "(pack the images instead to augment the originals)")

@@ -124,4 +124,69 @@ import Testing
             #expect(batches == 100)
         }
     }
+
+    @Test func ranksShareEachEpochOnceAndDropLastEvensTheirBatches() throws {
+        try withSet(count: 23) { set in
+            let whole = try read(set, BatchOptions(batchSize: 4, seed: 9), epoch: 1)
+            let order = whole.flatMap(\.samples)
+            var seen: [Int] = []
+            for rank in 0..<3 {
+                let share = try read(set, BatchOptions(batchSize: 4, seed: 9, rank: rank, worldSize: 3), epoch: 1)
+                let samples = share.flatMap(\.samples)
+                #expect(samples == stride(from: rank, to: 23, by: 3).map { order[$0] })  // as DistributedSampler
+                seen += samples
+            }
+            #expect(seen.sorted() == Array(0..<23))
+            for rank in 0..<2 {  // 23 → 16: two ranks of two full batches of 4
+                let loader = try BatchLoader(set: set, options: BatchOptions(batchSize: 4, dropLast: true, rank: rank, worldSize: 2))
+                #expect(loader.batchesPerEpoch == 2 && loader.samplesPerEpoch == 8)
+            }
+            #expect(throws: ShardError.self) { try BatchLoader(set: set, options: BatchOptions(batchSize: 4, rank: 2, worldSize: 2)) }
+        }
+    }
+
+    @Test func anEpochStartedAtABatchGivesTheSameLaterBatches() throws {
+        try withSet(count: 41) { set in
+            let loader = try BatchLoader(set: set, options: BatchOptions(batchSize: 4, seed: 2, prefetch: 3, threads: 2))
+            var all: [[Float]] = []
+            let epoch = loader.epoch(3)
+            while let batch = try epoch.next() { all.append(Array(batch.images)) }
+            let later = loader.epoch(3, from: 7)
+            var rest: [[Float]] = []
+            while let batch = try later.next() { rest.append(Array(batch.images)) }
+            #expect(rest == Array(all[7...]))
+            #expect(try loader.epoch(3, from: all.count).next() == nil)
+        }
+    }
+
+    @Test func uint8BatchesAreTheStoredBytesInTheCallersRing() throws {
+        try withSet(count: 9) { set in
+            let images = (0..<2).map { _ in UnsafeMutableRawPointer.allocate(byteCount: 4 * 90, alignment: 16) }
+            let labels = (0..<2).map { _ in UnsafeMutablePointer<Int32>.allocate(capacity: 4) }
+            defer {
+                images.forEach { $0.deallocate() }
+                labels.forEach { $0.deallocate() }
+            }
+            let loader = try BatchLoader(
+                set: set, options: BatchOptions(batchSize: 4, layout: .nchw, element: .uint8, shuffle: false, prefetch: 2),
+                ring: zip(images, labels).map { BatchMemory(images: $0, labels: $1) })
+            let epoch = loader.epoch(0)
+            var index = 0
+            while let batch = try epoch.next() {
+                #expect(batch.imageBytes.baseAddress == UnsafeRawPointer(images[index % 2]))  // batch k in slot k mod 2
+                for (row, sample) in batch.samples.enumerated() {
+                    let image = syntheticImage(sample, bytes: 90)
+                    for c in 0..<3 {
+                        for p in 0..<30 { #expect(batch.imageBytes[row * 90 + c * 30 + p] == image[p * 3 + c]) }
+                    }
+                    #expect(batch.labels![row] == Int32(sample % 3))
+                }
+                index += 1
+            }
+            #expect(index == 3)
+            #expect(throws: ShardError.self) {
+                try BatchLoader(set: set, options: BatchOptions(batchSize: 4, prefetch: 3), ring: [BatchMemory(images: images[0], labels: labels[0])])
+            }
+        }
+    }
 }

@@ -1,0 +1,18 @@
+"""The shard format's constants, as docs/shard-format.md describes them (the one description of the
+format; `Sources/Shards/ShardFormat.swift` writes it)."""
+
+MAGIC = b"DPSHARD\0"
+FORMAT_VERSION = 1
+HEADER_SIZE = 128
+ABSENT = 0xFFFFFFFF
+MANIFEST_VERSION = 2
+MANIFEST_KEYS = ("spec", "layout", "classNames", "copies", "imagesPerCopy", "count", "shards", "sources")
+SPEC_KEYS = ("width", "height", "channels", "resize", "rescale")
+LAYOUT_KEYS = ("height", "width", "channels", "stride", "labelOffset", "parameterCount")
+SHARD_KEYS = ("file", "count", "digest")
+NO_XXHASH = (
+    "the xxhash module is not installed, so record checksums are not verified "
+    "(pip install xxhash, or apt-get install python3-xxhash)"
+)
+
+
