@@ -52,42 +52,60 @@ python: deps
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check ./python
 	@echo "installed dataprep_shards for $$($(PYTHON) -c 'import sys; print(sys.executable)')"
 
-# Opt-in: the Python reader's PyTorch tests, with torch from PyPI in a virtualenv. PyPI's Linux torch
-# wheels are CUDA builds (torch 2.15: a 540 MB wheel plus about 3 GB of nvidia-* wheels); where the
-# CPU index is reachable, TORCH_PIP="torch --index-url https://download.pytorch.org/whl/cpu" is far
-# smaller. TORCH_FROM=debian instead installs Debian's CPU build (python3-torch, about 175 MB with
-# its dependencies) for /usr/bin/python3.
-# `swift test --filter PythonReaderTests` writes the sets with dataprep and runs python/tests.
+# Opt-in: the Python package's PyTorch tests (the reader's ShardDataset, the loader's TorchLoader)
+# and examples/train_pytorch.py learning from the loader, with torch from PyPI in a virtualenv.
+# PyPI's Linux torch wheels are CUDA builds (torch 2.15 with torchvision: 5.5 GB installed, about
+# 2.5 minutes here); where the CPU index is reachable, TORCH_PIP="torch torchvision --index-url
+# https://download.pytorch.org/whl/cpu" is far smaller. TORCH_FROM=debian instead installs Debian's
+# CPU build (python3-torch) for /usr/bin/python3.
 TORCH := .build-torch
-TORCH_PIP ?= torch
+TORCH_PIP ?= torch torchvision
 TORCH_FROM ?= pypi
+ifeq ($(TORCH_FROM),debian)
+TORCH_PYTHON := /usr/bin/python3
+else
+TORCH_PYTHON := $(TORCH)/venv/bin/python
+endif
 test-torch: deps
 ifeq ($(TORCH_FROM),debian)
 	$(call install_missing,python3-torch)
-	$(SWIFT) test --filter PythonReaderTests
 else
 	$(call install_missing,python3-venv)
-	@[ -x $(TORCH)/venv/bin/python ] && $(TORCH)/venv/bin/python -c 'import torch, numpy, xxhash' 2>/dev/null || { \
-	  python3 -m venv $(TORCH)/venv && \
-	  $(TORCH)/venv/bin/pip install --quiet --disable-pip-version-check --only-binary :all: numpy xxhash $(TORCH_PIP); } || { \
-	  echo "test-torch skipped: pip could not install $(TORCH_PIP) into $(TORCH)/venv (see the error above)"; exit 0; }; \
-	DATAPREP_PYTHON=$(TORCH)/venv/bin/python $(SWIFT) test --filter PythonReaderTests
 endif
+	@{ [ "$(TORCH_FROM)" = debian ] || scripts/python_venv.sh $(TORCH)/venv torch,numpy,xxhash --only-binary :all: numpy xxhash $(TORCH_PIP); } || { \
+	  echo "test-torch skipped: pip could not install $(TORCH_PIP) into $(TORCH)/venv (see the error above)"; exit 0; }; \
+	set -e; $(SWIFT) build --product DataPrepEngine; \
+	DATAPREP_PYTHON=$(TORCH_PYTHON) $(SWIFT) test --filter 'PythonReaderTests|PythonLoaderTests'; \
+	scripts/test_examples.sh pytorch $(TORCH_PYTHON) "$$($(SWIFT) build --show-bin-path)/dataprep" \
+	  "$$($(SWIFT) build --show-bin-path)/libDataPrepEngine.so"
+
+# Opt-in: the loader's Keras adapter tests and examples/train_keras.py learning from the loader, with
+# Keras 3 and TensorFlow from PyPI in the virtualenv `make bench-keras` uses (KERAS_BACKEND=jax or
+# torch work too, with that backend installed there).
+KERAS := .build-keras
+KERAS_PIP := tensorflow-cpu pillow scipy numpy xxhash
+test-keras: deps
+	$(call install_missing,python3-venv)
+	@scripts/python_venv.sh $(KERAS)/venv keras,numpy,scipy,PIL,xxhash $(KERAS_PIP) || { \
+	  echo "test-keras skipped: pip could not install $(KERAS_PIP) into $(KERAS)/venv (see the error above)"; exit 0; }; \
+	set -e; $(SWIFT) build --product DataPrepEngine; \
+	DATAPREP_PYTHON=$(KERAS)/venv/bin/python $(SWIFT) test --filter PythonLoaderTests; \
+	scripts/test_examples.sh keras $(KERAS)/venv/bin/python "$$($(SWIFT) build --show-bin-path)/dataprep" \
+	  "$$($(SWIFT) build --show-bin-path)/libDataPrepEngine.so"
 
 demo: deps build
 	scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/dataprep"
 
 bench: deps tools
 	$(SWIFT) build -c release --product dataprep
+	$(SWIFT) build -c release --product DataPrepEngine
 	$(SWIFT) build -c release --product dataprep-bench
 	BENCH_ONLY="$(ONLY)" "$$($(SWIFT) build -c release --show-bin-path)/dataprep-bench"
 
 # Opt-in: Keras on the same files and model, in a virtualenv with tensorflow-cpu from PyPI.
-KERAS := .build-keras
 bench-keras: deps tools
 	$(SWIFT) build -c release --product dataprep-bench
-	@[ -x $(KERAS)/venv/bin/python ] || { python3 -m venv $(KERAS)/venv && \
-	  $(KERAS)/venv/bin/pip install --quiet --disable-pip-version-check tensorflow-cpu pillow scipy; }
+	@scripts/python_venv.sh $(KERAS)/venv keras,numpy,scipy,PIL,xxhash $(KERAS_PIP)
 	rm -rf $(KERAS)/images
 	BENCH_ONLY=augment BENCH_KEEP_IMAGES=$(KERAS)/images BENCH_JSON=$(KERAS)/augment.json \
 	  "$$($(SWIFT) build -c release --show-bin-path)/dataprep-bench"

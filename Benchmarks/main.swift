@@ -14,6 +14,7 @@ let all: [(String, () throws -> Section)] = [
     ("trainer", trainerBenchmarks),
     ("fresh", freshAugmentationBenchmarks),
     ("shared", sharedMachineBenchmarks),
+    ("python", pythonLoaderBenchmarks),
 ]
 var sections: [Section] = []
 for (name, run) in all where only == nil || only == name {

@@ -8,6 +8,7 @@ and expected batches that ``swift test --filter PythonLoaderTests`` writes into
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pickle
@@ -20,6 +21,8 @@ import numpy as np
 import dataprep_shards as dp
 
 FIXTURES = os.environ.get("DATAPREP_LOADER_FIXTURES")
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+HAVE_KERAS = importlib.util.find_spec("keras") is not None
 NO_FIXTURES = "DATAPREP_LOADER_FIXTURES is not set: run `swift test --filter PythonLoaderTests`"
 FRESH = dict(rotation_range=45, width_shift_range=0.15, height_shift_range=0.15, zoom_range=0.5, horizontal_flip=True)
 
@@ -234,6 +237,63 @@ class LoaderContractTests(unittest.TestCase):
         _, status = os.waitpid(pid, 0)
         self.assertEqual(os.waitstatus_to_exitcode(status), 0)
         self.assertEqual(len(other[1][0]), 4)  # the parent's loader still works
+
+
+@unittest.skipUnless(FIXTURES, NO_FIXTURES)
+@unittest.skipUnless(HAVE_TORCH, "torch is not installed: make test-torch installs it")
+class TorchLoaderTests(unittest.TestCase):
+    def test_tensors_are_the_loaders_arrays_without_a_copy(self):
+        import torch
+
+        from dataprep_shards.torch import TorchLoader
+
+        expected = read_epoch(dp.Loader(fixture("rgb"), 4, augment=FRESH, seed=6), 0)
+        loader = TorchLoader(fixture("rgb"), 4, augment=FRESH, seed=6)
+        self.addCleanup(loader.close)
+        images, labels = [], []
+        for x, y in loader:
+            self.assertEqual((x.dtype, y.dtype), (torch.float32, torch.int64))
+            images.append(x.clone())
+            labels.append(y)
+        self.assertTrue(np.array_equal(torch.cat(images).numpy(), expected[0]))
+        self.assertTrue(np.array_equal(torch.cat(labels).numpy(), expected[1]))
+        self.assertEqual(loader.epoch, 1)
+        if not torch.cuda.is_available():
+            with self.assertWarns(UserWarning):
+                TorchLoader(fixture("rgb"), 4, pin_memory=True).close()
+
+    def test_ranks_come_from_the_arguments(self):
+        from dataprep_shards.torch import TorchLoader
+
+        shares = [TorchLoader(fixture("rgb"), 4, rank=r, world_size=2, drop_last=True) for r in range(2)]
+        self.assertEqual([len(s) for s in shares], [3, 3])
+        orders = [s.loader.order(0) for s in shares]
+        self.assertFalse(set(orders[0]) & set(orders[1]))
+
+
+@unittest.skipUnless(FIXTURES, NO_FIXTURES)
+@unittest.skipUnless(HAVE_KERAS, "keras is not installed: make test-keras installs it")
+class KerasDatasetTests(unittest.TestCase):
+    def test_items_are_the_loaders_batches_and_epochs_advance(self):
+        import warnings
+
+        from dataprep_shards.keras import KerasDataset
+
+        dataset = KerasDataset(fixture("rgb"), 4, augment=FRESH, seed=6)
+        self.addCleanup(dataset.loader.close)
+        reference = dp.Loader(fixture("rgb"), 4, augment=FRESH, seed=6, layout="nhwc")
+        self.addCleanup(reference.close)
+        self.assertEqual(len(dataset), len(reference))
+        for epoch in range(2):
+            for index in range(len(dataset)):
+                x, y = dataset[index]
+                want = reference.batch(index, epoch=epoch)
+                self.assertTrue(np.array_equal(x, want[0]) and np.array_equal(y, want[1]))
+            dataset.on_epoch_end()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            dataset[3]
+        self.assertTrue(any("shuffle=False" in str(w.message) for w in caught))
 
 
 if __name__ == "__main__":
