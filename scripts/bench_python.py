@@ -43,9 +43,12 @@ def loader(path: str, batch: int, threads: int):
 
 
 def keras(path: str, batch: int, threads: int):
-    import keras as k
+    try:  # Keras 3 keeps ImageDataGenerator among its legacy preprocessing
+        from keras.preprocessing.image import ImageDataGenerator
+    except ImportError:
+        from keras.src.legacy.preprocessing.image import ImageDataGenerator
 
-    generator = k.preprocessing.image.ImageDataGenerator(rescale=1.0 / 255, **AUGMENT)
+    generator = ImageDataGenerator(rescale=1.0 / 255, **AUGMENT)
     flow = generator.flow_from_directory(path, target_size=(150, 150), batch_size=batch, class_mode="binary", seed=1)
 
     def epoch() -> int:
