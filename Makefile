@@ -21,7 +21,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps tools build test test-torch test-keras python demo bench bench-keras test-slurm test-onnx clean
+.PHONY: deps tools build test test-python test-torch test-keras python demo bench bench-keras test-slurm test-onnx clean
 
 deps:
 	$(call install_missing,$(PACKAGES))
@@ -37,6 +37,12 @@ build: deps
 test: deps
 	$(SWIFT) build --product DataPrepEngine
 	$(SWIFT) test
+
+# The Python package's tests alone: the sets and expected batches they read are written by the real
+# dataprep, then python/tests runs with /usr/bin/python3 (numpy; xxhash for checksums).
+test-python: deps
+	$(SWIFT) build --product DataPrepEngine
+	$(SWIFT) test --filter 'PythonReaderTests|PythonLoaderTests'
 
 # The batch engine behind the Python loader, built with the Swift runtime and Foundation linked in
 # (-static-stdlib), so the installed package needs no Swift toolchain at run time: only Debian's
