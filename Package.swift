@@ -93,6 +93,6 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Preparation", "Trainer", "TestSupport", "ONNX",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-                    exclude: ["HelpSnapshots"], swiftSettings: swiftSettings),
+                    exclude: ["HelpSnapshots", "EngineC"], swiftSettings: swiftSettings),
     ]
 )

@@ -148,3 +148,55 @@ import Trainer
         print(run.output)
     }
 }
+
+/// libDataPrepEngine from C, through its one header: a program compiled against
+/// `Sources/CDataPrepEngine/include/dataprep_engine.h` and linked with the library reads a set in
+/// order and must see the batches `BatchLoader` gives, and the error codes the header documents.
+@Suite struct EngineCInterfaceTests {
+    /// A C compiler: the toolchain's clang next to `swift`, else `cc`.
+    static var compiler: String? {
+        let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/clang" } + ["/usr/bin/cc"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @Test func aCProgramReadsTheBatchesBatchLoaderGives() throws {
+        let compiler = try #require(Self.compiler, "no C compiler (clang or cc) on PATH")
+        try #require(FileManager.default.fileExists(atPath: PythonLoaderTests.engine), "\(PythonLoaderTests.engine) is missing: make test builds it")
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try PackCommandTests.makeDataset(at: dir.appendingPathComponent("data"), classes: ["a", "b"], count: 5)
+        let set = dir.appendingPathComponent("set").path
+        let pack = try runDataprep(["pack", dir.appendingPathComponent("data").path, "--size", "12x10", "--out", set])
+        try #require(pack.status == 0, "\(pack.stderr)")
+
+        let repository = PythonReaderTests.repository.path, library = URL(fileURLWithPath: PythonLoaderTests.engine).deletingLastPathComponent().path
+        let program = dir.appendingPathComponent("smoke").path
+        let compile = Process()
+        compile.executableURL = URL(fileURLWithPath: compiler)
+        compile.arguments = [
+            "-std=c11", "-Wall", "-Werror", "-I", repository + "/Sources/CDataPrepEngine/include",
+            repository + "/Tests/dataprepTests/EngineC/smoke.c", "-o", program, "-L", library, "-lDataPrepEngine", "-Wl,-rpath," + library,
+        ]
+        try compile.run()
+        compile.waitUntilExit()
+        try #require(compile.terminationStatus == 0, "\(compiler) could not build the C program against the header")
+        let run = Process(), output = Pipe()
+        run.executableURL = URL(fileURLWithPath: program)
+        run.arguments = [set]
+        run.standardOutput = output
+        try run.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 0, "\(printed)")
+
+        let shards = try ShardSet(directory: set)
+        let loader = try BatchLoader(set: shards, options: BatchOptions(batchSize: 4, layout: .nhwc, shuffle: false))
+        var expected = ["abi 1"]
+        let epoch = loader.epoch(0)
+        while let batch = try epoch.next() {
+            expected.append(String(format: "batch %d %d %.6f", batch.index, batch.count, batch.images.reduce(0.0) { $0 + Double($1) }))
+        }
+        expected += ["end", "error invalidArgument batch_size"]
+        #expect(printed.split(separator: "\n").map(String.init) == expected)
+    }
+}
