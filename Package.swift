@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Fetch", dependencies: ["Support", "Codecs", "CCurl", "CArchive",
                                         .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
-        .target(name: "Augment", dependencies: ["Codecs", "Shards", "Preparation"], swiftSettings: swiftSettings),
+        .target(name: "Augment", dependencies: ["Support", "Codecs", "Shards", "Preparation"], swiftSettings: swiftSettings),
         .target(name: "Trainer", dependencies: ["Support", "Shards", "CDNNL"], swiftSettings: swiftSettings),
         // ONNX export: onnx.pb.swift is generated from Schema/onnx.proto (kept for reference, not compiled).
         .target(name: "ONNX", dependencies: ["Trainer", "Shards", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -81,7 +81,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Preparation", "Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Support", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards", "Support"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Trainer", "Shards", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Preparation", "Trainer", "TestSupport", "ONNX",

@@ -60,7 +60,7 @@ public enum DatasetQuarantine {
             throw FetchError(.fileSystem, "a file of that name is already in the quarantine folder", subject: destination)
         }
         if Glibc.rename(source, destination) == 0 { return }
-        guard errno == EXDEV else { throw FetchError.system("cannot move \(source)", path: destination) }
+        guard errno == EXDEV else { throw FetchError(.system("cannot move \(source)", path: destination)) }
         try copyThenDelete(source, to: destination)
     }
 
@@ -73,7 +73,7 @@ public enum DatasetQuarantine {
             throw FetchError(.fileSystem, "cannot copy \(source): \(error.localizedDescription)", subject: destination)
         }
         guard unlink(source) == 0 else {
-            let error = FetchError.system("cannot delete the original after copying it", path: source)
+            let error = FetchError(.system("cannot delete the original after copying it", path: source))
             unlink(destination)
             throw error
         }

@@ -367,7 +367,7 @@ extension SplitPlan {
         if linkat(AT_FDCWD, source, AT_FDCWD, destination, AT_SYMLINK_FOLLOW) == 0 { return true }
         // Another file system; links not supported or not allowed (protected_hardlinks); too many.
         guard [EXDEV, EPERM, EMLINK, ENOTSUP, EOPNOTSUPP].contains(errno) else {
-            throw FetchError.system("cannot link \(source)", path: destination)
+            throw FetchError(.system("cannot link \(source)", path: destination))
         }
         try copy(source, to: destination)
         return false
@@ -377,12 +377,12 @@ extension SplitPlan {
     /// - Throws: ``FetchError`` `fileSystem`.
     private static func copy(_ source: String, to destination: String) throws {
         let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw FetchError.system("cannot open", path: source) }
+        guard input >= 0 else { throw FetchError(.system("cannot open", path: source)) }
         defer { close(input) }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { chunk.deallocate() }
         try FetchError.converting {
-            let output = try OutputFile(creating: destination, exclusive: true)
+            let output = try OutputFile(creating: destination, options: .exclusive)
             var offset = 0
             while true {
                 let n = try FileIO.readAll(from: input, at: offset, into: chunk, path: source)

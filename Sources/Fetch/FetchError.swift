@@ -1,11 +1,8 @@
 public import Support
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The one error type of the Fetch module: a code to switch on, a message that says what failed and
 /// what to do, and the URL, file or archive entry it concerns.
-public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct FetchError: CodedError, Hashable, Sendable {
     /// What went wrong, coarse enough for tests and callers to switch on.
     public enum Code: String, Sendable, CaseIterable {
         /// The name is neither a registry dataset nor a URL.
@@ -81,20 +78,13 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
         self.init(code, error.message, subject: error.path)
     }
 
-    /// `subject: code: message`, or `code: message` without a subject.
-    public var description: String {
-        if let subject { "\(subject): \(code.rawValue): \(message)" } else { "\(code.rawValue): \(message)" }
-    }
+    /// The subject, as every error's place.
+    public var place: String? { subject }
 }
 
 // MARK: - Wrapping file-system failures
 
 extension FetchError {
-    /// A ``Code/fileSystem`` error for the system call that just failed: `what: strerror(errno)`.
-    static func system(_ what: String, path: String) -> FetchError {
-        FetchError(.fileSystem, "\(what): \(String(cString: strerror(errno)))", subject: path)
-    }
-
     /// What `body` returns; a ``SupportError`` it throws is rethrown as a ``FetchError`` (see
     /// ``init(_:)``), so Fetch's functions throw only their own error type. Other errors pass
     /// through unchanged.

@@ -72,7 +72,7 @@ struct ImageFolderWriter: Sendable {
                 let path = destination + "/" + split + "/" + classNames[label] + "/" + name
                 let png = try encoder.encode(image)
                 try FetchError.converting {
-                    let file = try OutputFile(creating: path, exclusive: true)
+                    let file = try OutputFile(creating: path, options: .exclusive)
                     try file.write(png)
                     try file.close()
                 }

@@ -25,7 +25,7 @@ public struct SHA256Digest {
     /// - Throws: ``FetchError`` `fileSystem` when the file cannot be read.
     public static func ofFile(at path: String) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FetchError.system("cannot open", path: path) }
+        guard fd >= 0 else { throw FetchError(.system("cannot open", path: path)) }
         defer { close(fd) }
         var digest = SHA256Digest()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)

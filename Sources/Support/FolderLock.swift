@@ -33,7 +33,7 @@ public final class FolderLock {
             Glibc.close(fd)
             fd = -1
             guard number == EWOULDBLOCK else {
-                throw SupportError(.fileSystem, "cannot lock: \(String(cString: strerror(number)))", path: folder, errno: number)
+                throw .system("cannot lock", path: folder, errno: number)
             }
             throw SupportError(
                 .locked,

@@ -75,14 +75,7 @@ enum Failure {
             [code, place, message].compactMap { $0 }.map(Diagnostics.escaped).joined(separator: ": ")
         }
         switch error {
-        case let error as CodecError: return joined(error.code.rawValue, error.path, error.message)
-        case let error as FetchError: return joined(error.code.rawValue, error.subject, error.message)
-        case let error as ShardError:
-            let place = error.file.map { file in error.sample.map { "\(file), sample \($0)" } ?? file }
-            return joined(error.code.rawValue, place, error.message)
-        case let error as AugmentError: return joined(error.code.rawValue, nil, error.message)
-        case let error as TrainerError: return joined(error.code.rawValue, nil, error.message)
-        case let error as SupportError: return joined(error.code.rawValue, error.path, error.message)
+        case let error as any CodedError: return joined(error.codeName, error.place, error.message)
         case let error as CocoaError:
             return joined(
                 "fileSystem", error.filePath ?? error.url?.path, error.underlying?.localizedDescription ?? error.localizedDescription)

@@ -1,5 +1,6 @@
 import Augment
 import Codecs
+import TestSupport
 import Testing
 
 @Suite struct RandomTransformTests {
@@ -80,6 +81,6 @@ import Testing
         RandomTransform(channelShift: -3), RandomTransform(widthShift: .uniform(-0.1)), RandomTransform(heightShift: .wholePixels(-2)),
     ])
     func invalidRangesAreRejected(random: RandomTransform) {
-        #expect(throws: AugmentError.self) { try random.validate() }
+        expectError(AugmentError.self, .invalidOption) { try random.validate() }
     }
 }

@@ -1,9 +1,7 @@
 import Foundation
 import Shards
-public import TestSupport
+import TestSupport
 import Testing
-
-extension ShardError: CodedError {}
 
 /// Every kind of damage gives a typed error that names the place.
 @Suite struct ShardDamageTests {
