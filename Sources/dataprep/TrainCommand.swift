@@ -178,7 +178,7 @@ struct Train: ParsableCommand {
             imageLayout: architecture.preferredImageLayout)
         if let names = training?.manifest.classNames { network.classNames = names }
         if let stored, stored != spec { network.storedSpec = stored }
-        if isAugmenting { network.augmentation = augmentation.recorded }
+        if try isAugmenting { network.augmentation = augmentation.recorded }
         if summary {
             print(network.summary(name: model), terminator: "")
             return
@@ -211,7 +211,7 @@ struct Train: ParsableCommand {
                     higherIsBetter: higher)
             },
             stopAt: try thresholds(), schedule: try schedule(), resume: resume,
-            transformation: trainingTransformation(stored: training.manifest.spec, model: spec),
+            transformation: try trainingTransformation(stored: training.manifest.spec, model: spec),
             validationTransformation: validation.flatMap { set in
                 let setSpec = set.manifest.spec
                 return setSpec != spec && setSpec == network.storedSpec ? resampling(stored: setSpec, model: spec) : nil
@@ -220,7 +220,7 @@ struct Train: ParsableCommand {
         Diagnostics.write(
             "training \(model) (\(network.parameterCount) parameters) on \(Self.samplesPerEpoch(training))"
                 + (validation.map { ", validating on \($0.manifest.imagesPerCopy) images" } ?? "")
-                + (isAugmenting ? ", augmented afresh every epoch" : "")
+                + (try isAugmenting ? ", augmented afresh every epoch" : "")
                 + (network.storedSpec.map { ", resampled from \($0.sizeDescription) to \(spec.sizeDescription)" } ?? "") + "\n")
         let bar = ProgressLine()
         defer { bar.finish() }
@@ -286,7 +286,9 @@ struct Train: ParsableCommand {
     // MARK: Fresh augmentation
 
     /// Whether any augmentation option is given.
-    var isAugmenting: Bool { augmentation.random != RandomTransform() }
+    var isAugmenting: Bool {
+        get throws { try augmentation.random != RandomTransform() }
+    }
 
     /// The model's input spec for shards of `stored`: the stored spec, at `--size` when given and
     /// different, then resized as the render options say (`--interpolation`, `--keras-compat`).
@@ -299,10 +301,10 @@ struct Train: ParsableCommand {
 
     /// The training reader's transformation: fresh augmentation (with the render options) and/or
     /// the resample to the model's size; nil when neither applies.
-    func trainingTransformation(stored: ImageSpec, model: ImageSpec) -> SampleTransformation? {
-        guard isAugmenting else { return stored == model ? nil : resampling(stored: stored, model: model) }
+    func trainingTransformation(stored: ImageSpec, model: ImageSpec) throws -> SampleTransformation? {
+        guard try isAugmenting else { return stored == model ? nil : resampling(stored: stored, model: model) }
         return EpochAugmenter.transformation(
-            random: augmentation.random, settings: augmentation.render.settings, stored: stored, output: model,
+            random: try augmentation.random, settings: augmentation.render.settings, stored: stored, output: model,
             seed: seed.seed)
     }
 
@@ -321,7 +323,7 @@ struct Train: ParsableCommand {
         let copies = set.manifest.copies
         let preAugmented = copies > 1 || !set.manifest.parameterNames.isEmpty
         guard preAugmented else { return }
-        if isAugmenting {
+        if try isAugmenting {
             guard copies == 1 else {
                 throw ValidationError(
                     "\(set.directory) holds \(copies) pre-augmented copies of every image; fresh augmentation "

@@ -9,7 +9,7 @@ import Testing
 @Suite struct AugmentingPreparerTests {
     static let random = RandomTransform(
         rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 11,
-        zoom: RandomTransform.zoomRange(0.2), horizontalFlip: true, channelShift: 10,
+        zoom: 0.8...1.2, horizontalFlip: true, channelShift: 10,
         brightness: 0.8...1.2)
     static let size = PixelSize(width: 32, height: 24)
 
