@@ -74,7 +74,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
 
         // MARK: Tests
-        .testTarget(name: "SupportTests", dependencies: ["Support"], swiftSettings: swiftSettings),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Codecs", "Shards", "Support", "TestSupport"],

@@ -34,8 +34,7 @@ import Testing
 
     @Test(arguments: AugmentConvention.allCases)
     func sameBytesWhateverTheThreadCount(convention: AugmentConvention) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("augment-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try PreparationFixtures.images(in: dir)  // five good JPEGs and a truncated one
         let (report, one) = try Self.augment(items, into: dir + "/one", threads: 1, convention: convention)

@@ -2,13 +2,6 @@ import Foundation
 
 /// File helpers the importer and split tests share.
 enum TestFiles {
-    /// A new folder in `parent`, or in the temporary folder by default (the caller removes it).
-    static func temporaryFolder(in parent: String? = nil) throws -> String {
-        let path = (parent ?? FileManager.default.temporaryDirectory.path) + "/dp-test-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     static func write(_ bytes: [UInt8], to path: String) throws {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }

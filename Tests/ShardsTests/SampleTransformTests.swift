@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func batchesAreTheSameWhateverTheThreadsAndPrefetchAndFollowTheTransform() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 23)
         let set = try ShardSet(directory: dir)
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func aTransformThatChangesTheChannelsIsRefused() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 4)
         let gray = SampleTransformation(output: ImageSpec(width: 4, height: 3, channels: 1)) { Stamp() }

@@ -15,7 +15,7 @@ import Testing
     }
 
     func withSet(_ body: (String, ShardManifest) throws -> Void) throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try body(dir, try writeSyntheticSet(at: dir, count: 23))
     }
@@ -87,7 +87,7 @@ import Testing
                 return message.hasPrefix("not a shard set: no manifest.json") && message.contains("an interrupted write leaves none")
             }
         }
-        let empty = temporaryFolder()
+        let empty = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: empty) }
         #expect {
             _ = try ShardSet(directory: empty)
@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func anAbandonedWriterLeavesNoCompleteLookingSet() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 10)
         do {  // a second run that stops half-way (the writer is dropped without finish)

@@ -1,13 +1,7 @@
 import Foundation
 import Support
+import TestSupport
 import Testing
-
-/// A fresh temporary folder, removed by the caller.
-func temporaryFolder() -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("support-\(UUID().uuidString)").path
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// The ``SupportError`` `body` throws (nil when it throws none or another error).
 func supportError(_ body: () throws -> Void) -> SupportError? {
@@ -20,7 +14,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
 
 @Suite struct FileIOTests {
     @Test func atomicWriteReplacesAndLeavesNoTemporaryFile() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { FileIO.removeTree(dir) }
         let path = dir + "/file.bin"
         try FileIO.writeAtomically(Data([1, 2, 3]), to: path)
@@ -31,7 +25,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
 
     @Test func aFailedBodyKeepsTheOldFileAndRemovesTheTemporary() throws {
         struct Stop: Error {}
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { FileIO.removeTree(dir) }
         let path = dir + "/file.bin"
         try FileIO.writeAtomically(Data([9]), to: path)
@@ -46,7 +40,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
     }
 
     @Test func prefetchPassesOverMissingPathsAndLeavesFilesAsTheyWere() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { FileIO.removeTree(dir) }
         try FileIO.writeAtomically(Data([7, 8, 9]), to: dir + "/a.bin")
         FileIO.prefetch([dir + "/a.bin", dir + "/missing.bin", dir, ""])
@@ -55,7 +49,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
     }
 
     @Test func readFileRefusesOversizedFilesFoldersAndMissingFiles() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { FileIO.removeTree(dir) }
         try FileIO.writeAtomically(Data(count: 100), to: dir + "/big")
         #expect(supportErrorCode { _ = try FileIO.readFile(at: dir + "/big", limit: 99) } == .tooLarge)
@@ -72,7 +66,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
     }
 
     @Test func createFolderOverAFileIsAnError() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { FileIO.removeTree(dir) }
         try FileIO.writeAtomically(Data([1]), to: dir + "/file")
         #expect(supportErrorCode { try FileIO.createFolder(dir + "/file") } == .fileSystem)
@@ -83,7 +77,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
 
 @Suite struct FolderLockTests {
     @Test func aSecondLockFailsAtOnceNamingThePidUntilTheFirstIsReleased() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { FileIO.removeTree(dir) }
         let first = try FolderLock(dir + "/out")
         let error = supportError { _ = try FolderLock(dir + "/out") }
@@ -165,7 +159,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
 
 @Suite struct DatasetDirectoryLinkTests {
     @Test func unresolvableLinksAreListedAsFilesNotDropped() throws {
-        let root = temporaryFolder()
+        let root = try temporaryFolder()
         defer { FileIO.removeTree(root) }
         try FileIO.createFolder(root + "/cats")
         try FileIO.writeAtomically(Data([1]), to: root + "/cats/a.jpg")
@@ -191,7 +185,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
     }
 
     @Test func theClassOrderFileSetsTheLabelOrderAndUnlistedFoldersFollowSorted() throws {
-        let root = temporaryFolder()
+        let root = try temporaryFolder()
         defer { FileIO.removeTree(root) }
         try makeClasses(["Ankle_boot", "Bag", "T-shirt_top", "Trouser"], in: root + "/train")
         try makeClasses(["Ankle_boot", "T-shirt_top"], in: root + "/validation")
@@ -211,7 +205,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
         ("T-shirt_top\n\nTrouser\n", "line 2 is empty"),
     ])
     func aBadClassOrderFileIsRefusedNamingTheFile(text: String, message: String) throws {
-        let root = temporaryFolder()
+        let root = try temporaryFolder()
         defer { FileIO.removeTree(root) }
         try makeClasses(["T-shirt_top", "Trouser"], in: root)
         try FileIO.writeAtomically(Data(text.utf8), to: root + "/" + DatasetDirectory.classOrderFileName)
@@ -224,7 +218,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
 
 @Suite struct DatasetDirectoryFolderLinkTests {
     @Test func splitAndClassFoldersMayBeLinksToFolders() throws {
-        let base = temporaryFolder()
+        let base = try temporaryFolder()
         defer { FileIO.removeTree(base) }
         for split in ["train", "validation"] {
             for name in ["cats", "dogs"] {
@@ -248,7 +242,7 @@ func supportErrorCode(_ body: () throws -> Void) -> SupportError.Code? { support
     }
 
     @Test func linksBackUpOrToAFolderReadTwiceAreRefused() throws {
-        let root = temporaryFolder()
+        let root = try temporaryFolder()
         defer { FileIO.removeTree(root) }
         try FileIO.createFolder(root + "/train/cats")
         try FileIO.writeAtomically(Data([1]), to: root + "/train/cats/a.jpg")

@@ -25,7 +25,7 @@ import Testing
     }
 
     func withSets(_ body: (ShardSet, ShardSet, String) throws -> Void) throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try body(
             try Self.makeSet(at: dir + "/train", count: 300, seed: 1, split: "train"),
@@ -245,7 +245,7 @@ import Testing
     }
 
     @Test func setsMadeToAnotherSpecAreRefused() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var kerasSpec = Self.spec
         kerasSpec.resize = .kerasNearest

@@ -39,7 +39,7 @@ import Testing
     }
 
     func withSets(_ body: (ShardSet, ShardSet, String) throws -> Void) throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try body(
             try FittingTests.makeSet(at: dir + "/train", count: 120, seed: 1, split: "train"),
@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func aSetStoredLargerFitsOnlyThroughATransformToTheModelsSpec() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let large = FittingTests.spec.resized(width: 16, height: 16)
         let writer = try ShardWriter(directory: dir + "/large", split: "train", spec: large, hasSource: false)

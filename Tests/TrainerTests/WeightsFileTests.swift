@@ -8,8 +8,8 @@ import Testing
 @Suite struct WeightsFileTests {
     let shape = ImageSpec(width: 6, height: 6, channels: 2)
 
-    func withFolder(_ body: (String) throws -> Void) rethrows {
-        let folder = temporaryFolder()
+    func withFolder(_ body: (String) throws -> Void) throws {
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try body(folder)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import ONNX
 import SwiftProtobuf
+import TestSupport
 import Testing
 
 /// `export`: a model from train written as ONNX, read back with swift-protobuf; bad formats and
