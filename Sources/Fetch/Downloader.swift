@@ -8,6 +8,7 @@
 // records which URL the partial bytes came from and the response's validators (size, ETag,
 // modification time); a partial file is resumed only from the same URL with the same
 // validators, and downloaded afresh otherwise.
+import Datasets
 import Foundation
 import Support
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+public import Datasets
 public import Support
 
 /// The one error type of the Fetch module: a code to switch on, a message that says what failed and
@@ -64,16 +65,26 @@ public struct FetchError: CodedError, Hashable, Sendable {
         self.remedy = remedy
     }
 
-    /// The Fetch error for a failed step of the Support module: `badLayout`, `locked` and
-    /// `badName` keep their code; the others (`fileSystem`, `tooLarge`) become
-    /// ``Code/fileSystem``. The message is kept and the path becomes the subject.
+    /// The Fetch error for a failed step of the Support module: `locked` and `badName` keep their
+    /// code; the others (`fileSystem`, `tooLarge`) become ``Code/fileSystem``. The message is kept
+    /// and the path becomes the subject.
     public init(_ error: SupportError) {
         let code: Code =
             switch error.code {
-            case .badLayout: .badLayout
             case .locked: .locked
             case .badName: .badName
             case .fileSystem, .tooLarge: .fileSystem
+            }
+        self.init(code, error.message, subject: error.path)
+    }
+
+    /// The Fetch error for a failed step of the Datasets module (reading or writing a dataset
+    /// folder's layout), keeping its code, message and path.
+    public init(_ error: DatasetError) {
+        let code: Code =
+            switch error.code {
+            case .badLayout: .badLayout
+            case .fileSystem: .fileSystem
             }
         self.init(code, error.message, subject: error.path)
     }
@@ -85,13 +96,15 @@ public struct FetchError: CodedError, Hashable, Sendable {
 // MARK: - Wrapping file-system failures
 
 extension FetchError {
-    /// What `body` returns; a ``SupportError`` it throws is rethrown as a ``FetchError`` (see
-    /// ``init(_:)``), so Fetch's functions throw only their own error type. Other errors pass
-    /// through unchanged.
+    /// What `body` returns; a ``SupportError`` or ``DatasetError`` it throws is rethrown as a
+    /// ``FetchError`` (see ``init(_:)-(SupportError)`` and ``init(_:)-(DatasetError)``), so Fetch's
+    /// functions throw only their own error type. Other errors pass through unchanged.
     static func converting<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as SupportError {
+            throw FetchError(error)
+        } catch let error as DatasetError {
             throw FetchError(error)
         }
     }

@@ -12,8 +12,6 @@ public struct SupportError: CodedError, Hashable, Sendable {
         case fileSystem
         /// Another process holds the folder's advisory lock.
         case locked
-        /// A folder does not have the layout asked for (no class folders, not a folder).
-        case badLayout
         /// A file is larger than the caller's limit.
         case tooLarge
         /// A name from input cannot be a single file or folder name (``PathComponent/validate(_:what:)``).

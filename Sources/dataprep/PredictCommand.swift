@@ -1,5 +1,6 @@
 import ArgumentParser
 import Codecs
+import Datasets
 import Foundation
 import Preparation
 import Support

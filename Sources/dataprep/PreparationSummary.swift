@@ -1,3 +1,4 @@
+import Datasets
 import Preparation
 import Shards
 import Support

@@ -1,4 +1,5 @@
 import Codecs
+import Datasets
 import Fetch
 import Foundation
 import Support

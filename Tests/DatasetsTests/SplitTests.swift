@@ -1,4 +1,4 @@
-import Fetch
+import Datasets
 import Foundation
 import Support
 import TestSupport
@@ -79,7 +79,7 @@ import Glibc
 
     @Test(arguments: [(-0.1, 0.0), (0.5, 0.5), (1.0, 0.0), (0.2, -0.1), (Double.nan, 0.0)])
     func fractionsOutsideTheRangeAreRefused(validation: Double, test: Double) {
-        expectFetchError(.badLayout) { _ = try DatasetSplitter(validation: validation, test: test, seed: 0) }
+        expectError(DatasetError.self, .badLayout) { _ = try DatasetSplitter(validation: validation, test: test, seed: 0) }
     }
 
     // MARK: - Duplicates
@@ -187,7 +187,7 @@ import Glibc
         try DatasetSplitter(validation: 0.5, seed: 1).plan(DatasetDirectory(reading: source)).write(to: dir + "/out")
         let split = try DatasetDirectory(reading: dir + "/out")
         #expect(split.isSplit)
-        expectFetchError(.badLayout) { _ = try DatasetSplitter(validation: 0.5, seed: 1).plan(split) }
+        expectError(DatasetError.self, .badLayout) { _ = try DatasetSplitter(validation: 0.5, seed: 1).plan(split) }
     }
 
     @Test func anExistingOutputOrOneInsideTheDatasetIsRefusedAndNothingIsWritten() throws {
@@ -197,7 +197,7 @@ import Glibc
         let plan = try DatasetSplitter(validation: 0.5, seed: 1).plan(DatasetDirectory(reading: source))
         try FileManager.default.createDirectory(atPath: dir + "/exists", withIntermediateDirectories: false)
         for out in [dir + "/exists", source + "/split"] {
-            expectFetchError(.badLayout) { _ = try plan.write(to: out) }
+            expectError(DatasetError.self, .badLayout) { _ = try plan.write(to: out) }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/exists").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["data", "exists"])
