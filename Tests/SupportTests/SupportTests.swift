@@ -77,6 +77,16 @@ import Testing
         first.release()
         _ = try FolderLock(dir + "/out")
     }
+
+    @Test func theLockFileHoldsThePidWhileHeldAndNothingOnceReleased() throws {
+        let dir = try temporaryFolder()
+        defer { FileIO.removeTree(dir) }
+        let path = dir + "/" + FolderLock.fileName
+        let lock = try FolderLock(dir)
+        #expect(try FileIO.readFile(at: path) == Array("\(getpid())\n".utf8))
+        lock.release()
+        #expect(try FileIO.readFile(at: path).isEmpty, "a finished folder keeps nothing of the run that wrote it")
+    }
 }
 
 @Suite struct ParallelWorkTests {
