@@ -1,8 +1,15 @@
 // swift-tools-version:6.0
 // dataprep: image archives → training-ready shards → a trained CNN.
-// Dependencies point one way: dataprep → Trainer/Augment/Fetch → Preparation → Shards/Codecs → Support
-// and the C targets (system libraries, and CKernels: our own SIMD kernels). Support is the bottom: file I/O, the folder lock, parallel work, hashes, the
-// splittable generator and the dataset-folder layout, on Foundation alone.
+// Dependencies point one way. Libraries, each above the ones it names:
+//   Support (the bottom, on Foundation alone: file I/O, the folder lock, parallel work, hashes, the
+//     splittable generator, the CodedError protocol every module's error conforms to)
+//   Codecs → Support, CTurboJPEG, CPNG        Shards → Support
+//   Datasets → Codecs (dataset folders: layout, scan, split, quarantine)
+//   Preparation → Shards, Datasets, CKernels  Fetch → Datasets, CCurl, CArchive
+//   Augment → Preparation                     Trainer → Shards, CDNNL      ONNX → Trainer
+// and dataprep, the command-line tool, on top of them all. Datasets is a target of its own, not a
+// folder of Fetch, because Preparation reads dataset folders and must not depend on curl and
+// libarchive.
 import PackageDescription
 
 /// Settings every Swift target shares: Swift 6 language mode comes with tools 6.0; these add
@@ -48,11 +55,11 @@ let package = Package(
         .target(name: "Support", swiftSettings: swiftSettings),
         .target(name: "Codecs", dependencies: ["Support", "CTurboJPEG", "CPNG"], swiftSettings: swiftSettings),
         .target(name: "Shards", dependencies: ["Support"], swiftSettings: swiftSettings),
-        .target(name: "Preparation", dependencies: ["Support", "Codecs", "Shards", "CKernels"], swiftSettings: swiftSettings),
-        .target(name: "Fetch", dependencies: ["Support", "Codecs", "CCurl", "CArchive",
-                                        .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Datasets", dependencies: ["Support", "Codecs", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
-        .target(name: "Augment", dependencies: ["Codecs", "Shards", "Preparation"], swiftSettings: swiftSettings),
+        .target(name: "Preparation", dependencies: ["Support", "Codecs", "Shards", "Datasets", "CKernels"], swiftSettings: swiftSettings),
+        .target(name: "Fetch", dependencies: ["Support", "Codecs", "Datasets", "CCurl", "CArchive"], swiftSettings: swiftSettings),
+        .target(name: "Augment", dependencies: ["Support", "Codecs", "Shards", "Preparation"], swiftSettings: swiftSettings),
         .target(name: "Trainer", dependencies: ["Support", "Shards", "CDNNL"], swiftSettings: swiftSettings),
         // ONNX export: onnx.pb.swift is generated from Schema/onnx.proto (kept for reference, not compiled).
         .target(name: "ONNX", dependencies: ["Trainer", "Shards", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -66,14 +73,14 @@ let package = Package(
         .executableTarget(
             name: "dataprep",
             dependencies: [
-                "Support", "Codecs", "Shards", "Preparation", "Fetch", "Augment", "Trainer", "ONNX",
+                "Support", "Codecs", "Shards", "Datasets", "Preparation", "Fetch", "Augment", "Trainer", "ONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
 
         // MARK: Benchmarks (`make bench`, release builds only) and their shared test data
-        .executableTarget(name: "dataprep-bench", dependencies: ["Support", "Codecs", "Shards", "Preparation", "Fetch", "Augment", "Trainer",
+        .executableTarget(name: "dataprep-bench", dependencies: ["Support", "Codecs", "Shards", "Datasets", "Preparation", "Fetch", "Augment", "Trainer",
                                                                   "TestSupport"],
                           path: "Benchmarks",
                           swiftSettings: swiftSettings),
@@ -81,17 +88,18 @@ let package = Package(
                 swiftSettings: swiftSettings),
 
         // MARK: Tests
-        .testTarget(name: "SupportTests", dependencies: ["Support"], swiftSettings: swiftSettings),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Support", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "Support", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Codecs", "Support", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "Datasets", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Codecs", "Shards", "Support", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Preparation", "Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Support", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards", "Support"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Trainer", "Shards", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Preparation", "Trainer", "TestSupport", "ONNX",
+        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Datasets", "Preparation", "Trainer", "TestSupport", "ONNX",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     exclude: ["HelpSnapshots", "EngineC"], swiftSettings: swiftSettings),
     ]

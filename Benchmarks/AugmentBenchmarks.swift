@@ -38,7 +38,7 @@ func augmentBenchmarks() throws -> Section {
     let items = paths.enumerated().map { PreparationItem(path: $1, label: $0 % 2) }
     let random = RandomTransform(
         rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 0.2,
-        zoom: RandomTransform.zoomRange(0.2), horizontalFlip: true)
+        zoom: 0.8...1.2, horizontalFlip: true)
     let settings = RenderSettings()
 
     let decodeOptions = DecodeOptions(pixelFormat: .rgb, minimumSize: size, applyOrientation: false)

@@ -24,7 +24,7 @@ func freshAugmentationBenchmarks() throws -> Section {
     let set = try ShardSet(directory: directory)
 
     let tutorial = RandomTransform(
-        rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 0.2, zoom: RandomTransform.zoomRange(0.2),
+        rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 0.2, zoom: 0.8...1.2,
         horizontalFlip: true)
     let fresh = EpochAugmenter.transformation(random: tutorial, settings: RenderSettings(), stored: spec, output: spec, seed: 1)
     let architecture = Preset.tutorial.architecture

@@ -37,7 +37,7 @@ func pythonLoaderBenchmarks() throws -> Section {
     let set = try ShardSet(directory: shards)
     let input = TrainingInput(
         random: RandomTransform(
-            rotation: 45, widthShift: .uniform(0.15), heightShift: .uniform(0.15), zoom: RandomTransform.zoomRange(0.5),
+            rotation: 45, widthShift: .uniform(0.15), heightShift: .uniform(0.15), zoom: try RandomTransform.zoomRange(0.5),
             horizontalFlip: true))
     let reader = try BatchLoader(
         set: set, options: BatchOptions(batchSize: batch, layout: .nchw, seed: 1, threads: threads),

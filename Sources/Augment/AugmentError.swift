@@ -1,6 +1,8 @@
+public import Support
+
 /// The error type of the Augment module for everything that is not a decode failure (those stay
 /// ``Codecs/CodecError``): options that cannot be honoured.
-public struct AugmentError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct AugmentError: CodedError, Hashable, Sendable {
     /// What went wrong, coarse enough for tests and callers to switch on.
     public enum Code: String, Sendable, CaseIterable {
         /// An augmentation range or setting is out of its domain (e.g. a negative rotation range,
@@ -13,14 +15,19 @@ public struct AugmentError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// What went wrong.
     public var code: Code
-    /// Which option is wrong, what it was, and what it must be.
+    /// What the value must be, and what it was.
     public var message: String
+    /// The parameter at fault, named as the Swift property that holds it (`rotation`,
+    /// `widthShift`, `cval`, `zx`), so a caller can name it in its own terms (a command-line flag).
+    public var parameter: String?
 
-    public init(_ code: Code, _ message: String) {
+    /// An error of kind `code` about `parameter`, described by `message`.
+    public init(_ code: Code, _ message: String, parameter: String? = nil) {
         self.code = code
         self.message = message
+        self.parameter = parameter
     }
 
-    /// `code: message`.
-    public var description: String { "\(code.rawValue): \(message)" }
+    /// The parameter, as every error's place.
+    public var place: String? { parameter }
 }

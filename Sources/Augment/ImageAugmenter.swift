@@ -23,12 +23,16 @@ public struct RenderSettings: Hashable, Sendable {
         self.interpolation = interpolation
     }
 
-    /// - Throws: ``AugmentError`` `invalidOption` for a cval outside 0…255 or nearest interpolation
-    ///   asked together with Keras compatibility.
+    /// Checks the settings: the one check of them, which a caller reports in its own terms (the
+    /// error's parameter is the property at fault).
+    /// - Throws: ``AugmentError`` `invalidOption` for a `cval` outside 0…255 or nearest
+    ///   `interpolation` asked together with Keras compatibility.
     public func validate() throws(AugmentError) {
-        guard (0...255).contains(cval) else { throw AugmentError(.invalidOption, "cval must be in 0...255, got \(cval)") }
+        guard (0...255).contains(cval) else { throw AugmentError(.invalidOption, "must be 0...255, got \(cval)", parameter: "cval") }
         guard convention == .corrected || interpolation == .bilinear else {
-            throw AugmentError(.invalidOption, "Keras compatibility samples bilinearly (SciPy order 1); nearest is not available with it")
+            throw AugmentError(
+                .invalidOption, "must be bilinear under Keras compatibility (SciPy order 1): nearest is not available with it",
+                parameter: "interpolation")
         }
     }
 }

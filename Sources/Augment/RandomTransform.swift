@@ -41,8 +41,9 @@ public enum ShiftRange: Hashable, Sendable {
 
     /// Checks the range: a fraction or pixel count in 0…``TransformParameters/maximumShift``, or a
     /// non-empty list of such values.
-    /// - Throws: ``AugmentError`` `invalidOption` naming `name`.
-    public func validate(_ name: String) throws(AugmentError) {
+    /// - Throws: ``AugmentError`` `invalidOption`, without a parameter (``RandomTransform/validate()``
+    ///   names it).
+    public func validate() throws(AugmentError) {
         let limit = TransformParameters.maximumShift
         let ok =
             switch self {
@@ -51,7 +52,7 @@ public enum ShiftRange: Hashable, Sendable {
             case .wholePixels(let n): n >= 0 && Double(n) <= limit
             }
         guard ok else {
-            throw AugmentError(.invalidOption, "\(name) must be 0...\(Int(limit)) (a fraction < 1, pixels ≥ 1) or a list of such values")
+            throw AugmentError(.invalidOption, "must be 0...\(Int(limit)) (a fraction < 1, pixels ≥ 1) or a list of such values")
         }
     }
 }
@@ -101,31 +102,53 @@ public struct RandomTransform: Hashable, Sendable {
         self.brightness = brightness
     }
 
-    /// Keras's scalar zoom: `[1 − z, 1 + z]`.
-    public static func zoomRange(_ z: Double) -> ClosedRange<Double> { (1 - z)...(1 + z) }
+    // MARK: Checks
 
-    /// Checks every range.
-    /// - Throws: ``AugmentError`` `invalidOption` naming the option.
+    /// Keras's scalar zoom `z`: `[1 − z, 1 + z]`.
+    /// - Throws: ``AugmentError`` `invalidOption` (parameter `zoom`) unless `z` is in 0…0.99.
+    public static func zoomRange(_ z: Double) throws(AugmentError) -> ClosedRange<Double> {
+        guard z.isFinite, (0...0.99).contains(z) else {
+            throw AugmentError(.invalidOption, "must be 0...0.99 as a single value Z (it means [1-Z, 1+Z]), got \(z)", parameter: "zoom")
+        }
+        return (1 - z)...(1 + z)
+    }
+
+    /// `low...high` for `parameter`, refused before it is built when it cannot be a range (a
+    /// `ClosedRange` cannot hold NaN or `low > high`); its bounds are ``validate()``'s to check.
+    /// - Throws: ``AugmentError`` `invalidOption` naming `parameter`.
+    public static func range(_ low: Double, _ high: Double, parameter: String) throws(AugmentError) -> ClosedRange<Double> {
+        guard low <= high else {
+            throw AugmentError(.invalidOption, "must be LOW,HIGH with LOW ≤ HIGH, got \(low),\(high)", parameter: parameter)
+        }
+        return low...high
+    }
+
+    /// Checks every range against its bounds: the one check of the augmentation's values, which a
+    /// caller reports in its own terms (the error's parameter is the property at fault).
+    /// - Throws: ``AugmentError`` `invalidOption` whose parameter names the property.
     public func validate() throws(AugmentError) {
-        guard (0...360).contains(rotation) else { throw AugmentError(.invalidOption, "rotation must be 0...360 degrees, got \(rotation)") }
-        guard (0...TransformParameters.maximumShear).contains(shear) else {
-            throw AugmentError(.invalidOption, "shear must be 0...\(TransformParameters.maximumShear) degrees, got \(shear)")
+        func check(_ ok: Bool, _ parameter: String, _ message: @autoclosure () -> String) throws(AugmentError) {
+            guard ok else { throw AugmentError(.invalidOption, message(), parameter: parameter) }
         }
-        guard TransformParameters.zoomBounds.contains(zoom.lowerBound), TransformParameters.zoomBounds.contains(zoom.upperBound) else {
-            throw AugmentError(
-                .invalidOption, "zoom bounds must be in \(TransformParameters.zoomBounds) (a scalar zoom Z in 0...0.99), got \(zoom)")
+        let bounds = TransformParameters.self
+        try check((0...360).contains(rotation), "rotation", "must be 0...360 degrees, got \(rotation)")
+        try check(
+            (0...bounds.maximumShear).contains(shear), "shear",
+            "must be 0...\(bounds.maximumShear) degrees (Keras's shear_range is in degrees), got \(shear)")
+        try check(
+            bounds.zoomBounds.contains(zoom.lowerBound) && bounds.zoomBounds.contains(zoom.upperBound), "zoom",
+            "must lie in \(bounds.zoomBounds) (a single value Z in 0...0.99), got \(zoom)")
+        try check((0...bounds.maximumChannelShift).contains(channelShift), "channelShift", "must be 0...255, got \(channelShift)")
+        if let brightness {
+            try check(
+                bounds.brightnessBounds.contains(brightness.lowerBound) && bounds.brightnessBounds.contains(brightness.upperBound),
+                "brightness", "must lie in \(bounds.brightnessBounds), got \(brightness)")
         }
-        guard (0...TransformParameters.maximumChannelShift).contains(channelShift) else {
-            throw AugmentError(.invalidOption, "channel shift must be 0...255, got \(channelShift)")
+        for (parameter, range) in [("widthShift", widthShift), ("heightShift", heightShift)] {
+            do throws(AugmentError) { try range.validate() } catch {
+                throw AugmentError(error.code, error.message, parameter: parameter)
+            }
         }
-        if let brightness,
-            !(TransformParameters.brightnessBounds.contains(brightness.lowerBound)
-                && TransformParameters.brightnessBounds.contains(brightness.upperBound))
-        {
-            throw AugmentError(.invalidOption, "brightness factors must be in \(TransformParameters.brightnessBounds), got \(brightness)")
-        }
-        try widthShift.validate("width shift")
-        try heightShift.validate("height shift")
     }
 
     /// One sample's parameters for an output of `outputSize`.

@@ -81,12 +81,13 @@ public struct TransformParameters: Hashable, Sendable {
 
     /// Checks that every value is finite and within the documented bounds, so the map is regular
     /// and bounded.
-    /// - Throws: ``AugmentError`` `degenerateTransform` naming the parameter, its value and its range.
+    /// - Throws: ``AugmentError`` `degenerateTransform` whose parameter is the property at fault
+    ///   and whose message gives its range and value.
     public func validate() throws(AugmentError) {
         func check(_ name: String, _ value: Double, _ range: ClosedRange<Double>) throws(AugmentError) {
             guard value.isFinite, range.contains(value) else {
                 throw AugmentError(
-                    .degenerateTransform, "\(name) must be a number in \(range.lowerBound)...\(range.upperBound), got \(value)")
+                    .degenerateTransform, "must be a number in \(range.lowerBound)...\(range.upperBound), got \(value)", parameter: name)
             }
         }
         try check("theta", theta, -Self.maximumAngle...Self.maximumAngle)
@@ -95,7 +96,7 @@ public struct TransformParameters: Hashable, Sendable {
         try check("shear", shear, -Self.maximumShear...Self.maximumShear)
         try check("zx", zx, Self.zoomBounds)
         try check("zy", zy, Self.zoomBounds)
-        if let channelShift { try check("channel shift", channelShift, -Self.maximumChannelShift...Self.maximumChannelShift) }
+        if let channelShift { try check("channelShift", channelShift, -Self.maximumChannelShift...Self.maximumChannelShift) }
         if let brightness { try check("brightness", brightness, Self.brightnessBounds) }
     }
 

@@ -1,6 +1,8 @@
+public import Support
+
 /// The one error type of the Codecs module: a code to switch on, the decoder's own message, and the
 /// file it concerns when known.
-public struct CodecError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct CodecError: CodedError, Hashable, Sendable {
     /// What went wrong, coarse enough for tests and callers to switch on.
     public enum Code: String, Sendable, CaseIterable {
         /// The bytes are a known image format that dataprep does not decode (GIF, BMP, WebP, ...).
@@ -34,10 +36,8 @@ public struct CodecError: Error, Hashable, Sendable, CustomStringConvertible {
         self.path = path
     }
 
-    /// `path: code: message`, or `code: message` when there is no path.
-    public var description: String {
-        if let path { "\(path): \(code.rawValue): \(message)" } else { "\(code.rawValue): \(message)" }
-    }
+    /// The file, as every error's place.
+    public var place: String? { path }
 
     /// The same error, attributed to `path`.
     func at(_ path: String) -> CodecError {

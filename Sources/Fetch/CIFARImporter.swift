@@ -124,7 +124,7 @@ public struct CIFAR10Dataset: Sendable, Hashable {
     private func batchRecordCount(_ path: String) throws -> Int {
         try requireFile(path)
         var status = stat()
-        guard stat(path, &status) == 0 else { throw FetchError.system("cannot stat", path: path) }
+        guard stat(path, &status) == 0 else { throw FetchError(.system("cannot stat", path: path)) }
         let size = Int(status.st_size)
         guard size > 0, size % Self.recordSize == 0 else {
             throw badFile(path, "size \(size) is not a positive multiple of the \(Self.recordSize)-byte record")

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Support
 
@@ -568,7 +569,7 @@ public struct DatasetFetcher: Sendable {
     static func census(_ folder: String) throws -> (files: Int, bytes: Int64, images: Int) {
         var files = 0, bytes: Int64 = 0, images = 0
         func walk(_ path: String, isRoot: Bool) throws {
-            guard let directory = opendir(path) else { throw FetchError.system("cannot list the folder", path: path) }
+            guard let directory = opendir(path) else { throw FetchError(.system("cannot list the folder", path: path)) }
             defer { closedir(directory) }
             let fd = dirfd(directory)
             while let entry = readdir(directory) {
@@ -578,7 +579,7 @@ public struct DatasetFetcher: Sendable {
                 }
                 var status = stat()
                 guard fstatat(fd, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
-                    throw FetchError.system("cannot stat", path: path + "/" + name)
+                    throw FetchError(.system("cannot stat", path: path + "/" + name))
                 }
                 switch status.st_mode & S_IFMT {
                 case S_IFDIR: try walk(path + "/" + name, isRoot: false)

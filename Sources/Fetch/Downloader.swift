@@ -8,6 +8,7 @@
 // records which URL the partial bytes came from and the response's validators (size, ETag,
 // modification time); a partial file is resumed only from the same URL with the same
 // validators, and downloaded afresh otherwise.
+import Datasets
 import Foundation
 import Support
 #if canImport(Glibc)
@@ -495,21 +496,18 @@ private struct PartialSource {
 
 // MARK: - Partial file
 
-/// The `.partial` file a download fills: its descriptor and errno-checked operations on it.
-/// `write(_:at:)` and `flush()` may run on different threads at once.
+/// The `.partial` file a download fills: Support's ``OutputFile`` opened to keep and read back
+/// what an earlier attempt wrote, with each failure as a ``FetchError``. `write(_:at:)` and
+/// `flush()` may run on different threads at once.
 private final class PartialFile: @unchecked Sendable {
-    let path: String
-    private var fd: Int32 = -1
+    private let file: OutputFile
+    var path: String { file.path }
 
     /// Opens `path`, or creates it empty.
     /// - Throws: ``FetchError`` `fileSystem`.
     init(path: String) throws {
-        self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FetchError.system("cannot open", path: path) }
+        file = try FetchError.converting { try OutputFile(creating: path, options: [.keepContents, .readable]) }
     }
-
-    deinit { close() }
 
     /// The sha256 digest and size of the content, read `chunkSize` bytes at a time.
     /// - Throws: ``FetchError`` `fileSystem`.
@@ -518,7 +516,7 @@ private final class PartialFile: @unchecked Sendable {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
         defer { chunk.deallocate() }
         while true {
-            let n = try FetchError.converting { try FileIO.readAll(from: fd, at: size, into: chunk, path: path) }
+            let n = try FetchError.converting { try file.read(at: size, into: chunk) }
             digest.update(UnsafeRawBufferPointer(rebasing: chunk[..<n]))
             size += n
             if n < chunk.count { return (digest, size) }  // the end of the file
@@ -528,36 +526,33 @@ private final class PartialFile: @unchecked Sendable {
     /// Writes all of `bytes` at `offset`.
     /// - Throws: ``FetchError`` `fileSystem` (e.g. the disk is full).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-        try FetchError.converting { try FileIO.writeAll(bytes, to: fd, at: offset, path: path) }
+        try FetchError.converting { try file.write(bytes, at: offset) }
     }
 
     /// Cuts the file to 0 bytes.
     /// - Throws: ``FetchError`` `fileSystem`.
     func truncate() throws {
-        guard ftruncate(fd, 0) == 0 else { throw FetchError.system("cannot truncate", path: path) }
+        try FetchError.converting { try file.truncate(to: 0) }
     }
 
     /// Writes the file's data to disk (fdatasync), waiting until it is there.
     /// - Throws: ``FetchError`` `fileSystem`.
     func flush() throws {
-        guard fdatasync(fd) == 0 else { throw FetchError.system("cannot sync", path: path) }
+        try FetchError.converting { try file.syncData() }
     }
 
     /// Writes the file to disk (fsync) and closes it.
     /// - Throws: ``FetchError`` `fileSystem`.
     func syncAndClose() throws {
-        guard fsync(fd) == 0 else { throw FetchError.system("cannot sync", path: path) }
-        close()
+        try FetchError.converting {
+            try file.sync()
+            try file.close()
+        }
     }
 
     /// Closes and deletes the file.
     func remove() {
-        close()
+        try? file.close()
         unlink(path)
-    }
-
-    private func close() {
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
     }
 }

@@ -121,7 +121,7 @@ public func extractArchive(
         if !parent.isEmpty { try FetchError.converting { try FileIO.createFolder(parent) } }
         let temporary = trimmed + ".partial-\(getpid())"
         FileIO.removeTree(temporary)  // left by an earlier run of this process id that crashed
-        guard mkdir(temporary, 0o755) == 0 else { throw FetchError.system("cannot create folder", path: temporary) }
+        guard mkdir(temporary, 0o755) == 0 else { throw FetchError(.system("cannot create folder", path: temporary)) }
         do {
             var extraction = Extraction(reader: reader, tree: ExtractionTree(root: temporary), limits: limits)
             let report = try extraction.run(destination: destination)
@@ -285,15 +285,18 @@ final class ExtractionTree {
 
     /// Creates the file `path` for writing (mode 0755 when `executable`, else 0644), replacing an
     /// earlier entry of the same name that is not a folder.
-    func createFile(_ path: EntryPath, executable: Bool, entry: String) throws -> ExtractedFile {
-        let mode: mode_t = executable ? 0o755 : 0o644
-        let fd = try create(path, entry: entry) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
-        return ExtractedFile(fd: fd, path: fullPath(path.relative))
+    func createFile(_ path: EntryPath, executable: Bool, entry: String) throws -> OutputFile {
+        let mode: UInt32 = executable ? 0o755 : 0o644
+        return try create(path, entry: entry) { full throws(SupportError) in
+            try OutputFile(creating: full, options: [.exclusive, .noFollow], permissions: mode)
+        }
     }
 
     /// Creates the symbolic link `path -> target`; the target must have been checked.
     func makeSymbolicLink(_ path: EntryPath, target: String, entry: String) throws {
-        _ = try create(path, entry: entry) { symlink(target, $0) }
+        try create(path, entry: entry) { full throws(SupportError) in
+            guard symlink(target, full) == 0 else { throw .system("cannot create", path: full) }
+        }
     }
 
     /// Creates `path` as a hard link to `target`, which must be a regular file extracted earlier.
@@ -306,25 +309,29 @@ final class ExtractionTree {
         else {
             throw FetchError(.unsafeEntry, "the hard link target \(target.relative) is not a file extracted before it", subject: entry)
         }
-        _ = try create(path, entry: entry) { linkat(AT_FDCWD, source, AT_FDCWD, $0, 0) }
+        try create(path, entry: entry) { full throws(SupportError) in
+            guard linkat(AT_FDCWD, source, AT_FDCWD, full, 0) == 0 else { throw .system("cannot create", path: full) }
+        }
     }
 
-    /// Makes `path`'s parents, then runs `make` on its full path (a POSIX call returning -1 with
-    /// errno on failure). When the name is taken by an earlier entry that is not a folder, that one
-    /// is removed and `make` runs again, as tar does.
-    private func create(_ path: EntryPath, entry: String, _ make: (String) -> Int32) throws -> Int32 {
+    /// Makes `path`'s parents, then runs `make` on its full path. When the name is taken by an
+    /// earlier entry that is not a folder (`make` fails with `EEXIST`), that one is removed and
+    /// `make` runs again, as tar does.
+    @discardableResult
+    private func create<T>(_ path: EntryPath, entry: String, _ make: (String) throws(SupportError) -> T) throws -> T {
         try makeParents(of: path, entry: entry)
         let full = fullPath(path.relative)
-        var result = make(full)
-        if result < 0 && errno == EEXIST {
+        do throws(SupportError) {
+            return try make(full)
+        } catch let error where error.errno == EEXIST {
             guard !folders.contains(path.relative) else {
                 throw FetchError(.unsafeEntry, "it would replace the folder \(path.relative) extracted before", subject: entry)
             }
-            guard unlink(full) == 0 else { throw FetchError.system("cannot replace", path: full) }
-            result = make(full)
+            guard unlink(full) == 0 else { throw FetchError(.system("cannot replace", path: full)) }
+            return try FetchError.converting { try make(full) }
+        } catch {
+            throw FetchError(error)
         }
-        guard result >= 0 else { throw FetchError.system("cannot create", path: full) }
-        return result
     }
 
     private func makeParents(of path: EntryPath, entry: String) throws {
@@ -341,7 +348,7 @@ final class ExtractionTree {
         guard !folders.contains(relative) else { return }
         let full = fullPath(relative)
         guard mkdir(full, 0o755) == 0 else {
-            guard errno == EEXIST else { throw FetchError.system("cannot create folder", path: full) }
+            guard errno == EEXIST else { throw FetchError(.system("cannot create folder", path: full)) }
             // Every real folder here is in `folders`, so this is a file or link from an earlier entry.
             throw FetchError(
                 .unsafeEntry, "\(relative) was extracted as a file or link; the entry would be written through it",
@@ -349,43 +356,6 @@ final class ExtractionTree {
         }
         folders.insert(relative)
         foldersCreated += 1
-    }
-}
-
-/// An entry's file being written: the descriptor ``ExtractionTree`` opened (`O_EXCL|O_NOFOLLOW`,
-/// which Support's `OutputFile` does not offer), closed in `deinit` if
-/// ``finish(modificationTime:)`` was not reached.
-final class ExtractedFile {
-    private var fd: Int32
-    let path: String
-
-    init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
-    }
-
-    deinit { if fd >= 0 { close(fd) } }
-
-    /// Writes all of `bytes` at `offset`.
-    /// - Throws: ``FetchError`` `fileSystem`.
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
-        try FetchError.converting { try FileIO.writeAll(bytes, to: fd, at: Int(offset), path: path) }
-    }
-
-    /// Extends the file to `size` bytes (a trailing hole of a sparse file).
-    func extend(to size: Int64) throws {
-        guard ftruncate(fd, off_t(size)) == 0 else { throw FetchError.system("cannot write", path: path) }
-    }
-
-    /// Sets the modification time when there is one, then closes the file.
-    func finish(modificationTime: (seconds: Int, nanoseconds: Int)?) throws {
-        if let (seconds, nanoseconds) = modificationTime {
-            let time = timespec(tv_sec: seconds, tv_nsec: nanoseconds)
-            guard futimens(fd, [time, time]) == 0 else { throw FetchError.system("cannot set the time of", path: path) }
-        }
-        let result = close(fd)
-        fd = -1
-        guard result == 0 else { throw FetchError.system("cannot write", path: path) }
     }
 }
 
@@ -477,14 +447,19 @@ private struct Extraction {
                 try budget.add(blockEnd - end, compressedBytesRead: { reader.compressedBytesRead }, entry: name)
                 end = blockEnd
             }
-            try file.write(bytes, at: offset)
+            try FetchError.converting { try file.write(bytes, at: Int(offset)) }
         }
         if header.isSparse, let size = header.declaredSize, size > end {
             try budget.add(size - end, compressedBytesRead: { reader.compressedBytesRead }, entry: name)
-            try file.extend(to: size)
+            try FetchError.converting { try file.truncate(to: Int(size)) }
             end = size
         }
-        try file.finish(modificationTime: header.modificationTime)
+        try FetchError.converting {
+            if let (seconds, nanoseconds) = header.modificationTime {
+                try file.setModificationTime(seconds: seconds, nanoseconds: nanoseconds)
+            }
+            try file.close()
+        }
         return end
     }
 }

@@ -1,11 +1,9 @@
+public import Datasets
 public import Support
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The one error type of the Fetch module: a code to switch on, a message that says what failed and
 /// what to do, and the URL, file or archive entry it concerns.
-public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct FetchError: CodedError, Hashable, Sendable {
     /// What went wrong, coarse enough for tests and callers to switch on.
     public enum Code: String, Sendable, CaseIterable {
         /// The name is neither a registry dataset nor a URL.
@@ -67,13 +65,12 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
         self.remedy = remedy
     }
 
-    /// The Fetch error for a failed step of the Support module: `badLayout`, `locked` and
-    /// `badName` keep their code; the others (`fileSystem`, `tooLarge`) become
-    /// ``Code/fileSystem``. The message is kept and the path becomes the subject.
+    /// The Fetch error for a failed step of the Support module: `locked` and `badName` keep their
+    /// code; the others (`fileSystem`, `tooLarge`) become ``Code/fileSystem``. The message is kept
+    /// and the path becomes the subject.
     public init(_ error: SupportError) {
         let code: Code =
             switch error.code {
-            case .badLayout: .badLayout
             case .locked: .locked
             case .badName: .badName
             case .fileSystem, .tooLarge: .fileSystem
@@ -81,27 +78,33 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
         self.init(code, error.message, subject: error.path)
     }
 
-    /// `subject: code: message`, or `code: message` without a subject.
-    public var description: String {
-        if let subject { "\(subject): \(code.rawValue): \(message)" } else { "\(code.rawValue): \(message)" }
+    /// The Fetch error for a failed step of the Datasets module (reading or writing a dataset
+    /// folder's layout), keeping its code, message and path.
+    public init(_ error: DatasetError) {
+        let code: Code =
+            switch error.code {
+            case .badLayout: .badLayout
+            case .fileSystem: .fileSystem
+            }
+        self.init(code, error.message, subject: error.path)
     }
+
+    /// The subject, as every error's place.
+    public var place: String? { subject }
 }
 
 // MARK: - Wrapping file-system failures
 
 extension FetchError {
-    /// A ``Code/fileSystem`` error for the system call that just failed: `what: strerror(errno)`.
-    static func system(_ what: String, path: String) -> FetchError {
-        FetchError(.fileSystem, "\(what): \(String(cString: strerror(errno)))", subject: path)
-    }
-
-    /// What `body` returns; a ``SupportError`` it throws is rethrown as a ``FetchError`` (see
-    /// ``init(_:)``), so Fetch's functions throw only their own error type. Other errors pass
-    /// through unchanged.
+    /// What `body` returns; a ``SupportError`` or ``DatasetError`` it throws is rethrown as a
+    /// ``FetchError`` (see ``init(_:)-(SupportError)`` and ``init(_:)-(DatasetError)``), so Fetch's
+    /// functions throw only their own error type. Other errors pass through unchanged.
     static func converting<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as SupportError {
+            throw FetchError(error)
+        } catch let error as DatasetError {
             throw FetchError(error)
         }
     }

@@ -1,5 +1,6 @@
 // Writing the importers' records as PNG files into `DEST/<split>/<class>/`, in parallel.
 import Codecs
+import Datasets
 import Foundation
 import Support
 #if canImport(Glibc)
@@ -36,7 +37,7 @@ struct ImageFolderWriter: Sendable {
     static let recordsPerTask = 64
 
     /// Creates `destination` (or checks that it is empty), every `<split>/<class>` folder, and the
-    /// class order file (Support's `DatasetDirectory.classOrderFileName`) listing `classNames` in
+    /// class order file (Datasets' `DatasetDirectory.classOrderFileName`) listing `classNames` in
     /// label order, so that labels keep the dataset's official order rather than sorted names.
     init(destination: String, splits: [String], classNames: [String], threads: Int?) throws {
         if FileManager.default.fileExists(atPath: destination) {
@@ -72,7 +73,7 @@ struct ImageFolderWriter: Sendable {
                 let path = destination + "/" + split + "/" + classNames[label] + "/" + name
                 let png = try encoder.encode(image)
                 try FetchError.converting {
-                    let file = try OutputFile(creating: path, exclusive: true)
+                    let file = try OutputFile(creating: path, options: .exclusive)
                     try file.write(png)
                     try file.close()
                 }

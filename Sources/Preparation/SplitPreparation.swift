@@ -1,6 +1,7 @@
+public import Datasets
 import Dispatch
 public import Shards
-public import Support
+import Support
 
 /// How ``SplitPreparation`` runs and writes.
 public struct PreparationSettings: Sendable, Hashable {

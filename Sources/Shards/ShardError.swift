@@ -2,7 +2,7 @@ public import Support
 
 /// The one error type of the Shards module: a code to switch on, what is wrong, and the place
 /// (shard file, and sample index when one sample is at fault).
-public struct ShardError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct ShardError: CodedError, Hashable, Sendable {
     /// What went wrong, coarse enough for tests and callers to switch on.
     public enum Code: String, Sendable, CaseIterable {
         /// The file does not start with the shard magic.
@@ -52,10 +52,13 @@ public struct ShardError: Error, Hashable, Sendable, CustomStringConvertible {
         do { return try body() } catch let error as SupportError { throw ShardError(error) }
     }
 
-    /// `file, sample N: code: message`.
-    public var description: String {
-        var place = file ?? ""
-        if let sample { place += place.isEmpty ? "sample \(sample)" : ", sample \(sample)" }
-        return place.isEmpty ? "\(code.rawValue): \(message)" : "\(place): \(code.rawValue): \(message)"
+    /// `file, sample N`, `file` or `sample N`, as every error's place.
+    public var place: String? {
+        switch (file, sample) {
+        case let (file?, sample?): "\(file), sample \(sample)"
+        case let (file?, nil): file
+        case let (nil, sample?): "sample \(sample)"
+        case (nil, nil): nil
+        }
     }
 }

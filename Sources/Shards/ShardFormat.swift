@@ -1,31 +1,11 @@
-// The `.dps` shard format, version 1. All integers little-endian.
-//
-// | offset | bytes | field |
-// |---|---|---|
-// | 0 | 8 | magic `DPSHARD\0` |
-// | 8 | 4 | format version (1) |
-// | 12 | 4 | header size in bytes (128) |
-// | 16 | 8 | sample count N |
-// | 24 | 4 | height H |
-// | 28 | 4 | width W |
-// | 32 | 4 | channels C |
-// | 36 | 4 | record stride S in bytes |
-// | 40 | 4 | label offset in the record (int32) |
-// | 44 | 4 | source-id offset (uint32), or 0xFFFFFFFF when absent |
-// | 48 | 4 | parameters offset (float32 × P), or 0xFFFFFFFF when absent |
-// | 52 | 4 | P, the number of float32 parameters |
-// | 56 | 8 | data offset D (= 128): record i starts at D + i·S |
-// | 64 | 8 | checksum table offset T (= D + N·S): N × uint64 XXH64 of each whole record |
-// | 72 | 8 | shard digest: XXH64 of the checksum table's bytes |
-// | 80 | 40 | zero |
-// | 120 | 8 | XXH64 of header bytes 0..<120 |
-//
-// A record is the image (H·W·C uint8, row-major HWC), zero padding to a multiple of 4, the label
-// (int32), then the optional source id and parameters, then zero padding to a multiple of 8.
+// The `.dps` shard format, version 1: its header, record layout and checksum table are described
+// once, field by field, in docs/shard-format.md. This file implements that description (a change
+// here is a change to that page first); ShardManifest.swift implements the manifest it describes.
 
 import Support
 
-/// Where each field lives inside a record; the same for every shard of a set.
+/// Where each field lives inside a record; the same for every shard of a set (docs/shard-format.md,
+/// "Records").
 public struct RecordLayout: Hashable, Sendable, Codable {
     /// Image height, width and channels.
     public var height: Int
@@ -70,7 +50,7 @@ public struct RecordLayout: Hashable, Sendable, Codable {
     public var imageBytes: Int { height * width * channels }
 }
 
-/// The fixed 128-byte header at the start of every shard.
+/// The fixed 128-byte header at the start of every shard (docs/shard-format.md, "Header").
 struct ShardHeader: Equatable {
     static let magic: [UInt8] = Array("DPSHARD".utf8) + [0]
     static let version: UInt32 = 1

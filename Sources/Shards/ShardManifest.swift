@@ -1,7 +1,7 @@
 public import Foundation
 
 /// `manifest.json`: what a shard set holds and where it came from. Written last, atomically, so a
-/// set with a manifest is complete.
+/// set with a manifest is complete. Its keys are described in docs/shard-format.md.
 public struct ShardManifest: Codable, Hashable, Sendable {
     /// One shard file of the set.
     public struct Shard: Codable, Hashable, Sendable {

@@ -144,19 +144,17 @@ private final class Mapping {
         guard fd >= 0 else {
             throw errno == ENOENT
                 ? ShardError(.missingShard, "the manifest lists it but it is not there", file: path)
-                : ShardError(.fileSystem, "cannot open: \(String(cString: strerror(errno)))", file: path)
+                : ShardError(.system("cannot open", path: path))
         }
         defer { close(fd) }
         var status = stat()
-        guard fstat(fd, &status) == 0 else {
-            throw ShardError(.fileSystem, "cannot stat: \(String(cString: strerror(errno)))", file: path)
-        }
+        guard fstat(fd, &status) == 0 else { throw ShardError(.system("cannot stat", path: path)) }
         let size = Int(status.st_size)
         guard size >= ShardHeader.size else {
             throw ShardError(.truncated, "\(size) bytes, shorter than the \(ShardHeader.size)-byte header", file: path)
         }
         guard let address = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), address != MAP_FAILED else {
-            throw ShardError(.fileSystem, "cannot mmap: \(String(cString: strerror(errno)))", file: path)
+            throw ShardError(.system("cannot mmap", path: path))
         }
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }

@@ -4,9 +4,15 @@ import Glibc
 #endif
 
 /// An advisory lock on a folder that a command writes (a shard set, a run folder, a dataset): the
-/// file `.dataprep.lock` in it, held with `flock(2)` for the lock's life and holding the owner's
-/// pid. A second writer fails at once instead of interleaving its files with the first's; the
-/// kernel drops the lock when the process ends, however it ends, so a stale file never blocks.
+/// file `.dataprep.lock` in it, held with `flock(2)` for the lock's life. A second writer fails at
+/// once instead of interleaving its files with the first's; the kernel drops the lock when the
+/// process ends, however it ends, so a stale file never blocks.
+///
+/// While the lock is held the file holds the owner's pid, so the second writer's error names it;
+/// ``release()`` empties it. A finished folder therefore keeps an empty lock file and nothing
+/// else of the run that wrote it: two identical runs leave identical folders, and a published set
+/// carries no stale pid. (The file stays rather than going: removing it would let a third process
+/// lock a new file while a second still waits on the old one.)
 public final class FolderLock {
     /// The lock file's name inside the folder.
     public static let fileName = ".dataprep.lock"
@@ -33,7 +39,7 @@ public final class FolderLock {
             Glibc.close(fd)
             fd = -1
             guard number == EWOULDBLOCK else {
-                throw SupportError(.fileSystem, "cannot lock: \(String(cString: strerror(number)))", path: folder, errno: number)
+                throw .system("cannot lock", path: folder, errno: number)
             }
             throw SupportError(
                 .locked,
@@ -47,10 +53,11 @@ public final class FolderLock {
 
     deinit { release() }
 
-    /// Drops the lock now (deinit does too). The lock file stays: removing it would let a third
-    /// process lock a new file while a second still waits on the old one.
+    /// Empties the lock file (the pid was this run's alone) and drops the lock now (deinit does
+    /// too). The empty file stays.
     public func release() {
         guard fd >= 0 else { return }
+        _ = ftruncate(fd, 0)
         flock(fd, LOCK_UN)
         Glibc.close(fd)
         fd = -1

@@ -2,8 +2,11 @@ import Dispatch
 import Foundation
 
 /// Runs independent pieces of work on several threads, each thread taking the next index from a
-/// shared counter when it is free (so a slow item never holds up the others). The one work queue
-/// that scanning, importing, preparing shards and reading batches share.
+/// shared counter when it is free (so a slow item never holds up the others), and returns when
+/// all are done. The one work queue of the jobs that run to completion: scanning, splitting,
+/// importing and preparing shards. Reading batches is not one of them: `BatchLoader` keeps its
+/// workers running ahead of the consumer into a bounded ring of buffers, a pipeline that a
+/// fork-join call like this one cannot be.
 ///
 /// Results never depend on the thread count: callers write each index's result into its own slot.
 public enum ParallelWork {

@@ -5,15 +5,13 @@ import Glibc
 /// The one error type of the Support module: what failed, on which path, and the system's reason.
 /// Each module above wraps it in its own typed error (its `fileSystem` code), keeping the message
 /// and the path.
-public struct SupportError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct SupportError: CodedError, Hashable, Sendable {
     /// What went wrong, coarse enough to switch on.
     public enum Code: String, Sendable, CaseIterable {
         /// A file-system call failed; `errno` says why.
         case fileSystem
         /// Another process holds the folder's advisory lock.
         case locked
-        /// A folder does not have the layout asked for (no class folders, not a folder).
-        case badLayout
         /// A file is larger than the caller's limit.
         case tooLarge
         /// A name from input cannot be a single file or folder name (``PathComponent/validate(_:what:)``).
@@ -35,12 +33,15 @@ public struct SupportError: Error, Hashable, Sendable, CustomStringConvertible {
         self.errno = errno
     }
 
-    /// A ``Code/fileSystem`` error for the call that just failed: `what: strerror(errno)`.
-    static func system(_ what: String, path: String) -> SupportError {
-        let number = Glibc.errno
+    /// The path, as every error's place.
+    public var place: String? { path }
+
+    /// A ``Code/fileSystem`` error for the system call that just failed: `what: strerror(errno)`,
+    /// naming `path`. The one place where errno becomes an error: the modules above wrap it in
+    /// their own error type.
+    /// - Parameter number: the error number; nil for errno as the failed call left it.
+    public static func system(_ what: String, path: String, errno number: Int32? = nil) -> SupportError {
+        let number = number ?? Glibc.errno
         return SupportError(.fileSystem, "\(what): \(String(cString: strerror(number)))", path: path, errno: number)
     }
-
-    /// `path: message`.
-    public var description: String { "\(path): \(message)" }
 }

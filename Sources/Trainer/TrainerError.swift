@@ -2,7 +2,7 @@ public import Support
 
 /// The one error type of the Trainer module: a code to switch on and a message that says what is
 /// wrong and, where it helps, what to do about it.
-public struct TrainerError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct TrainerError: CodedError, Hashable, Sendable {
     /// What went wrong, coarse enough for tests and callers to switch on.
     public enum Code: String, Sendable, CaseIterable {
         /// A layer-spec string or preset name that does not parse.
@@ -30,19 +30,19 @@ public struct TrainerError: Error, Hashable, Sendable, CustomStringConvertible {
     public var code: Code
     /// What is wrong, naming the layer, file or argument concerned.
     public var message: String
+    /// The file concerned, for an error that came from Support's file steps.
+    public var place: String?
 
     /// An error of kind `code`, described by `message`.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, place: String? = nil) {
         self.code = code
         self.message = message
+        self.place = place
     }
 
     /// A ``Code/fileSystem`` error from Support's file steps (``FileIO``, ``OutputFile``), keeping
-    /// the path and the system's reason: `path: cannot write: No space left on device`.
+    /// the path as the place and the system's reason: `cannot write: No space left on device`.
     public init(_ error: SupportError) {
-        self.init(.fileSystem, error.description)
+        self.init(.fileSystem, error.message, place: error.path)
     }
-
-    /// `code: message`.
-    public var description: String { "\(code.rawValue): \(message)" }
 }

@@ -14,8 +14,7 @@ struct Evaluate: ParsableCommand {
             way is refused.
             """)
 
-    @Option(help: "A weights file or checkpoint written by train, or a run folder (its final-weights.dpw).")
-    var model: String
+    @OptionGroup var model: ModelOption
 
     @Option(help: "The shard set to evaluate on (a folder with manifest.json).")
     var shards: String
@@ -30,7 +29,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        let network = try ModelInput.loadModel(model)
+        let network = try model.load()
         let set = try openShardSet(shards)
         guard set.manifest.classNames == network.classNames else {
             throw TrainerError(

@@ -4,7 +4,7 @@ import ONNX
 import Support
 import Trainer
 
-/// `dataprep export --model CKPT --format onnx --out model.onnx`: a trained model for other runtimes.
+/// `dataprep export --model CKPT|RUN --format onnx --out model.onnx`: a trained model for other runtimes.
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export a trained model to another format (ONNX).",
@@ -25,8 +25,7 @@ struct Export: ParsableCommand {
         case onnx
     }
 
-    @Option(help: "A weights file or checkpoint written by train.")
-    var model: String
+    @OptionGroup var model: ModelOption
 
     @Option(help: "The output format.")
     var format: Format = .onnx
@@ -43,7 +42,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let network = try Model.load(from: model)
+        let network = try model.load()
         switch format {
         case .onnx:
             let proto = try ONNXExport.model(network, producerVersion: DataPrep.version)

@@ -16,28 +16,6 @@ import Trainer
 struct ModelInput {
     let model: Model
 
-    /// The model `argument` names (`--model` of evaluate, predict and visualize): a weights file
-    /// or checkpoint, or a run folder, which stands for its ``Fitting/finalWeightsName`` (the
-    /// weights `train` ended with).
-    /// - Throws: ``TrainerError`` `fileSystem` for a folder without final weights (naming its
-    ///   checkpoint when it has one), or ``Model/load(from:)``'s errors.
-    static func loadModel(_ argument: String) throws -> Model {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder), isFolder.boolValue else {
-            return try Model.load(from: argument)
-        }
-        let path = argument + "/" + Fitting.finalWeightsName
-        guard FileManager.default.fileExists(atPath: path) else {
-            let checkpoint = argument + "/" + Fitting.checkpointName
-            throw TrainerError(
-                .fileSystem,
-                "\(argument) is a folder without \(Fitting.finalWeightsName) (train writes it when a run ends)"
-                    + (FileManager.default.fileExists(atPath: checkpoint)
-                        ? ": give its checkpoint, --model \(checkpoint)" : ": give a weights file, a checkpoint or a run folder"))
-        }
-        return try Model.load(from: path)
-    }
-
     /// The resampling from `stored` images to the model's input.
     private func resampler(from stored: ImageSpec) -> EpochAugmenter {
         EpochAugmenter(

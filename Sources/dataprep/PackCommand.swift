@@ -1,6 +1,7 @@
 import ArgumentParser
 import Augment
 import Codecs
+import Datasets
 import Foundation
 import Preparation
 import Shards

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Codecs
+import Datasets
 import Foundation
 import Preparation
 import Support
@@ -23,8 +24,7 @@ struct Predict: ParsableCommand {
             with --json) and the others are still classified (exit 1).
             """)
 
-    @Option(help: "A weights file or checkpoint written by train, or a run folder (its final-weights.dpw).")
-    var model: String
+    @OptionGroup var model: ModelOption
 
     @Argument(help: "Image files, or folders to search for images.")
     var images: [String]
@@ -43,7 +43,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let network = try ModelInput.loadModel(model)
+        let network = try model.load()
         let input = ModelInput(model: network)
         let files = try images.flatMap { try Self.imageFiles(at: $0) }
         let width = max(4, files.map(\.count).max() ?? 0)

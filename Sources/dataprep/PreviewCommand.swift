@@ -98,7 +98,7 @@ struct Preview: ParsableCommand {
                 "\(count) copies of \(size) need \(sheetBytes >> 20) MiB, over the limit of "
                     + "\(Self.maximumSheetBytes >> 20) MiB: give a smaller --size or --count")
         }
-        let random = augmentation.random
+        let random = try augmentation.random
         let copies =
             try epoch.map { try epochs(from: $0, size: size) }
             ?? (0..<count).map { copy in
@@ -135,7 +135,7 @@ struct Preview: ParsableCommand {
         let settings = augmentation.render.settings
         let spec = ImageSpec(width: size.width, height: size.height, channels: 3, resize: settings.resize)
         let stored = try ImageLoader(spec: spec).load(fileAt: image)
-        let augmenter = EpochAugmenter(random: augmentation.random, settings: settings, stored: spec, output: spec, seed: seed.seed)
+        let augmenter = EpochAugmenter(random: try augmentation.random, settings: settings, stored: spec, output: spec, seed: seed.seed)
         return (first..<first + count).map { epoch in
             let parameters = augmenter.parameters(sample: sample, epoch: epoch - 1)
             print(

@@ -189,7 +189,7 @@ struct Train: ParsableCommand {
         Diagnostics.write(
             "training \(model) (\(network.parameterCount) parameters) on \(Self.samplesPerEpoch(training))"
                 + (validation.map { ", validating on \($0.manifest.imagesPerCopy) images" } ?? "")
-                + (isAugmenting ? ", augmented afresh every epoch" : "")
+                + (try isAugmenting ? ", augmented afresh every epoch" : "")
                 + (network.storedSpec.map { ", resampled from \($0.sizeDescription) to \(spec.sizeDescription)" } ?? "") + "\n")
         let bar = ProgressLine()
         defer { bar.finish() }
@@ -256,11 +256,13 @@ struct Train: ParsableCommand {
 
     /// How stored samples become the model's input: `--size` and the augmentation options.
     var input: TrainingInput {
-        TrainingInput(random: augmentation.random, settings: augmentation.render.settings, size: size)
+        get throws { TrainingInput(random: try augmentation.random, settings: augmentation.render.settings, size: size) }
     }
 
     /// Whether any augmentation option is given.
-    var isAugmenting: Bool { input.isAugmenting }
+    var isAugmenting: Bool {
+        get throws { try input.isAugmenting }
+    }
 
     /// The model the run trains: the architecture built for the training set's spec at the
     /// model's size (or `--size`/`--channels`/`--classes` without shards), with the set's class
@@ -268,7 +270,7 @@ struct Train: ParsableCommand {
     func makeModel(training: ShardSet?) throws -> Model {
         let stored = training?.manifest.spec
         let spec =
-            try stored.map { input.modelSpec(stored: $0) }
+            try stored.map { try input.modelSpec(stored: $0) }
             ?? size.map { ImageSpec(width: $0.width, height: $0.height, channels: channels) }
             ?? { throw ValidationError("give --shards, or --size and --classes") }()
         let classCount =
@@ -281,7 +283,7 @@ struct Train: ParsableCommand {
             imageLayout: architecture.preferredImageLayout)
         if let names = training?.manifest.classNames { network.classNames = names }
         if let stored, stored != spec { network.storedSpec = stored }
-        if isAugmenting { network.augmentation = augmentation.recorded }
+        if try isAugmenting { network.augmentation = augmentation.recorded }
         return network
     }
 
@@ -302,7 +304,7 @@ struct Train: ParsableCommand {
                     higherIsBetter: higher)
             },
             stopAt: try thresholds(), schedule: try schedule(), resume: resume,
-            transformation: input.transformation(stored: training.manifest.spec, model: spec, seed: seed.seed),
+            transformation: try input.transformation(stored: training.manifest.spec, model: spec, seed: seed.seed),
             validationTransformation: validation.flatMap { set in
                 let setSpec = set.manifest.spec
                 return setSpec != spec && setSpec == network.storedSpec ? TrainingInput.resampling(stored: setSpec, model: spec) : nil
@@ -318,8 +320,8 @@ struct Train: ParsableCommand {
         let copies = set.manifest.copies
         let preAugmented = copies > 1 || !set.manifest.parameterNames.isEmpty
         guard preAugmented else { return }
-        if isAugmenting {
-            do { try input.check(set.manifest, in: set.directory) } catch { throw ValidationError(error.message) }
+        if try isAugmenting {
+            do { try input.check(set.manifest, in: set.directory) } catch let error as AugmentError { throw error.usageError() }
             Diagnostics.warning(
                 "\(set.directory) was already augmented by augment; the fresh augmentation is applied on top of it "
                     + "(pack the images instead to augment the originals)")

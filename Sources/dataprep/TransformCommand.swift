@@ -68,9 +68,7 @@ struct Transform: ParsableCommand {
 
     func validate() throws {
         try size?.check("--size")
-        do { try parameters.validate() } catch {
-            throw ValidationError("--" + error.message.replacingOccurrences(of: "channel shift", with: "channel-shift"))
-        }
+        do { try parameters.validate() } catch { throw error.usageError() }
     }
 
     func run() throws {

@@ -20,8 +20,7 @@ struct Visualize: ParsableCommand {
             128). One line per file is printed: layer, shape (height×width×channels), path.
             """)
 
-    @Option(help: "A weights file or checkpoint written by train, or a run folder (its final-weights.dpw).")
-    var model: String
+    @OptionGroup var model: ModelOption
 
     @Argument(help: "A JPEG or PNG image.")
     var image: String
@@ -37,11 +36,11 @@ struct Visualize: ParsableCommand {
     }
 
     func run() throws {
-        let network = try ModelInput.loadModel(model)
+        let network = try model.load()
         let values = try ModelInput(model: network).values(fileAt: image)
         let maps = try values.withUnsafeBufferPointer { try network.featureMaps(image: $0) }
         guard !maps.isEmpty else {
-            throw TrainerError(.invalidArgument, "\(model): the model has no Conv2D or MaxPooling2D layers to visualize")
+            throw TrainerError(.invalidArgument, "\(model.path): the model has no Conv2D or MaxPooling2D layers to visualize")
         }
         let encoder = PNGEncoder()
         let digits = max(2, String(maps.count).count)

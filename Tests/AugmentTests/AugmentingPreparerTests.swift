@@ -9,7 +9,7 @@ import Testing
 @Suite struct AugmentingPreparerTests {
     static let random = RandomTransform(
         rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 11,
-        zoom: RandomTransform.zoomRange(0.2), horizontalFlip: true, channelShift: 10,
+        zoom: 0.8...1.2, horizontalFlip: true, channelShift: 10,
         brightness: 0.8...1.2)
     static let size = PixelSize(width: 32, height: 24)
 
@@ -34,8 +34,7 @@ import Testing
 
     @Test(arguments: AugmentConvention.allCases)
     func sameBytesWhateverTheThreadCount(convention: AugmentConvention) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("augment-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try PreparationFixtures.images(in: dir)  // five good JPEGs and a truncated one
         let (report, one) = try Self.augment(items, into: dir + "/one", threads: 1, convention: convention)

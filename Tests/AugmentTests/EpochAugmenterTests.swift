@@ -11,7 +11,7 @@ import Testing
     static let spec = ImageSpec(width: 20, height: 16, channels: 3)
     static let tutorial = RandomTransform(
         rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 0.2,
-        zoom: RandomTransform.zoomRange(0.2), horizontalFlip: true)
+        zoom: 0.8...1.2, horizontalFlip: true)
 
     /// A set of `count` photo-like images of `spec`.
     static func makeSet(at directory: String, count: Int, spec: ImageSpec = Self.spec) throws -> ShardSet {

@@ -2,6 +2,7 @@ import Preparation
 import Augment
 import Codecs
 import Foundation
+import TestSupport
 import Testing
 
 /// `--keras-compat` against values worked out by hand from Keras's formulas
@@ -106,9 +107,7 @@ import Testing
     }
 
     @Test func nearestInterpolationIsRefusedWithKerasCompat() {
-        #expect(throws: AugmentError.self) {
-            try RenderSettings(convention: .kerasCompat, interpolation: .nearest).validate()
-        }
-        #expect(throws: AugmentError.self) { try RenderSettings(cval: 300).validate() }
+        expectError(AugmentError.self, .invalidOption) { try RenderSettings(convention: .kerasCompat, interpolation: .nearest).validate() }
+        expectError(AugmentError.self, .invalidOption) { try RenderSettings(cval: 300).validate() }
     }
 }

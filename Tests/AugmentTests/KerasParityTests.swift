@@ -19,8 +19,7 @@ import Testing
     @Test(.enabled(if: KerasReference.python != nil, "\(KerasReference.unavailable ?? "")"))
     func kerasCompatMatchesImageDataGenerator() throws {
         let python = try #require(KerasReference.python)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keras-parity-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let jpeg = dir.appendingPathComponent("photo.jpg").path
         try Data(try JPEGEncoder().encode(SyntheticImages.photoLike(width: 97, height: 61, seed: 5))).write(to: URL(fileURLWithPath: jpeg))

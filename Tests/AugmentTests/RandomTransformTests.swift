@@ -1,5 +1,6 @@
 import Augment
 import Codecs
+import TestSupport
 import Testing
 
 @Suite struct RandomTransformTests {
@@ -12,7 +13,7 @@ import Testing
     @Test func tutorialDrawsStayInRange() {
         let random = RandomTransform(
             rotation: 40, widthShift: .uniform(0.2), heightShift: .uniform(0.2), shear: 20,
-            zoom: RandomTransform.zoomRange(0.2), horizontalFlip: true, channelShift: 30,
+            zoom: 0.8...1.2, horizontalFlip: true, channelShift: 30,
             brightness: 0.5...1.5)
         let all = draws(random)
         for p in all {
@@ -80,6 +81,19 @@ import Testing
         RandomTransform(channelShift: -3), RandomTransform(widthShift: .uniform(-0.1)), RandomTransform(heightShift: .wholePixels(-2)),
     ])
     func invalidRangesAreRejected(random: RandomTransform) {
-        #expect(throws: AugmentError.self) { try random.validate() }
+        expectError(AugmentError.self, .invalidOption) { try random.validate() }
+    }
+
+    @Test func rangesFromRawNumbersAreCheckedBeforeTheyAreBuiltAndNameTheirParameter() throws {
+        #expect(try RandomTransform.zoomRange(0.2) == 0.8...1.2)
+        for z in [Double.nan, -0.1, 1.5, .infinity] {
+            #expect(expectError(AugmentError.self, .invalidOption) { try RandomTransform.zoomRange(z) }?.parameter == "zoom")
+        }
+        for (low, high) in [(Double.nan, Double.nan), (2, 1), (0.5, .nan)] {
+            let error = expectError(AugmentError.self, .invalidOption) { try RandomTransform.range(low, high, parameter: "brightness") }
+            #expect(error?.place == "brightness")
+        }
+        let error = expectError(AugmentError.self, .invalidOption) { try RandomTransform(heightShift: .uniform(-1)).validate() }
+        #expect(error?.parameter == "heightShift")
     }
 }

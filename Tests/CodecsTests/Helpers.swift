@@ -1,14 +1,12 @@
 import Codecs
 import Foundation
-public import TestSupport
+import TestSupport
 import Testing
 
 /// Decodes with a fresh decoder.
 func decode(_ bytes: [UInt8], _ options: DecodeOptions = DecodeOptions()) throws -> DecodedImage {
     try ImageDecoder().decode(bytes, options: options)
 }
-
-extension CodecError: CodedError {}
 
 /// Expects `body` to throw a ``CodecError`` with `code`, and returns it.
 @discardableResult

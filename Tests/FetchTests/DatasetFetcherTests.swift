@@ -1,3 +1,4 @@
+import Datasets
 import Fetch
 import Foundation
 import Support

@@ -1,8 +1,6 @@
 import Fetch
-public import TestSupport
+import TestSupport
 import Testing
-
-extension FetchError: CodedError {}
 
 /// `body` must throw a ``FetchError`` with `code` (the shared ``expectError(_:_:_:sourceLocation:_:)``).
 /// - Returns: the error thrown, for checks on its message and subject; `nil` when it was not a

@@ -1,13 +1,15 @@
+import Datasets
 import Fetch
 import Support
+import TestSupport
 import Testing
 
-/// Support's errors seen through Fetch: layout, lock and name codes are kept, the others become `fileSystem`.
+/// Support's and Datasets' errors seen through Fetch: layout, lock and name codes are kept, the
+/// others become `fileSystem`.
 @Suite struct FetchErrorTests {
     @Test func aSupportErrorKeepsItsMessageAndPathAndMapsItsCode() {
         let cases: [(SupportError.Code, FetchError.Code)] = [
-            (.badLayout, .badLayout), (.fileSystem, .fileSystem), (.locked, .locked), (.tooLarge, .fileSystem),
-            (.badName, .badName),
+            (.fileSystem, .fileSystem), (.locked, .locked), (.tooLarge, .fileSystem), (.badName, .badName),
         ]
         for (support, fetch) in cases {
             let error = FetchError(SupportError(support, "what went wrong", path: "/some/path"))
@@ -15,7 +17,14 @@ import Testing
         }
     }
 
-    @Test func readingALayoutDirectlyThrowsSupportError() {
-        #expect(throws: SupportError.self) { try DatasetDirectory(reading: "/no/such/dataprep/folder") }
+    @Test func aDatasetErrorKeepsItsCodeMessageAndPath() {
+        for (dataset, fetch) in [(DatasetError.Code.badLayout, FetchError.Code.badLayout), (.fileSystem, .fileSystem)] {
+            let error = FetchError(DatasetError(dataset, "what went wrong", path: "/some/path"))
+            #expect(error == FetchError(fetch, "what went wrong", subject: "/some/path"))
+        }
+    }
+
+    @Test func readingALayoutDirectlyThrowsDatasetError() {
+        expectError(DatasetError.self, .badLayout) { try DatasetDirectory(reading: "/no/such/dataprep/folder") }
     }
 }

@@ -1,4 +1,5 @@
 import Codecs
+import Datasets
 import Fetch
 import Foundation
 import Support
@@ -14,7 +15,7 @@ import Glibc
 
     @Test(arguments: [false, true])
     func idxImagesLandInTheirClassFoldersWithExactPixels(gzip: Bool) throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trainLabels: [UInt8] = [0, 2, 1, 2, 0, 2, 2]
         let testLabels: [UInt8] = [1, 0, 1]
@@ -47,7 +48,7 @@ import Glibc
     }
 
     @Test func aFashionMNISTImportKeepsTheOfficialLabelOrder() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var dataset = try Self.writeIDX(
             in: dir, rows: 2, columns: 2, trainLabels: (0..<10).map(UInt8.init), testLabels: [9, 0], gzip: false)
@@ -66,7 +67,7 @@ import Glibc
     @Test func idxRecordsAcrossBatchesAndChunksAreTheSameWhateverTheThreadCount() throws {
         // 40 images of 512×512 = 10 MiB: more than one 8 MiB batch, and records straddle the
         // decompressor's 1 MiB chunks.
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let labels = (0..<40).map { UInt8($0 % 3) }
         let dataset = try Self.writeIDX(
@@ -103,7 +104,7 @@ import Glibc
 
     @Test(arguments: IDXDamage.allCases)
     func damagedIDXFilesAreBadDatasetFiles(damage: IDXDamage) throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let dataset = try Self.writeIDX(
             in: dir, rows: 2, columns: 2, trainLabels: [0, 1, 2], testLabels: [1],
@@ -130,7 +131,7 @@ import Glibc
     }
 
     @Test func unusableClassNamesAndAFullDestinationAreRefused() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var dataset = try Self.writeIDX(in: dir, rows: 2, columns: 2, trainLabels: [0], testLabels: [0], gzip: false)
         let refused = [
@@ -151,7 +152,7 @@ import Glibc
     func debianFashionMNISTTestSetHasAThousandImagesPerClass() throws {
         // 10,000 small files: in memory (tmpfs) when possible, where creating and removing them
         // is many times faster than on a busy disk.
-        let dir = try TestFiles.temporaryFolder(in: access("/dev/shm", W_OK) == 0 ? "/dev/shm" : nil)
+        let dir = try temporaryFolder(in: access("/dev/shm", W_OK) == 0 ? "/dev/shm" : nil)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let tiny = try Self.writeIDX(in: dir, rows: 28, columns: 28, trainLabels: [0], testLabels: [0], gzip: false)
         let debian = "/usr/share/datasets/fashion-mnist/"
@@ -174,7 +175,7 @@ import Glibc
     // MARK: - CIFAR-10
 
     @Test func cifarRecordsBecomeRGBImagesNumberedAcrossBatches() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let batches = try Self.writeCIFAR(in: dir, recordsPerBatch: 2, testRecords: 3)
         let report = try CIFAR10Dataset(folder: dir).importImages(into: dir + "/out", threads: 2)
@@ -201,7 +202,7 @@ import Glibc
 
     @Test(arguments: CIFARDamage.allCases)
     func damagedCIFARFilesAreBadDatasetFiles(damage: CIFARDamage) throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = try Self.writeCIFAR(in: dir, recordsPerBatch: 1, testRecords: 1)
         let folder = dir + "/cifar-10-batches-bin/"

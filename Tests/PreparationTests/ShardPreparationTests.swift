@@ -24,8 +24,7 @@ import Testing
     }
 
     @Test func outputIsIdenticalWhateverTheThreadCount() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try PreparationFixtures.images(in: dir)
         let (report1, one) = try Self.pack(items, into: dir + "/one", threads: 1)
@@ -58,8 +57,7 @@ import Testing
     }
 
     @Test func failPolicyStopsAtTheFirstBadImage() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try PreparationFixtures.images(in: dir)
         do {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Shards
+import TestSupport
 import Testing
 
 @Suite struct BatchLoaderTests {
@@ -8,7 +9,7 @@ import Testing
         count: Int = 23, copies: Int = 1, rescale: Float = ImageSpec.defaultRescale,
         _ body: (ShardSet) throws -> Void
     ) throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: count, copies: copies, spec: ImageSpec(width: 6, height: 5, channels: 3, rescale: rescale))
         try body(try ShardSet(directory: dir))

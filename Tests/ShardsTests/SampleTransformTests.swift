@@ -1,5 +1,6 @@
 import Foundation
 import Shards
+import TestSupport
 import Testing
 
 /// The reader's per-sample transform seam: batches rendered in the workers are the same whatever
@@ -30,7 +31,7 @@ import Testing
     }
 
     @Test func batchesAreTheSameWhateverTheThreadsAndPrefetchAndFollowTheTransform() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 23)
         let set = try ShardSet(directory: dir)
@@ -59,11 +60,11 @@ import Testing
     }
 
     @Test func aTransformThatChangesTheChannelsIsRefused() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 4)
         let gray = SampleTransformation(output: ImageSpec(width: 4, height: 3, channels: 1)) { Stamp() }
-        #expect(throws: ShardError.self) {
+        expectError(ShardError.self, .invalidArgument) {
             try BatchLoader(set: try ShardSet(directory: dir), options: BatchOptions(batchSize: 2), transformation: gray)
         }
     }

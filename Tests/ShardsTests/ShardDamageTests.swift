@@ -1,9 +1,7 @@
 import Foundation
 import Shards
-public import TestSupport
+import TestSupport
 import Testing
-
-extension ShardError: CodedError {}
 
 /// Every kind of damage gives a typed error that names the place.
 @Suite struct ShardDamageTests {
@@ -17,7 +15,7 @@ extension ShardError: CodedError {}
     }
 
     func withSet(_ body: (String, ShardManifest) throws -> Void) throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try body(dir, try writeSyntheticSet(at: dir, count: 23))
     }
@@ -89,7 +87,7 @@ extension ShardError: CodedError {}
                 return message.hasPrefix("not a shard set: no manifest.json") && message.contains("an interrupted write leaves none")
             }
         }
-        let empty = temporaryFolder()
+        let empty = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: empty) }
         #expect {
             _ = try ShardSet(directory: empty)
@@ -106,7 +104,7 @@ extension ShardError: CodedError {}
     }
 
     @Test func anAbandonedWriterLeavesNoCompleteLookingSet() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 10)
         do {  // a second run that stops half-way (the writer is dropped without finish)

@@ -1,6 +1,7 @@
 import Foundation
 import Shards
 import Support
+import TestSupport
 import Testing
 
 @Suite struct ShardFormatTests {
@@ -30,7 +31,7 @@ import Testing
     }
 
     @Test func roundTripGivesBackExactSamples() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let manifest = try writeSyntheticSet(at: dir, count: 23)
         #expect(manifest.shards.map(\.count) == [7, 7, 7, 2])
@@ -53,7 +54,7 @@ import Testing
     }
 
     @Test func rotationByBytesKeepsShardsUnderTheLimit() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spec = ImageSpec(width: 10, height: 10, channels: 1)  // stride 104
         let writer = try ShardWriter(directory: dir, split: "validation", spec: spec, hasSource: false, rotation: .init(maxBytes: 1000))
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func wrongSampleSizeIsRejected() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let writer = try ShardWriter(directory: dir, split: "train", spec: ImageSpec(width: 2, height: 2, channels: 1), hasSource: false)
         do {
@@ -81,7 +82,7 @@ import Testing
             print("skipped: python3 with numpy is not available")
             return
         }
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 10, maxSamples: nil)
         // The README's recipe, line for line (with this set's folder), then checks.

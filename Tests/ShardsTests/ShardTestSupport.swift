@@ -1,13 +1,6 @@
 import Foundation
 import Shards
 
-/// A fresh temporary folder.
-func temporaryFolder() -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dps-\(UUID().uuidString)").path
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 /// Sample i's image: every byte a function of (i, position), so any misplaced byte shows.
 func syntheticImage(_ i: Int, bytes: Int) -> [UInt8] {
     (0..<bytes).map { UInt8(truncatingIfNeeded: i &* 31 &+ $0 &* 7) }

@@ -1,14 +1,9 @@
+public import Support
 public import Testing
 
-/// An error with a code to switch on: every module's error type. Test targets declare the
-/// conformance of the types they test (`extension CodecError: CodedError {}`).
-public protocol CodedError: Error {
-    associatedtype Code: Equatable
-    var code: Code { get }
-}
-
 /// Expects `body` to throw an `E` whose code is `code`, records an issue otherwise, and returns the
-/// error for further checks. The one typed-error assertion of the test targets.
+/// error (its place and message) for further checks. The one typed-error assertion of the test
+/// targets: every module's error type conforms to Support's ``CodedError``.
 @discardableResult
 public func expectError<E: CodedError, T>(
     _ type: E.Type, _ code: E.Code, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,

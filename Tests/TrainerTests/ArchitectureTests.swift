@@ -1,4 +1,5 @@
 import Shards
+import TestSupport
 import Testing
 @testable import Trainer
 
@@ -54,12 +55,8 @@ import Testing
         ("tutorail", "'tutorail' is neither a preset (tutorial, tutorial-dropout, chollet, shallowvgg, fashion, mlp) nor a layer spec"),
     ])
     func badSpecsAreNamedWithTheirPosition(spec: String, message: String) {
-        #expect {
-            _ = try Architecture(presetOrSpec: spec)
-        } throws: { error in
-            guard let error = error as? TrainerError, error.code == .invalidSpec else { return false }
-            return error.message.contains(message)
-        }
+        let error = expectError(TrainerError.self, .invalidSpec) { try Architecture(presetOrSpec: spec) }
+        #expect(error?.message.contains(message) == true, "\(error.map(\.message) ?? "")")
     }
 
     // MARK: Fitting to an input
@@ -78,12 +75,10 @@ import Testing
     ])
     func architecturesThatDoNotFitTheInputAreRejected(spec: String, message: String) throws {
         let architecture = try Architecture(spec: spec)
-        #expect {
-            _ = try resolve(architecture, input: ImageSpec(width: 6, height: 6, channels: 1), classes: 3)
-        } throws: { error in
-            guard let error = error as? TrainerError, error.code == .invalidArchitecture else { return false }
-            return error.message.contains(message)
+        let error = expectError(TrainerError.self, .invalidArchitecture) {
+            try resolve(architecture, input: ImageSpec(width: 6, height: 6, channels: 1), classes: 3)
         }
+        #expect(error?.message.contains(message) == true, "\(error.map(\.message) ?? "")")
     }
 
     @Test func theOutputLayerFollowsTheClassCount() throws {
@@ -93,12 +88,12 @@ import Testing
         let multi = try resolve(Architecture(spec: "flatten,dense5"), input: ImageSpec(width: 4, height: 4, channels: 1), classes: 5)
         guard case let .dense(units5, activation5) = multi.last!.operation else { Issue.record("not dense"); return }
         #expect(units5 == 5 && activation5 == .softmax)
-        #expect(throws: TrainerError.self) {
+        expectError(TrainerError.self, .invalidArgument) {
             try Model(
                 architecture: Preset.mlp.architecture, inputSpec: ImageSpec(width: 4, height: 4, channels: 1), classes: 2,
                 loss: .sparseCategoricalCrossentropy)
         }
-        #expect(throws: TrainerError.self) {
+        expectError(TrainerError.self, .invalidArgument) {
             try Model(architecture: Preset.mlp.architecture, inputSpec: ImageSpec(width: 4, height: 4, channels: 1), classes: 1)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Shards
+import TestSupport
 import Testing
 @testable import Trainer
 
@@ -141,10 +142,9 @@ import Testing
         let shape = ImageSpec(width: 4, height: 4, channels: 1)
         let convnet = try Model(architecture: Architecture(spec: "conv2,flatten,output"), inputSpec: shape, classes: 2)
         for count in [15, 32] {
-            let error = #expect(throws: TrainerError.self) {
+            expectError(TrainerError.self, .invalidArgument, "\(count) values") {
                 try randomValues(count, seed: 1).withUnsafeBufferPointer { try convnet.featureMaps(image: $0) }
             }
-            #expect(error?.code == .invalidArgument, "\(count) values")
         }
         let perceptron = try Model(architecture: Architecture(presetOrSpec: "mlp"), inputSpec: shape, classes: 2)
         #expect(try randomValues(16, seed: 1).withUnsafeBufferPointer { try perceptron.featureMaps(image: $0) }.isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import Shards
+import TestSupport
 import Testing
 @testable import Trainer
 
@@ -24,7 +25,7 @@ import Testing
     }
 
     func withSets(_ body: (ShardSet, ShardSet, String) throws -> Void) throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try body(
             try Self.makeSet(at: dir + "/train", count: 300, seed: 1, split: "train"),
@@ -148,12 +149,8 @@ import Testing
             ("w.{epoch.dpw", "'{' without a '}'"), ("w.epoch}.dpw", "'}' without a '{'"), ("ckpt/", "names no file"),
             ("w.{loss:.123f}", "'.123f' for {loss}"), ("", "names no file"),
         ] {
-            #expect {
-                _ = try FileNameTemplate(template)
-            } throws: { error in
-                guard let error = error as? TrainerError else { return false }
-                return error.code == .invalidArgument && error.message.contains(named) && error.message.contains("'\(template)'")
-            }
+            let error = expectError(TrainerError.self, .invalidArgument) { try FileNameTemplate(template) }
+            #expect(error?.message.contains(named) == true && error?.message.contains("'\(template)'") == true, "\(template)")
         }
     }
 
@@ -171,8 +168,8 @@ import Testing
                 #expect(try History(csvAt: run + "/" + Fitting.historyName).records.map(\.loss) == history.records.map(\.loss))
             }
             // A validation metric without a validation set is refused before the run folder is made.
-            #expect(throws: TrainerError.self) {
-                _ = try Fitting.fit(
+            expectError(TrainerError.self, .invalidArgument) {
+                try Fitting.fit(
                     try Self.model(), training: training, validation: nil,
                     options: TrainingOptions(
                         epochs: 1, batchSize: 50, runDirectory: dir + "/unmade",
@@ -239,8 +236,8 @@ import Testing
             let other = try Model(
                 architecture: Architecture(spec: "flatten,output"), inputSpec: Self.spec.resized(width: 12, height: 10),
                 classes: 3)
-            #expect(throws: TrainerError.self) {
-                _ = try Fitting.fit(
+            expectError(TrainerError.self, .invalidArgument) {
+                try Fitting.fit(
                     other, training: training, validation: nil, options: TrainingOptions(epochs: 1, batchSize: 10, runDirectory: dir + "/x")
                 )
             }
@@ -248,7 +245,7 @@ import Testing
     }
 
     @Test func setsMadeToAnotherSpecAreRefused() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var kerasSpec = Self.spec
         kerasSpec.resize = .kerasNearest
@@ -258,17 +255,13 @@ import Testing
         let rescaled = try Self.makeSet(at: dir + "/rescaled", count: 30, seed: 1, split: "validation", spec: rescaledSpec)
         let model = try Self.model()  // bilinear, 1/255: the same size as both sets
         for set in [keras, rescaled] {
-            #expect {
-                _ = try Fitting.evaluate(model, on: set)
-            } throws: { error in
-                guard let error = error as? TrainerError else { return false }
-                return error.code == .invalidArgument && error.message.contains(set.directory)
-                    && error.message.contains(set.manifest.spec.fullDescription)
-                    && error.message.contains(Self.spec.fullDescription)
-            }
-            #expect(throws: TrainerError.self) { _ = try ConfusionMatrix(model, on: set) }
-            #expect(throws: TrainerError.self) {
-                _ = try Fitting.fit(
+            let message = expectError(TrainerError.self, .invalidArgument) { try Fitting.evaluate(model, on: set) }?.message ?? ""
+            #expect(
+                message.contains(set.directory) && message.contains(set.manifest.spec.fullDescription)
+                    && message.contains(Self.spec.fullDescription), "\(message)")
+            expectError(TrainerError.self, .invalidArgument) { try ConfusionMatrix(model, on: set) }
+            expectError(TrainerError.self, .invalidArgument) {
+                try Fitting.fit(
                     model, training: set, validation: nil,
                     options: TrainingOptions(epochs: 1, batchSize: 10, runDirectory: dir + "/run"))
             }

@@ -1,13 +1,6 @@
 import Foundation
 @testable import Trainer
 
-/// A fresh folder under the system temporary folder (the caller removes it).
-func temporaryFolder() -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-tests-\(UUID().uuidString)").path
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 /// Deterministic pseudo-random values in [−1, 1).
 func randomValues(_ count: Int, seed: UInt64) -> [Float] {
     var state = seed

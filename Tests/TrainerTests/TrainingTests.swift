@@ -1,6 +1,7 @@
 import Foundation
 import Shards
 import Support
+import TestSupport
 import Testing
 @testable import Trainer
 
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func aResumedRunEndsWithTheWeightsOfAnUninterruptedOne() throws {
-        let folder = temporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let spec = try Architecture(spec: "conv4,pool,drop0.25,flatten,dense8,drop0.5,output")
         // The schedule: 4 steps at the default rate, then 6 at 0.0005.
@@ -97,7 +98,7 @@ import Testing
     }
 
     @Test func savedWeightsGiveIdenticalPredictions() throws {
-        let folder = temporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let model = try Model(architecture: Architecture(spec: "conv6,pool,flatten,dense10,output"), inputSpec: shape, classes: 3, seed: 3)
         try train(model, steps: 0..<5)

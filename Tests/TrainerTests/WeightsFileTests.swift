@@ -1,5 +1,6 @@
 import Foundation
 import Shards
+import TestSupport
 import Testing
 @testable import Trainer
 
@@ -7,8 +8,8 @@ import Testing
 @Suite struct WeightsFileTests {
     let shape = ImageSpec(width: 6, height: 6, channels: 2)
 
-    func withFolder(_ body: (String) throws -> Void) rethrows {
-        let folder = temporaryFolder()
+    func withFolder(_ body: (String) throws -> Void) throws {
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try body(folder)
     }
@@ -90,11 +91,10 @@ import Testing
             let good = try Data(contentsOf: URL(fileURLWithPath: path))
             func expectBad(_ bytes: Data, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
                 try bytes.write(to: URL(fileURLWithPath: path))
-                #expect(sourceLocation: sourceLocation) {
+                let error = expectError(TrainerError.self, .badWeightsFile, sourceLocation: sourceLocation) {
                     try self.model().loadWeights(from: path)
-                } throws: { error in
-                    (error as? TrainerError)?.code == .badWeightsFile && (error as? TrainerError)?.message.contains(message) == true
                 }
+                #expect(error?.message.contains(message) == true, "\(error.map(\.message) ?? "")", sourceLocation: sourceLocation)
             }
             var firstValue = good
             firstValue[64] ^= 0x40  // the first byte of the first array
@@ -119,7 +119,7 @@ import Testing
                 try other.loadWeights(from: path)
             }
             let deeper = try Model(architecture: Architecture(spec: "conv3,conv3,pool,flatten,dense4,output"), inputSpec: shape, classes: 3)
-            #expect(throws: TrainerError.self) { try deeper.loadWeights(from: path) }
+            expectError(TrainerError.self, .incompatibleWeights) { try deeper.loadWeights(from: path) }
             let sgd = try model(optimizer: .sgd(momentum: 0.9))
             try sgd.saveCheckpoint(to: path)
             #expect(
@@ -184,12 +184,8 @@ import Testing
             try second.saveWeights(to: path)
             #expect(try Model.load(from: path).weights == second.weights)
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["weights.dpw"])
-            #expect {
-                try first.saveWeights(to: folder + "/missing/weights.dpw")
-            } throws: { ($0 as? TrainerError)?.code == .fileSystem }
-            #expect {
-                try first.loadWeights(from: folder + "/nothing.dpw")
-            } throws: { ($0 as? TrainerError)?.code == .fileSystem }
+            expectError(TrainerError.self, .fileSystem) { try first.saveWeights(to: folder + "/missing/weights.dpw") }
+            expectError(TrainerError.self, .fileSystem) { try first.loadWeights(from: folder + "/nothing.dpw") }
         }
     }
 }

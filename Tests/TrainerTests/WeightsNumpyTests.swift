@@ -1,5 +1,6 @@
 import Foundation
 import Shards
+import TestSupport
 import Testing
 @testable import Trainer
 
@@ -10,7 +11,7 @@ import Testing
             print("skipped: python3 with numpy is not available")
             return
         }
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = try Model(
             architecture: Architecture(spec: "conv4,pool,flatten,dense6,output"),

@@ -70,7 +70,7 @@ import Testing
     @Test func badRangesAreRejectedBeforeAnyWork() throws {
         let run = try runDataprep(["augment", "/nonexistent", "--out", "/tmp/x", "--size", "8x8", "--zoom", "1.5"])
         #expect(run.status == 64)
-        #expect(run.stderr.contains("a single --zoom value Z must be 0...0.99"))
+        #expect(run.stderr.contains("--zoom must be 0...0.99 as a single value Z"))
         let compat = try runDataprep([
             "transform", "/nonexistent.png", "--keras-compat", "--interpolation", "nearest", "--out", "/tmp/x.png",
         ])

@@ -41,10 +41,3 @@ func runDataprep(_ arguments: [String], environment: [String: String] = [:], tim
         stderr: String(decoding: stderr, as: UTF8.self), signalled: signalled,
         timedOut: signalled && process.terminationStatus == SIGKILL && Date().timeIntervalSince(started) >= timeLimit)
 }
-
-/// A fresh temporary directory, removed by the caller.
-func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dataprep-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}

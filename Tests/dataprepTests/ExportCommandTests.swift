@@ -1,6 +1,7 @@
 import Foundation
 import ONNX
 import SwiftProtobuf
+import TestSupport
 import Testing
 
 /// `export`: a model from train written as ONNX, read back with swift-protobuf; bad formats and
@@ -27,6 +28,13 @@ import Testing
         #expect(spec?["rescale"] is Double && spec?["resize"] is String)
         // No temporary file left beside it.
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("model.onnx") } == ["model.onnx"])
+
+        // --model takes the run folder as evaluate, predict and visualize do: its final weights.
+        let run = (model as NSString).deletingLastPathComponent, fromRun = dir.appendingPathComponent("run.onnx").path
+        let exported = try runDataprep(["export", "--model", run, "--out", fromRun])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let final = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: URL(fileURLWithPath: fromRun)))
+        #expect(final.graph.initializer == proto.graph.initializer, "one epoch: the final weights are the checkpoint's")
     }
 
     @Test func refusesAnUnknownFormatAndAMissingModel() throws {

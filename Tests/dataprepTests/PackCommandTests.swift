@@ -88,7 +88,7 @@ import Testing
             let stride = bytes[36..<40].withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
             #expect(count > 0 && bytes.count == 128 + count * (stride + 8), "\(name)")
         }
-        #expect(throws: ShardError.self) { try ShardSet(directory: out) }
+        expectError(ShardError.self, .manifestMismatch) { try ShardSet(directory: out) }
 
         let rerun = try runDataprep(["pack", data.path, "--size", "150x150", "--out", out, "--shard-size", "140KB"])
         #expect(rerun.status == 0)

@@ -77,6 +77,10 @@ import Testing
             "packed": try Self.digest(of: packed), "packedGray": try Self.digest(of: packedGray),
         ]
         #expect(digests == Self.pinned, "\(digests.sorted { $0.key < $1.key })")
+        // Nothing of the run stays beside the set: the lock file is left empty, not holding a pid.
+        for out in [corrected, packed] {
+            #expect(FileManager.default.contents(atPath: out + "/.dataprep.lock") == Data(), "\(out)")
+        }
     }
 
     static let pinned: [String: String] = [

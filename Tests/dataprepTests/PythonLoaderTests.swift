@@ -1,5 +1,6 @@
 import Foundation
 import Shards
+import TestSupport
 import Testing
 import Trainer
 

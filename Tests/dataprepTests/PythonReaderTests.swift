@@ -1,5 +1,6 @@
 import Foundation
 import Shards
+import TestSupport
 import Testing
 
 /// The Python reader (`python/dataprep_shards`) against sets the real `dataprep` writes and the

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `dataprep split` run as a user would, on class folders built in the test.

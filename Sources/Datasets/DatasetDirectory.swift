@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// An image-classification dataset on disk: class folders (`ROOT/<class>/...`), or split folders
 /// holding class folders (`ROOT/train/<class>/...`, `ROOT/validation/<class>/...`).
@@ -68,7 +69,7 @@ public struct DatasetDirectory: Sendable {
     }
 
     /// Reads the layout of `root`, and its class order file when it has one.
-    /// - Throws: ``SupportError`` `badLayout` when `root` is not a folder or has no class folders,
+    /// - Throws: ``DatasetError`` `badLayout` when `root` is not a folder or has no class folders,
     ///   when a split or class folder is a link back to a folder above it or to a folder already
     ///   read, or when the class order file names a class folder that does not exist, names one
     ///   twice or holds an empty line (the message names the file); `fileSystem` when a folder
@@ -79,7 +80,7 @@ public struct DatasetDirectory: Sendable {
         var visited = Visited(root: root)
         let top = try Self.subfolders(of: root)
         guard !top.isEmpty else {
-            throw SupportError(
+            throw DatasetError(
                 .badLayout, "no class folders (expected ROOT/<class>/... or ROOT/train/<class>/...)",
                 path: root)
         }
@@ -108,7 +109,7 @@ public struct DatasetDirectory: Sendable {
             path = (root as NSString).deletingLastPathComponent + "/" + classOrderFileName
         }
         guard FileIO.exists(path) else { return nil }
-        let text = String(decoding: try FileIO.readFile(at: path, limit: 1 << 20), as: UTF8.self)
+        let text = String(decoding: try DatasetError.converting { try FileIO.readFile(at: path, limit: 1 << 20) }, as: UTF8.self)
         var names = text.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
         }
@@ -117,24 +118,26 @@ public struct DatasetDirectory: Sendable {
         var seen: Set<String> = []
         for (index, name) in names.enumerated() {
             guard !name.isEmpty else {
-                throw SupportError(.badLayout, "class order file: line \(index + 1) is empty", path: path)
+                throw DatasetError(.badLayout, "class order file: line \(index + 1) is empty", path: path)
             }
             guard found.contains(name) else {
-                throw SupportError(
+                throw DatasetError(
                     .badLayout, "class order file: \"\(name)\" (line \(index + 1)) is not a class folder of \(root)",
                     path: path)
             }
             guard seen.insert(name).inserted else {
-                throw SupportError(.badLayout, "class order file: \"\(name)\" is listed twice", path: path)
+                throw DatasetError(.badLayout, "class order file: \"\(name)\" is listed twice", path: path)
             }
         }
         return names.isEmpty ? nil : names
     }
 
     /// Writes `names` as a class order file into `folder`, atomically: one name per line.
-    /// - Throws: ``SupportError`` `fileSystem` when the file cannot be written.
-    public static func writeClassOrder(_ names: [String], into folder: String) throws(SupportError) {
-        try FileIO.writeAtomically(Array(names.map { $0 + "\n" }.joined().utf8), to: folder + "/" + classOrderFileName)
+    /// - Throws: ``DatasetError`` `fileSystem` when the file cannot be written.
+    public static func writeClassOrder(_ names: [String], into folder: String) throws {
+        try DatasetError.converting {
+            try FileIO.writeAtomically(Array(names.map { $0 + "\n" }.joined().utf8), to: folder + "/" + classOrderFileName)
+        }
     }
 
     // MARK: - Listing
@@ -149,7 +152,7 @@ public struct DatasetDirectory: Sendable {
 
     /// Non-hidden subfolders of `path`, sorted, symbolic links to folders included (as split and
     /// class folders are).
-    /// - Throws: ``SupportError`` `badLayout` when `path` is not a folder; `fileSystem` when it
+    /// - Throws: ``DatasetError`` `badLayout` when `path` is not a folder; `fileSystem` when it
     ///   cannot be listed.
     public static func subfolders(of path: String) throws -> [String] {
         try entries(of: path).filter { kind(of: path + "/" + $0, following: true) == .folder }.sorted()
@@ -178,12 +181,12 @@ public struct DatasetDirectory: Sendable {
     private static func entries(of path: String) throws -> [String] {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw SupportError(.badLayout, "not a folder", path: path)
+            throw DatasetError(.badLayout, "not a folder", path: path)
         }
         do {
             return try FileManager.default.contentsOfDirectory(atPath: path).filter { !isHidden($0) }
         } catch {
-            throw SupportError(.fileSystem, "cannot list the folder: \(error.localizedDescription)", path: path)
+            throw DatasetError(.fileSystem, "cannot list the folder: \(error.localizedDescription)", path: path)
         }
     }
 
@@ -219,15 +222,15 @@ public struct DatasetDirectory: Sendable {
         init(root: String) { self.root = FileIO.resolvedPath(root) }
 
         /// Records `path`'s real folder.
-        /// - Throws: ``SupportError`` `badLayout` when it is the root or a folder above it, or a
+        /// - Throws: ``DatasetError`` `badLayout` when it is the root or a folder above it, or a
         ///   folder already recorded.
         mutating func enter(_ path: String) throws {
             let real = FileIO.resolvedPath(path)
             if real == root || root.hasPrefix(real == "/" ? "/" : real + "/") {
-                throw SupportError(.badLayout, "leads back to \(real), which holds it (a loop)", path: path)
+                throw DatasetError(.badLayout, "leads back to \(real), which holds it (a loop)", path: path)
             }
             if let first = folders[real] {
-                throw SupportError(.badLayout, "is the same folder (\(real)) as \(first)", path: path)
+                throw DatasetError(.badLayout, "is the same folder (\(real)) as \(first)", path: path)
             }
             folders[real] = path
         }

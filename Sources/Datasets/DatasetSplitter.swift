@@ -4,7 +4,7 @@
 // NumPy's generator and keeps the split in memory, this split is stratified per class, keeps
 // byte-identical files in one split, and is written to disk, so it is made once and then audited.
 import Foundation
-public import Support
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,11 +47,11 @@ public struct DatasetSplitter: Sendable {
     /// Hashing threads (at least 1), or `nil` for all active cores; the plan does not depend on it.
     public var threads: Int?
 
-    /// - Throws: ``FetchError`` `badLayout` unless both fractions are finite, at least 0, and add
+    /// - Throws: ``DatasetError`` `badLayout` unless both fractions are finite, at least 0, and add
     ///   up to less than 1.
     public init(validation: Double, test: Double = 0, seed: UInt64, threads: Int? = nil) throws {
         guard validation.isFinite, test.isFinite, validation >= 0, test >= 0, validation + test < 1 else {
-            throw FetchError(
+            throw DatasetError(
                 .badLayout,
                 "fractions must be at least 0 and add up to less than 1 (validation \(validation), test \(test))")
         }
@@ -65,13 +65,13 @@ public struct DatasetSplitter: Sendable {
     /// Files under the class folders whose names are not images are listed in
     /// ``SplitPlan/ignoredFiles`` and not split.
     /// - Parameter dataset: an unsplit dataset, from ``DatasetDirectory/init(reading:)``.
-    /// - Throws: ``FetchError`` `badLayout` when the dataset is already split; `fileSystem` when
+    /// - Throws: ``DatasetError`` `badLayout` when the dataset is already split; `fileSystem` when
     ///   a file cannot be read.
     public func plan(_ dataset: DatasetDirectory) throws -> SplitPlan {
         guard !dataset.isSplit, let classes = dataset.splits.first?.classes else {
-            throw FetchError(
+            throw DatasetError(
                 .badLayout, "already split into \(dataset.splits.map(\.name).joined(separator: ", "))",
-                subject: dataset.root)
+                path: dataset.root)
         }
         let images = classes.flatMap(\.images)
         let digests = try ParallelWork.map(
@@ -111,7 +111,7 @@ public struct DatasetSplitter: Sendable {
     /// Plans the split of `dataset` and writes it to `output`: ``plan(_:)`` then
     /// ``SplitPlan/write(to:)``, with `output` checked first so that a bad one fails before any
     /// file is read.
-    /// - Throws: ``FetchError``, as ``plan(_:)`` and ``SplitPlan/write(to:)``.
+    /// - Throws: ``DatasetError``, as ``plan(_:)`` and ``SplitPlan/write(to:)``.
     public func split(
         _ dataset: DatasetDirectory,
         into output: String
@@ -211,7 +211,7 @@ public struct SplitPlan: Sendable, Hashable {
     /// Files under the class folders that are not images by name (paths relative to the source
     /// root), left out of the split.
     public var ignoredFiles: [String]
-    /// The source's class order (Support's `DatasetDirectory.classOrder`), written into the
+    /// The source's class order (``DatasetDirectory/classOrder``), written into the
     /// output as its class order file so that the label order survives the split.
     public var classOrder: [String]?
 
@@ -282,29 +282,29 @@ extension SplitPlan {
     /// source: replace files rather than edit them in place, in either folder.
     /// - Parameter output: a path that does not exist yet, outside the source folder; its parent
     ///   is created when missing.
-    /// - Throws: ``FetchError`` `badLayout` when `output` exists or lies inside the source folder;
+    /// - Throws: ``DatasetError`` `badLayout` when `output` exists or lies inside the source folder;
     ///   `fileSystem` when a folder, link or copy cannot be made.
     @discardableResult
     public func write(to output: String) throws -> Placement {
         let output = try Self.checkOutput(output, sourceRoot: sourceRoot)
         let parent = (output as NSString).deletingLastPathComponent
-        try FetchError.converting { try FileIO.createFolder(parent) }
+        try DatasetError.converting { try FileIO.createFolder(parent) }
         let temporary = parent + "/." + (output as NSString).lastPathComponent + ".partial-\(getpid())"
         FileIO.removeTree(temporary)
         do {
             let placement = try place(into: temporary)
             let manifest = try manifestJSON()
-            try FetchError.converting { try FileIO.writeAtomically(manifest, to: temporary + "/" + Self.manifestName) }
+            try DatasetError.converting { try FileIO.writeAtomically(manifest, to: temporary + "/" + Self.manifestName) }
             if let classOrder {
-                try FetchError.converting { try DatasetDirectory.writeClassOrder(classOrder, into: temporary) }
+                try DatasetError.converting { try DatasetDirectory.writeClassOrder(classOrder, into: temporary) }
             }
             // One sync(2) flushes every link and copy (on Linux it waits for the writes), instead
             // of an fsync per file; Glibc's Swift module does not export syncfs(2).
             sync()
             guard !Self.exists(output) else {
-                throw FetchError(.badLayout, "appeared while the split was written; nothing was changed", subject: output)
+                throw DatasetError(.badLayout, "appeared while the split was written; nothing was changed", path: output)
             }
-            try FetchError.converting { try FileIO.durableRename(temporary, to: output) }
+            try DatasetError.converting { try FileIO.durableRename(temporary, to: output) }
             return placement
         } catch {
             FileIO.removeTree(temporary)
@@ -317,7 +317,7 @@ extension SplitPlan {
         var created: Set<String> = []
         for split in splits {
             for name in classNames {
-                try FetchError.converting { try FileIO.createFolder(folder + "/\(split)/" + name) }
+                try DatasetError.converting { try FileIO.createFolder(folder + "/\(split)/" + name) }
                 created.insert("\(split)/" + name)
             }
         }
@@ -325,7 +325,7 @@ extension SplitPlan {
         for file in files {
             let subfolder = (file.path as NSString).deletingLastPathComponent
             if !created.contains(subfolder) {
-                try FetchError.converting { try FileIO.createFolder(folder + "/" + subfolder) }
+                try DatasetError.converting { try FileIO.createFolder(folder + "/" + subfolder) }
                 created.insert(subfolder)
             }
             if try Self.linkOrCopy(sourceRoot + "/" + file.source, to: folder + "/" + file.path) {
@@ -338,14 +338,14 @@ extension SplitPlan {
     }
 
     /// `output` as an absolute path, once checked to be new and outside `sourceRoot`.
-    /// - Throws: ``FetchError`` `badLayout`.
+    /// - Throws: ``DatasetError`` `badLayout`.
     static func checkOutput(_ output: String, sourceRoot: String) throws -> String {
         let output = URL(fileURLWithPath: output).standardizedFileURL.path
         guard !exists(output) else {
-            throw FetchError(.badLayout, "already exists; choose a new folder or remove it first", subject: output)
+            throw DatasetError(.badLayout, "already exists; choose a new folder or remove it first", path: output)
         }
         guard !(output + "/").hasPrefix(sourceRoot + "/") else {
-            throw FetchError(.badLayout, "the output folder must not be inside the dataset \(sourceRoot)", subject: output)
+            throw DatasetError(.badLayout, "the output folder must not be inside the dataset \(sourceRoot)", path: output)
         }
         return output
     }
@@ -362,27 +362,27 @@ extension SplitPlan {
     /// Makes `destination` a hard link to `source` (following `source` if it is a symbolic link),
     /// or, where the file system cannot link it there, a copy.
     /// - Returns: `true` for a hard link, `false` for a copy.
-    /// - Throws: ``FetchError`` `fileSystem`.
+    /// - Throws: ``DatasetError`` `fileSystem`.
     private static func linkOrCopy(_ source: String, to destination: String) throws -> Bool {
         if linkat(AT_FDCWD, source, AT_FDCWD, destination, AT_SYMLINK_FOLLOW) == 0 { return true }
         // Another file system; links not supported or not allowed (protected_hardlinks); too many.
         guard [EXDEV, EPERM, EMLINK, ENOTSUP, EOPNOTSUPP].contains(errno) else {
-            throw FetchError.system("cannot link \(source)", path: destination)
+            throw DatasetError(.system("cannot link \(source)", path: destination))
         }
         try copy(source, to: destination)
         return false
     }
 
     /// Copies a file's bytes into a new file (never replacing one), 1 MiB at a time.
-    /// - Throws: ``FetchError`` `fileSystem`.
+    /// - Throws: ``DatasetError`` `fileSystem`.
     private static func copy(_ source: String, to destination: String) throws {
         let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw FetchError.system("cannot open", path: source) }
+        guard input >= 0 else { throw DatasetError(.system("cannot open", path: source)) }
         defer { close(input) }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { chunk.deallocate() }
-        try FetchError.converting {
-            let output = try OutputFile(creating: destination, exclusive: true)
+        try DatasetError.converting {
+            let output = try OutputFile(creating: destination, options: .exclusive)
             var offset = 0
             while true {
                 let n = try FileIO.readAll(from: input, at: offset, into: chunk, path: source)

@@ -22,17 +22,17 @@ public struct SHA256Digest {
     }
 
     /// The sha256 of a whole file, read in 1 MiB chunks (memory does not grow with the file).
-    /// - Throws: ``FetchError`` `fileSystem` when the file cannot be read.
+    /// - Throws: ``DatasetError`` `fileSystem` when the file cannot be read.
     public static func ofFile(at path: String) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FetchError.system("cannot open", path: path) }
+        guard fd >= 0 else { throw DatasetError(.system("cannot open", path: path)) }
         defer { close(fd) }
         var digest = SHA256Digest()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { chunk.deallocate() }
         var offset = 0
         while true {
-            let n = try FetchError.converting { try FileIO.readAll(from: fd, at: offset, into: chunk, path: path) }
+            let n = try DatasetError.converting { try FileIO.readAll(from: fd, at: offset, into: chunk, path: path) }
             digest.update(UnsafeRawBufferPointer(rebasing: chunk[..<n]))
             offset += n
             if n < chunk.count { return digest.hex() }  // the end of the file

@@ -1,6 +1,6 @@
 import Codecs
 import Foundation
-public import Support
+import Support
 
 /// The preflight scan of a dataset: reads and decodes every image once, in parallel, and reports
 /// what training would meet (see ``DatasetScanReport``). It never prints and never changes files.

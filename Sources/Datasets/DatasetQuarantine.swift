@@ -16,7 +16,7 @@ public enum DatasetQuarantine {
     ///   - folder: the quarantine folder. It may lie inside the dataset only under a hidden folder
     ///     (e.g. `ROOT/.quarantine`), since anything else there would be read as a split or class.
     /// - Returns: what was moved and what was not, with the system's reason.
-    /// - Throws: ``FetchError`` `badLayout` when `folder` would be part of the dataset.
+    /// - Throws: ``DatasetError`` `badLayout` when `folder` would be part of the dataset.
     public static func moveBadFiles(of report: DatasetScanReport, to folder: String) throws -> DatasetScanReport.QuarantineOutcome {
         let folder = URL(fileURLWithPath: folder).standardizedFileURL.path
         try checkFolder(folder, datasetRoot: report.root)
@@ -26,7 +26,7 @@ public enum DatasetQuarantine {
                 try move(report.root + "/" + file.path, to: folder + "/" + file.path)
                 outcome.moved.append(file.path)
             } catch {
-                let message = (error as? FetchError)?.message ?? String(describing: error)
+                let message = (error as? DatasetError)?.message ?? String(describing: error)
                 outcome.failed.append(DatasetScanReport.Failure(path: file.path, message: message))
             }
         }
@@ -36,7 +36,7 @@ public enum DatasetQuarantine {
     /// Checks that `folder` can be the quarantine folder of the dataset at `datasetRoot` (call it
     /// before a long scan to fail early): it must lie outside the dataset, or under a hidden folder
     /// of it.
-    /// - Throws: ``FetchError`` `badLayout` when `folder` is the root or a non-hidden folder under it.
+    /// - Throws: ``DatasetError`` `badLayout` when `folder` is the root or a non-hidden folder under it.
     public static func checkFolder(_ folder: String, datasetRoot: String) throws {
         let folder = URL(fileURLWithPath: folder).standardizedFileURL.path
         let root = URL(fileURLWithPath: datasetRoot).standardizedFileURL.path
@@ -44,23 +44,23 @@ public enum DatasetQuarantine {
         guard folder == root || folder.hasPrefix(prefix) else { return }
         let inside = folder.dropFirst(min(prefix.count, folder.count)).split(separator: "/").map(String.init)
         guard !inside.contains(where: DatasetDirectory.isHidden) else { return }
-        throw FetchError(
+        throw DatasetError(
             .badLayout,
             "the quarantine folder is inside the dataset, where it would be read as a split "
                 + "or class; choose a folder outside it or a hidden one (e.g. \(root)/.quarantine)",
-            subject: folder)
+            path: folder)
     }
 
     /// Moves one file, creating the destination's folders; never replaces an existing file.
-    /// - Throws: ``FetchError`` `fileSystem`.
+    /// - Throws: ``DatasetError`` `fileSystem`.
     private static func move(_ source: String, to destination: String) throws {
-        try FetchError.converting { try FileIO.createFolder((destination as NSString).deletingLastPathComponent) }
+        try DatasetError.converting { try FileIO.createFolder((destination as NSString).deletingLastPathComponent) }
         var existing = stat()
         guard lstat(destination, &existing) != 0 else {
-            throw FetchError(.fileSystem, "a file of that name is already in the quarantine folder", subject: destination)
+            throw DatasetError(.fileSystem, "a file of that name is already in the quarantine folder", path: destination)
         }
         if Glibc.rename(source, destination) == 0 { return }
-        guard errno == EXDEV else { throw FetchError.system("cannot move \(source)", path: destination) }
+        guard errno == EXDEV else { throw DatasetError(.system("cannot move \(source)", path: destination)) }
         try copyThenDelete(source, to: destination)
     }
 
@@ -70,10 +70,10 @@ public enum DatasetQuarantine {
         do {
             try FileManager.default.copyItem(atPath: source, toPath: destination)
         } catch {
-            throw FetchError(.fileSystem, "cannot copy \(source): \(error.localizedDescription)", subject: destination)
+            throw DatasetError(.fileSystem, "cannot copy \(source): \(error.localizedDescription)", path: destination)
         }
         guard unlink(source) == 0 else {
-            let error = FetchError.system("cannot delete the original after copying it", path: source)
+            let error = DatasetError(.system("cannot delete the original after copying it", path: source))
             unlink(destination)
             throw error
         }

@@ -1,5 +1,5 @@
 import Codecs
-import Fetch
+import Datasets
 import Foundation
 import Support
 import TestSupport
@@ -275,7 +275,7 @@ private func dataset(_ files: [(String, [UInt8])]) throws -> URL {
         let report = try planted.scan()
         for inside in ["", "quarantine", "train/bad", "train/cats"] {
             let folder = planted.root.appendingPathComponent(inside).path
-            expectFetchError(.badLayout, "\(inside)") {
+            expectError(DatasetError.self, .badLayout, "\(inside)") {
                 _ = try DatasetQuarantine.moveBadFiles(of: report, to: folder)
             }
         }

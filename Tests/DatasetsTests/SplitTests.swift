@@ -1,6 +1,7 @@
-import Fetch
+import Datasets
 import Foundation
 import Support
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ import Glibc
     // MARK: - Assignment
 
     @Test func theSameSeedGivesTheSameTreeAndManifestWhereverTheDatasetIsAndAnotherSeedDoesNot() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["cat": 30, "dog": 25])
         let elsewhere = try Self.makeDataset(in: dir + "/elsewhere", classes: ["cat": 30, "dog": 25])
@@ -30,7 +31,7 @@ import Glibc
     }
 
     @Test func eachClassIsSplitInItsOwnProportions() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let sizes = ["a": 10, "b": 7, "c": 25, "d": 1, "e": 0]
         let plan = try DatasetSplitter(validation: 0.2, test: 0.1, seed: 1)
@@ -56,7 +57,7 @@ import Glibc
         // Guards the shuffle, the bounded draw and the class-name hash against silent changes: a
         // seed must keep giving the same split across versions and machines. The expected files
         // were computed independently (a Python transcription of the documented algorithm).
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let plan = try DatasetSplitter(validation: 0.3, seed: 42)
             .plan(DatasetDirectory(reading: Self.makeDataset(in: dir, classes: ["cat": 10])))
@@ -65,7 +66,7 @@ import Glibc
     }
 
     @Test func noTestFolderWithoutATestFractionAndEmptyClassesStillGetFolders() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["a": 3, "b": 1])
         try DatasetSplitter(validation: 0.2, seed: 3).plan(DatasetDirectory(reading: source)).write(to: dir + "/out")
@@ -78,13 +79,13 @@ import Glibc
 
     @Test(arguments: [(-0.1, 0.0), (0.5, 0.5), (1.0, 0.0), (0.2, -0.1), (Double.nan, 0.0)])
     func fractionsOutsideTheRangeAreRefused(validation: Double, test: Double) {
-        expectFetchError(.badLayout) { _ = try DatasetSplitter(validation: validation, test: test, seed: 0) }
+        expectError(DatasetError.self, .badLayout) { _ = try DatasetSplitter(validation: validation, test: test, seed: 0) }
     }
 
     // MARK: - Duplicates
 
     @Test func byteIdenticalFilesStayInOneSplitAndAreReported() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["cat": 20, "dog": 20])
         // Five pairs inside cat, and one file of cat copied into dog.
@@ -110,7 +111,7 @@ import Glibc
     // MARK: - Writing
 
     @Test func imagesAreHardLinksAndSubfoldersArePreserved() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["a": 4])
         try FileManager.default.createDirectory(atPath: source + "/a/deep/er", withIntermediateDirectories: true)
@@ -135,7 +136,7 @@ import Glibc
     @Test(.enabled(if: SplitTests.sharedMemoryIsAnotherFileSystem()))
     func imagesAreCopiedAcrossFileSystems() throws {
         let source = "/dev/shm/dp-split-\(UUID().uuidString)"
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer {
             try? FileManager.default.removeItem(atPath: dir)
             try? FileManager.default.removeItem(atPath: source)
@@ -153,7 +154,7 @@ import Glibc
     }
 
     @Test func theManifestRecordsSeedFractionsAndEveryFile() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["a": 3, "b": 2])
         try DatasetSplitter(validation: 0.25, test: 0.25, seed: 123).plan(DatasetDirectory(reading: source))
@@ -180,23 +181,23 @@ import Glibc
     // MARK: - Refusals
 
     @Test func anAlreadySplitDatasetIsRefused() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["a": 2])
         try DatasetSplitter(validation: 0.5, seed: 1).plan(DatasetDirectory(reading: source)).write(to: dir + "/out")
         let split = try DatasetDirectory(reading: dir + "/out")
         #expect(split.isSplit)
-        expectFetchError(.badLayout) { _ = try DatasetSplitter(validation: 0.5, seed: 1).plan(split) }
+        expectError(DatasetError.self, .badLayout) { _ = try DatasetSplitter(validation: 0.5, seed: 1).plan(split) }
     }
 
     @Test func anExistingOutputOrOneInsideTheDatasetIsRefusedAndNothingIsWritten() throws {
-        let dir = try TestFiles.temporaryFolder()
+        let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try Self.makeDataset(in: dir, classes: ["a": 2])
         let plan = try DatasetSplitter(validation: 0.5, seed: 1).plan(DatasetDirectory(reading: source))
         try FileManager.default.createDirectory(atPath: dir + "/exists", withIntermediateDirectories: false)
         for out in [dir + "/exists", source + "/split"] {
-            expectFetchError(.badLayout) { _ = try plan.write(to: out) }
+            expectError(DatasetError.self, .badLayout) { _ = try plan.write(to: out) }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/exists").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["data", "exists"])
