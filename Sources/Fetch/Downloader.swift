@@ -129,6 +129,9 @@ public func download(
     from url: String, to destination: String, options: DownloadOptions = DownloadOptions(),
     progress: (DownloadProgress) -> Void = { _ in }
 ) throws -> DownloadResult {
+    if let local = URL(string: url), local.isFileURL {  // libcurl would wait forever on a FIFO
+        try FetchError.converting { close(try FileIO.openRegularFile(at: local.path)) }
+    }
     let folder = (destination as NSString).deletingLastPathComponent
     if !folder.isEmpty { try FetchError.converting { try FileIO.createFolder(folder) } }
     let partial = try PartialFile(path: destination + ".partial")

@@ -62,6 +62,9 @@ import Testing
         defer { FileIO.removeTree(dir) }
         try FileIO.writeAtomically(Data([1]), to: dir + "/file")
         expectError(SupportError.self, .fileSystem) { try FileIO.createFolder(dir + "/file") }
+        // Under a file: the message names the part that is a file (never Foundation's error codes).
+        let under = expectError(SupportError.self, .fileSystem) { try FileIO.createFolder(dir + "/file/sub/deeper") }
+        #expect(under?.message == "cannot create the folder: \(dir)/file is a file, not a folder", "\(String(describing: under))")
         try FileIO.createFolder(dir + "/a/b/c")
         #expect(FileIO.exists(dir + "/a/b/c"))
     }
