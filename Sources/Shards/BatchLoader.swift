@@ -365,7 +365,7 @@ public final class BatchLoader: @unchecked Sendable {
                     for p in 0..<pixels { plane[p] = source[p * channels + c] }
                 }
             }
-            let label = set.label(index)
+            let label = try set.label(index)  // refuses a label outside the class list
             slot.labels[row] = Int32(label)
             if options.labels == .oneHot {
                 let classes = set.manifest.classNames.count

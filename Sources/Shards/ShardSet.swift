@@ -42,6 +42,12 @@ public final class ShardSet: @unchecked Sendable {
                     .truncated, "\(mapping.bytes.count) bytes; the header needs \(header.fileSize)",
                     file: mapping.path)
             }
+            guard mapping.bytes.count == shard.bytes else {  // the manifest's bytes are the header's size (validated)
+                throw ShardError(
+                    .manifestMismatch,
+                    "\(mapping.bytes.count) bytes, more than the \(shard.bytes) its header and the manifest say: bytes were added",
+                    file: mapping.path)
+            }
             mappings.append(mapping)
             starts.append(starts.last! + shard.count)
         }
@@ -68,9 +74,19 @@ public final class ShardSet: @unchecked Sendable {
         return UnsafeRawBufferPointer(rebasing: mappings[shard].bytes[start..<start + stride])
     }
 
-    /// The label of record `index`.
-    public func label(_ index: Int) -> Int {
-        Int(Int32(littleEndian: record(index).loadUnaligned(fromByteOffset: layout.labelOffset, as: Int32.self)))
+    /// The label of record `index`, checked to be one of the manifest's classes (a crafted shard
+    /// can hold any int32 with a valid checksum).
+    /// - Throws: ``ShardError`` `manifestMismatch` naming the shard and sample when the label is
+    ///   outside `0 ..< classNames.count`.
+    public func label(_ index: Int) throws(ShardError) -> Int {
+        let label = Int(Int32(littleEndian: record(index).loadUnaligned(fromByteOffset: layout.labelOffset, as: Int32.self)))
+        guard label >= 0 && label < manifest.classNames.count else {
+            let (shard, local) = locate(index)
+            throw ShardError(
+                .manifestMismatch, "the record's label \(label) is not one of the manifest's \(manifest.classNames.count) classes",
+                file: directory + "/" + manifest.shards[shard].file, sample: local)
+        }
+        return label
     }
 
     /// The image bytes (H·W·C, HWC) of record `index`.
@@ -101,9 +117,10 @@ public final class ShardSet: @unchecked Sendable {
                 stride: layout.stride)
     }
 
-    /// Checks every record checksum and every shard digest.
+    /// Checks every record checksum and label, and every shard digest.
     /// - Throws: ``ShardError`` `checksumMismatch` naming the first damaged shard and sample (the
-    ///   sample index within that shard), or `badHeader` when a checksum table is damaged.
+    ///   sample index within that shard), `manifestMismatch` for a label outside the class list,
+    ///   or `badHeader` when a checksum table is damaged.
     public func verify() throws {
         for (k, shard) in manifest.shards.enumerated() {
             let mapping = mappings[k]
@@ -112,10 +129,13 @@ public final class ShardSet: @unchecked Sendable {
             guard String(format: "%016llx", XXHash64.hash(table)) == shard.digest else {
                 throw ShardError(.badHeader, "the checksum table does not match the shard digest", file: mapping.path)
             }
-            for local in 0..<shard.count where !recordIsIntact(starts[k] + local) {
-                throw ShardError(
-                    .checksumMismatch, "record bytes do not match their checksum", file: mapping.path,
-                    sample: local)
+            for local in 0..<shard.count {
+                guard recordIsIntact(starts[k] + local) else {
+                    throw ShardError(
+                        .checksumMismatch, "record bytes do not match their checksum", file: mapping.path,
+                        sample: local)
+                }
+                _ = try label(starts[k] + local)
             }
         }
     }
@@ -140,7 +160,8 @@ private final class Mapping {
 
     init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO never waits for a writer; it is refused below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw errno == ENOENT
                 ? ShardError(.missingShard, "the manifest lists it but it is not there", file: path)
@@ -149,6 +170,9 @@ private final class Mapping {
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw ShardError(.system("cannot stat", path: path)) }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw ShardError(.fileSystem, "not a regular file (a shard is a file)", file: path)
+        }
         let size = Int(status.st_size)
         guard size >= ShardHeader.size else {
             throw ShardError(.truncated, "\(size) bytes, shorter than the \(ShardHeader.size)-byte header", file: path)

@@ -174,9 +174,9 @@ public enum Fitting {
         guard training.count > 0 else {
             throw TrainerError(.invalidArgument, "the training set in \(training.directory) holds no samples: nothing to learn from")
         }
-        let present = Set((0..<training.manifest.imagesPerCopy).map { training.label($0 * training.manifest.copies) })
+        let present = Set(try (0..<training.manifest.imagesPerCopy).map { try training.label($0 * training.manifest.copies) })
         guard present.count >= 2 else {
-            let names = present.sorted().map { $0 < training.manifest.classNames.count ? training.manifest.classNames[$0] : "\($0)" }
+            let names = present.sorted().map { training.manifest.classNames[$0] }
             throw TrainerError(
                 .invalidArgument,
                 "the training set in \(training.directory) holds samples of one class only (\(names.joined())): "

@@ -15,7 +15,7 @@ struct Inspect: ParsableCommand {
         let manifest = set.manifest
         let layout = manifest.layout
         var perClass = [Int](repeating: 0, count: manifest.classNames.count)
-        for i in stride(from: 0, to: set.count, by: manifest.copies) { perClass[set.label(i)] += 1 }
+        for i in stride(from: 0, to: set.count, by: manifest.copies) { perClass[try set.label(i)] += 1 }
         let bytes = manifest.shards.map(\.bytes).reduce(0, +)
 
         print("shard set   \(directory)")

@@ -52,7 +52,7 @@ import Testing
                 ImageLoader.resize(decoded.image, to: size, interpolation: .bilinear, into: UnsafeMutableRawBufferPointer($0))
             }
             #expect(Array(set.image(i)) == resized.pixels)
-            #expect(set.label(i) == items[source].label)
+            #expect(try set.label(i) == items[source].label)
         }
     }
 

@@ -20,6 +20,34 @@ import Testing
         try body(dir, try writeSyntheticSet(at: dir, count: 23))
     }
 
+    /// Every hostile set of ``ManifestDamage`` is refused with its code when opened (or, for a
+    /// crafted record, when read), by the set and by the batch reader: never a trap, never a set
+    /// read in part.
+    @Test(arguments: ManifestDamage.cases.indices)
+    func aHostileManifestIsRefusedWithItsCode(_ index: Int) throws {
+        let damage = ManifestDamage.cases[index]
+        try withSet { dir, _ in
+            try damage.apply(to: dir)
+            if let code = damage.open {
+                expectShardError(code, sourceLocation: #_sourceLocation) { _ = try ShardSet(directory: dir) }
+                return
+            }
+            let set = try ShardSet(directory: dir)
+            let loader = try BatchLoader(set: set, options: BatchOptions(batchSize: 5, shuffle: false))
+            func readEpoch() throws {
+                let batches = loader.epoch(0)
+                while try batches.next() != nil {}
+            }
+            if let code = damage.verify {
+                expectShardError(code) { try set.verify() }
+                expectShardError(code) { try readEpoch() }
+            } else {
+                try set.verify()
+                try readEpoch()
+            }
+        }
+    }
+
     @Test func aFlippedRecordByteIsFoundWithShardAndSample() throws {
         try withSet { dir, manifest in
             let stride = manifest.layout.stride
@@ -66,7 +94,7 @@ import Testing
     @Test func aManifestThatDisagreesIsAMismatch() throws {
         try withSet { dir, manifest in
             var edited = manifest
-            edited.shards[1].count = 6
+            edited.shards[1].digest = "0123456789abcdef"  // a valid digest, not the shard's
             let encoder = JSONEncoder()
             try encoder.encode(edited).write(to: URL(fileURLWithPath: dir + "/manifest.json"))
             expectShardError(.manifestMismatch, file: "train-00001.dps") { _ = try ShardSet(directory: dir) }
