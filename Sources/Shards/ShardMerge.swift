@@ -6,13 +6,34 @@ import Support
 /// appended through a ``ShardWriter`` with the run's shard size, so the shards are byte-identical
 /// to a one-process run with the same options and seed.
 public enum ShardMerge {
-    /// Merges the sets in `parts` (in any order) into `directory`.
+    /// Merges the sets in `parts` (in any order) into `directory` and commits the merged set there
+    /// (``stage(_:into:tool:replacing:)``, then ``StagedShardSet/commit()``).
     /// - Returns: the merged set's manifest.
+    /// - Throws: as ``stage(_:into:tool:replacing:)``.
+    public static func merge(
+        _ parts: [String], into directory: String, tool: String, replacing: ShardWriter.Replacement = .sameShape
+    ) throws -> ShardManifest {
+        let staged = try stage(parts, into: directory, tool: tool, replacing: replacing)
+        try staged.commit()
+        return staged.manifest
+    }
+
+    /// Merges the sets in `parts` (in any order) into a set written beside the one in `directory`,
+    /// which ``StagedShardSet/commit()`` replaces. The parts must agree on everything that shaped
+    /// their bytes: split, image spec, record layout, classes, parameters, copies, sources, shard
+    /// size, item count, and the options and seed their provenance records. The merged set's
+    /// provenance keeps those (the command, options and seed of the parts), adds `merged` (the
+    /// number of parts) and names the parts' dataset.
+    /// - Parameter tool: `dataprep <version>`, recorded as the merged set's tool.
+    /// - Returns: the merged set, staged.
     /// - Throws: ``ShardError`` `manifestMismatch` when a folder is not a part set, the parts do not
-    ///   belong together (split, spec, layout, classes, parameters, copies, sources or shard size
-    ///   differ), a part is missing or given twice, or their item ranges do not tile the list;
-    ///   `checksumMismatch` for a damaged record; `fileSystem` when writing fails.
-    public static func merge(_ parts: [String], into directory: String, provenance: ShardManifest.Provenance) throws -> ShardManifest {
+    ///   belong together (what differs is named), a part is missing or given twice, or their item
+    ///   ranges do not tile the list; `checksumMismatch` for a damaged record; `invalidArgument`
+    ///   when `directory` holds a set of another shape and `replacing` does not allow replacing it;
+    ///   `fileSystem` when writing fails.
+    public static func stage(
+        _ parts: [String], into directory: String, tool: String, replacing: ShardWriter.Replacement = .sameShape
+    ) throws -> StagedShardSet {
         guard !parts.isEmpty else { throw ShardError(.invalidArgument, "no part sets to merge") }
         let sets = try parts.map { try ShardSet(directory: $0) }
         let described = try sets.map { set -> (ShardSet, ShardManifest.Part) in
@@ -31,16 +52,23 @@ public enum ShardMerge {
         var next = 0
         for (set, part) in described {
             let manifest = set.manifest
-            let differences = [
+            var differences = [
                 ("split", manifest.split != reference.split), ("image spec", manifest.spec != reference.spec),
                 ("record layout", manifest.layout != reference.layout), ("class names", manifest.classNames != reference.classNames),
                 ("parameter names", manifest.parameterNames != reference.parameterNames), ("copies", manifest.copies != reference.copies),
                 ("sources", manifest.sources != reference.sources), ("shard size", part.shardBytes != firstPart.shardBytes),
                 ("item count", part.totalItems != firstPart.totalItems),
+                ("seed", manifest.provenance.seed != reference.provenance.seed),
             ].filter(\.1).map(\.0)
+            let options = manifest.provenance.options, wanted = reference.provenance.options
+            differences += Set(options.keys).union(wanted.keys).sorted().filter { options[$0] != wanted[$0] }.map { key in
+                "\(key) (\(options[key] ?? "not given") here, \(wanted[key] ?? "not given") in part \(firstPart.index))"
+            }
             guard differences.isEmpty else {
                 throw ShardError(
-                    .manifestMismatch, "does not belong with \(first.directory): its \(differences.joined(separator: ", ")) differ",
+                    .manifestMismatch,
+                    "does not belong with \(first.directory): its \(differences.joined(separator: ", ")) \(differences.count == 1 ? "differs" : "differ"); "
+                        + "every part must be made with the same options and seed",
                     file: set.directory)
             }
             guard part.firstItem == next else {
@@ -55,7 +83,7 @@ public enum ShardMerge {
         }
         let writer = try ShardWriter(
             directory: directory, split: reference.split, spec: reference.spec, hasSource: reference.layout.sourceOffset != nil,
-            parameterCount: reference.layout.parameterCount, rotation: .init(maxBytes: firstPart.shardBytes))
+            parameterCount: reference.layout.parameterCount, rotation: .init(maxBytes: firstPart.shardBytes), replacing: replacing)
         for (set, _) in described {
             for sample in 0..<set.count {
                 guard set.recordIsIntact(sample) else {
@@ -65,11 +93,16 @@ public enum ShardMerge {
                         file: set.directory + "/" + set.manifest.shards[shard].file, sample: local)
                 }
                 try writer.append(
-                    image: set.image(sample), label: set.label(sample), source: set.source(sample),
+                    image: set.image(sample), label: try set.label(sample), source: set.source(sample),
                     parameters: set.parameters(sample))
             }
         }
-        return try writer.finish(
+        let datasets = described.map { $0.0.manifest.provenance.dataset }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let provenance = ShardManifest.Provenance(
+            dataset: datasets.joined(separator: ", "), tool: tool,
+            options: reference.provenance.options.merging(["merged": "\(described.count) parts"]) { $1 },
+            seed: reference.provenance.seed)
+        return try writer.stage(
             classNames: reference.classNames, parameterNames: reference.parameterNames, copies: reference.copies,
             sources: reference.sources, provenance: provenance)
     }

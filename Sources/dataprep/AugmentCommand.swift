@@ -85,8 +85,9 @@ struct AugmentCommand: ParsableCommand {
         let spec = image.spec(settings.resize)
         let format: PixelFormat = image.channels == 1 ? .gray : .rgb
         try output.checkSeparate(from: [dataset.root])
-        let lock = try output.lock()
-        defer { lock.release() }
+        // OUT/validation is written too: a concurrent pack into it must fail, not interleave.
+        let locks = try output.locks(subfolders: validation == nil ? [] : ["validation"])
+        defer { locks.reversed().forEach { $0.release() } }
         try replacing.checkReplacing(
             in: output.out, split: "train", spec: spec, classNames: classNames, parameterNames: TransformParameters.recordedNames)
         if validation != nil {
@@ -98,7 +99,8 @@ struct AugmentCommand: ParsableCommand {
         let progress = ProgressLine()
         let trained = try SplitPreparation.prepare(
             train, of: dataset, classNames: classNames, as: "train", spec: spec, copies: copies,
-            parameterNames: TransformParameters.recordedNames, into: output.out, settings: try output.settings,
+            parameterNames: TransformParameters.recordedNames, into: output.out,
+            settings: try output.settings(replacing: replacing.replacing),
             provenance: PreparationSummary.provenance(
                 "augment", dataset,
                 options: options.merging(augmentation.recorded) { $1 }
@@ -106,6 +108,20 @@ struct AugmentCommand: ParsableCommand {
             progress: PreparationSummary.progress(progress, "augmenting (×\(copies))"),
             preparers: { AugmentingPreparer(size: image.size, format: format, random: random, settings: settings, seed: seed.seed) })
         progress.finish()
+
+        var packed: SplitPreparation.Outcome?
+        if let validation {
+            packed = try SplitPreparation.prepare(
+                validation, of: dataset, classNames: classNames, as: "validation", spec: spec, into: output.out + "/validation",
+                settings: try output.settings(replacing: replacing.replacing),
+                provenance: PreparationSummary.provenance("augment", dataset, options: options, seed: nil),
+                progress: PreparationSummary.progress(progress, "packing validation"),
+                preparers: { ResizingPreparer(spec: spec) })
+            progress.finish()
+        }
+        // Both sets are complete: only now do they replace what OUT and OUT/validation held.
+        try trained.commit()
+        try packed?.commit()
         let written = trained.report.written
         print(
             "augmented \(written) training images × \(copies) copies of \(classNames.count) classes into "
@@ -113,19 +129,10 @@ struct AugmentCommand: ParsableCommand {
                 + String(
                     format: "(%.1f s, %.0f images/s, %.0f samples/s)", trained.seconds, Double(written) / max(trained.seconds, 1e-9),
                     Double(written * copies) / max(trained.seconds, 1e-9)))
-
-        var reports = [trained.report]
-        if let validation {
-            let validationOut = output.out + "/validation"
-            let packed = try SplitPreparation.prepare(
-                validation, of: dataset, classNames: classNames, as: "validation", spec: spec, into: validationOut,
-                settings: try output.settings, provenance: PreparationSummary.provenance("augment", dataset, options: options, seed: nil),
-                progress: PreparationSummary.progress(progress, "packing validation"),
-                preparers: { ResizingPreparer(spec: spec) })
-            progress.finish()
-            print("packed \(packed.report.written) validation images into \(packed.manifest.shards.count) shards in \(validationOut)")
-            reports.append(packed.report)
+        if let packed {
+            print(
+                "packed \(packed.report.written) validation images into \(packed.manifest.shards.count) shards in \(output.out)/validation")
         }
-        PreparationSummary.reportProblems(reports)
+        PreparationSummary.reportProblems([trained.report] + (packed.map { [$0.report] } ?? []))
     }
 }

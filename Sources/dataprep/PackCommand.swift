@@ -57,14 +57,14 @@ struct Pack: ParsableCommand {
         let splitName = split ?? (DatasetDirectory.splitNames.contains(folderName.lowercased()) ? folderName : "train")
         let spec = image.spec(resize.resize)
         try output.checkSeparate(from: [dataset.root])
-        let lock = try output.lock()
-        defer { lock.release() }
+        let locks = try output.locks()
+        defer { locks.reversed().forEach { $0.release() } }
         try replacing.checkReplacing(
             in: output.out, split: splitName, spec: spec, classNames: dataset.classNames, parameterNames: [])
         let progress = ProgressLine()
         let outcome = try SplitPreparation.prepare(
             dataset.splits[0], of: dataset, classNames: dataset.classNames, as: splitName, spec: spec,
-            into: output.out, settings: try output.settings,
+            into: output.out, settings: try output.settings(replacing: replacing.replacing),
             provenance: PreparationSummary.provenance(
                 "pack", dataset,
                 options: [
@@ -74,6 +74,7 @@ struct Pack: ParsableCommand {
             progress: PreparationSummary.progress(progress, "packing"),
             preparers: { ResizingPreparer(spec: spec) })
         progress.finish()
+        try outcome.commit()
         print(
             "packed \(outcome.report.written) images of \(dataset.classNames.count) classes into \(outcome.manifest.shards.count) "
                 + "shards in \(output.out) "

@@ -34,6 +34,54 @@ import Testing
         return files
     }
 
+    // MARK: 1. Replacing what exists
+
+    @Test func aSetIsReplacedOnlyOnceTheNewOneIsCompleteAndOnlyWhereAllowed() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try PackCommandTests.makeDataset(at: data.appendingPathComponent("train"), classes: ["cats", "dogs"], count: 3)
+        try PackCommandTests.makeDataset(at: data.appendingPathComponent("validation"), classes: ["cats", "dogs"], count: 1)
+        // A rerun (same shape) and --overwrite runs whose images cannot be decoded fail, and the
+        // set they would have replaced is as it was, byte for byte.
+        let packed = dir.appendingPathComponent("packed").path
+        #expect(try runDataprep(["pack", data.path + "/train", "--size", "16x12", "--out", packed]).status == 0)
+        let packedBefore = try Self.snapshot(packed)
+        let bad = try Self.undecodable(in: dir, "bad")
+        for extra in [[], ["--overwrite"], ["--channels", "1", "--overwrite"]] {
+            let run = try runDataprep(["pack", bad, "--size", "16x12", "--out", packed, "--split", "train"] + extra)
+            #expect(run.status == 1 && run.stderr.contains("none of the 2 images could be decoded"), "\(extra): \(run.stderr)")
+            #expect(try Self.snapshot(packed) == packedBefore, "\(extra)")
+        }
+        let out = dir.appendingPathComponent("out").path
+        #expect(try runDataprep(["augment", data.path, "--out", out, "--size", "16x12"]).status == 0)
+        let before = try Self.snapshot(out)
+        // augment replaces OUT and OUT/validation only once both are complete: a validation split
+        // that cannot be decoded leaves both sets as they were.
+        let mixed = dir.appendingPathComponent("mixed")
+        try PackCommandTests.makeDataset(at: mixed.appendingPathComponent("train"), classes: ["cats", "dogs"], count: 2)
+        try FileManager.default.moveItem(atPath: bad, toPath: mixed.appendingPathComponent("validation").path)
+        let augment = try runDataprep(["augment", mixed.path, "--out", out, "--size", "16x12", "--copies", "2"])
+        #expect(augment.status == 1, "\(augment.stderr)")
+        #expect(try Self.snapshot(out) == before)
+
+        // merge does not turn a validation set into a training set without --overwrite.
+        var parts: [String] = []
+        for index in 0..<2 {
+            let part = dir.appendingPathComponent("part\(index)").path
+            #expect(try runDataprep(["pack", data.path + "/train", "--size", "16x12", "--out", part, "--part", "\(index)/2"]).status == 0)
+            parts.append(part)
+        }
+        let validation = out + "/validation"
+        let validationBefore = try Self.snapshot(validation)
+        let merge = try runDataprep(["merge", validation] + parts)
+        #expect(merge.status == 64 && merge.stderr.contains("differ in split"), "\(merge.stderr)")
+        #expect(try Self.snapshot(validation) == validationBefore)
+        #expect(try runDataprep(["merge", validation, "--overwrite"] + parts).status == 0)
+        #expect(try ShardSet(directory: validation).manifest.split == "train")
+        #expect(!FileManager.default.fileExists(atPath: validation + "/validation-00000.dps"))  // the old set's shards went too
+    }
+
     // MARK: 6. FIFOs and other non-files
 
     @Test func aFIFOWhereAFileIsExpectedIsRefusedAtOnce() throws {
@@ -61,6 +109,32 @@ import Testing
         }
         let fetch = try runDataprep(["fetch", fifo], environment: ["DATAPREP_HOME": dir.path + "/home"], timeLimit: 30)
         #expect(!fetch.timedOut && fetch.status == 1 && fetch.stderr.contains("FIFO"), "\(fetch.stderr)")
+    }
+
+    // MARK: 7. Merging parts made another way
+
+    @Test func partsMadeWithOtherSeedsOrOptionsAreNotMergedAndTheMergedSetKeepsTheirs() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data").path
+        try PackCommandTests.makeDataset(at: URL(fileURLWithPath: data + "/train"), classes: ["cats", "dogs"], count: 2)
+        func part(_ index: Int, _ options: [String]) throws -> String {
+            let out = dir.appendingPathComponent("p\(index)-\(options.joined())").path
+            let run = try runDataprep(["augment", data, "--out", out, "--size", "16x12", "--part", "\(index)/2"] + options)
+            #expect(run.status == 0, "\(run.stderr)")
+            return out
+        }
+        let first = try part(0, ["--rotate", "10", "--seed", "1"])
+        for (other, differs) in [(["--rotate", "10", "--seed", "2"], "seed"), (["--rotate", "20", "--seed", "1"], "rotate")] {
+            let merge = try runDataprep(["merge", dir.appendingPathComponent("m").path, first, try part(1, other)])
+            #expect(
+                merge.status == 1 && merge.stderr.contains("error: manifestMismatch") && merge.stderr.contains(differs), "\(merge.stderr)")
+        }
+        let merged = dir.appendingPathComponent("merged").path
+        #expect(try runDataprep(["merge", merged, first, try part(1, ["--rotate", "10", "--seed", "1"])]).status == 0)
+        let provenance = try ShardSet(directory: merged).manifest.provenance
+        #expect(provenance.seed == 1 && provenance.options["command"] == "augment" && provenance.options["rotate"] != nil)
+        #expect(provenance.options["merged"] == "2 parts", "\(provenance.options)")
     }
 
     @Test func foundationsErrorCodesNeverReachTheUser() throws {

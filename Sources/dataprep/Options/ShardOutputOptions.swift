@@ -1,5 +1,6 @@
 import ArgumentParser
 import Preparation
+import Shards
 import Support
 
 /// Where and how `pack` and `augment` write their shards.
@@ -30,13 +31,17 @@ struct ShardOutputOptions: ParsableArguments {
         }
     }
 
-    /// Takes the output folder's lock (creating the folder): a second writer fails at once.
-    func lock() throws -> FolderLock { try FolderLock(out) }
+    /// Takes the lock of the output folder and of each of `subfolders` in it (creating them): a
+    /// second writer of any of them fails at once. Release them in reverse order.
+    func locks(subfolders: [String] = []) throws -> [FolderLock] {
+        var held = [try FolderLock(out)]
+        for name in subfolders { held.append(try FolderLock(out + "/" + name)) }
+        return held
+    }
 
-    /// The library's settings for these options.
-    var settings: PreparationSettings {
-        get throws {
-            PreparationSettings(threads: threads.count, onError: onError, shardBytes: shardSize.bytes, part: try part?.resolved())
-        }
+    /// The library's settings for these options, replacing what `replacing` allows.
+    func settings(replacing: ShardWriter.Replacement) throws -> PreparationSettings {
+        PreparationSettings(
+            threads: threads.count, onError: onError, shardBytes: shardSize.bytes, part: try part?.resolved(), replacing: replacing)
     }
 }
