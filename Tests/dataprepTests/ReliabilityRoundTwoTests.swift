@@ -82,6 +82,39 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: validation + "/validation-00000.dps"))  // the old set's shards went too
     }
 
+    // MARK: 2. The lock
+
+    @Test func everyFolderWrittenIsLockedAndTheLockIsNeverFollowedOrReplaced() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try PackCommandTests.makeDataset(at: data.appendingPathComponent("train"), classes: ["cats", "dogs"], count: 2)
+        try PackCommandTests.makeDataset(at: data.appendingPathComponent("validation"), classes: ["cats", "dogs"], count: 1)
+        let out = dir.appendingPathComponent("out").path
+
+        // augment writes OUT/validation too, so it locks it: a pack holding it makes augment fail.
+        let held = try FolderLock(out + "/validation")
+        let augment = try runDataprep(["augment", data.path, "--out", out, "--size", "16x12"])
+        #expect(augment.status == 1 && augment.stderr.contains("error: locked: \(out)/validation"), "\(augment.stderr)")
+        held.release()
+        #expect(!FileManager.default.fileExists(atPath: out + "/manifest.json"))
+
+        // A symbolic link planted as the lock file is refused, and what it points at is untouched.
+        let precious = dir.appendingPathComponent("precious.txt").path
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: precious))
+        let planted = dir.appendingPathComponent("planted").path
+        try FileManager.default.createDirectory(atPath: planted, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: planted + "/" + FolderLock.fileName, withDestinationPath: precious)
+        let pack = try runDataprep(["pack", data.path + "/train", "--size", "16x12", "--out", planted])
+        #expect(pack.status == 1 && pack.stderr.contains("is a symbolic link"), "\(pack.stderr)")
+        #expect(try String(contentsOfFile: precious, encoding: .utf8) == "keep")
+
+        // A checkpoint template cannot name the run's lock (renaming over it would unlock the run).
+        let train = try runDataprep(
+            ["train", "--shards", out, "--run-dir", dir.appendingPathComponent("run").path, "--checkpoint", FolderLock.fileName])
+        #expect(train.status == 64 && train.stderr.contains("a file the run itself writes"), "\(train.stderr)")
+    }
+
     // MARK: 6. FIFOs and other non-files
 
     @Test func aFIFOWhereAFileIsExpectedIsRefusedAtOnce() throws {
