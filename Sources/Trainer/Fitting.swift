@@ -189,6 +189,10 @@ public enum Fitting {
                     .invalidArgument,
                     "the checkpoint template '\(policy.template)' names {\(metric.rawValue)}, and there is no validation set to measure it")
             }
+            let sample = EpochRecord(
+                epoch: 1, loss: 0.5, accuracy: 0.5, validationLoss: 0.5, validationAccuracy: 0.5, learningRate: 0, seconds: 0,
+                imagesPerSecond: 0)
+            try checkSavedName(template.fileName(for: sample), template: policy.template, run: options.runDirectory)
         }
         let run = options.runDirectory
         do throws(SupportError) { try FileIO.createFolder(run) } catch { throw TrainerError(error) }
@@ -401,6 +405,7 @@ public enum Fitting {
             let higher = policy.higherIsBetter ?? policy.monitor.higherIsBetter
             if !policy.saveBestOnly || isBest(last, in: history, metric: policy.monitor, higherIsBetter: higher, minDelta: 0) {
                 let name = try FileNameTemplate(policy.template).fileName(for: last)
+                try checkSavedName(name, template: policy.template, run: run)
                 let path = name.hasPrefix("/") ? name : run + "/" + name
                 do throws(SupportError) {
                     try FileIO.createFolder((path as NSString).deletingLastPathComponent)
@@ -429,6 +434,24 @@ public enum Fitting {
             }
         }
         return nil
+    }
+
+    /// Refuses a checkpoint file name (what a template gave) that is the run folder itself, or a
+    /// file the run writes there, or a folder or temporary file of such a name: an absolute
+    /// template can name the run folder too.
+    /// - Throws: ``TrainerError`` `invalidArgument` naming the template and the file.
+    static func checkSavedName(_ name: String, template: String, run: String) throws {
+        let path = name.hasPrefix("/") ? name : run + "/" + name
+        guard FileIO.isInside(path, folder: run) else { return }
+        let inner = FileIO.resolvedPath(path), outer = FileIO.resolvedPath(run)
+        let relative = inner.count > outer.count ? String(inner.dropFirst(outer.hasSuffix("/") ? outer.count : outer.count + 1)) : ""
+        let first = relative.split(separator: "/").first.map(String.init) ?? ""
+        if relative.isEmpty || FileNameTemplate.reservedName(first) != nil {
+            throw TrainerError(
+                .invalidArgument,
+                "the checkpoint template '\(PathComponent.escaped(template))' names \(PathComponent.escaped(path)), "
+                    + "\(relative.isEmpty ? "the run folder itself" : "a file the run itself writes (\(first))"): choose another name")
+        }
     }
 
     /// Whether `record` improves on every earlier epoch by more than `minDelta`.

@@ -101,7 +101,8 @@ struct Train: ParsableCommand {
     @Option(
         help: """
             Save weights after epochs, named by this template, e.g. 'ckpt/weights.{epoch:02d}-{val_loss:.2f}.dpw': \
-            relative to --run-dir (folders are created) or absolute; fields {epoch:FMT}, {loss:FMT}, \
+            relative to --run-dir (folders are created) or absolute, without '..' and never naming a file \
+            the run writes (history.csv, checkpoint.dpc, ...); fields {epoch:FMT}, {loss:FMT}, \
             {accuracy:FMT}, {val_loss:FMT}, {val_accuracy:FMT} with a printf format (02d, .2f, .3e, g).
             """)
     var checkpoint: String?

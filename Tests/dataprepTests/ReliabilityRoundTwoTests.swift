@@ -115,6 +115,46 @@ import Testing
         #expect(train.status == 64 && train.stderr.contains("a file the run itself writes"), "\(train.stderr)")
     }
 
+    // MARK: 3. Run files named by templates
+
+    @Test(arguments: [
+        ("history.csv", "a file the run itself writes"), ("checkpoint.dpc", "a file the run itself writes"),
+        ("final-weights.dpw.tmp-{epoch}", "a file the run itself writes"), ("history.csv/w{epoch}.dpw", "a file the run itself writes"),
+        ("../x/{epoch}.dpw", "'..'"), ("{epoch:02d}/../../esc{epoch}.dpw", "'..'"), ("ckpt//w{epoch}.dpw", "''"),
+        ("./w{epoch}.dpw", "'.'"), ("w{epoch}\n.dpw", "control character"), ("w{epoch}\r.dpw", "control character"),
+        ("w{epoch}.dpw ", "space"), (" w{epoch}.dpw", "space"), ("w{epoch:99d}.dpw", "'99d'"), ("w{epoch:21d}.dpw", "'21d'"),
+        ("w{epoch:5d}.dpw", "'5d'"), ("w{loss:-8.2f}.dpw", "'-8.2f'"), ("w{loss: .2f}.dpw", "' .2f'"), ("w{loss:.18f}.dpw", "'.18f'"),
+    ])
+    func aTemplateStaysInsideTheRunFolderAndNamesNoRunFile(template: String, named: String) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run").path
+        let result = try runDataprep(["train", "--shards", dir.path, "--run-dir", run, "--checkpoint", template])
+        #expect(result.status == 64 && result.stderr.contains("--checkpoint: ") && result.stderr.contains(named), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: run))
+    }
+
+    @Test func anAbsoluteTemplateCannotNameARunFileEither() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 12))
+        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
+        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
+        for template in [run + "/history.csv", run, run + "/" + FolderLock.fileName] {
+            let result = try runDataprep(
+                ["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run, "--checkpoint", template],
+                environment: Self.passive)
+            #expect(result.status == 1 && result.stderr.contains("checkpoint template"), "\(template): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: run), "a failed run leaves no folder holding only its lock")
+        }
+        // One inside the run folder under another name is fine.
+        let ok = try runDataprep(
+            ["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run, "--checkpoint", run + "/w{epoch}.dpw"],
+            environment: Self.passive)
+        #expect(ok.status == 0 && FileManager.default.fileExists(atPath: run + "/w1.dpw"), "\(ok.stderr)")
+    }
+
     // MARK: 6. FIFOs and other non-files
 
     @Test func aFIFOWhereAFileIsExpectedIsRefusedAtOnce() throws {
