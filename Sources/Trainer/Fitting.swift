@@ -174,6 +174,12 @@ public enum Fitting {
         guard training.count > 0 else {
             throw TrainerError(.invalidArgument, "the training set in \(training.directory) holds no samples: nothing to learn from")
         }
+        if let validation, validation.count == 0 {
+            throw TrainerError(
+                .invalidArgument,
+                "the validation set in \(validation.directory) holds no samples: nothing to validate on "
+                    + "(an empty set has no loss or accuracy); give another validation set or none")
+        }
         let present = Set(try (0..<training.manifest.imagesPerCopy).map { try training.label($0 * training.manifest.copies) })
         guard present.count >= 2 else {
             let names = present.sorted().map { training.manifest.classNames[$0] }
@@ -295,6 +301,11 @@ public enum Fitting {
     }
 
     static func evaluate(_ model: Model, loader: BatchLoader) throws -> (loss: Double, accuracy: Double) {
+        guard loader.samplesPerEpoch > 0 else {
+            throw TrainerError(
+                .invalidArgument,
+                "the shards in \(loader.set.directory) hold no samples: an empty set has no loss or accuracy")
+        }
         let batches = loader.epoch(0)
         var lossSum = 0.0, correct = 0, count = 0
         while let batch = try batches.next() {
@@ -303,7 +314,7 @@ public enum Fitting {
             correct += step.correct
             count += step.count
         }
-        return (lossSum / Double(max(count, 1)), Double(correct) / Double(max(count, 1)))
+        return (lossSum / Double(count), Double(correct) / Double(count))
     }
 
     /// The reader ``fit(_:training:validation:options:events:)`` trains `model` from: epoch `e`

@@ -155,6 +155,31 @@ import Testing
         #expect(ok.status == 0 && FileManager.default.fileExists(atPath: run + "/w1.dpw"), "\(ok.stderr)")
     }
 
+    // MARK: 5. Empty is not zero
+
+    @Test func anEmptySetHasNoLossAndIsNotRecordedAsZero() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 12))
+        let shards = dir.appendingPathComponent("shards").path, empty = dir.appendingPathComponent("empty").path
+        let run = dir.appendingPathComponent("run").path
+        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
+        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", empty, "--split", "validation"]).status == 0)
+        try ManifestDamage.cases.first { $0.name == "an empty set" }!.apply(to: empty)
+        let train = try runDataprep(
+            ["train", "--shards", shards, "--val", empty, "--model", "mlp", "--epochs", "1", "--run-dir", run], environment: Self.passive)
+        #expect(train.status == 1 && train.stderr.contains("holds no samples"), "\(train.stderr)")
+        #expect(!train.stdout.contains("val_loss"), "\(train.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: run + "/history.csv"))
+        #expect(
+            try runDataprep(["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run], environment: Self.passive)
+                .status == 0)
+        let evaluate = try runDataprep(["evaluate", "--model", run, "--shards", empty], environment: Self.passive)
+        #expect(evaluate.status == 1 && evaluate.stderr.contains("hold no samples"), "\(evaluate.stderr)")
+        #expect(!evaluate.stdout.contains("loss"), "\(evaluate.stdout)")
+    }
+
     // MARK: 6. FIFOs and other non-files
 
     @Test func aFIFOWhereAFileIsExpectedIsRefusedAtOnce() throws {
