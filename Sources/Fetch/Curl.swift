@@ -61,6 +61,11 @@ struct ResponseIdentity: Codable, Hashable {
     var etag: String?
     /// Seconds since 1970.
     var modified: Int?
+
+    /// Whether bytes of this response may be resumed later: only with a validator (an ETag or a
+    /// modification time) that a later response can be compared with. The size alone is not one:
+    /// a file changed upstream to one of the same size would be spliced with the old bytes.
+    var canBeResumed: Bool { etag != nil || modified != nil }
 }
 
 /// One transfer's progress as libcurl counts it: bytes of this transfer only (a resumed transfer
@@ -178,6 +183,14 @@ final class CurlEasy {
 
         // `transfer` must outlive curl_easy_perform: the callbacks hold it unretained.
         let code = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
+        if code == CURLE_OK { _ = transfer.accepted() }  // asked once, also for an empty body
+        if transfer.rangeRefused {
+            throw TransferFailure(
+                reason: .rangeNotDelivered,
+                error: FetchError(
+                    .transferFailed, "the server did not send the requested range (\(transfer.statusLine)): downloading from the start",
+                    subject: url))
+        }
         if code == CURLE_WRITE_ERROR && transfer.refused {
             throw TransferFailure(
                 reason: .sourceChanged,
@@ -239,9 +252,14 @@ private final class TransferContext {
     /// The last "HTTP/..." line received, without its line break; with redirects, the final
     /// response's.
     private(set) var statusLine = ""
-    /// The current response's ETag and the whole size from its Content-Range, when it sent them.
+    /// The current response's ETag, and the first byte and whole size from its Content-Range,
+    /// when it sent them.
     private var etag: String?
+    private var rangeStart: Int?
     private var rangeTotal: Int?
+    /// Set when a resumed HTTP transfer's response is not the continuation asked for: not a 206,
+    /// or a 206 whose range does not start at the offset (one starting at byte 0 is a whole body).
+    private(set) var rangeRefused = false
     /// `accept`'s answer, once asked.
     private var verdict: Bool?
 
@@ -266,6 +284,7 @@ private final class TransferContext {
         if line.starts(with: "HTTP/".utf8) {
             statusLine = text
             etag = nil
+            rangeStart = nil
             rangeTotal = nil
             return
         }
@@ -273,13 +292,29 @@ private final class TransferContext {
         let name = text[..<colon].lowercased()
         let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         if name == "etag" { etag = value }
-        if name == "content-range", let slash = value.lastIndex(of: "/") { rangeTotal = Int(value[value.index(after: slash)...]) }
+        if name == "content-range" {  // bytes FIRST-LAST/TOTAL
+            if let slash = value.lastIndex(of: "/") { rangeTotal = Int(value[value.index(after: slash)...]) }
+            let range = value.drop(while: { !$0.isNumber }).prefix(while: { $0.isNumber })
+            rangeStart = Int(range)
+        }
     }
 
     /// Asks `accept` about the response once (on its first body byte, or at its end), then gives
     /// the same answer.
     func accepted() -> Bool {
         if let verdict { return verdict }
+        // A resumed HTTP transfer continues the partial file only when the answer is a 206 for the
+        // range asked: libcurl takes a 206 from byte 0 (or a body as long as the offset) as
+        // "already complete", which would keep a cut file.
+        if offset > 0, statusLine.hasPrefix("HTTP/") {
+            var status = 0
+            _ = dp_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            if status != 206 || rangeStart != offset {
+                rangeRefused = true
+                verdict = false
+                return false
+            }
+        }
         var length: curl_off_t = -1, modified: curl_off_t = -1  // stay -1 if libcurl cannot say
         _ = dp_curl_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
         _ = dp_curl_getinfo_off(handle, CURLINFO_FILETIME_T, &modified)

@@ -97,11 +97,13 @@ public struct DownloadResult: Sendable, Hashable {
 /// The bytes are streamed to `destination + ".partial"` and hashed as they arrive (memory does
 /// not grow with the file). An existing partial file is resumed with an HTTP `Range: bytes=N-`
 /// request only when its record (`destination + ".partial.json"`, written before the first byte)
-/// names the same URL and the resumed response has the same size, ETag and modification time as
-/// the one it started from; otherwise it is emptied first, so bytes of two sources or two
-/// versions are never spliced. If the server ignores the range (answers 200) or the partial file
-/// is longer than the source, the partial file is emptied and the download starts over from
-/// byte 0: a whole body is never appended to a partial one. Transient failures (connection refused or
+/// names the same URL, the response it started from had a validator (an ETag or a modification
+/// time: without one a changed file of the same size cannot be told apart), and the resumed
+/// response has the same size, ETag and modification time; otherwise it is emptied first, so
+/// bytes of two sources or two versions are never spliced. If the server does not send the range
+/// asked for (answers 200, or a 206 that does not start at the partial file's end, such as one
+/// from byte 0) or the partial file is longer than the source, the partial file is emptied and the
+/// download starts over from byte 0: a whole body is never appended to a partial one. Transient failures (connection refused or
 /// reset, send or receive errors, a cut or empty reply, timeouts including the low-speed one,
 /// HTTP 5xx, 408 and 429) are retried with exponential backoff, each retry resuming from the
 /// partial file. On success the file is fsynced and atomically renamed over `destination`; its
@@ -186,7 +188,9 @@ private func fill(
     var serverResumes = true
     var recorded = source.read()
     while true {
-        if !serverResumes && writer.size > 0 { try writer.restart() }
+        // Without a validator (an ETag or a modification time) nothing tells whether the source
+        // changed since the partial bytes came: they are never resumed, the download starts over.
+        if writer.size > 0 && (!serverResumes || !(recorded?.identity.canBeResumed ?? false)) { try writer.restart() }
         let offset = writer.size
         attempts += 1
         var recordFailure: FetchError?
