@@ -235,6 +235,20 @@ import Testing
         #expect(provenance.options["merged"] == "2 parts", "\(provenance.options)")
     }
 
+    // MARK: 10. Class names that would forge output lines
+
+    @Test(arguments: ["ca\nts", "ca\tts", "cats\r"])
+    func aClassNameWithALineBreakOrTabIsRefused(name: String) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try PackCommandTests.makeDataset(at: data, classes: [name, "dogs"], count: 1, size: PixelSize(width: 16, height: 12))
+        let out = dir.appendingPathComponent("out").path
+        let pack = try runDataprep(["pack", data.path, "--size", "8x6", "--out", out])
+        #expect(pack.status == 1 && pack.stderr.contains("badLayout") && pack.stderr.contains("control character"), "\(pack.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out), "a failed run leaves no folder holding only its lock")
+    }
+
     @Test func foundationsErrorCodesNeverReachTheUser() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
