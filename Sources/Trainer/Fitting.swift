@@ -199,6 +199,19 @@ public enum Fitting {
                 epoch: 1, loss: 0.5, accuracy: 0.5, validationLoss: 0.5, validationAccuracy: 0.5, learningRate: 0, seconds: 0,
                 imagesPerSecond: 0)
             try checkSavedName(template.fileName(for: sample), template: policy.template, run: options.runDirectory)
+            if validation == nil, policy.saveBestOnly, policy.monitor == .validationLoss || policy.monitor == .validationAccuracy {
+                throw TrainerError(
+                    .invalidArgument,
+                    "save-best-only watches \(policy.monitor.rawValue), and there is no validation set to measure it: "
+                        + "no weights would ever be saved; give a validation set, or monitor loss or accuracy")
+            }
+        }
+        if let early = options.earlyStopping, validation == nil, early.monitor == .validationLoss || early.monitor == .validationAccuracy {
+            throw TrainerError(
+                .invalidArgument,
+                "early stopping\(early.restoreBest ? " (and restoring the best weights)" : "") watches \(early.monitor.rawValue), "
+                    + "and there is no validation set to measure it: it would never stop or restore anything; "
+                    + "give a validation set, or monitor loss or accuracy")
         }
         let run = options.runDirectory
         do throws(SupportError) { try FileIO.createFolder(run) } catch { throw TrainerError(error) }

@@ -249,6 +249,39 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out), "a failed run leaves no folder holding only its lock")
     }
 
+    // MARK: 11. Numbers checked when parsed
+
+    @Test(arguments: [
+        ["--min-delta", "nan"], ["--min-delta", "inf"], ["--min-delta=-1"], ["--stop-at", "accuracy=nan"], ["--stop-at", "val_loss=inf"],
+        ["--stop-at", "accuracy=2"], ["--lr-schedule", "exp:1e308"], ["--lr-schedule", "exp:nan"], ["--lr-schedule", "step:0:0.5"],
+        ["--lr-schedule", "step:99999999999:0.5"], ["--early-stopping=-1"],
+    ])
+    func callbackNumbersAreCheckedWhenParsed(options: [String]) throws {
+        let result = try runDataprep(["train", "--shards", "/nonexistent", "--model", "mlp"] + options)
+        #expect(result.status == 64 && result.stderr.contains("Error: "), "\(options): \(result.stderr)")
+    }
+
+    // MARK: Weak items
+
+    @Test func callbacksThatWouldNeverActAreRefused() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 12))
+        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
+        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
+        let base = ["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run]
+        for options in [
+            ["--early-stopping", "2"], ["--early-stopping", "2", "--restore-best"], ["--checkpoint", "w{epoch}.dpw", "--save-best-only"],
+        ] {
+            let result = try runDataprep(base + options, environment: Self.passive)
+            #expect(result.status == 1 && result.stderr.contains("no validation set to measure it"), "\(options): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: run), "a failed run leaves no folder holding only its lock")
+        }
+        let loss = try runDataprep(base + ["--early-stopping", "2", "--monitor", "loss"], environment: Self.passive)
+        #expect(loss.status == 0, "\(loss.stderr)")
+    }
+
     @Test func foundationsErrorCodesNeverReachTheUser() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
