@@ -146,6 +146,7 @@ public enum FileIO {
     /// - Throws: ``SupportError`` naming the step, or what `body` throws; the temporary file is
     ///   removed and an existing `path` is left as it was.
     public static func writeAtomically(to path: String, _ body: (OutputFile) throws -> Void) throws {
+        removeStaleTemporaries(of: path)
         let temporary = temporaryPath(for: path)
         let file = try OutputFile(creating: temporary)
         do {
@@ -157,6 +158,23 @@ public enum FileIO {
             try? file.close()
             unlink(temporary)
             throw error
+        }
+    }
+
+    /// Removes the temporary files of `path` (``temporaryPath(for:)``) that processes which no
+    /// longer run left behind: a writer killed between creating its temporary file and renaming it
+    /// leaves `path.tmp-PID`, and the next atomic write of `path` removes it. A temporary file of a
+    /// process that still runs (or may: one of another user) is left alone.
+    public static func removeStaleTemporaries(of path: String) {
+        let parent = (path as NSString).deletingLastPathComponent
+        let folder = parent.isEmpty ? "." : parent
+        let prefix = (path as NSString).lastPathComponent + ".tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let digits = name.dropFirst(prefix.count)
+            guard !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }), let pid = pid_t(digits), pid > 0, pid != getpid()
+            else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
         }
     }
 

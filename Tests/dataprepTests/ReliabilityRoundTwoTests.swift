@@ -282,6 +282,55 @@ import Testing
         #expect(loss.status == 0, "\(loss.stderr)")
     }
 
+    @Test func aKilledWritersTemporaryFileIsRemovedByTheNextWrite() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 12))
+        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
+        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
+        #expect(
+            try runDataprep(["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run], environment: Self.passive)
+                .status == 0)
+        // A process that has ended: its pid names a temporary file nobody will finish.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let onnx = dir.appendingPathComponent("model.onnx").path
+        let stale = onnx + ".tmp-\(gone.processIdentifier)", alive = onnx + ".tmp-1"  // pid 1 runs
+        for path in [stale, alive] { try Data("half".utf8).write(to: URL(fileURLWithPath: path)) }
+        #expect(try runDataprep(["export", "--model", run, "--out", onnx]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: stale) && FileManager.default.fileExists(atPath: alive))
+    }
+
+    @Test func theSchedulersVariablesAreReadStrictly() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data").path
+        try PackCommandTests.makeDataset(
+            at: URL(fileURLWithPath: data), classes: ["a", "b"], count: 2, size: PixelSize(width: 16, height: 12))
+        func pack(_ part: String, _ environment: [String: String]) throws -> CommandResult {
+            try runDataprep(
+                ["pack", data, "--size", "8x6", "--out", dir.appendingPathComponent("p-\(UUID())").path, "--part", part],
+                environment: environment)
+        }
+        for (part, environment, named) in [
+            ("2", ["JOB_COMPLETION_INDEX": " 1"], "JOB_COMPLETION_INDEX"), ("2", ["JOB_COMPLETION_INDEX": "1 "], "JOB_COMPLETION_INDEX"),
+            ("auto", ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "abc", "SLURM_ARRAY_TASK_COUNT": "2"], "SLURM_ARRAY_TASK_MIN"),
+            ("auto", ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "+2"], "SLURM_ARRAY_TASK_COUNT"),
+            ("auto", ["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_STEP": "0", "SLURM_ARRAY_TASK_COUNT": "2"], "SLURM_ARRAY_TASK_STEP"),
+            ("auto", ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_STEP": "2", "SLURM_ARRAY_TASK_COUNT": "2"], "SLURM_ARRAY_TASK_STEP"),
+        ] {
+            let result = try pack(part, environment)
+            #expect(result.status == 64 && result.stderr.contains(named), "\(environment): \(result.stderr)")
+        }
+        // --array=0-2:2 runs tasks 0 and 2: task 2 is part 1 of 2.
+        let stepped = try pack(
+            "auto", ["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_STEP": "2", "SLURM_ARRAY_TASK_COUNT": "2"])
+        #expect(stepped.status == 0, "\(stepped.stderr)")
+    }
+
     @Test func foundationsErrorCodesNeverReachTheUser() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
