@@ -5,7 +5,8 @@
 //     splittable generator, the CodedError protocol every module's error conforms to)
 //   Codecs → Support, CTurboJPEG, CPNG        Shards → Support
 //   Datasets → Codecs (dataset folders: layout, scan, split, quarantine)
-//   Preparation → Shards, Datasets, CKernels  Fetch → Datasets, CCurl, CArchive
+//   Transfer → Support, CCurl (the one libcurl bridge)
+//   Preparation → Shards, Datasets, CKernels  Fetch → Datasets, Transfer, CArchive
 //   Augment → Preparation                     Trainer → Shards, CDNNL      ONNX → Trainer
 // and dataprep, the command-line tool, on top of them all. Datasets is a target of its own, not a
 // folder of Fetch, because Preparation reads dataset folders and must not depend on curl and
@@ -58,7 +59,8 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Support", "Codecs", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "Preparation", dependencies: ["Support", "Codecs", "Shards", "Datasets", "CKernels"], swiftSettings: swiftSettings),
-        .target(name: "Fetch", dependencies: ["Support", "Codecs", "Datasets", "CCurl", "CArchive"], swiftSettings: swiftSettings),
+        .target(name: "Transfer", dependencies: ["Support", "CCurl"], swiftSettings: swiftSettings),
+        .target(name: "Fetch", dependencies: ["Support", "Codecs", "Datasets", "Transfer", "CArchive"], swiftSettings: swiftSettings),
         .target(name: "Augment", dependencies: ["Support", "Codecs", "Shards", "Preparation"], swiftSettings: swiftSettings),
         .target(name: "Trainer", dependencies: ["Support", "Shards", "CDNNL"], swiftSettings: swiftSettings),
         // ONNX export: onnx.pb.swift is generated from Schema/onnx.proto (kept for reference, not compiled).
