@@ -115,6 +115,14 @@ public struct ShardManifest: Codable, Hashable, Sendable {
                     + (interrupted ? " (it holds shards: an interrupted write leaves none; run the command again)" : ""),
                 file: path)
         }
+        return try decode(data, path: path)
+    }
+
+    /// The manifest in `data`, read from `path` (a file or URL, for messages), with its shard list
+    /// checked: every file a plain `.dps` name (no folder, no `..`), counts not negative, sizes at
+    /// least a header (each shard is checked against its entry when it is read).
+    /// - Throws: ``ShardError`` `unsupportedVersion` or `manifestMismatch` naming `path`.
+    public static func decode(_ data: Data, path: String) throws -> ShardManifest {
         struct Version: Decodable { var format: String?; var formatVersion: Int? }
         if let version = try? JSONDecoder().decode(Version.self, from: data), version.format == "dataprep-shards",
             let number = version.formatVersion, number != 2
@@ -135,11 +143,29 @@ public struct ShardManifest: Codable, Hashable, Sendable {
         else {
             throw ShardError(.manifestMismatch, "the image spec \(manifest.spec) does not match the record layout", file: path)
         }
+        let layout = manifest.layout
+        guard (try? manifest.spec.validate()) != nil,
+            RecordLayout(
+                height: layout.height, width: layout.width, channels: layout.channels, hasSource: layout.sourceOffset != nil,
+                parameterCount: layout.parameterCount) == layout
+        else {
+            throw ShardError(.manifestMismatch, "the record layout is not the one its image spec gives", file: path)
+        }
+        for shard in manifest.shards {
+            let name = shard.file
+            guard name.hasSuffix(".dps"), !name.contains("/"), !name.hasPrefix("."), name.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }),
+                shard.count >= 0, shard.count <= Int(UInt32.max), shard.bytes >= ShardHeader.size
+            else {
+                throw ShardError(
+                    .manifestMismatch, "the shard entry \(name) (\(shard.count) samples, \(shard.bytes) bytes) is not a valid shard of this layout",
+                    file: path)
+            }
+        }
         return manifest
     }
 
     /// Pretty-printed JSON with sorted keys (the same manifest gives the same bytes).
-    func encoded() throws -> Data {
+    public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)

@@ -6,15 +6,24 @@ import Support
 /// appended through a ``ShardWriter`` with the run's shard size, so the shards are byte-identical
 /// to a one-process run with the same options and seed.
 public enum ShardMerge {
-    /// Merges the sets in `parts` (in any order) into `directory`.
+    /// Merges the sets in the local folders `parts` (in any order) into `directory`.
     /// - Returns: the merged set's manifest.
     /// - Throws: ``ShardError`` `manifestMismatch` when a folder is not a part set, the parts do not
     ///   belong together (split, spec, layout, classes, parameters, copies, sources or shard size
     ///   differ), a part is missing or given twice, or their item ranges do not tile the list;
     ///   `checksumMismatch` for a damaged record; `fileSystem` when writing fails.
     public static func merge(_ parts: [String], into directory: String, provenance: ShardManifest.Provenance) throws -> ShardManifest {
-        guard !parts.isEmpty else { throw ShardError(.invalidArgument, "no part sets to merge") }
-        let sets = try parts.map { try ShardSet(directory: $0) }
+        try merge(sets: try parts.map { try ShardSet(directory: $0) }, into: directory, provenance: provenance)
+    }
+
+    /// Merges the opened part sets `sets` (in any order, local or remote: each shard is read once,
+    /// in order) into `directory`, as ``merge(_:into:provenance:)``.
+    /// - Parameter shardFinished: called with the path of each shard as soon as it is complete.
+    public static func merge(
+        sets: [ShardSet], into directory: String, provenance: ShardManifest.Provenance,
+        shardFinished: (@Sendable (String) -> Void)? = nil
+    ) throws -> ShardManifest {
+        guard !sets.isEmpty else { throw ShardError(.invalidArgument, "no part sets to merge") }
         let described = try sets.map { set -> (ShardSet, ShardManifest.Part) in
             guard let part = set.manifest.part else {
                 throw ShardError(.manifestMismatch, "not a part set (it was not written with --part)", file: set.directory)
@@ -55,18 +64,21 @@ public enum ShardMerge {
         }
         let writer = try ShardWriter(
             directory: directory, split: reference.split, spec: reference.spec, hasSource: reference.layout.sourceOffset != nil,
-            parameterCount: reference.layout.parameterCount, rotation: .init(maxBytes: firstPart.shardBytes))
+            parameterCount: reference.layout.parameterCount, rotation: .init(maxBytes: firstPart.shardBytes),
+            shardFinished: shardFinished)
         for (set, _) in described {
-            for sample in 0..<set.count {
-                guard set.recordIsIntact(sample) else {
-                    let (shard, local) = set.locate(sample)
-                    throw ShardError(
-                        .checksumMismatch, "record bytes do not match their checksum",
-                        file: set.directory + "/" + set.manifest.shards[shard].file, sample: local)
+            for shard in set.manifest.shards.indices {
+                try set.withShard(shard) { records in
+                    for local in 0..<records.count {
+                        guard records.recordIsIntact(local) else {
+                            throw ShardError(
+                                .checksumMismatch, "record bytes do not match their checksum", file: records.location, sample: local)
+                        }
+                        try writer.append(
+                            image: records.image(local), label: records.label(local), source: records.source(local),
+                            parameters: records.parameters(local))
+                    }
                 }
-                try writer.append(
-                    image: set.image(sample), label: set.label(sample), source: set.source(sample),
-                    parameters: set.parameters(sample))
             }
         }
         return try writer.finish(

@@ -34,6 +34,8 @@ public final class ShardWriter {
     public let spec: ImageSpec
     public let layout: RecordLayout
     private let rotation: Rotation
+    /// Called with each shard's path as soon as the shard is complete (renamed to its name).
+    private let shardFinished: (@Sendable (String) -> Void)?
     private var shards: [ShardManifest.Shard] = []
     private var current: OpenShard?
     private var record: UnsafeMutableRawBufferPointer
@@ -43,11 +45,13 @@ public final class ShardWriter {
     /// - Parameters:
     ///   - hasSource: whether records carry a source id (an index into the manifest's `sources`).
     ///   - parameterCount: float32 parameters per record (augmentation parameters; 0 when none).
+    ///   - shardFinished: called on the appending thread with the path of each shard as soon as it
+    ///     is complete (an uploader sends it on while the next one is written).
     /// - Throws: ``ShardError`` `invalidArgument` for a spec out of its limits; `fileSystem` when the
     ///   folder cannot be created or cleaned.
     public init(
         directory: String, split: String, spec: ImageSpec, hasSource: Bool = true, parameterCount: Int = 0,
-        rotation: Rotation = Rotation()
+        rotation: Rotation = Rotation(), shardFinished: (@Sendable (String) -> Void)? = nil
     ) throws {
         try spec.validate()
         guard (0...64).contains(parameterCount) else {
@@ -59,6 +63,7 @@ public final class ShardWriter {
         let layout = RecordLayout(spec: spec, hasSource: hasSource, parameterCount: parameterCount)
         self.layout = layout
         self.rotation = rotation
+        self.shardFinished = shardFinished
         record = .allocate(byteCount: layout.stride, alignment: 16)
         record.initializeMemory(as: UInt8.self, repeating: 0)  // padding stays zero: nothing writes it
         do {
@@ -163,6 +168,7 @@ public final class ShardWriter {
         let (name, bytes, digest) = try open.finish(layout: layout)
         shards.append(.init(file: name, count: open.count, bytes: bytes, digest: String(format: "%016llx", digest)))
         current = nil
+        shardFinished?(open.path)
     }
 }
 

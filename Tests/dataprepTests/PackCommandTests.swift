@@ -120,7 +120,7 @@ extension PackCommandTests {
         let set = try ShardSet(directory: out)
         #expect(set.manifest.classNames == ["T-shirt_top", "Trouser", "Ankle_boot"])
         #expect(set.manifest.sources.first?.hasPrefix("T-shirt_top/") == true)
-        #expect(set.label(0) == 0)
+        #expect(try set.label(0) == 0)
     }
 
     @Test func aSetOfAnotherShapeIsOnlyReplacedWithOverwrite() throws {
