@@ -388,17 +388,24 @@ public final class BatchLoader: @unchecked Sendable {
     /// Fills `slot` with the samples `samples` of epoch `epoch`, rendering through worker
     /// `worker`'s transform when there is one.
     ///
-    /// The rows are filled shard by shard (each shard pinned once for all its rows of the batch,
-    /// then released), so a store whose cache holds fewer shards than a batch touches still
+    /// The rows are filled shard by shard, in the order the batch first needs them (each shard
+    /// pinned once for all its rows of the batch, then released), so a store whose cache holds fewer shards than a batch touches still
     /// serves it; the bytes of each row do not depend on that order.
     fileprivate func fill(_ slot: Slot, with samples: ArraySlice<Int>, epoch: Int, worker: Int) throws {
         let scratch = scratches[worker]
         scratch.rows.removeAll(keepingCapacity: true)
+        scratch.shards.removeAll(keepingCapacity: true)
         for (row, index) in samples.enumerated() {
             let (shard, local) = set.locate(index)
-            scratch.rows.append(RowPlace(shard: shard, local: local, row: row, sample: index))
+            var rank = scratch.shards.lastIndex(of: shard) ?? -1
+            if rank < 0 {
+                rank = scratch.shards.count
+                scratch.shards.append(shard)
+            }
+            scratch.rows.append(RowPlace(shard: shard, rank: rank, local: local, row: row, sample: index))
         }
-        scratch.rows.sort { ($0.shard, $0.row) < ($1.shard, $1.row) }
+        // Shard by shard in the order the batch first needs them (the order of the store's hint).
+        scratch.rows.sort { ($0.rank, $0.row) < ($1.rank, $1.row) }
         var start = 0
         while start < scratch.rows.count {
             let shard = scratch.rows[start].shard
@@ -463,6 +470,8 @@ public final class BatchLoader: @unchecked Sendable {
 /// Where one row of a batch comes from: its shard, its index there, and its global sample.
 fileprivate struct RowPlace {
     var shard: Int
+    /// The shard's place among the batch's shards, in first-use order.
+    var rank: Int
     var local: Int
     var row: Int
     var sample: Int
@@ -472,8 +481,13 @@ fileprivate struct RowPlace {
 /// reserved once).
 fileprivate final class RowScratch: @unchecked Sendable {
     var rows: [RowPlace] = []
+    /// The batch's distinct shards, in first-use order.
+    var shards: [Int] = []
 
-    init(capacity: Int) { rows.reserveCapacity(capacity) }
+    init(capacity: Int) {
+        rows.reserveCapacity(capacity)
+        shards.reserveCapacity(capacity)
+    }
 }
 
 /// One worker's transform and the byte buffer it renders into, allocated once.
