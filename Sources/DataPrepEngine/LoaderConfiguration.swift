@@ -4,15 +4,21 @@ import Augment
 import Codecs
 import Preparation
 import Foundation
+import RemoteShards
 import Shards
+import Support
 
 // MARK: - Options
 
 /// A loader's options: the keys of `dp_loader_open`'s JSON object, which are the Python `Loader`'s
 /// argument names (and, under `augment`, `ImageDataGenerator`'s).
 struct LoaderConfiguration {
-    /// The shard set's folder.
+    /// The shard set's folder, or its URL (`https://`, `http://`, `s3://`).
     var path: String
+    /// Where a remote set's shards are cached, and how they are fetched.
+    var remote = RemoteConfiguration()
+    /// The shard-aware order's window (`--shuffle shards:K`); nil: a global shuffle.
+    var shuffleWindow: Int?
     var batchSize: Int
     var shuffle = true
     var seed: UInt64 = 0
@@ -45,7 +51,25 @@ struct LoaderConfiguration {
         BatchOptions(
             batchSize: batchSize, layout: layout, element: element, labels: .indices, shuffle: shuffle, seed: seed,
             prefetch: prefetch, threads: threads, dropLast: dropLast, verifyChecksums: verifyRecords, rank: rank,
-            worldSize: worldSize)
+            worldSize: worldSize, shardWindow: shuffleWindow)
+    }
+}
+
+/// The options that say how a set given by URL is read: `cache` (a folder, default
+/// `$DATAPREP_HOME/cache`), `cache_limit` (bytes), `cacert` (a PEM file).
+struct RemoteConfiguration {
+    var cache = CacheSettings()
+    var options = RemoteOptions()
+
+    /// Opens the set at `path` (a folder or URL).
+    /// - Throws: ``EngineError`` with the set's or the transfer's code.
+    func open(_ path: String) throws(EngineError) -> ShardSet {
+        do {
+            let location = try SetLocation(path)
+            return location.isRemote ? try RemoteSet.open(location, cache: cache, options: options) : try ShardSet(directory: path)
+        } catch {
+            throw EngineError(error)
+        }
     }
 }
 
@@ -56,19 +80,9 @@ extension LoaderConfiguration {
     /// - Throws: ``EngineError`` `invalidArgument` naming the first option that is missing, of the
     ///   wrong type, unknown or out of range.
     init(json: String) throws(EngineError) {
-        let object: [String: JSONValue]
-        do {
-            guard case .object(let parsed) = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else {
-                throw EngineError.invalid("", "the options must be a JSON object")
-            }
-            object = parsed
-        } catch let error as EngineError {
-            throw error
-        } catch {
-            throw EngineError.invalid("", "the options are not valid JSON: \(error)")
-        }
-        var options = Options(object, prefix: "")
+        var options = Options(try Self.object(json), prefix: "")
         path = try options.string("path")
+        remote = try Self.remote(&options)
         batchSize = try options.integer("batch_size", in: 1...BatchOptions.maximumBatchSize)
         shuffle = try options.boolean("shuffle") ?? shuffle
         seed = try options.seed("seed") ?? seed
@@ -101,7 +115,44 @@ extension LoaderConfiguration {
         threads = try options.optionalInteger("threads", in: 1...Self.maximumThreads)
         prefetch = try options.optionalInteger("prefetch", in: 1...Self.maximumPrefetch) ?? prefetch
         verifyRecords = try options.boolean("verify_records") ?? verifyRecords
+        shuffleWindow = try options.optionalInteger("shuffle_window", in: 1...BatchOptions.maximumShardWindow)
         try options.rejectUnknown()
+    }
+
+    /// Decodes the options of `dp_set_materialize`: `path` and the cache options, nothing else.
+    /// - Throws: ``EngineError`` `invalidArgument` naming the option at fault.
+    static func materializing(json: String) throws(EngineError) -> (path: String, remote: RemoteConfiguration) {
+        var options = try Options(object(json), prefix: "")
+        let path = try options.string("path")
+        let remote = try remote(&options)
+        try options.rejectUnknown()
+        return (path, remote)
+    }
+
+    /// `cache`, `cache_limit` and `cacert`.
+    private static func remote(_ options: inout Options) throws(EngineError) -> RemoteConfiguration {
+        var remote = RemoteConfiguration()
+        if let folder = try options.optionalString("cache") { remote.cache.folder = folder }
+        remote.cache.limit = try options.optionalInteger("cache_limit", in: 1...(1 << 50))
+        if let cacert = try options.optionalString("cacert") {
+            guard FileIO.exists(cacert) else { throw EngineError.invalid("cacert", "no such file: \(cacert)") }
+            remote.options.caBundle = cacert
+        }
+        return remote
+    }
+
+    /// The JSON object `json`.
+    private static func object(_ json: String) throws(EngineError) -> [String: JSONValue] {
+        do {
+            guard case .object(let parsed) = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else {
+                throw EngineError.invalid("", "the options must be a JSON object")
+            }
+            return parsed
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError.invalid("", "the options are not valid JSON: \(error)")
+        }
     }
 
     /// The `augment` object: `ImageDataGenerator`'s arguments, each checked on its own so an error
@@ -196,6 +247,12 @@ private struct Options {
     }
 
     private func invalid(_ name: String, _ message: String) -> EngineError { .invalid(prefix + name, message) }
+
+    mutating func optionalString(_ name: String) throws(EngineError) -> String? {
+        guard let value = value(name) else { return nil }
+        guard case .string(let text) = value, !text.isEmpty else { throw invalid(name, "must be a non-empty string") }
+        return text
+    }
 
     mutating func string(_ name: String) throws(EngineError) -> String {
         guard case .string(let text) = value(name), !text.isEmpty else { throw invalid(name, "must be a non-empty string") }

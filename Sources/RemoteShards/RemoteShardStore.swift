@@ -143,6 +143,9 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
 
     public func location(of shard: Int) -> String { entries[shard].url }
 
+    /// The cache file of shard `shard` (there once it has been pinned, until it is evicted).
+    public func cachedFile(of shard: Int) -> String { entries[shard].path }
+
     public func pin(_ shard: Int) throws -> UnsafeRawBufferPointer {
         let entry = entries[shard]
         let started = DispatchTime.now().uptimeNanoseconds

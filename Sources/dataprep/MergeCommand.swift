@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RemoteShards
 import Shards
 import Support
 
@@ -16,31 +17,43 @@ struct Merge: ParsableCommand {
             Every record's checksum is checked on the way.
             """)
 
-    @Argument(help: "The merged set's folder.")
+    @Argument(help: "The merged set's folder, or s3://bucket/prefix (staged locally, shards uploaded as they are finished, the manifest last).")
     var out: String
 
-    @Argument(help: "The part sets' folders.")
+    @Argument(help: "The part sets: folders, or their URLs (https://, s3://).")
     var parts: [String]
 
+    @OptionGroup(title: "Sets read from URLs")
+    var remote: RemoteSetOptions
+
     func validate() throws {
-        for part in parts where FileIO.isInside(out, folder: part) || FileIO.isInside(part, folder: out) {
+        try ShardOutputOptions.checkDestination(out, option: "OUT")
+        for part in parts where !SetLocation.isRemote(part) && (FileIO.isInside(out, folder: part) || FileIO.isInside(part, folder: out)) {
             throw ValidationError("OUT \(out) and the part \(part) overlap: merge into another folder")
         }
     }
 
     func run() throws {
-        let lock = try FolderLock(out)
+        let destination = try SetLocation(out)
+        let folder = ShardOutputOptions.folder(for: destination)
+        let lock = try FolderLock(folder)
         defer { lock.release() }
         let provenance = ShardManifest.Provenance(
             dataset: parts.joined(separator: ", "), tool: "dataprep \(DataPrep.version)", options: ["command": "merge"], seed: nil)
-        let merged = try ShardMerge.merge(parts, into: out, provenance: provenance)
-        print("merged \(parts.count) parts: \(merged.count) samples in \(merged.shards.count) shards in \(out)")
+        let sets = try parts.map { try remote.open($0) }
         let validations = parts.map { $0 + "/validation" }
-        if validations.allSatisfy({ FileIO.exists($0 + "/manifest.json") }) {
-            let validation = try ShardMerge.merge(validations, into: out + "/validation", provenance: provenance)
+        let withValidation = try validations.allSatisfy { try remote.exists($0) }
+        let uploader = try SetUpload.start(destination, folder: folder, validation: withValidation)
+        let upload = uploader.map { uploader in { @Sendable (path: String) in uploader.upload(path) } }
+        let merged = try ShardMerge.merge(sets: sets, into: folder, provenance: provenance, shardFinished: upload)
+        print("merged \(parts.count) parts: \(merged.count) samples in \(merged.shards.count) shards in \(out)")
+        if withValidation {
+            let validation = try ShardMerge.merge(
+                sets: try validations.map { try remote.open($0) }, into: folder + "/validation", provenance: provenance, shardFinished: upload)
             print(
                 "merged \(parts.count) validation parts: \(validation.count) samples in \(validation.shards.count) shards in \(out)/validation"
             )
         }
+        try SetUpload.finish(uploader, manifests: [folder + "/validation/manifest.json", folder + "/manifest.json"])
     }
 }
