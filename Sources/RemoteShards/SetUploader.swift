@@ -17,8 +17,8 @@ import Transfer
 /// message says how to resume.
 public final class SetUploader: @unchecked Sendable {
     /// Shards larger than this go up in parts of this size (S3 allows at most 5 GiB per PUT and
-    /// 10,000 parts).
-    public static let partSize = 64 << 20
+    /// 10,000 parts): 64 MiB, or `DATAPREP_S3_PART_SIZE` bytes (5 MiB ... 5 GiB, S3's limits).
+    public let partSize: Int
 
     /// What the uploads did.
     public struct Summary: Sendable {
@@ -48,6 +48,14 @@ public final class SetUploader: @unchecked Sendable {
         self.destination = destination
         self.staging = staging
         client = try ObjectClient(location: destination, options: options)
+        if let text = ProcessInfo.processInfo.environment["DATAPREP_S3_PART_SIZE"] {
+            guard let size = Int(text), ((5 << 20)...(5 << 30)).contains(size) else {
+                throw RemoteSetError(.invalidArgument, "DATAPREP_S3_PART_SIZE must be \(5 << 20)...\(5 << 30) bytes, got '\(text)'")
+            }
+            partSize = size
+        } else {
+            partSize = 64 << 20
+        }
     }
 
     /// The local staging folder for `destination`: `$DATAPREP_HOME/staging/<hash of the URL>`.
@@ -131,19 +139,20 @@ public final class SetUploader: @unchecked Sendable {
     /// metadata.
     private func put(_ name: String, body: UnsafeRawBufferPointer, digest: String?) throws {
         let metadata = digest.map { ["x-amz-meta-dataprep-digest: \($0)"] } ?? []
-        guard body.count > Self.partSize else {
+        guard body.count > partSize else {
             _ = try client.send(client.request(name, method: .put, headers: metadata, body: body))
             return
         }
-        let (_, created) = try client.send(client.request(name, method: .post, query: "uploads=", headers: metadata))
+        let (_, created) = try client.send(
+            client.request(name, method: .post, query: "uploads=", headers: metadata + ["Content-Type: application/octet-stream"]))
         guard let uploadID = Self.element("UploadId", in: created) else {
             throw RemoteSetError(.uploadFailed, "the server's answer to CreateMultipartUpload has no UploadId", subject: client.url(of: name))
         }
         let id = "uploadId=" + Self.percentEncoded(uploadID)
         do {
             var parts = "<CompleteMultipartUpload>"
-            for (index, start) in stride(from: 0, to: body.count, by: Self.partSize).enumerated() {
-                let part = UnsafeRawBufferPointer(rebasing: body[start..<min(start + Self.partSize, body.count)])
+            for (index, start) in stride(from: 0, to: body.count, by: partSize).enumerated() {
+                let part = UnsafeRawBufferPointer(rebasing: body[start..<min(start + partSize, body.count)])
                 let (response, _) = try client.send(
                     client.request(name, method: .put, query: "partNumber=\(index + 1)&" + id, body: part))
                 guard let etag = response.etag else {
@@ -152,7 +161,9 @@ public final class SetUploader: @unchecked Sendable {
                 parts += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(etag)</ETag></Part>"
             }
             let xml = Array((parts + "</CompleteMultipartUpload>").utf8)
-            let (_, answer) = try xml.withUnsafeBytes { try client.send(client.request(name, method: .post, query: id, body: $0)) }
+            let (_, answer) = try xml.withUnsafeBytes {
+                try client.send(client.request(name, method: .post, query: id, headers: ["Content-Type: application/xml"], body: $0))
+            }
             if let code = Self.element("Code", in: answer) {  // S3 may answer 200 with an error inside
                 throw RemoteSetError(
                     .uploadFailed, "CompleteMultipartUpload: \(code): \(Self.element("Message", in: answer) ?? "")", subject: client.url(of: name))

@@ -24,6 +24,9 @@ private let globalInitCode: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT)
 /// (CURL_MAX_WRITE_SIZE).
 private let receiveBufferSize = 1 << 20
 
+/// The body of a POST without one (libcurl needs a pointer).
+nonisolated(unsafe) private let emptyBody = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+
 /// The most bytes of an HTTP error response's body kept to quote what the server said.
 private let errorBodyLimit = 4096
 
@@ -280,7 +283,9 @@ public final class CurlEasy {
         var lines = request.headers
         if let token = request.signature?.sessionToken { lines.append("x-amz-security-token: \(token)") }
         if request.signature != nil { lines.append("x-amz-content-sha256: UNSIGNED-PAYLOAD") }
-        if request.method == .put || request.method == .post { lines.append("Expect:") }  // no 100-continue round trip
+        // No 100-continue round trip; not for a signed request: libcurl would sign the empty header
+        // it then leaves out.
+        if request.signature == nil && (request.method == .put || request.method == .post) { lines.append("Expect:") }
         for line in lines {
             guard let appended = curl_slist_append(headers, line) else {
                 throw TransferFailure(reason: .permanent, error: TransferError(.transferFailed, "out of memory for headers", url: url))
@@ -326,8 +331,12 @@ public final class CurlEasy {
         if case .from(let start) = request.range { try check(dp_curl_setopt_off(handle, CURLOPT_RESUME_FROM_LARGE, start), url: url) }
         let bodySize = request.body?.count ?? 0
         if request.method == .put { try check(dp_curl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, bodySize), url: url) }
-        if request.method == .post { try check(dp_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, bodySize), url: url) }
-        if request.method == .put || request.method == .post {
+        if request.method == .post {
+            // The body straight from the caller's memory (valid during the transfer).
+            try check(dp_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, bodySize), url: url)
+            try check(dp_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: request.body?.baseAddress ?? UnsafeRawPointer(emptyBody))), url: url)
+        }
+        if request.method == .put {
             try check(
                 dp_curl_setopt_read_callback(handle) { buffer, size, count, userData in
                     guard let buffer, let userData else { return Int(CURL_READFUNC_ABORT) }
