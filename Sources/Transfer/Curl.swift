@@ -528,6 +528,8 @@ private final class TransferContext {
         let said: String
         if let code = element("Code") {
             said = [code, element("Message")].compactMap { $0 }.joined(separator: ": ")
+        } else if let title = element("title") {  // an HTML error page
+            said = title
         } else {
             said = text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(200)) } ?? ""
         }
