@@ -103,9 +103,7 @@ extension LoaderConfiguration {
             try decodeAugmentation(&fields)
             try fields.rejectUnknown()
         }
-        do { try settings.validate() } catch {
-            throw EngineError.invalid(settings.interpolation == .nearest ? "interpolation_order" : "cval", error.message)
-        }
+        do { try settings.validate() } catch { throw Self.invalid(error) }
         layout = try options.choice("layout", BatchOptions.ImageLayout.self) ?? layout
         element = try options.choice("dtype", BatchOptions.Element.self) ?? element
         dropLast = try options.boolean("drop_last") ?? dropLast
@@ -155,43 +153,43 @@ extension LoaderConfiguration {
         }
     }
 
-    /// The `augment` object: `ImageDataGenerator`'s arguments, each checked on its own so an error
-    /// names the one at fault.
+    /// The `augment` object: `ImageDataGenerator`'s arguments, checked once by the library
+    /// (``RandomTransform/validate()``, ``RenderSettings/validate()``), whose error names the
+    /// parameter at fault; ``kerasNames`` turns it into the argument the caller wrote.
     private mutating func decodeAugmentation(_ fields: inout Options) throws(EngineError) {
         var random = RandomTransform()
-        func checked(_ name: String, _ change: (inout RandomTransform) -> Void) throws(EngineError) {
-            var alone = RandomTransform()
-            change(&alone)
-            do { try alone.validate() } catch { throw EngineError.invalid(name, error.message) }
-            change(&random)
-        }
-        if let degrees = try fields.number("rotation_range") { try checked("rotation_range") { $0.rotation = degrees } }
-        if let shift = try fields.shift("width_shift_range") { try checked("width_shift_range") { $0.widthShift = shift } }
-        if let shift = try fields.shift("height_shift_range") { try checked("height_shift_range") { $0.heightShift = shift } }
-        if let degrees = try fields.number("shear_range") { try checked("shear_range") { $0.shear = degrees } }
-        if let zoom = try fields.pair("zoom_range") {
-            guard zoom.0 <= zoom.1 else { throw EngineError.invalid("zoom_range", "[low, high] needs low ≤ high, got \(zoom)") }
-            try checked("zoom_range") { $0.zoom = zoom.0...zoom.1 }
-        }
-        if let flip = try fields.boolean("horizontal_flip") { random.horizontalFlip = flip }
-        if let flip = try fields.boolean("vertical_flip") { random.verticalFlip = flip }
-        if let brightness = try fields.pair("brightness_range") {
-            guard brightness.0 <= brightness.1 else {
-                throw EngineError.invalid("brightness_range", "(low, high) needs low ≤ high, got \(brightness)")
-            }
-            try checked("brightness_range") { $0.brightness = brightness.0...brightness.1 }
-        }
-        if let shift = try fields.number("channel_shift_range") { try checked("channel_shift_range") { $0.channelShift = shift } }
-        if let fill = try fields.choice("fill_mode", FillMode.self) { settings.fill = fill }
-        if let cval = try fields.number("cval") {
-            guard (0...255).contains(cval) else { throw EngineError.invalid("cval", "must be 0...255, got \(cval)") }
-            settings.cval = cval
-        }
+        random.rotation = try fields.number("rotation_range") ?? 0
+        random.widthShift = try fields.shift("width_shift_range") ?? .none
+        random.heightShift = try fields.shift("height_shift_range") ?? .none
+        random.shear = try fields.number("shear_range") ?? 0
+        let zoom = try fields.pair("zoom_range"), brightness = try fields.pair("brightness_range")
+        random.horizontalFlip = try fields.boolean("horizontal_flip") ?? false
+        random.verticalFlip = try fields.boolean("vertical_flip") ?? false
+        random.channelShift = try fields.number("channel_shift_range") ?? 0
+        settings.fill = try fields.choice("fill_mode", FillMode.self) ?? settings.fill
+        settings.cval = try fields.number("cval") ?? settings.cval
         rescale = try fields.number("rescale")
         if let order = try fields.optionalInteger("interpolation_order", in: 0...1) {
             settings.interpolation = order == 0 ? .nearest : .bilinear
         }
+        do throws(AugmentError) {
+            if let zoom { random.zoom = try RandomTransform.range(zoom.0, zoom.1, parameter: "zoom") }
+            if let brightness { random.brightness = try RandomTransform.range(brightness.0, brightness.1, parameter: "brightness") }
+            try random.validate()
+        } catch { throw Self.invalid(error) }
         augmentation = random
+    }
+
+    /// ImageDataGenerator's name for each parameter an ``AugmentError`` names.
+    static let kerasNames = [
+        "rotation": "rotation_range", "widthShift": "width_shift_range", "heightShift": "height_shift_range",
+        "shear": "shear_range", "zoom": "zoom_range", "channelShift": "channel_shift_range",
+        "brightness": "brightness_range", "cval": "cval", "interpolation": "interpolation_order",
+    ]
+
+    /// The library's refusal, naming the argument the caller wrote.
+    static func invalid(_ error: AugmentError) -> EngineError {
+        .invalid(error.parameter.flatMap { kerasNames[$0] } ?? "augment", error.message)
     }
 }
 
