@@ -13,6 +13,7 @@ public struct RemoteOptions: Sendable, Hashable {
     /// Seconds before the first retry; each further retry waits twice as long, up to
     /// ``maximumRetryDelay``.
     public var initialRetryDelay: Double
+    /// The longest wait between two attempts, in seconds.
     public var maximumRetryDelay: Double
     /// A PEM file of certificate authorities to trust instead of the system's (`--cacert`; libcurl
     /// also reads `CURL_CA_BUNDLE`).
@@ -35,7 +36,9 @@ public struct RemoteOptions: Sendable, Hashable {
 /// and what the server said. Thread-safe: each request borrows an easy handle from a small pool
 /// (libcurl keeps their connections open).
 public final class ObjectClient: @unchecked Sendable {
+    /// The set's folder on the server or prefix in the bucket.
     public let location: SetLocation
+    /// Timeouts, retries and certificate authorities of every request.
     public let options: RemoteOptions
     private let s3: S3Configuration?
     private let lock = NSLock()

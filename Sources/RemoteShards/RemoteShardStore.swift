@@ -15,6 +15,9 @@ public struct CacheSettings: Sendable, Hashable {
     /// shard of a set read through it.
     public var limit: Int?
 
+    /// - Parameters:
+    ///   - folder: the cache folder, created when missing.
+    ///   - limit: the most bytes of shard files it may hold; nil: no limit.
     public init(folder: String = DataPrepHome.path() + "/cache", limit: Int? = nil) {
         self.folder = folder
         self.limit = limit
@@ -46,8 +49,11 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
     /// Threads fetching ahead of the reader.
     static let prefetchThreads = 2
 
+    /// Requests for the set's objects.
     public let client: ObjectClient
+    /// The manifest the run read: each shard's size and digest are pinned by it.
     public let manifest: ShardManifest
+    /// The cache folder and its limit.
     public let cache: CacheSettings
     private let entries: [Entry]
     /// Files of other sets (or other versions) in the cache folder: name → (bytes, last use).

@@ -19,6 +19,7 @@ public import Transfer
 public struct S3Configuration: Sendable, Hashable {
     /// `scheme://host[:port]`, without a trailing slash.
     public var endpoint: String
+    /// The region requests are signed for.
     public var region: String
     /// Nil: requests are not signed.
     public var signature: AWSSignature?

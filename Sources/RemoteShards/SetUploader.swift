@@ -27,6 +27,7 @@ public final class SetUploader: @unchecked Sendable {
         public var bytes = 0
     }
 
+    /// The S3 prefix the set goes to.
     public let destination: SetLocation
     /// The local folder the set is written in first.
     public let staging: String

@@ -12,6 +12,7 @@ import Support
 public final class ShardSet: @unchecked Sendable {
     /// The set's folder, or its URL for a remote set: what messages name.
     public let directory: String
+    /// What the set holds: its shards' sizes and digests are what the store's bytes are checked against.
     public let manifest: ShardManifest
     /// Where the shards' bytes come from.
     public let store: any ShardStore

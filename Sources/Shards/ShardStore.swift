@@ -106,6 +106,7 @@ public enum ShardFileCheck {
 /// The store of a set in a local folder: every shard memory-mapped (read-only, shared) and checked
 /// against the manifest when the store is made, so pins cost nothing and nothing is ever evicted.
 public final class LocalShardStore: ShardStore, @unchecked Sendable {
+    /// The set's folder.
     public let directory: String
     private let mappings: [ShardMapping]
 
@@ -130,7 +131,9 @@ public final class LocalShardStore: ShardStore, @unchecked Sendable {
 
 /// A read-only `mmap` of one shard file, unmapped in `deinit`.
 public final class ShardMapping: @unchecked Sendable {
+    /// The file mapped.
     public let path: String
+    /// Its bytes, valid as long as the mapping is alive.
     public let bytes: UnsafeRawBufferPointer
 
     /// Maps the file at `path` (at least a header's worth of bytes).

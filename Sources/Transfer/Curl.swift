@@ -54,7 +54,9 @@ public struct TransferLimits: Sendable, Hashable {
 
 /// Credentials libcurl signs an S3 request with (AWS Signature Version 4, `CURLOPT_AWS_SIGV4`).
 public struct AWSSignature: Sendable, Hashable {
+    /// The region the signature is for.
     public var region: String
+    /// The access key id and its secret.
     public var accessKey: String
     public var secretKey: String
     /// A temporary credential's session token, sent as `x-amz-security-token`.
@@ -87,8 +89,10 @@ public struct TransferRequest {
         case slice(offset: Int, length: Int)
     }
 
+    /// The URL (http, https, or file when ``protocols`` allows it).
     public var url: String
     public var method: Method
+    /// The bytes a GET asks for.
     public var range: Range
     /// Extra header lines (`Name: value`).
     public var headers: [String]
