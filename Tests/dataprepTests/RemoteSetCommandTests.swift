@@ -88,7 +88,9 @@ import Testing
         #expect(remote.status == 0 && remote.stdout == local.stdout, "\(remote.stderr)")
     }
 
-    /// Each fault, as `verify URL` prints it (the lines are printed for the record).
+    /// Each fault, as `verify URL` prints it (the lines are printed for the record). Everything
+    /// stays on loopback: no name is resolved (a DNS failure is libcurl's CURLE_COULDNT_RESOLVE_HOST,
+    /// a permanent failure reported at once with the URL).
     @Test func faultsAreRetriedOrNamed() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -133,9 +135,7 @@ import Testing
 
         let nothing = try verify(server.baseURL + "/nothing")
         #expect(nothing.status == 1 && nothing.stderr.hasPrefix("error: manifestMismatch: \(server.baseURL)/nothing/manifest.json: not a shard set"))
-        let unknownHost = try verify("http://no-such-host.invalid/shards")
-        #expect(unknownHost.status == 1 && unknownHost.stderr.contains("no-such-host.invalid"), "\(unknownHost.stderr)")
-        for result in [dropped, retried, missing, changed, damaged, nothing, unknownHost] { print(result.stdout + result.stderr) }
+        for result in [dropped, retried, missing, changed, damaged, nothing] { print(result.stdout + result.stderr) }
     }
 
     @Test func typedLimitsAndURLsAreRefusedBeforeAnythingIsFetched() throws {
