@@ -3,6 +3,16 @@ import RemoteShards
 import Shards
 import TestSupport
 import Testing
+import Transfer
+
+/// Errors collected from several threads.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [String] = []
+
+    func add(_ error: String) { lock.withLock { errors.append(error) } }
+    var all: [String] { lock.withLock { errors } }
+}
 
 /// A set served by the tests' loopback HTTP server, read through the shard cache: the same batches
 /// as from the folder, whatever the cache, and every fault named.
@@ -104,6 +114,36 @@ import Testing
             let ranges = served.server.requests.filter { $0.path == served.shardPath(1) }.compactMap(\.range)
             #expect(ranges == ["bytes=0-\(served.manifest.shards[1].bytes - 1)", "bytes=300-\(served.manifest.shards[1].bytes - 1)"])
             #expect(set.cacheStatistics?.retries == 1)
+        }
+    }
+
+    @Test func aStalledTransferTimesOutAndResumes() throws {
+        try withServedSet { served in
+            served.server.inject(.stall(afterBodyBytes: 200, seconds: 10), at: served.shardPath(1))
+            var options = Self.quick
+            options.limits = TransferLimits(connectTimeout: 5, lowSpeedLimit: 100_000, lowSpeedTime: 1)
+            let set = try RemoteSet.open(try SetLocation(served.url), cache: CacheSettings(folder: served.cache), options: options)
+            try set.verify()
+            #expect(set.cacheStatistics?.retries == 1)
+            let ranges = served.server.requests.filter { $0.path == served.shardPath(1) }.compactMap(\.range)
+            #expect(ranges.last == "bytes=200-\(served.manifest.shards[1].bytes - 1)")
+        }
+    }
+
+    @Test func twoReadersSharingACacheFolderNeverSeeEachOthersHalfFiles() throws {
+        try withServedSet { served in
+            let sets = try (0..<2).map { _ in try served.open(limit: served.manifest.shards.map(\.bytes).reduce(0, +) / 2) }
+            let failures = Failures()
+            DispatchQueue.concurrentPerform(iterations: 4) { k in
+                do {
+                    for _ in 0..<3 { try sets[k % 2].verify() }
+                } catch {
+                    failures.add("\(error)")
+                }
+            }
+            #expect(failures.all.isEmpty, "\(failures.all)")
+            let names = try FileManager.default.contentsOfDirectory(atPath: served.cache)
+            #expect(names.allSatisfy { $0.hasSuffix(".dps") }, "\(names)")  // no temporary file left
         }
     }
 
