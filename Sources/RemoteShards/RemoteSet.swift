@@ -29,10 +29,17 @@ public enum RemoteSet {
     }
 
     /// Whether `location` holds a set's manifest (a local file, or an object the server serves).
+    /// S3 answers 403 rather than 404 for a missing key to a reader who may not list the bucket:
+    /// for an S3 location a 403 counts as not there (wrong credentials fail the set's own open).
     /// - Throws: ``RemoteSetError`` when the server cannot be asked (other than 404).
     public static func exists(_ location: SetLocation, options: RemoteOptions) throws -> Bool {
         guard location.isRemote else { return FileIO.exists(location.description + "/manifest.json") }
-        return try ObjectClient(location: location, options: options).head("manifest.json") != nil
+        do {
+            return try ObjectClient(location: location, options: options).head("manifest.json") != nil
+        } catch let error as RemoteSetError where error.code == .httpStatus && error.message.hasPrefix("HTTP 403") {
+            if case .s3 = location { return false }
+            throw error
+        }
     }
 }
 
