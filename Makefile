@@ -21,7 +21,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps tools build test test-python test-torch test-keras python demo bench bench-keras test-slurm test-onnx clean
+.PHONY: deps tools build test test-python test-torch test-keras python demo bench bench-keras test-slurm test-onnx test-s3 test-nginx clean
 
 deps:
 	$(call install_missing,$(PACKAGES))
@@ -132,5 +132,21 @@ test-onnx: deps
 	$(SWIFT) build --product dataprep
 	scripts/test_onnx.sh "$$($(SWIFT) build --show-bin-path)/dataprep"
 
+# Opt-in: a real S3-compatible server on loopback (moto's server mode, from PyPI in .build-s3/venv,
+# with authentication enforced: every request past the setup must carry a valid SigV4 signature):
+# pack --out s3:// (multipart too), train --shards s3://, the Python loader and reader from
+# s3://, --part x3 + merge inside the bucket byte-identical to one local run, a wrong secret, a
+# failed upload (no manifest) and its resumption. The script starts and stops the server.
+test-s3: deps
+	$(SWIFT) build --product dataprep
+	$(SWIFT) build --product DataPrepEngine
+	scripts/test_s3.sh "$$($(SWIFT) build --show-bin-path)/dataprep" "$$($(SWIFT) build --show-bin-path)/libDataPrepEngine.so"
+
+# Opt-in: Debian's nginx serves a set over HTTPS with a self-signed certificate on loopback;
+# verify and train read it with --cacert and with CURL_CA_BUNDLE, and refuse it without.
+test-nginx: deps
+	$(SWIFT) build --product dataprep
+	scripts/test_nginx.sh "$$($(SWIFT) build --show-bin-path)/dataprep"
+
 clean:
-	rm -rf .build .build-keras .build-torch .build-onnx .build-engine demo-output python/dataprep_shards/libDataPrepEngine.so
+	rm -rf .build .build-keras .build-torch .build-onnx .build-engine .build-s3 demo-output python/dataprep_shards/libDataPrepEngine.so

@@ -5,7 +5,9 @@
 //     splittable generator, the CodedError protocol every module's error conforms to)
 //   Codecs → Support, CTurboJPEG, CPNG        Shards → Support
 //   Datasets → Codecs (dataset folders: layout, scan, split, quarantine)
-//   Preparation → Shards, Datasets, CKernels  Fetch → Datasets, CCurl, CArchive
+//   Transfer → Support, CCurl (the one libcurl bridge)   RemoteShards → Shards, Transfer (sets on web
+//     servers and in S3: the shard cache, the uploads)
+//   Preparation → Shards, Datasets, CKernels  Fetch → Datasets, Transfer, CArchive
 //   Augment → Preparation                     Trainer → Shards, CDNNL      ONNX → Trainer
 // and dataprep, the command-line tool, on top of them all. Datasets is a target of its own, not a
 // folder of Fetch, because Preparation reads dataset folders and must not depend on curl and
@@ -58,7 +60,9 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Support", "Codecs", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "Preparation", dependencies: ["Support", "Codecs", "Shards", "Datasets", "CKernels"], swiftSettings: swiftSettings),
-        .target(name: "Fetch", dependencies: ["Support", "Codecs", "Datasets", "CCurl", "CArchive"], swiftSettings: swiftSettings),
+        .target(name: "Transfer", dependencies: ["Support", "CCurl"], swiftSettings: swiftSettings),
+        .target(name: "RemoteShards", dependencies: ["Support", "Shards", "Transfer"], swiftSettings: swiftSettings),
+        .target(name: "Fetch", dependencies: ["Support", "Codecs", "Datasets", "Transfer", "CArchive"], swiftSettings: swiftSettings),
         .target(name: "Augment", dependencies: ["Support", "Codecs", "Shards", "Preparation"], swiftSettings: swiftSettings),
         .target(name: "Trainer", dependencies: ["Support", "Shards", "CDNNL"], swiftSettings: swiftSettings),
         // ONNX export: onnx.pb.swift is generated from Schema/onnx.proto (kept for reference, not compiled).
@@ -67,20 +71,20 @@ let package = Package(
 
         // MARK: The engine's C interface: its one header (and the layout checks), then the Swift side
         .target(name: "CDataPrepEngine"),
-        .target(name: "DataPrepEngine", dependencies: ["CDataPrepEngine", "Shards", "Preparation", "Augment"], swiftSettings: swiftSettings),
+        .target(name: "DataPrepEngine", dependencies: ["CDataPrepEngine", "Shards", "RemoteShards", "Preparation", "Augment"], swiftSettings: swiftSettings),
 
         // MARK: Command-line tool
         .executableTarget(
             name: "dataprep",
             dependencies: [
-                "Support", "Codecs", "Shards", "Datasets", "Preparation", "Fetch", "Augment", "Trainer", "ONNX",
+                "Support", "Codecs", "Shards", "Datasets", "Preparation", "Fetch", "Augment", "Trainer", "ONNX", "RemoteShards",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
 
         // MARK: Benchmarks (`make bench`, release builds only) and their shared test data
-        .executableTarget(name: "dataprep-bench", dependencies: ["Support", "Codecs", "Shards", "Datasets", "Preparation", "Fetch", "Augment", "Trainer",
+        .executableTarget(name: "dataprep-bench", dependencies: ["Support", "Codecs", "Shards", "Datasets", "Preparation", "Fetch", "Augment", "Trainer", "RemoteShards",
                                                                   "TestSupport"],
                           path: "Benchmarks",
                           swiftSettings: swiftSettings),
@@ -96,10 +100,11 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Preparation", "Codecs", "Shards", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Support", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RemoteShardsTests", dependencies: ["RemoteShards", "Shards", "Transfer", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Shards", "Support", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Trainer", "Shards", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Datasets", "Preparation", "Trainer", "TestSupport", "ONNX",
+        .testTarget(name: "dataprepTests", dependencies: ["dataprep", "Codecs", "Shards", "Support", "Datasets", "Preparation", "Trainer", "TestSupport", "ONNX", "RemoteShards",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     exclude: ["HelpSnapshots", "EngineC"], swiftSettings: swiftSettings),
     ]

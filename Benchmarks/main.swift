@@ -15,6 +15,7 @@ let all: [(String, () throws -> Section)] = [
     ("fresh", freshAugmentationBenchmarks),
     ("shared", sharedMachineBenchmarks),
     ("python", pythonLoaderBenchmarks),
+    ("stream", streamBenchmarks),
 ]
 var sections: [Section] = []
 for (name, run) in all where only == nil || only == name {

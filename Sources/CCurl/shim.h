@@ -11,3 +11,5 @@ static inline CURLcode dp_curl_setopt_header_callback(CURL *_Nonnull h, curl_wri
 static inline CURLcode dp_curl_setopt_xferinfo_callback(CURL *_Nonnull h, curl_xferinfo_callback _Nullable cb) { return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cb); }
 static inline CURLcode dp_curl_getinfo_long(CURL *_Nonnull h, CURLINFO i, long *_Nonnull v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode dp_curl_getinfo_off(CURL *_Nonnull h, CURLINFO i, curl_off_t *_Nonnull v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode dp_curl_setopt_read_callback(CURL *_Nonnull h, curl_read_callback _Nullable cb) { return curl_easy_setopt(h, CURLOPT_READFUNCTION, cb); }
+static inline CURLcode dp_curl_setopt_slist(CURL *_Nonnull h, CURLoption o, struct curl_slist *_Nullable v) { return curl_easy_setopt(h, o, v); }

@@ -151,3 +151,29 @@ private func copy<Field>(_ text: String, into field: inout Field) {
         bytes[end] = 0
     }
 }
+
+// MARK: - Sets given by URL
+
+/// `dp_set_materialize`: see the header.
+@_cdecl("dp_set_materialize")
+public func dp_set_materialize(
+    _ json: UnsafePointer<CChar>?, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int64, _ failure: UnsafeMutablePointer<dp_error>?
+) -> Int64 {
+    guard let json else {
+        report(EngineError.invalid("", "the options are null"), to: failure)
+        return -1
+    }
+    do {
+        let text = try SetMaterializer.materialize(json: String(cString: json))
+        report(nil, to: failure)
+        let utf8 = Array(text.utf8)
+        if let buffer, capacity > Int64(utf8.count) {
+            utf8.withUnsafeBufferPointer { UnsafeMutableRawPointer(buffer).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            buffer[utf8.count] = 0
+        }
+        return Int64(utf8.count)
+    } catch {
+        report(error, to: failure)
+        return -1
+    }
+}

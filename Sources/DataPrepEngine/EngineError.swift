@@ -1,4 +1,5 @@
 import Augment
+import RemoteShards
 import Shards
 
 /// An error on its way out through the C interface: the engine's code, the option or place at
@@ -29,6 +30,8 @@ struct EngineError: Error {
             self = error
         case let error as ShardError:
             self.init(code: error.code.rawValue, file: error.file ?? "", sample: error.sample ?? -1, message: error.message)
+        case let error as RemoteSetError:
+            self.init(code: error.code.rawValue, file: error.subject ?? "", message: error.message)
         case let error as AugmentError:
             self.init(code: ShardError.Code.invalidArgument.rawValue, message: error.message)
         default:

@@ -26,7 +26,7 @@ final class EngineLoader {
     ///   ``ShardError`` (`manifestMismatch`, `missingShard`, ...) naming the file.
     init(json: String) throws(EngineError) {
         configuration = try LoaderConfiguration(json: json)
-        do { set = try ShardSet(directory: configuration.path) } catch { throw EngineError(error) }
+        set = try configuration.remote.open(configuration.path)
         let input = configuration.input, stored = set.manifest.spec
         do { try input.check(set.manifest, in: set.directory) } catch { throw EngineError.invalid("augment", error.message) }
         output = input.modelSpec(stored: stored)

@@ -4,15 +4,21 @@ import Augment
 import Codecs
 import Preparation
 import Foundation
+import RemoteShards
 import Shards
+import Support
 
 // MARK: - Options
 
 /// A loader's options: the keys of `dp_loader_open`'s JSON object, which are the Python `Loader`'s
 /// argument names (and, under `augment`, `ImageDataGenerator`'s).
 struct LoaderConfiguration {
-    /// The shard set's folder.
+    /// The shard set's folder, or its URL (`https://`, `http://`, `s3://`).
     var path: String
+    /// Where a remote set's shards are cached, and how they are fetched.
+    var remote = RemoteConfiguration()
+    /// The shard-aware order's window (`--shuffle shards:K`); nil: a global shuffle.
+    var shuffleWindow: Int?
     var batchSize: Int
     var shuffle = true
     var seed: UInt64 = 0
@@ -45,7 +51,25 @@ struct LoaderConfiguration {
         BatchOptions(
             batchSize: batchSize, layout: layout, element: element, labels: .indices, shuffle: shuffle, seed: seed,
             prefetch: prefetch, threads: threads, dropLast: dropLast, verifyChecksums: verifyRecords, rank: rank,
-            worldSize: worldSize)
+            worldSize: worldSize, shardWindow: shuffleWindow)
+    }
+}
+
+/// The options that say how a set given by URL is read: `cache` (a folder, default
+/// `$DATAPREP_HOME/cache`), `cache_limit` (bytes), `cacert` (a PEM file).
+struct RemoteConfiguration {
+    var cache = CacheSettings()
+    var options = RemoteOptions()
+
+    /// Opens the set at `path` (a folder or URL).
+    /// - Throws: ``EngineError`` with the set's or the transfer's code.
+    func open(_ path: String) throws(EngineError) -> ShardSet {
+        do {
+            let location = try SetLocation(path)
+            return location.isRemote ? try RemoteSet.open(location, cache: cache, options: options) : try ShardSet(directory: path)
+        } catch {
+            throw EngineError(error)
+        }
     }
 }
 
@@ -56,19 +80,9 @@ extension LoaderConfiguration {
     /// - Throws: ``EngineError`` `invalidArgument` naming the first option that is missing, of the
     ///   wrong type, unknown or out of range.
     init(json: String) throws(EngineError) {
-        let object: [String: JSONValue]
-        do {
-            guard case .object(let parsed) = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else {
-                throw EngineError.invalid("", "the options must be a JSON object")
-            }
-            object = parsed
-        } catch let error as EngineError {
-            throw error
-        } catch {
-            throw EngineError.invalid("", "the options are not valid JSON: \(error)")
-        }
-        var options = Options(object, prefix: "")
+        var options = Options(try Self.object(json), prefix: "")
         path = try options.string("path")
+        remote = try Self.remote(&options)
         batchSize = try options.integer("batch_size", in: 1...BatchOptions.maximumBatchSize)
         shuffle = try options.boolean("shuffle") ?? shuffle
         seed = try options.seed("seed") ?? seed
@@ -89,9 +103,7 @@ extension LoaderConfiguration {
             try decodeAugmentation(&fields)
             try fields.rejectUnknown()
         }
-        do { try settings.validate() } catch {
-            throw EngineError.invalid(settings.interpolation == .nearest ? "interpolation_order" : "cval", error.message)
-        }
+        do { try settings.validate() } catch { throw Self.invalid(error) }
         layout = try options.choice("layout", BatchOptions.ImageLayout.self) ?? layout
         element = try options.choice("dtype", BatchOptions.Element.self) ?? element
         dropLast = try options.boolean("drop_last") ?? dropLast
@@ -101,46 +113,83 @@ extension LoaderConfiguration {
         threads = try options.optionalInteger("threads", in: 1...Self.maximumThreads)
         prefetch = try options.optionalInteger("prefetch", in: 1...Self.maximumPrefetch) ?? prefetch
         verifyRecords = try options.boolean("verify_records") ?? verifyRecords
+        shuffleWindow = try options.optionalInteger("shuffle_window", in: 1...BatchOptions.maximumShardWindow)
         try options.rejectUnknown()
     }
 
-    /// The `augment` object: `ImageDataGenerator`'s arguments, each checked on its own so an error
-    /// names the one at fault.
+    /// Decodes the options of `dp_set_materialize`: `path` and the cache options, nothing else.
+    /// - Throws: ``EngineError`` `invalidArgument` naming the option at fault.
+    static func materializing(json: String) throws(EngineError) -> (path: String, remote: RemoteConfiguration) {
+        var options = try Options(object(json), prefix: "")
+        let path = try options.string("path")
+        let remote = try remote(&options)
+        try options.rejectUnknown()
+        return (path, remote)
+    }
+
+    /// `cache`, `cache_limit` and `cacert`.
+    private static func remote(_ options: inout Options) throws(EngineError) -> RemoteConfiguration {
+        var remote = RemoteConfiguration()
+        if let folder = try options.optionalString("cache") { remote.cache.folder = folder }
+        remote.cache.limit = try options.optionalInteger("cache_limit", in: 1...(1 << 50))
+        if let cacert = try options.optionalString("cacert") {
+            guard FileIO.exists(cacert) else { throw EngineError.invalid("cacert", "no such file: \(cacert)") }
+            remote.options.caBundle = cacert
+        }
+        return remote
+    }
+
+    /// The JSON object `json`.
+    private static func object(_ json: String) throws(EngineError) -> [String: JSONValue] {
+        do {
+            guard case .object(let parsed) = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else {
+                throw EngineError.invalid("", "the options must be a JSON object")
+            }
+            return parsed
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError.invalid("", "the options are not valid JSON: \(error)")
+        }
+    }
+
+    /// The `augment` object: `ImageDataGenerator`'s arguments, checked once by the library
+    /// (``RandomTransform/validate()``, ``RenderSettings/validate()``), whose error names the
+    /// parameter at fault; ``kerasNames`` turns it into the argument the caller wrote.
     private mutating func decodeAugmentation(_ fields: inout Options) throws(EngineError) {
         var random = RandomTransform()
-        func checked(_ name: String, _ change: (inout RandomTransform) -> Void) throws(EngineError) {
-            var alone = RandomTransform()
-            change(&alone)
-            do { try alone.validate() } catch { throw EngineError.invalid(name, error.message) }
-            change(&random)
-        }
-        if let degrees = try fields.number("rotation_range") { try checked("rotation_range") { $0.rotation = degrees } }
-        if let shift = try fields.shift("width_shift_range") { try checked("width_shift_range") { $0.widthShift = shift } }
-        if let shift = try fields.shift("height_shift_range") { try checked("height_shift_range") { $0.heightShift = shift } }
-        if let degrees = try fields.number("shear_range") { try checked("shear_range") { $0.shear = degrees } }
-        if let zoom = try fields.pair("zoom_range") {
-            guard zoom.0 <= zoom.1 else { throw EngineError.invalid("zoom_range", "[low, high] needs low ≤ high, got \(zoom)") }
-            try checked("zoom_range") { $0.zoom = zoom.0...zoom.1 }
-        }
-        if let flip = try fields.boolean("horizontal_flip") { random.horizontalFlip = flip }
-        if let flip = try fields.boolean("vertical_flip") { random.verticalFlip = flip }
-        if let brightness = try fields.pair("brightness_range") {
-            guard brightness.0 <= brightness.1 else {
-                throw EngineError.invalid("brightness_range", "(low, high) needs low ≤ high, got \(brightness)")
-            }
-            try checked("brightness_range") { $0.brightness = brightness.0...brightness.1 }
-        }
-        if let shift = try fields.number("channel_shift_range") { try checked("channel_shift_range") { $0.channelShift = shift } }
-        if let fill = try fields.choice("fill_mode", FillMode.self) { settings.fill = fill }
-        if let cval = try fields.number("cval") {
-            guard (0...255).contains(cval) else { throw EngineError.invalid("cval", "must be 0...255, got \(cval)") }
-            settings.cval = cval
-        }
+        random.rotation = try fields.number("rotation_range") ?? 0
+        random.widthShift = try fields.shift("width_shift_range") ?? .none
+        random.heightShift = try fields.shift("height_shift_range") ?? .none
+        random.shear = try fields.number("shear_range") ?? 0
+        let zoom = try fields.pair("zoom_range"), brightness = try fields.pair("brightness_range")
+        random.horizontalFlip = try fields.boolean("horizontal_flip") ?? false
+        random.verticalFlip = try fields.boolean("vertical_flip") ?? false
+        random.channelShift = try fields.number("channel_shift_range") ?? 0
+        settings.fill = try fields.choice("fill_mode", FillMode.self) ?? settings.fill
+        settings.cval = try fields.number("cval") ?? settings.cval
         rescale = try fields.number("rescale")
         if let order = try fields.optionalInteger("interpolation_order", in: 0...1) {
             settings.interpolation = order == 0 ? .nearest : .bilinear
         }
+        do throws(AugmentError) {
+            if let zoom { random.zoom = try RandomTransform.range(zoom.0, zoom.1, parameter: "zoom") }
+            if let brightness { random.brightness = try RandomTransform.range(brightness.0, brightness.1, parameter: "brightness") }
+            try random.validate()
+        } catch { throw Self.invalid(error) }
         augmentation = random
+    }
+
+    /// ImageDataGenerator's name for each parameter an ``AugmentError`` names.
+    static let kerasNames = [
+        "rotation": "rotation_range", "widthShift": "width_shift_range", "heightShift": "height_shift_range",
+        "shear": "shear_range", "zoom": "zoom_range", "channelShift": "channel_shift_range",
+        "brightness": "brightness_range", "cval": "cval", "interpolation": "interpolation_order",
+    ]
+
+    /// The library's refusal, naming the argument the caller wrote.
+    static func invalid(_ error: AugmentError) -> EngineError {
+        .invalid(error.parameter.flatMap { kerasNames[$0] } ?? "augment", error.message)
     }
 }
 
@@ -196,6 +245,12 @@ private struct Options {
     }
 
     private func invalid(_ name: String, _ message: String) -> EngineError { .invalid(prefix + name, message) }
+
+    mutating func optionalString(_ name: String) throws(EngineError) -> String? {
+        guard let value = value(name) else { return nil }
+        guard case .string(let text) = value, !text.isEmpty else { throw invalid(name, "must be a non-empty string") }
+        return text
+    }
 
     mutating func string(_ name: String) throws(EngineError) -> String {
         guard case .string(let text) = value(name), !text.isEmpty else { throw invalid(name, "must be a non-empty string") }

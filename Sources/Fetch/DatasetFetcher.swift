@@ -41,10 +41,7 @@ public struct FetchOptions: Sendable {
 
     /// The cache root from `DATAPREP_HOME`, else `$XDG_CACHE_HOME/dataprep`, else `~/.cache/dataprep`.
     public static func defaultHome(environment: [String: String]? = nil) -> String {
-        let environment = environment ?? ProcessInfo.processInfo.environment
-        if let home = environment["DATAPREP_HOME"], !home.isEmpty { return home }
-        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return cache + "/dataprep" }
-        return NSHomeDirectory() + "/.cache/dataprep"
+        DataPrepHome.path(environment: environment)
     }
 }
 

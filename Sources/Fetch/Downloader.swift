@@ -11,6 +11,7 @@
 import Datasets
 import Foundation
 import Support
+import Transfer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -181,7 +182,8 @@ private func fill(
     _ writer: HashingWriter, from url: String, recordingIn source: PartialSource, options: DownloadOptions,
     progress: @escaping (DownloadProgress) -> Void
 ) throws -> (resumedAt: Int, attempts: Int) {
-    let easy = try CurlEasy()
+    let easy: CurlEasy
+    do { easy = try CurlEasy() } catch { throw FetchError(error) }
     var backoff = Backoff(initial: options.initialRetryDelay, maximum: options.maximumRetryDelay)
     var attempts = 0, failuresInARow = 0
     var mostHeld = writer.size
@@ -194,9 +196,10 @@ private func fill(
         let offset = writer.size
         attempts += 1
         var recordFailure: FetchError?
+        var rangeRefused = false
         do {
             try easy.perform(
-                url: url, resumingAt: offset, options: options,
+                TransferRequest(url: url, range: offset > 0 ? .from(offset) : .all, limits: options.transferLimits),
                 receive: { writer.append($0) },
                 progress: {
                     progress(
@@ -204,9 +207,18 @@ private func fill(
                             transfer: $0, resumedAt: offset,
                             expectedSize: options.expectedSize))
                 },
-                accept: { identity in
-                    let record = PartialSource.Record(url: url, identity: identity)
-                    guard offset == 0 else { return record == recorded }
+                accept: { response in
+                    let record = PartialSource.Record(url: url, identity: ResponseIdentity(response))
+                    guard offset == 0 else {
+                        // A resumed HTTP transfer continues the partial file only when answered with
+                        // a 206 for the range asked: libcurl takes a 206 from byte 0 as long as the
+                        // offset as "already downloaded", which would keep a cut file.
+                        if response.status != 0 && (response.status != 206 || response.rangeStart != offset) {
+                            rangeRefused = true
+                            return false
+                        }
+                        return record == recorded
+                    }
                     do {
                         try source.write(record)
                         recorded = record
@@ -219,6 +231,10 @@ private func fill(
         } catch {
             try writer.settle()  // throws the write error behind a refusedByReceiver
             if let recordFailure { throw recordFailure }
+            if rangeRefused {
+                serverResumes = false  // not the range asked for: start over at once
+                continue
+            }
             switch error.reason {
             case .rangeNotDelivered where offset > 0, .httpStatus(416) where offset > 0:
                 serverResumes = false  // start over at once: this is not a failure
@@ -231,7 +247,7 @@ private func fill(
             case .httpStatus(let status) where status >= 500 || status == 408 || status == 429:
                 break
             case .rangeNotDelivered, .httpStatus, .refusedByReceiver, .permanent:
-                throw error.error
+                throw FetchError(error.error)
             }
             if writer.size > mostHeld {
                 mostHeld = writer.size
@@ -240,7 +256,7 @@ private func fill(
             }
             failuresInARow += 1
             guard failuresInARow < max(1, options.maximumAttempts) else {
-                var final = error.error
+                var final = FetchError(error.error)
                 final.message +=
                     "; gave up after \(attempts) attempts"
                     + (writer.size > 0 ? ", keeping \(writer.size) bytes in \(writer.file.path): run again to resume" : "")
@@ -265,6 +281,37 @@ private func mismatch(size: Int, sha256: String, options: DownloadOptions) -> St
         .compactMap { $0 }.joined(separator: ", ")
     return "expected \(expected), got \(size) bytes, sha256 \(sha256); the download was deleted: "
         + "run again to download it afresh, and check the expected checksum if this repeats"
+}
+
+extension DownloadOptions {
+    /// The timeouts and redirect limit of each transfer.
+    var transferLimits: TransferLimits {
+        TransferLimits(
+            connectTimeout: connectTimeout, lowSpeedLimit: lowSpeedLimit, lowSpeedTime: lowSpeedTime,
+            maximumRedirects: maximumRedirects)
+    }
+}
+
+/// What identifies the version of a source a response serves, for deciding whether bytes from an
+/// earlier transfer may be resumed: the whole file's size, the ETag, the modification time
+/// (Last-Modified, or a file's mtime for file://). Each is nil when the response does not say.
+struct ResponseIdentity: Codable, Hashable {
+    /// The size of the whole file in bytes (not only of this transfer's part).
+    var size: Int?
+    var etag: String?
+    /// Seconds since 1970.
+    var modified: Int?
+
+    init(_ response: TransferResponse) {
+        size = response.size
+        etag = response.etag
+        modified = response.modified
+    }
+
+    /// Whether bytes of this response may be resumed later: only with a validator (an ETag or a
+    /// modification time) that a later response can be compared with. The size alone is not one:
+    /// a file changed upstream to one of the same size would be spliced with the old bytes.
+    var canBeResumed: Bool { etag != nil || modified != nil }
 }
 
 extension DownloadProgress {

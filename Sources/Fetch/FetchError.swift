@@ -1,5 +1,6 @@
 public import Datasets
 public import Support
+public import Transfer
 
 /// The one error type of the Fetch module: a code to switch on, a message that says what failed and
 /// what to do, and the URL, file or archive entry it concerns.
@@ -87,6 +88,12 @@ public struct FetchError: CodedError, Hashable, Sendable {
             case .fileSystem: .fileSystem
             }
         self.init(code, error.message, subject: error.path)
+    }
+
+    /// The Fetch error for a failed transfer: `httpStatus` or `transferFailed`, with the URL as
+    /// subject.
+    public init(_ error: TransferError) {
+        self.init(error.code == .httpStatus ? .httpStatus : .transferFailed, error.message, subject: error.url.isEmpty ? nil : error.url)
     }
 
     /// The subject, as every error's place.

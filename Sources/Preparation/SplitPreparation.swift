@@ -82,6 +82,7 @@ public enum SplitPreparation {
     ///   - parameterNames: the names of the records' float32 parameters (empty: none).
     ///   - provenance: where the set came from, recorded in the manifest.
     ///   - progress: called on the calling thread with (images done, images in all).
+    ///   - shardFinished: called with each shard's path as soon as it is complete (see ``ShardWriter``).
     ///   - preparers: called once per worker thread.
     /// - Throws: ``ShardError`` `invalidArgument` when the split holds no images, or none of them
     ///   could be decoded (nothing to learn from; no set is written), or `directory` holds a set of
@@ -93,6 +94,7 @@ public enum SplitPreparation {
         as splitName: String, spec: ImageSpec, copies: Int = 1, parameterNames: [String] = [],
         into directory: String, settings: PreparationSettings, provenance: ShardManifest.Provenance,
         progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+        shardFinished: (@Sendable (String) -> Void)? = nil,
         preparers: () -> any RecordPreparer
     ) throws -> Outcome {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -114,7 +116,8 @@ public enum SplitPreparation {
         }
         let writer = try ShardWriter(
             directory: directory, split: splitName, spec: spec, hasSource: true,
-            parameterCount: parameterNames.count, rotation: .init(maxBytes: settings.shardBytes), replacing: settings.replacing)
+            parameterCount: parameterNames.count, rotation: .init(maxBytes: settings.shardBytes), replacing: settings.replacing,
+            shardFinished: shardFinished)
         let report = try ShardPreparation.run(
             items: items, range: range, copies: copies, writer: writer, threads: settings.threads,
             onError: settings.onError, progress: { progress?($0, range.count) },

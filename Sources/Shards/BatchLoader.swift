@@ -41,8 +41,14 @@ public struct BatchOptions: Sendable, Hashable {
     public var layout: ImageLayout
     public var element: Element
     public var labels: LabelEncoding
-    /// Shuffle globally every epoch (a permutation from `seed` and the epoch number).
+    /// Shuffle every epoch (a permutation from `seed` and the epoch number): globally, or shard by
+    /// shard when ``shardWindow`` is set.
     public var shuffle: Bool
+    /// With `shuffle`, the shard-aware order: the shards in a new order every epoch, and the samples
+    /// shuffled within each window of this many consecutive shards of that order
+    /// (``EpochOrder/samples(imagesPerCopy:copies:epoch:shuffle:seed:shardWindow:shardStarts:)``), so a
+    /// reader needs only a window of shards at a time. Nil: a global shuffle.
+    public var shardWindow: Int?
     public var seed: UInt64
     /// Batches prepared ahead of the consumer: the size of the ring of reused buffers.
     public var prefetch: Int
@@ -63,7 +69,7 @@ public struct BatchOptions: Sendable, Hashable {
         batchSize: Int, layout: ImageLayout = .nhwc, element: Element = .float32, labels: LabelEncoding = .indices,
         shuffle: Bool = true, seed: UInt64 = 0, prefetch: Int = 4,
         threads: Int? = nil, dropLast: Bool = false,
-        verifyChecksums: Bool = true, rank: Int = 0, worldSize: Int = 1
+        verifyChecksums: Bool = true, rank: Int = 0, worldSize: Int = 1, shardWindow: Int? = nil
     ) {
         self.batchSize = batchSize
         self.layout = layout
@@ -77,7 +83,11 @@ public struct BatchOptions: Sendable, Hashable {
         self.verifyChecksums = verifyChecksums
         self.rank = rank
         self.worldSize = worldSize
+        self.shardWindow = shardWindow
     }
+
+    /// The largest shard window accepted.
+    public static let maximumShardWindow = 1 << 20
 }
 
 /// One batch, valid until the next call to ``Epoch/next()`` (its memory is a reused ring slot).
@@ -162,18 +172,62 @@ public struct SampleTransformation: Sendable {
 /// The order samples are read in one epoch.
 public enum EpochOrder {
     /// Sample indices for `epoch`: copy `epoch mod copies` of every image (sample
-    /// `image · copies + copy`), globally shuffled with a permutation derived from `seed` and
-    /// `epoch` alone (not from threads or prefetch depth).
-    public static func samples(imagesPerCopy: Int, copies: Int, epoch: Int, shuffle: Bool, seed: UInt64) -> [Int] {
+    /// `image · copies + copy`), shuffled with a permutation derived from `seed` and `epoch` alone
+    /// (not from threads, prefetch depth or what is cached):
+    /// - globally (`shardWindow` nil): one Fisher–Yates permutation of every image;
+    /// - shard-aware (`shardWindow` K): the images are grouped by the shard holding their sample
+    ///   (`shardStarts[k]` is shard k's first sample, plus a final total), the groups put in a
+    ///   random order, and the images of each window of K consecutive groups of that order
+    ///   shuffled together: an epoch reads the shards one window at a time, each shard once.
+    /// Without `shuffle`, the images in order.
+    public static func samples(
+        imagesPerCopy: Int, copies: Int, epoch: Int, shuffle: Bool, seed: UInt64, shardWindow: Int? = nil, shardStarts: [Int] = []
+    ) -> [Int] {
         var images = Array(0..<imagesPerCopy)
+        let copy = epoch % copies
         if shuffle {
             var rng = SplitMix64(seed: seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1)))
-            for i in stride(from: images.count - 1, to: 0, by: -1) {  // Fisher–Yates
-                images.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+            if let window = shardWindow, shardStarts.count > 2 {
+                images = shardWindows(images, copies: copies, copy: copy, window: max(1, window), shardStarts: shardStarts, rng: &rng)
+            } else {
+                shuffleInPlace(&images[...], rng: &rng)
             }
         }
-        let copy = epoch % copies
         return copies == 1 ? images : images.map { $0 * copies + copy }
+    }
+
+    /// Fisher–Yates over `items` with `rng`.
+    private static func shuffleInPlace(_ items: inout ArraySlice<Int>, rng: inout SplitMix64) {
+        let base = items.startIndex
+        for i in stride(from: items.count - 1, to: 0, by: -1) {
+            items.swapAt(base + i, base + Int(rng.next() % UInt64(i + 1)))
+        }
+    }
+
+    /// The shard-aware order of `images` (see ``samples(imagesPerCopy:copies:epoch:shuffle:seed:shardWindow:shardStarts:)``).
+    private static func shardWindows(
+        _ images: [Int], copies: Int, copy: Int, window: Int, shardStarts: [Int], rng: inout SplitMix64
+    ) -> [Int] {
+        // The images whose sample lies in each shard: contiguous runs, since samples grow with images.
+        var groups: [Range<Int>] = []
+        var image = 0
+        for shard in 0..<(shardStarts.count - 1) where image < images.count {
+            let end = shardStarts[shard + 1]
+            var last = image
+            while last < images.count && last * copies + copy < end { last += 1 }
+            if last > image { groups.append(image..<last) }
+            image = last
+        }
+        var order = Array(groups.indices)
+        shuffleInPlace(&order[...], rng: &rng)
+        var result: [Int] = []
+        result.reserveCapacity(images.count)
+        for start in stride(from: 0, to: order.count, by: window) {
+            let first = result.count
+            for group in order[start..<min(start + window, order.count)] { result.append(contentsOf: groups[group]) }
+            shuffleInPlace(&result[first...], rng: &rng)
+        }
+        return result
     }
 
     /// Rank `rank`'s share of an epoch's `order` among `worldSize` readers (as PyTorch's
@@ -223,6 +277,7 @@ public final class BatchLoader: @unchecked Sendable {
     fileprivate let ring: [Slot]
     fileprivate let sampleValues: Int
     fileprivate let workerStates: [WorkerState]
+    fileprivate let scratches: [RowScratch]
     private let starting = NSLock()
     private var running: Epoch?
 
@@ -243,6 +298,9 @@ public final class BatchLoader: @unchecked Sendable {
     public init(set: ShardSet, options: BatchOptions, transformation: SampleTransformation? = nil, ring memory: [BatchMemory]? = nil) throws {
         guard options.batchSize >= 1, options.prefetch >= 1, options.threads >= 1 else {
             throw ShardError(.invalidArgument, "batch size, prefetch and threads must be at least 1")
+        }
+        if let window = options.shardWindow, !(1...BatchOptions.maximumShardWindow).contains(window) {
+            throw ShardError(.invalidArgument, "the shard window must be 1...\(BatchOptions.maximumShardWindow) shards, got \(window)")
         }
         guard options.worldSize >= 1, (0..<options.worldSize).contains(options.rank) else {
             throw ShardError(.invalidArgument, "the rank must be in 0..<world size (\(options.worldSize)), got \(options.rank)")
@@ -271,6 +329,7 @@ public final class BatchLoader: @unchecked Sendable {
             if let memory { return Slot(memory[k], oneHot: oneHot) }
             return Slot(imageBytes: options.batchSize * output.elementCount * options.element.size, labels: options.batchSize, oneHot: oneHot)
         }
+        scratches = (0..<options.threads).map { _ in RowScratch(capacity: options.batchSize) }
         workerStates =
             transformation.map { transformation in
                 (0..<options.threads).map { _ in WorkerState(transform: transformation.makeWorker(), bytes: output.byteCount) }
@@ -309,7 +368,7 @@ public final class BatchLoader: @unchecked Sendable {
     public func order(epoch: Int) -> [Int] {
         let order = EpochOrder.samples(
             imagesPerCopy: set.manifest.imagesPerCopy, copies: set.manifest.copies,
-            epoch: epoch, shuffle: options.shuffle, seed: options.seed)
+            epoch: epoch, shuffle: options.shuffle, seed: options.seed, shardWindow: options.shardWindow, shardStarts: set.starts)
         return EpochOrder.share(
             of: order, rank: options.rank, worldSize: options.worldSize, batchSize: options.batchSize, dropLast: options.dropLast)
     }
@@ -328,51 +387,106 @@ public final class BatchLoader: @unchecked Sendable {
 
     /// Fills `slot` with the samples `samples` of epoch `epoch`, rendering through worker
     /// `worker`'s transform when there is one.
+    ///
+    /// The rows are filled shard by shard, in the order the batch first needs them (each shard
+    /// pinned once for all its rows of the batch, then released), so a store whose cache holds fewer shards than a batch touches still
+    /// serves it; the bytes of each row do not depend on that order.
     fileprivate func fill(_ slot: Slot, with samples: ArraySlice<Int>, epoch: Int, worker: Int) throws {
+        let scratch = scratches[worker]
+        scratch.rows.removeAll(keepingCapacity: true)
+        scratch.shards.removeAll(keepingCapacity: true)
+        for (row, index) in samples.enumerated() {
+            let (shard, local) = set.locate(index)
+            var rank = scratch.shards.lastIndex(of: shard) ?? -1
+            if rank < 0 {
+                rank = scratch.shards.count
+                scratch.shards.append(shard)
+            }
+            scratch.rows.append(RowPlace(shard: shard, rank: rank, local: local, row: row, sample: index))
+        }
+        // Shard by shard in the order the batch first needs them (the order of the store's hint).
+        scratch.rows.sort { ($0.rank, $0.row) < ($1.rank, $1.row) }
+        var start = 0
+        while start < scratch.rows.count {
+            let shard = scratch.rows[start].shard
+            var end = start + 1
+            while end < scratch.rows.count && scratch.rows[end].shard == shard { end += 1 }
+            try set.withShard(shard) { records in
+                for place in scratch.rows[start..<end] {
+                    try fill(slot, row: place.row, from: records, local: place.local, sample: place.sample, epoch: epoch, worker: worker)
+                }
+            }
+            start = end
+        }
+    }
+
+    /// Fills row `row` of `slot` with record `local` of the pinned shard `records` (global sample
+    /// `index`), rendered through worker `worker`'s transform when there is one.
+    private func fill(
+        _ slot: Slot, row: Int, from records: ShardRecords, local: Int, sample index: Int, epoch: Int, worker: Int
+    ) throws {
         let spec = outputSpec, scale = spec.rescale  // as ImageSpec.values(of:layout:into:)
         let pixels = spec.height * spec.width, channels = spec.channels, values = sampleValues
-        for (row, index) in samples.enumerated() {
-            if options.verifyChecksums && !set.recordIsIntact(index) {
-                let (shard, local) = set.locate(index)
-                throw ShardError(
-                    .checksumMismatch, "record bytes do not match their checksum",
-                    file: set.directory + "/" + set.manifest.shards[shard].file, sample: local)
+        if options.verifyChecksums && !records.recordIsIntact(local) {
+            throw ShardError(.checksumMismatch, "record bytes do not match their checksum", file: records.location, sample: local)
+        }
+        let source: UnsafeBufferPointer<UInt8>
+        if workerStates.isEmpty {
+            source = records.image(local).bindMemory(to: UInt8.self)
+        } else {
+            let state = workerStates[worker]
+            state.transform.render(stored: records.image(local), sample: index, epoch: epoch, into: state.bytes)
+            source = UnsafeBufferPointer(state.bytes.bindMemory(to: UInt8.self))
+        }
+        switch (options.element, options.layout) {
+        case (.float32, .nhwc):
+            let destination = slot.images.bindMemory(to: Float.self, capacity: (row + 1) * values) + row * values
+            for i in 0..<values { destination[i] = Float(source[i]) * scale }
+        case (.float32, .nchw):
+            let destination = slot.images.bindMemory(to: Float.self, capacity: (row + 1) * values) + row * values
+            for c in 0..<channels {
+                let plane = destination + c * pixels
+                for p in 0..<pixels { plane[p] = Float(source[p * channels + c]) * scale }
             }
-            let source: UnsafeBufferPointer<UInt8>
-            if workerStates.isEmpty {
-                source = set.image(index).bindMemory(to: UInt8.self)
-            } else {
-                let state = workerStates[worker]
-                state.transform.render(stored: set.image(index), sample: index, epoch: epoch, into: state.bytes)
-                source = UnsafeBufferPointer(state.bytes.bindMemory(to: UInt8.self))
-            }
-            switch (options.element, options.layout) {
-            case (.float32, .nhwc):
-                let destination = slot.images.bindMemory(to: Float.self, capacity: (row + 1) * values) + row * values
-                for i in 0..<values { destination[i] = Float(source[i]) * scale }
-            case (.float32, .nchw):
-                let destination = slot.images.bindMemory(to: Float.self, capacity: (row + 1) * values) + row * values
-                for c in 0..<channels {
-                    let plane = destination + c * pixels
-                    for p in 0..<pixels { plane[p] = Float(source[p * channels + c]) * scale }
-                }
-            case (.uint8, .nhwc):
-                (slot.images + row * values).copyMemory(from: source.baseAddress!, byteCount: values)
-            case (.uint8, .nchw):
-                let destination = slot.images.bindMemory(to: UInt8.self, capacity: (row + 1) * values) + row * values
-                for c in 0..<channels {
-                    let plane = destination + c * pixels
-                    for p in 0..<pixels { plane[p] = source[p * channels + c] }
-                }
-            }
-            let label = try set.label(index)  // refuses a label outside the class list
-            slot.labels[row] = Int32(label)
-            if options.labels == .oneHot {
-                let classes = set.manifest.classNames.count
-                let oneHot = slot.oneHot + row * classes
-                for c in 0..<classes { oneHot[c] = c == label ? 1 : 0 }
+        case (.uint8, .nhwc):
+            (slot.images + row * values).copyMemory(from: source.baseAddress!, byteCount: values)
+        case (.uint8, .nchw):
+            let destination = slot.images.bindMemory(to: UInt8.self, capacity: (row + 1) * values) + row * values
+            for c in 0..<channels {
+                let plane = destination + c * pixels
+                for p in 0..<pixels { plane[p] = source[p * channels + c] }
             }
         }
+        let label = try records.label(local)  // refuses a label outside the class list
+        slot.labels[row] = Int32(label)
+        if options.labels == .oneHot {
+            let classes = set.manifest.classNames.count
+            let oneHot = slot.oneHot + row * classes
+            for c in 0..<classes { oneHot[c] = c == label ? 1 : 0 }
+        }
+    }
+}
+
+/// Where one row of a batch comes from: its shard, its index there, and its global sample.
+fileprivate struct RowPlace {
+    var shard: Int
+    /// The shard's place among the batch's shards, in first-use order.
+    var rank: Int
+    var local: Int
+    var row: Int
+    var sample: Int
+}
+
+/// One worker's list of the rows of the batch in hand, reused for every batch (its capacity is
+/// reserved once).
+fileprivate final class RowScratch: @unchecked Sendable {
+    var rows: [RowPlace] = []
+    /// The batch's distinct shards, in first-use order.
+    var shards: [Int] = []
+
+    init(capacity: Int) {
+        rows.reserveCapacity(capacity)
+        shards.reserveCapacity(capacity)
     }
 }
 
@@ -442,6 +556,12 @@ public final class Epoch: @unchecked Sendable {
     private var nextToRead = 0
     private var cancelled = false
     private var waited: UInt64 = 0
+    /// For a store that fetches (not a local one): the distinct shards each batch reads, in
+    /// first-use order, from which the store is told what comes next.
+    private let batchShards: [[Int]]
+
+    /// The most shards one prefetch hint names.
+    private static let hintShards = 64
 
     fileprivate init(loader: BatchLoader, epoch: Int, order: [Int], batches: Int, first: Int) {
         self.loader = loader
@@ -451,6 +571,20 @@ public final class Epoch: @unchecked Sendable {
         self.first = min(max(first, 0), batches)
         nextToFill = self.first
         nextToRead = self.first
+        let set = loader.set
+        if set.store is LocalShardStore {
+            batchShards = []
+        } else {
+            let size = loader.options.batchSize
+            batchShards = stride(from: 0, to: order.count, by: size).map { start in
+                var seen: [Int] = []
+                for index in order[start..<min(start + size, order.count)] {
+                    let shard = set.locate(index).shard
+                    if !seen.contains(shard) { seen.append(shard) }
+                }
+                return seen
+            }
+        }
         for slot in loader.ring { slot.batch = -1; slot.ready = false; slot.failure = nil }
         for worker in 0..<min(loader.options.threads, max(batches - nextToRead, 1)) {
             DispatchQueue.global(qos: .userInitiated).async(group: workers) { self.work(worker) }
@@ -514,6 +648,18 @@ public final class Epoch: @unchecked Sendable {
         return batch * size..<min((batch + 1) * size, order.count)
     }
 
+    /// Tells the store which shards batches `batch`, `batch + 1`, ... read, soonest first (up to
+    /// ``hintShards`` of them).
+    private func hint(from batch: Int) {
+        guard !batchShards.isEmpty else { return }
+        var upcoming: [Int] = []
+        for shards in batchShards[min(batch, batchShards.count)...] {
+            for shard in shards where !upcoming.contains(shard) { upcoming.append(shard) }
+            if upcoming.count >= Self.hintShards { break }
+        }
+        loader.set.store.prefetch(upcoming)
+    }
+
     /// Worker `worker`: claims batches in order, waits for its ring slot to be free, fills it.
     private func work(_ worker: Int) {
         while true {
@@ -529,6 +675,7 @@ public final class Epoch: @unchecked Sendable {
             if cancelled { condition.unlock(); return }
             slot.batch = number
             condition.unlock()
+            hint(from: number)
 
             var failure: (any Error)?
             do { try loader.fill(slot, with: order[range(of: number)], epoch: epoch, worker: worker) } catch { failure = error }

@@ -136,14 +136,15 @@ public struct ShardManifest: Codable, Hashable, Sendable {
         } catch {
             throw ShardError(.manifestMismatch, "cannot read the manifest: \(error.message)", file: path)
         }
-        return try decoding(Data(bytes), file: path)
+        return try decode(Data(bytes), path: path)
     }
 
-    /// The manifest in `data` (the bytes of a `manifest.json`), validated (``validate(file:)``).
-    /// - Parameter file: where the bytes came from, named in errors.
+    /// The manifest in `data` (the bytes of a `manifest.json`, from a folder or a URL), validated
+    /// (``validate(file:)``): every reader that opens a set, local or remote, goes through here.
+    /// - Parameter path: where the bytes came from (a file or URL), named in errors.
     /// - Throws: ``ShardError`` `unsupportedVersion` for another manifest version,
     ///   `manifestMismatch` when it is not a manifest or is inconsistent.
-    public static func decoding(_ data: Data, file path: String) throws -> ShardManifest {
+    public static func decode(_ data: Data, path: String) throws -> ShardManifest {
         struct Version: Decodable { var format: String?; var formatVersion: Int? }
         if let version = try? JSONDecoder().decode(Version.self, from: data), version.format == "dataprep-shards",
             let number = version.formatVersion, number != 2
@@ -174,7 +175,7 @@ public struct ShardManifest: Codable, Hashable, Sendable {
     ///   0 ... ``maximumParameters`` parameters, as many names as parameters, and sources only when
     ///   records carry source ids;
     /// - `copies` ≥ 1, `imagesPerCopy` ≥ 0 and `count` = `copies · imagesPerCopy`;
-    /// - every shard's `file` is a plain `.dps` name in the set's folder, named once, with at least
+    /// - every shard's `file` is a plain, visible `.dps` name in the set's folder, named once, with at least
     ///   one sample, `bytes` = 128 + count · (stride + 8), a 16-hex-digit digest, and the shards'
     ///   counts add up to `count`;
     /// - a `part` has 0 ≤ index < count, an item range inside its list of at most
@@ -225,8 +226,11 @@ public struct ShardManifest: Codable, Hashable, Sendable {
         var names = Set<String>(), total = 0
         for shard in shards {
             try plainName(shard.file, "a shard's file")
-            guard shard.file.hasSuffix(".dps"), names.insert(shard.file).inserted else {
-                throw refuse("the shard file \(shard.file) is not a .dps name, or is listed twice")
+            // Bytes, as the file system (and the Python reader) compares them.
+            guard shard.file.utf8.first != UInt8(ascii: "."), shard.file.utf8.suffix(4).elementsEqual(".dps".utf8),
+                names.insert(shard.file).inserted
+            else {
+                throw refuse("the shard file \(shard.file) is not a visible .dps name, or is listed twice")
             }
             let (records, overflowed) = shard.count.multipliedReportingOverflow(by: layout.stride + 8)
             guard shard.count >= 1, shard.count <= count, !overflowed, shard.bytes == ShardHeader.size + records else {
@@ -255,7 +259,7 @@ public struct ShardManifest: Codable, Hashable, Sendable {
     }
 
     /// Pretty-printed JSON with sorted keys (the same manifest gives the same bytes).
-    func encoded() throws -> Data {
+    public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)

@@ -6,36 +6,40 @@ import Support
 /// appended through a ``ShardWriter`` with the run's shard size, so the shards are byte-identical
 /// to a one-process run with the same options and seed.
 public enum ShardMerge {
-    /// Merges the sets in `parts` (in any order) into `directory` and commits the merged set there
-    /// (``stage(_:into:tool:replacing:)``, then ``StagedShardSet/commit()``).
+    /// Merges the sets in the local folders `parts` (in any order) into `directory` and commits the
+    /// merged set there (``stage(sets:into:tool:replacing:shardFinished:)``, then
+    /// ``StagedShardSet/commit()``).
     /// - Returns: the merged set's manifest.
-    /// - Throws: as ``stage(_:into:tool:replacing:)``.
+    /// - Throws: as ``stage(sets:into:tool:replacing:shardFinished:)``.
     public static func merge(
         _ parts: [String], into directory: String, tool: String, replacing: ShardWriter.Replacement = .sameShape
     ) throws -> ShardManifest {
-        let staged = try stage(parts, into: directory, tool: tool, replacing: replacing)
+        let staged = try stage(sets: try parts.map { try ShardSet(directory: $0) }, into: directory, tool: tool, replacing: replacing)
         try staged.commit()
         return staged.manifest
     }
 
-    /// Merges the sets in `parts` (in any order) into a set written beside the one in `directory`,
+    /// Merges the opened part sets `sets` (in any order, local or remote: each shard is read once,
+    /// in order) into a set written beside the one in `directory`,
     /// which ``StagedShardSet/commit()`` replaces. The parts must agree on everything that shaped
     /// their bytes: split, image spec, record layout, classes, parameters, copies, sources, shard
     /// size, item count, and the options and seed their provenance records. The merged set's
     /// provenance keeps those (the command, options and seed of the parts), adds `merged` (the
     /// number of parts) and names the parts' dataset.
-    /// - Parameter tool: `dataprep <version>`, recorded as the merged set's tool.
     /// - Returns: the merged set, staged.
     /// - Throws: ``ShardError`` `manifestMismatch` when a folder is not a part set, the parts do not
     ///   belong together (what differs is named), a part is missing or given twice, or their item
     ///   ranges do not tile the list; `checksumMismatch` for a damaged record; `invalidArgument`
     ///   when `directory` holds a set of another shape and `replacing` does not allow replacing it;
     ///   `fileSystem` when writing fails.
+    /// - Parameters:
+    ///   - tool: `dataprep <version>`, recorded as the merged set's tool.
+    ///   - shardFinished: called with the path of each shard as soon as it is complete.
     public static func stage(
-        _ parts: [String], into directory: String, tool: String, replacing: ShardWriter.Replacement = .sameShape
+        sets: [ShardSet], into directory: String, tool: String, replacing: ShardWriter.Replacement = .sameShape,
+        shardFinished: (@Sendable (String) -> Void)? = nil
     ) throws -> StagedShardSet {
-        guard !parts.isEmpty else { throw ShardError(.invalidArgument, "no part sets to merge") }
-        let sets = try parts.map { try ShardSet(directory: $0) }
+        guard !sets.isEmpty else { throw ShardError(.invalidArgument, "no part sets to merge") }
         let described = try sets.map { set -> (ShardSet, ShardManifest.Part) in
             guard let part = set.manifest.part else {
                 throw ShardError(.manifestMismatch, "not a part set (it was not written with --part)", file: set.directory)
@@ -83,18 +87,21 @@ public enum ShardMerge {
         }
         let writer = try ShardWriter(
             directory: directory, split: reference.split, spec: reference.spec, hasSource: reference.layout.sourceOffset != nil,
-            parameterCount: reference.layout.parameterCount, rotation: .init(maxBytes: firstPart.shardBytes), replacing: replacing)
+            parameterCount: reference.layout.parameterCount, rotation: .init(maxBytes: firstPart.shardBytes), replacing: replacing,
+            shardFinished: shardFinished)
         for (set, _) in described {
-            for sample in 0..<set.count {
-                guard set.recordIsIntact(sample) else {
-                    let (shard, local) = set.locate(sample)
-                    throw ShardError(
-                        .checksumMismatch, "record bytes do not match their checksum",
-                        file: set.directory + "/" + set.manifest.shards[shard].file, sample: local)
+            for shard in set.manifest.shards.indices {
+                try set.withShard(shard) { records in
+                    for local in 0..<records.count {
+                        guard records.recordIsIntact(local) else {
+                            throw ShardError(
+                                .checksumMismatch, "record bytes do not match their checksum", file: records.location, sample: local)
+                        }
+                        try writer.append(
+                            image: records.image(local), label: try records.label(local), source: records.source(local),
+                            parameters: records.parameters(local))
+                    }
                 }
-                try writer.append(
-                    image: set.image(sample), label: try set.label(sample), source: set.source(sample),
-                    parameters: set.parameters(sample))
             }
         }
         let datasets = described.map { $0.0.manifest.provenance.dataset }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }

@@ -52,6 +52,8 @@ public final class ShardWriter {
     private let rotation: Rotation
     /// Where the new set is written until it is committed.
     private let staging: String
+    /// Called with each shard's path (in the staging folder) as soon as the shard is complete.
+    private let shardFinished: (@Sendable (String) -> Void)?
     private var shards: [ShardManifest.Shard] = []
     private var current: OpenShard?
     private var record: UnsafeMutableRawBufferPointer
@@ -66,11 +68,15 @@ public final class ShardWriter {
     ///   - hasSource: whether records carry a source id (an index into the manifest's `sources`).
     ///   - parameterCount: float32 parameters per record (augmentation parameters; 0 when none).
     ///   - replacing: which set already in `directory` the new one may replace.
+    ///   - shardFinished: called on the appending thread with the path of each shard as soon as it
+    ///     is complete, in the staging folder (an uploader sends it on while the next one is
+    ///     written; its name in the set is the file's name).
     /// - Throws: ``ShardError`` `invalidArgument` for a spec out of its limits; `fileSystem` when the
     ///   folder cannot be created or cleaned.
     public init(
         directory: String, split: String, spec: ImageSpec, hasSource: Bool = true, parameterCount: Int = 0,
-        rotation: Rotation = Rotation(), replacing: Replacement = .sameShape
+        rotation: Rotation = Rotation(), replacing: Replacement = .sameShape,
+        shardFinished: (@Sendable (String) -> Void)? = nil
     ) throws {
         try spec.validate()
         guard (0...ShardManifest.maximumParameters).contains(parameterCount) else {
@@ -87,6 +93,7 @@ public final class ShardWriter {
         self.layout = layout
         self.rotation = rotation
         self.replacing = replacing
+        self.shardFinished = shardFinished
         staging = directory + "/" + Self.stagingName
         record = .allocate(byteCount: layout.stride, alignment: 16)
         record.initializeMemory(as: UInt8.self, repeating: 0)  // padding stays zero: nothing writes it
@@ -252,6 +259,7 @@ public final class ShardWriter {
         let (name, bytes, digest) = try open.finish(layout: layout)
         shards.append(.init(file: name, count: open.count, bytes: bytes, digest: String(format: "%016llx", digest)))
         current = nil
+        shardFinished?(open.path)
     }
 }
 

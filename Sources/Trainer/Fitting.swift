@@ -94,6 +94,8 @@ public struct TrainingOptions: Sendable {
     public var resume: Bool
     /// Batches prepared ahead by the reader.
     public var prefetch: Int
+    /// The shard-aware order's window (``BatchOptions/shardWindow``); nil: a global shuffle.
+    public var shardWindow: Int?
     /// Renders every training sample in the reader's workers (fresh augmentation, a resize to the
     /// model's size), keyed by sample and epoch; nil feeds the stored images as they are. Its
     /// output must be the model's ``Model/inputSpec``.
@@ -106,8 +108,9 @@ public struct TrainingOptions: Sendable {
         epochs: Int, batchSize: Int, seed: UInt64 = 0, runDirectory: String, checkpoint: CheckpointPolicy? = nil,
         earlyStopping: EarlyStopping? = nil, stopAt: [Metric: Double] = [:], schedule: LearningRateSchedule = .constant,
         resume: Bool = false, prefetch: Int = 4, transformation: SampleTransformation? = nil,
-        validationTransformation: SampleTransformation? = nil
+        validationTransformation: SampleTransformation? = nil, shardWindow: Int? = nil
     ) {
+        self.shardWindow = shardWindow
         self.epochs = epochs
         self.batchSize = batchSize
         self.seed = seed
@@ -180,7 +183,9 @@ public enum Fitting {
                 "the validation set in \(validation.directory) holds no samples: nothing to validate on "
                     + "(an empty set has no loss or accuracy); give another validation set or none")
         }
-        let present = Set(try (0..<training.manifest.imagesPerCopy).map { try training.label($0 * training.manifest.copies) })
+        // A remote set is not read through before training (that would fetch all of it once more);
+        // its labels are checked as the reader reads them.
+        let present = training.store is LocalShardStore ? Set(try training.labels(stride: training.manifest.copies)) : [0, 1]
         guard present.count >= 2 else {
             let names = present.sorted().map { training.manifest.classNames[$0] }
             throw TrainerError(
@@ -335,11 +340,9 @@ public enum Fitting {
     /// run's seed, through `options.transformation`.
     /// - Throws: ``ShardError`` from ``BatchLoader/init(set:options:transformation:ring:)``.
     public static func trainingLoader(for model: Model, training: ShardSet, options: TrainingOptions) throws -> BatchLoader {
-        try BatchLoader(
-            set: training,
-            options: batchOptions(
-                for: model, batchSize: options.batchSize, seed: options.seed, shuffle: true, prefetch: options.prefetch),
-            transformation: options.transformation)
+        var batchOptions = batchOptions(for: model, batchSize: options.batchSize, seed: options.seed, shuffle: true, prefetch: options.prefetch)
+        batchOptions.shardWindow = options.shardWindow
+        return try BatchLoader(set: training, options: batchOptions, transformation: options.transformation)
     }
 
     /// The reader that validates `model` after each epoch: in order, not shuffled, through

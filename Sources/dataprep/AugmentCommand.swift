@@ -89,33 +89,35 @@ struct AugmentCommand: ParsableCommand {
         let locks = try output.locks(subfolders: validation == nil ? [] : ["validation"])
         defer { locks.reversed().forEach { $0.release() } }
         try replacing.checkReplacing(
-            in: output.out, split: "train", spec: spec, classNames: classNames, parameterNames: TransformParameters.recordedNames)
+            in: output.folder, split: "train", spec: spec, classNames: classNames, parameterNames: TransformParameters.recordedNames)
         if validation != nil {
             try replacing.checkReplacing(
-                in: output.out + "/validation", split: "validation", spec: spec, classNames: classNames, parameterNames: [])
+                in: output.folder + "/validation", split: "validation", spec: spec, classNames: classNames, parameterNames: [])
         }
         let options = ["size": "\(image.size)", "channels": "\(image.channels)", "resize": spec.resize.rawValue]
 
+        let uploader = try SetUpload.start(output.destination, folder: output.folder, validation: validation != nil)
+        let upload = uploader.map { uploader in { @Sendable (path: String) in uploader.upload(path) } }
         let progress = ProgressLine()
         let trained = try SplitPreparation.prepare(
             train, of: dataset, classNames: classNames, as: "train", spec: spec, copies: copies,
-            parameterNames: TransformParameters.recordedNames, into: output.out,
+            parameterNames: TransformParameters.recordedNames, into: output.folder,
             settings: try output.settings(replacing: replacing.replacing),
             provenance: PreparationSummary.provenance(
                 "augment", dataset,
                 options: options.merging(augmentation.recorded) { $1 }
                     .merging(["copies": "\(copies)"]) { $1 }, seed: seed.seed),
-            progress: PreparationSummary.progress(progress, "augmenting (×\(copies))"),
+            progress: PreparationSummary.progress(progress, "augmenting (×\(copies))"), shardFinished: upload,
             preparers: { AugmentingPreparer(size: image.size, format: format, random: random, settings: settings, seed: seed.seed) })
         progress.finish()
 
         var packed: SplitPreparation.Outcome?
         if let validation {
             packed = try SplitPreparation.prepare(
-                validation, of: dataset, classNames: classNames, as: "validation", spec: spec, into: output.out + "/validation",
+                validation, of: dataset, classNames: classNames, as: "validation", spec: spec, into: output.folder + "/validation",
                 settings: try output.settings(replacing: replacing.replacing),
                 provenance: PreparationSummary.provenance("augment", dataset, options: options, seed: nil),
-                progress: PreparationSummary.progress(progress, "packing validation"),
+                progress: PreparationSummary.progress(progress, "packing validation"), shardFinished: upload,
                 preparers: { ResizingPreparer(spec: spec) })
             progress.finish()
         }
@@ -133,6 +135,7 @@ struct AugmentCommand: ParsableCommand {
             print(
                 "packed \(packed.report.written) validation images into \(packed.manifest.shards.count) shards in \(output.out)/validation")
         }
+        try SetUpload.finish(uploader, manifests: [output.folder + "/validation/manifest.json", output.folder + "/manifest.json"])
         PreparationSummary.reportProblems([trained.report] + (packed.map { [$0.report] } ?? []))
     }
 }

@@ -13,7 +13,7 @@ struct DataPrep: ParsableCommand {
         version: version,
         subcommands: [
             FetchDataset.self, Split.self, Scan.self, Info.self, AugmentCommand.self, Pack.self,
-            Preview.self, Transform.self, Inspect.self, Verify.self, Merge.self, Train.self, Evaluate.self, Predict.self, Visualize.self,
+            Preview.self, Transform.self, Inspect.self, Verify.self, Merge.self, Push.self, Train.self, Evaluate.self, Predict.self, Visualize.self,
             Export.self,
         ]
     )

@@ -16,8 +16,11 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var model: ModelOption
 
-    @Option(help: "The shard set to evaluate on (a folder with manifest.json).")
+    @Option(help: "The shard set to evaluate on (a folder with manifest.json, or its https:// or s3:// URL).")
     var shards: String
+
+    @OptionGroup(title: "Sets read from URLs")
+    var remote: RemoteSetOptions
 
     @Option(name: .customLong("batch-size"), help: "Samples per batch (1-\(Train.maximumBatchSize)).")
     var batchSize = 100
@@ -30,7 +33,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let network = try model.load()
-        let set = try openShardSet(shards)
+        let set = try remote.open(shards)
         guard set.manifest.classNames == network.classNames else {
             throw TrainerError(
                 .invalidArgument,

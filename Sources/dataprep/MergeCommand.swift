@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RemoteShards
 import Shards
 import Support
 
@@ -19,37 +20,52 @@ struct Merge: ParsableCommand {
             replaced only once the merged set is complete.
             """)
 
-    @Argument(help: "The merged set's folder.")
+    @Argument(help: "The merged set's folder, or s3://bucket/prefix (staged locally, shards uploaded as they are finished, the manifest last).")
     var out: String
 
-    @Argument(help: "The part sets' folders.")
+    @Argument(help: "The part sets: folders, or their URLs (https://, s3://).")
     var parts: [String]
+
+    @OptionGroup(title: "Sets read from URLs")
+    var remote: RemoteSetOptions
 
     @OptionGroup var replacing: OverwriteOption
 
     func validate() throws {
-        for part in parts where FileIO.isInside(out, folder: part) || FileIO.isInside(part, folder: out) {
+        try ShardOutputOptions.checkDestination(out, option: "OUT")
+        for part in parts where !SetLocation.isRemote(part) && (FileIO.isInside(out, folder: part) || FileIO.isInside(part, folder: out)) {
             throw ValidationError("OUT \(out) and the part \(part) overlap: merge into another folder")
         }
     }
 
     func run() throws {
+        let destination = try SetLocation(out)
+        let folder = ShardOutputOptions.folder(for: destination)
+        let sets = try parts.map { try remote.open($0) }
         let validations = parts.map { $0 + "/validation" }
-        let withValidation = validations.allSatisfy { FileIO.exists($0 + "/manifest.json") }
-        var locks = [try FolderLock(out)]
-        if withValidation { locks.append(try FolderLock(out + "/validation")) }
+        let withValidation = try validations.allSatisfy { try remote.exists($0) }
+        // OUT/validation is written too: both are locked, as augment locks them.
+        var locks = [try FolderLock(folder)]
+        if withValidation { locks.append(try FolderLock(folder + "/validation")) }
         defer { locks.reversed().forEach { $0.release() } }
         // Refuse to replace a set of another shape before any record is read (the writers check again).
-        for (set, into) in [(parts.first, out), (withValidation ? validations.first : nil, out + "/validation")] {
-            guard let set, let part = try? ShardManifest.read(from: set) else { continue }
+        let validationSets = try withValidation ? validations.map { try remote.open($0) } : []
+        for (part, into) in [(sets.first, folder), (validationSets.first, folder + "/validation")] {
+            guard let part else { continue }
             try replacing.checkReplacing(
-                in: into, split: part.split, spec: part.spec, classNames: part.classNames, parameterNames: part.parameterNames)
+                in: into, split: part.manifest.split, spec: part.manifest.spec, classNames: part.manifest.classNames,
+                parameterNames: part.manifest.parameterNames)
         }
+        let uploader = try SetUpload.start(destination, folder: folder, validation: withValidation)
+        let upload = uploader.map { uploader in { @Sendable (path: String) in uploader.upload(path) } }
         let tool = "dataprep \(DataPrep.version)"
-        let merged = try ShardMerge.stage(parts, into: out, tool: tool, replacing: replacing.replacing)
+        let merged = try ShardMerge.stage(sets: sets, into: folder, tool: tool, replacing: replacing.replacing, shardFinished: upload)
         let validation =
             try withValidation
-            ? ShardMerge.stage(validations, into: out + "/validation", tool: tool, replacing: replacing.replacing) : nil
+            ? ShardMerge.stage(
+                sets: validationSets, into: folder + "/validation", tool: tool, replacing: replacing.replacing, shardFinished: upload)
+            : nil
+        // Both merged sets are complete: only now do they replace what OUT and OUT/validation held.
         try merged.commit()
         try validation?.commit()
         print("merged \(parts.count) parts: \(merged.manifest.count) samples in \(merged.manifest.shards.count) shards in \(out)")
@@ -58,5 +74,6 @@ struct Merge: ParsableCommand {
                 "merged \(parts.count) validation parts: \(validation.manifest.count) samples in "
                     + "\(validation.manifest.shards.count) shards in \(out)/validation")
         }
+        try SetUpload.finish(uploader, manifests: [folder + "/validation/manifest.json", folder + "/manifest.json"])
     }
 }

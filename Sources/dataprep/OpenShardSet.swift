@@ -3,8 +3,9 @@ import Foundation
 import Shards
 import Support
 
-/// The shard set in `directory`, for the commands that read one (train, evaluate, inspect,
-/// verify). A folder without `manifest.json` whose subfolders hold images is a dataset, not a
+/// The shard set in the local folder `directory`, for the commands that read one (train,
+/// evaluate, inspect, verify, merge; a URL goes through ``RemoteSetOptions/open(_:)``, which calls
+/// this for a folder). A folder without `manifest.json` whose subfolders hold images is a dataset, not a
 /// shard set: the error then says how to make one with `pack`.
 /// - Throws: ``ShardError`` as ``ShardSet/init(directory:)``, with the `pack` hint for a dataset.
 func openShardSet(_ directory: String) throws -> ShardSet {

@@ -60,11 +60,13 @@ struct Pack: ParsableCommand {
         let locks = try output.locks()
         defer { locks.reversed().forEach { $0.release() } }
         try replacing.checkReplacing(
-            in: output.out, split: splitName, spec: spec, classNames: dataset.classNames, parameterNames: [])
+            in: output.folder, split: splitName, spec: spec, classNames: dataset.classNames, parameterNames: [])
+        let uploader = try SetUpload.start(output.destination, folder: output.folder, validation: false)
+        let upload = uploader.map { uploader in { @Sendable (path: String) in uploader.upload(path) } }
         let progress = ProgressLine()
         let outcome = try SplitPreparation.prepare(
             dataset.splits[0], of: dataset, classNames: dataset.classNames, as: splitName, spec: spec,
-            into: output.out, settings: try output.settings(replacing: replacing.replacing),
+            into: output.folder, settings: try output.settings(replacing: replacing.replacing),
             provenance: PreparationSummary.provenance(
                 "pack", dataset,
                 options: [
@@ -72,6 +74,7 @@ struct Pack: ParsableCommand {
                     "resize": spec.resize.rawValue,
                 ], seed: nil),
             progress: PreparationSummary.progress(progress, "packing"),
+            shardFinished: upload,
             preparers: { ResizingPreparer(spec: spec) })
         progress.finish()
         try outcome.commit()
@@ -79,6 +82,7 @@ struct Pack: ParsableCommand {
             "packed \(outcome.report.written) images of \(dataset.classNames.count) classes into \(outcome.manifest.shards.count) "
                 + "shards in \(output.out) "
                 + String(format: "(%.1f s, %.0f images/s)", outcome.seconds, Double(outcome.report.written) / max(outcome.seconds, 1e-9)))
+        try SetUpload.finish(uploader, manifests: [output.folder + "/manifest.json"])
         PreparationSummary.reportProblems([outcome.report])
     }
 }

@@ -38,11 +38,22 @@ struct Train: ParsableCommand {
 
     // MARK: Data and model
 
-    @Option(help: "The training shard set (a folder with manifest.json).")
+    @Option(help: "The training shard set (a folder with manifest.json, or its https:// or s3:// URL).")
     var shards: String?
 
     @Option(help: "The validation shard set (default: SHARDS/validation when present).")
     var val: String?
+
+    @OptionGroup(title: "Sets read from URLs")
+    var remote: RemoteSetOptions
+
+    @Option(
+        help: """
+            The order of each epoch: global (one permutation of the whole set), or shards:K (the shards \
+            in a new order every epoch, the samples shuffled within each window of K shards: each shard \
+            is read once per epoch, for sets streamed through a cache smaller than the set).
+            """)
+    var shuffle: ShuffleArgument = .global
 
     @Option(
         help:
@@ -181,7 +192,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let training = try shards.map { try openShardSet($0) }
+        let training = try shards.map { try remote.open($0) }
         let network = try makeModel(training: training)
         if summary {
             print(network.summary(name: model), terminator: "")
@@ -196,11 +207,9 @@ struct Train: ParsableCommand {
                 "\(runDir) already holds a run (\(existing.joined(separator: ", "))): "
                     + "give --resume to continue it, --overwrite to replace it, or another --run-dir")
         }
-        let validationPath =
-            val
-            ?? (FileManager.default.fileExists(atPath: training.directory + "/validation/manifest.json")
-                ? training.directory + "/validation" : nil)
-        let validation = try validationPath.map { try openShardSet($0) }
+        let validationPath = try val ?? (remote.exists(training.directory + "/validation") ? training.directory + "/validation" : nil)
+        let validation = try validationPath.map { try remote.open($0) }
+        warnAboutOrder(training)
         try checkCopies(of: training)
         let options = try trainingOptions(for: network, training: training, validation: validation)
         let spec = network.inputSpec
@@ -235,6 +244,21 @@ struct Train: ParsableCommand {
             }
         }
         Diagnostics.write(runFiles(history, finalEpoch: finalEpoch))
+        for set in [training, validation].compactMap({ $0 }) {
+            if let summary = RemoteSetOptions.summary(of: set) { Diagnostics.write("\(set.directory): \(summary)\n") }
+        }
+    }
+
+    /// Warns when a set streamed through a cache smaller than itself is read in a global order:
+    /// every batch then touches shards all over the set, so shards are fetched again and again.
+    func warnAboutOrder(_ set: ShardSet) {
+        guard set.cacheStatistics != nil, shuffle.shardWindow == nil, let limit = remote.cacheLimit?.bytes else { return }
+        let bytes = set.manifest.shards.map(\.bytes).reduce(0, +)
+        guard limit < bytes else { return }
+        Diagnostics.warning(
+            "the cache limit (" + String(format: "%.1f MB", Double(limit) / 1e6) + ") is smaller than \(set.directory) ("
+                + String(format: "%.1f MB", Double(bytes) / 1e6) + ") and the order is a "
+                + "global shuffle: shards will be fetched many times per epoch; --shuffle shards:K reads each shard once per epoch")
     }
 
     // MARK: Reporting
@@ -327,7 +351,7 @@ struct Train: ParsableCommand {
             validationTransformation: validation.flatMap { set in
                 let setSpec = set.manifest.spec
                 return setSpec != spec && setSpec == network.storedSpec ? TrainingInput.resampling(stored: setSpec, model: spec) : nil
-            })
+            }, shardWindow: shuffle.shardWindow)
     }
 
     /// Refuses fresh augmentation on a set of several pre-augmented copies (each epoch reads one

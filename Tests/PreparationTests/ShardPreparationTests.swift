@@ -44,14 +44,14 @@ import Testing
         #expect(set.count == 5)
         let decoder = ImageDecoder(), size = PixelSize(width: 32, height: 24)
         for i in 0..<set.count {
-            let source = Int(set.source(i)!)
+            let source = Int(try set.source(i)!)
             let decoded = try decoder.decode(
                 fileAt: items[source].path,
                 options: DecodeOptions(pixelFormat: .rgb, minimumSize: PixelSize(width: 32, height: 24)))
             let resized = Image(width: 32, height: 24, format: .rgb) {
                 ImageLoader.resize(decoded.image, to: size, interpolation: .bilinear, into: UnsafeMutableRawBufferPointer($0))
             }
-            #expect(Array(set.image(i)) == resized.pixels)
+            #expect(try set.image(i) == resized.pixels)
             #expect(try set.label(i) == items[source].label)
         }
     }

@@ -41,10 +41,10 @@ import Testing
         let set = try ShardSet(directory: dir)
         #expect(set.manifest == manifest)
         for i in 0..<23 {
-            #expect(Array(set.image(i)) == syntheticImage(i, bytes: 90))
+            #expect(try set.image(i) == syntheticImage(i, bytes: 90))
             #expect(try set.label(i) == i % 3)
-            #expect(set.source(i) == UInt32(i))
-            #expect(set.parameters(i) == [Float(i), -Float(i) / 2])
+            #expect(try set.source(i) == UInt32(i))
+            #expect(try set.parameters(i) == [Float(i), -Float(i) / 2])
         }
         try set.verify()
         for shard in manifest.shards {

@@ -41,10 +41,15 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         /// Answer a `Range: bytes=N-` request with 206 and the first N bytes of the file
         /// (`Content-Range: bytes 0-(N-1)/size`): a range from byte 0, not the one asked for.
         case rangeFromStart
+        /// Send the first `afterBodyBytes` bytes, then serve `bytes` at the path from now on (a new
+        /// ETag), then close: a file rewritten while it is read.
+        case dropAndReplace(afterBodyBytes: Int, with: [UInt8])
     }
 
     /// A request as received.
     public struct Request: Sendable, Hashable {
+        /// `GET` or `HEAD` (HEAD gets the headers GET would, without the body).
+        public var method: String = "GET"
         /// The request target, e.g. `/data.bin`.
         public var path: String
         /// The `Range` header's value (`bytes=100-`), nil when there was none.
@@ -117,6 +122,22 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         let etag = validators ? "\"" + String(bytes.withUnsafeBytes { XXHash64.hash($0) }, radix: 16) + "\"" : nil
         lock.withLock { files[path] = (bytes, etag) }
     }
+
+    /// Serves every file under the folder `folder` at `prefix` + its relative path (e.g. a shard
+    /// set's `manifest.json` and shards at `/set/manifest.json`, ...), read now into memory.
+    public func serveFolder(_ folder: String, at prefix: String) throws {
+        let root = URL(fileURLWithPath: folder)
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return }
+        for case let relative as String in walker {
+            var isFolder: ObjCBool = false
+            let path = root.appendingPathComponent(relative).path
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else { continue }
+            setFile(Array(try Data(contentsOf: URL(fileURLWithPath: path))), at: prefix + "/" + relative)
+        }
+    }
+
+    /// The bytes served at `path`, nil when none.
+    public func file(at path: String) -> [UInt8]? { lock.withLock { files[path]?.bytes } }
 
     /// Makes the next `times` requests for `path` misbehave as `fault`, after any faults injected
     /// before for that path.
@@ -243,6 +264,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         }
         headers["Content-Length"] = "\(range.count)"
         send(fd, head(status, headers))
+        if request.method == "HEAD" { return }
 
         let body = content[range]
         switch fault {
@@ -251,6 +273,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         case .stall(let count, let seconds):
             send(fd, body.prefix(count))
             pause(seconds)
+        case .dropAndReplace(let count, let bytes):
+            send(fd, body.prefix(count))
+            setFile(bytes, at: request.path)
         case .corruptBody:
             var wrong = Array(body)
             for i in stride(from: 0, to: wrong.count, by: 4096) { wrong[i] = ~wrong[i] }
@@ -279,7 +304,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             guard requestLine.count == 3 else { return nil }
             let range = lines.dropFirst().first { $0.lowercased().hasPrefix("range:") }
                 .map { $0.dropFirst("range:".count).trimmingCharacters(in: .whitespaces) }
-            return Request(path: String(requestLine[1]), range: range)
+            return Request(method: String(requestLine[0]), path: String(requestLine[1]), range: range)
         }
         return nil
     }

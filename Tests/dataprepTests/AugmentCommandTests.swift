@@ -36,7 +36,7 @@ import Testing
         #expect(train.manifest.provenance.seed == 5 && train.manifest.provenance.options["rotate"] == "30.0")
         #expect(train.manifest.sources.first == "train/cats/0.jpg")
         for sample in 0..<train.count {
-            let p = train.parameters(sample)
+            let p = try train.parameters(sample)
             #expect(abs(p[0]) <= 30 && abs(p[1]) <= 0.15 * 32 && abs(p[2]) <= 0.15 * 24 && (0.8...1.2).contains(p[9]))
         }
         let validation = try ShardSet(directory: out + "/validation")

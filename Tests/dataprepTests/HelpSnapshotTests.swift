@@ -8,7 +8,7 @@ import Testing
 @Suite struct HelpSnapshotTests {
     static let commands = [
         "", "fetch", "split", "scan", "info", "augment", "pack", "preview", "transform", "inspect", "verify",
-        "merge", "train", "evaluate", "predict", "visualize", "export",
+        "merge", "push", "train", "evaluate", "predict", "visualize", "export",
     ]
 
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("HelpSnapshots")

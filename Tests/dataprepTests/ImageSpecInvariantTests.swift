@@ -45,17 +45,20 @@ import Trainer
         var classes: [String] = []
         for sample in 0..<validation.count {
             var fromShard = [Float](repeating: 0, count: model.inputSpec.elementCount)
-            fromShard.withUnsafeMutableBufferPointer {
-                model.inputSpec.values(of: validation.image(sample), layout: model.imageLayout, into: $0)
+            let stored = try validation.image(sample)
+            stored.withUnsafeBytes { bytes in
+                fromShard.withUnsafeMutableBufferPointer {
+                    model.inputSpec.values(of: bytes, layout: model.imageLayout, into: $0)
+                }
             }
-            let path = data.path + "/" + validation.manifest.sources[Int(validation.source(sample)!)]
+            let path = data.path + "/" + validation.manifest.sources[Int(try validation.source(sample)!)]
             let fromFile = try loader.values(fileAt: path, layout: model.imageLayout)
             #expect(fromFile == fromShard, "\(name): \(path) is not given the input its shard holds")
             let probabilities = try fromShard.withUnsafeBufferPointer { try model.predict(images: $0) }
             let label = probabilities.enumerated().max { $0.element < $1.element }!.offset
             classes.append(model.classNames[label])
         }
-        let files = (0..<validation.count).map { data.path + "/" + validation.manifest.sources[Int(validation.source($0)!)] }
+        let files = try (0..<validation.count).map { data.path + "/" + validation.manifest.sources[Int(try validation.source($0)!)] }
         let predict = try runDataprep(["predict", "--model", run + "/checkpoint.dpc"] + files)
         #expect(predict.status == 0, "\(name): \(predict.stderr)")
         let predicted = predict.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true)[1] }

@@ -113,6 +113,9 @@ import Trainer
             Case(
                 name: "gray", set: "gray", train: ["--seed", "9", "--model", "mlp"] + freshFlags,
                 loader: ["seed": .integer(9), "augment": .text("fresh")], epochs: [0, 1], batchSize: 5, layout: ""),
+            Case(
+                name: "shard_window", set: "rgb", train: ["--seed", "4", "--shuffle", "shards:2"],
+                loader: ["seed": .integer(4), "shuffle": .text("shards:2")], epochs: [0, 1], batchSize: 5, layout: ""),
         ]
         for k in cases.indices {
             let c = cases[k]
@@ -136,11 +139,16 @@ import Trainer
         try encoder.encode(cases).write(to: fixtures.appendingPathComponent("cases.json"))
         try encoder.encode(augment).write(to: fixtures.appendingPathComponent("augment.json"))
 
+        // The same sets served over HTTP by the tests' loopback server, for the loader and reader from a URL.
+        let server = try LoopbackHTTPServer()
+        defer { server.stop() }
+        try server.serveFolder(fixtures.path, at: "/fixtures")
         let run = try PythonReaderTests.runPython(
             ["-m", "unittest", "-v", "test_loader"],
             environment: [
                 "PYTHONPATH": PythonReaderTests.repository.path + "/python:" + PythonReaderTests.repository.path + "/python/tests",
                 "DATAPREP_ENGINE": Self.engine, "DATAPREP_LOADER_FIXTURES": fixtures.path,
+                "DATAPREP_LOADER_URL": server.baseURL + "/fixtures", "DATAPREP_HOME": dir.appendingPathComponent("home").path,
             ])
         #expect(run.status == 0, "\(run.output)")
         // The comparison with train ran (it is skipped only without the fixtures), for every case.
@@ -192,7 +200,7 @@ import Trainer
 
         let shards = try ShardSet(directory: set)
         let loader = try BatchLoader(set: shards, options: BatchOptions(batchSize: 4, layout: .nhwc, shuffle: false))
-        var expected = ["abi 1"]
+        var expected = ["abi 2"]
         let epoch = loader.epoch(0)
         while let batch = try epoch.next() {
             expected.append(String(format: "batch %d %d %.6f", batch.index, batch.count, batch.images.reduce(0.0) { $0 + Double($1) }))

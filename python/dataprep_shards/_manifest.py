@@ -246,8 +246,9 @@ def _check_consistency(manifest: dict, class_names: list, parameter_names: list,
     for shard in manifest["shards"]:
         plain(shard["file"], "a shard's file")
         key = unicodedata.normalize("NFC", shard["file"])
-        if not shard["file"].encode("utf-8", "surrogatepass").endswith(b".dps") or key in names:
-            raise refuse(f"the shard file {shard['file']!r} is not a .dps name, or is listed twice")
+        encoded = shard["file"].encode("utf-8", "surrogatepass")
+        if encoded.startswith(b".") or not encoded.endswith(b".dps") or key in names:
+            raise refuse(f"the shard file {shard['file']!r} is not a visible .dps name, or is listed twice")
         names.add(key)
         records = shard["count"] * (layout["stride"] + 8)
         if not 1 <= shard["count"] <= total or records > _INT_MAX or shard["bytes"] != HEADER_SIZE + records:

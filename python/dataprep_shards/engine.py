@@ -8,22 +8,23 @@ wait for the next batch) never holds up other Python threads.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import threading
 from typing import Optional
 
 from .errors import ArgumentError, EngineError, ShardError
 
-__all__ = ["ENGINE_ENVIRONMENT", "library", "library_path"]
+__all__ = ["ENGINE_ENVIRONMENT", "is_url", "library", "library_path", "materialize"]
 
 #: The environment variable that names the library file, ahead of the copy installed in the package.
 ENGINE_ENVIRONMENT = "DATAPREP_ENGINE"
 _LIBRARY_NAME = "libDataPrepEngine.so"
-_ABI_VERSION = 1
-#: The engine's codes for a set that cannot be read (raised as ShardError).
+_ABI_VERSION = 2
+#: The engine's codes for a set that cannot be read (raised as ShardError), locally or from a URL.
 _SET_CODES = frozenset(
     ("badMagic", "unsupportedVersion", "badHeader", "truncated", "checksumMismatch", "missingShard", "manifestMismatch",
-     "fileSystem")
+     "fileSystem", "httpStatus", "transferFailed", "setChanged", "credentials")
 )
 
 
@@ -45,6 +46,8 @@ class Error(ctypes.Structure):
         code, message = self.code.decode(), self.message.decode(errors="replace")
         if code == "invalidArgument":
             return ArgumentError(self.argument.decode(), message)
+        if code == "invalidLocation":
+            return ArgumentError("path", message)
         if code in _SET_CODES:
             return ShardError(code, message, self.file.decode(errors="replace"), None if self.sample < 0 else self.sample)
         return EngineError(code, message)
@@ -110,5 +113,34 @@ def library() -> ctypes.CDLL:
         lib.dp_loader_order.argtypes = [handle, ctypes.c_int64, ctypes.POINTER(ctypes.c_int64), ctypes.c_int64, error]
         lib.dp_loader_close.restype = None
         lib.dp_loader_close.argtypes = [handle]
+        lib.dp_set_materialize.restype = ctypes.c_int64
+        lib.dp_set_materialize.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int64, error]
         _loaded = lib
         return lib
+
+
+def is_url(path: str) -> bool:
+    """Whether ``path`` names a set on a server or in a bucket (``https://``, ``http://``, ``s3://``)."""
+    return path.lower().startswith(("http://", "https://", "s3://"))
+
+
+def materialize(options: dict) -> dict:
+    """Fetches every shard of the set ``options["path"]`` names into the engine's shard cache (a shard
+    already there is verified, not fetched again) and returns ``{"manifest": ..., "files": [...]}``:
+    the manifest, and the cached file of each shard in manifest order. ``options`` may also hold
+    ``cache``, ``cache_limit`` and ``cacert``.
+
+    Raises :class:`ShardError` (``httpStatus``, ``transferFailed``, ``setChanged``, ...) naming the URL,
+    or :class:`ArgumentError` for a malformed URL or option."""
+    lib = library()
+    error = Error()
+    request = json.dumps(options).encode()
+    capacity = 1 << 20
+    while True:
+        buffer = ctypes.create_string_buffer(capacity)
+        length = lib.dp_set_materialize(request, buffer, capacity, ctypes.byref(error))
+        if length < 0:
+            raise error.exception()
+        if length < capacity:
+            return json.loads(buffer.value.decode())
+        capacity = int(length) + 1  # the second call finds every shard cached

@@ -47,6 +47,36 @@ def _choice(name: str, value: Any, choices: Sequence[str]) -> str:
     return value
 
 
+def _shuffle(value: Any) -> Tuple[bool, Optional[int]]:
+    """``shuffle`` as (shuffled, shard window): True or ``"global"``, False, or ``"shards:K"`` (the
+    shard-aware order, ``dataprep train --shuffle shards:K``)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value), None
+    if value == "global":
+        return True, None
+    if isinstance(value, str) and value.startswith("shards:"):
+        window = value[len("shards:"):]
+        if window.isdigit() and 1 <= int(window) <= 1 << 20:
+            return True, int(window)
+    raise ArgumentError("shuffle", f'must be True, False, "global" or "shards:K" (K a number of shards, 1...1048576), got {value!r}')
+
+
+def _cache_options(cache: Any, cache_limit: Any, cacert: Any) -> Dict[str, Any]:
+    """The engine's options for a set read from a URL: the cache folder, its limit in bytes, the CA file."""
+    options: Dict[str, Any] = {}
+    if cache is not None:
+        if not isinstance(cache, (str, os.PathLike)):
+            raise ArgumentError("cache", f"must be a folder path, got {cache!r}")
+        options["cache"] = os.fspath(cache)
+    if cache_limit is not None:
+        options["cache_limit"] = _integer("cache_limit", cache_limit, 1, 1 << 50)
+    if cacert is not None:
+        if not isinstance(cacert, (str, os.PathLike)):
+            raise ArgumentError("cacert", f"must be a file path, got {cacert!r}")
+        options["cacert"] = os.fspath(cacert)
+    return options
+
+
 def _size(value: Any) -> Optional[Dict[str, int]]:
     """``size`` as ``(height, width)`` (Keras's ``target_size`` order) or one int for a square."""
     if value is None:
@@ -73,8 +103,15 @@ class Loader:
 
     Arguments (keyword-only after ``batch_size``):
 
-    - ``path``: the set's folder (what ``dataprep pack``/``augment`` wrote).
-    - ``shuffle``: a new permutation every epoch (from ``seed`` and the epoch); False reads in order.
+    - ``path``: the set's folder (what ``dataprep pack``/``augment`` wrote), or its URL
+      (``https://host/path/set``, ``http://...``, ``s3://bucket/prefix``): the shards are then
+      streamed through a local cache (``cache``, default ``$DATAPREP_HOME/cache``, bounded by
+      ``cache_limit`` bytes; ``cacert`` a PEM file of certificate authorities), each fetched shard
+      verified; S3 credentials, region and endpoint come from the AWS environment.
+    - ``shuffle``: a new permutation every epoch (from ``seed`` and the epoch); False reads in order;
+      ``"shards:K"`` the shard-aware order (``dataprep train --shuffle shards:K``): the shards in a
+      new order every epoch, the samples shuffled within each window of K shards, so a cache of
+      K + 1 shards reads each shard once per epoch.
     - ``size``: the model's input ``(height, width)`` (Keras's ``target_size`` order; one int for a
       square); stored images of another size are resampled to it. None keeps the stored size.
     - ``augment``: ``ImageDataGenerator``'s keyword arguments, unchanged (``rotation_range``,
@@ -116,7 +153,7 @@ class Loader:
         path: Union[str, "os.PathLike[str]"],
         batch_size: int,
         *,
-        shuffle: bool = True,
+        shuffle: Union[bool, str] = True,
         seed: int = 0,
         size: Union[None, int, Tuple[int, int]] = None,
         augment: Optional[Mapping[str, Any]] = None,
@@ -129,20 +166,25 @@ class Loader:
         threads: Optional[int] = None,
         prefetch: int = 4,
         verify_records: bool = True,
+        cache: Optional[Union[str, "os.PathLike[str]"]] = None,
+        cache_limit: Optional[int] = None,
+        cacert: Optional[Union[str, "os.PathLike[str]"]] = None,
     ):
         self._handle: Optional[int] = None
         self._arguments = dict(
             path=os.fspath(path), batch_size=batch_size, shuffle=shuffle, seed=seed, size=size,
             augment=dict(augment) if isinstance(augment, Mapping) else augment, keras_compat=keras_compat, layout=layout,
             dtype=dtype, drop_last=drop_last, rank=rank, world_size=world_size, threads=threads, prefetch=prefetch,
-            verify_records=verify_records,
+            verify_records=verify_records, cache=cache, cache_limit=cache_limit, cacert=cacert,
         )
+        shuffled, window = _shuffle(shuffle)
         if not isinstance(self._arguments["path"], str):
             raise ArgumentError("path", f"must be a folder path, got {path!r}")
         options = {
             "path": self._arguments["path"],
             "batch_size": _integer("batch_size", batch_size, 1),
-            "shuffle": _flag("shuffle", shuffle),
+            "shuffle": shuffled,
+            "shuffle_window": window,
             "seed": str(_integer("seed", seed, 0, 2**64 - 1)),
             "size": _size(size),
             "augment": None if augment is None else engine_options(augment),
@@ -155,6 +197,7 @@ class Loader:
             "threads": None if threads is None else _integer("threads", threads, 1),
             "prefetch": _integer("prefetch", prefetch, 1),
             "verify_records": _flag("verify_records", verify_records),
+            **_cache_options(cache, cache_limit, cacert),
         }
         self._lib = engine.library()
         error = engine.Error()
@@ -282,7 +325,10 @@ class Loader:
 
     def _fingerprint(self) -> Dict[str, Any]:
         """What the batches are a function of, besides epoch and batch index."""
-        arguments = {k: v for k, v in self._arguments.items() if k not in ("path", "threads", "prefetch", "verify_records")}
+        arguments = {
+            k: v for k, v in self._arguments.items()
+            if k not in ("path", "threads", "prefetch", "verify_records", "cache", "cache_limit", "cacert")
+        }
         arguments["dtype"] = np.dtype(arguments["dtype"]).name
         arguments["size"] = None if arguments["size"] is None else json.dumps(_size(arguments["size"]), sort_keys=True)
         arguments["augment"] = None if arguments["augment"] is None else json.dumps(engine_options(arguments["augment"]), sort_keys=True)

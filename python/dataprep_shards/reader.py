@@ -31,6 +31,7 @@ from ._manifest import (
     record_layout,
     validate_manifest,
 )
+from .engine import is_url, materialize
 from .errors import ChecksumsNotVerifiedWarning, ShardError
 
 __all__ = ["ImageSpec", "ShardSet"]
@@ -80,12 +81,26 @@ class ShardSet:
 
     Pickling keeps the path and the checked manifest, never the mappings: an unpickled set (in a
     ``DataLoader`` worker, for example) maps the shards itself on first access.
+
+    ``path`` may be a URL (``https://host/path/set``, ``http://...``, ``s3://bucket/prefix``): the
+    engine library (``make python``) then fetches every shard into its shard cache (``cache``,
+    default ``$DATAPREP_HOME/cache``; ``cache_limit`` bytes, which must hold the whole set;
+    ``cacert`` a PEM file), verifying each one, and the set maps the cached files, all of them at
+    once (a cache shared with other processes may evict a file later; a mapping outlives it).
     """
 
-    def __init__(self, path: str, verify_records: bool = True):
+    def __init__(
+        self, path: str, verify_records: bool = True, cache: Optional[str] = None, cache_limit: Optional[int] = None,
+        cacert: Optional[str] = None,
+    ):
         path = os.fspath(path)
-        self.directory = os.path.dirname(path) if os.path.basename(path) == "manifest.json" else path
+        self._url = path.rstrip("/") if is_url(path) else None
+        self._cache_options = {
+            key: value for key, value in (("cache", cache), ("cache_limit", cache_limit), ("cacert", cacert)) if value is not None
+        }
+        self.directory = self._url or (os.path.dirname(path) if os.path.basename(path) == "manifest.json" else path)
         self.verify_records = verify_records
+        self._materialized = self._materialize() if self._url else None
         self.manifest = self._read_manifest()
         layout = self.manifest["layout"]
         self._stride = layout["stride"]
@@ -95,7 +110,11 @@ class ShardSet:
         self._source_offset = layout.get("sourceOffset")
         self._parameters_offset = layout.get("parametersOffset")
         self._parameter_count = layout["parameterCount"]
-        self._files = [os.path.join(self.directory, shard["file"]) for shard in self.manifest["shards"]]
+        self._files = (
+            list(self._materialized["files"])
+            if self._materialized
+            else [os.path.join(self.directory, shard["file"]) for shard in self.manifest["shards"]]
+        )
         self._counts = [shard["count"] for shard in self.manifest["shards"]]
         self._starts = [0]
         for count in self._counts:
@@ -116,12 +135,21 @@ class ShardSet:
 
     @property
     def _manifest_path(self) -> str:
-        return os.path.join(self.directory, "manifest.json")
+        return self._url + "/manifest.json" if self._url else os.path.join(self.directory, "manifest.json")
+
+    def _materialize(self) -> dict:
+        """The set at the URL, fetched into the engine's cache: its manifest and cached files."""
+        return materialize({"path": self._url, **self._cache_options})
 
     def _read_manifest(self) -> dict:
         """The manifest, read once and validated with the rules and codes of dataprep's Swift reader
-        (``ShardManifest.validate``, docs/shard-format.md "Validation")."""
+        (``ShardManifest.validate``, docs/shard-format.md "Validation"). A set at a URL comes with
+        the manifest the engine fetched (and its Swift reader validated); it is checked again here."""
         path = self._manifest_path
+        if self._materialized:
+            manifest = self._materialized["manifest"]
+            validate_manifest(manifest, path)
+            return manifest
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except (FileNotFoundError, NotADirectoryError):
@@ -242,10 +270,16 @@ class ShardSet:
         self._hash = _xxh64()
         self._maps: List[Optional[np.memmap]] = [None] * len(self._files)
         self._pid = os.getpid()
+        if self._url and hasattr(self, "_starts"):  # cached files (fetched again if evicted), mapped at once
+            materialized = getattr(self, "_materialized", None) or self._materialize()
+            self._materialized = None
+            self._files = list(materialized["files"])
+            for k in range(len(self._files)):
+                self._mapping(k)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        for key in ("_hash", "_maps", "_pid"):
+        for key in ("_hash", "_maps", "_pid", "_materialized"):
             del state[key]
         return state
 

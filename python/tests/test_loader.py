@@ -21,6 +21,8 @@ import numpy as np
 import dataprep_shards as dp
 
 FIXTURES = os.environ.get("DATAPREP_LOADER_FIXTURES")
+#: The fixtures folder served by the Swift test's loopback HTTP server.
+FIXTURES_URL = os.environ.get("DATAPREP_LOADER_URL")
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 HAVE_KERAS = importlib.util.find_spec("keras") is not None
 NO_FIXTURES = "DATAPREP_LOADER_FIXTURES is not set: run `swift test --filter PythonLoaderTests`"
@@ -45,7 +47,7 @@ class TrainParityTests(unittest.TestCase):
             cases = json.load(file)
         with open(fixture("augment.json")) as file:
             augment = json.load(file)
-        self.assertEqual(len(cases), 6)
+        self.assertEqual(len(cases), 7)
         for case in cases:
             arguments = dict(case["loader"])
             if "augment" in arguments:
@@ -65,6 +67,50 @@ class TrainParityTests(unittest.TestCase):
                     self.assertTrue(np.array_equal(labels, np.fromfile(os.path.join(expected, "labels.i32"), dtype="<i4")))
                     order = np.fromfile(os.path.join(expected, "indices.i64"), dtype="<i8")
                     self.assertTrue(np.array_equal(loader.order(epoch), order))
+
+
+@unittest.skipUnless(FIXTURES and FIXTURES_URL, "DATAPREP_LOADER_URL is not set: run `swift test --filter PythonLoaderTests`")
+class URLTests(unittest.TestCase):
+    """A set read from a URL: the batches and samples of its folder, through the shard cache."""
+
+    def setUp(self):
+        self.cache = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.cache, True)
+
+    def test_the_loader_reads_the_same_batches_from_the_url(self):
+        for shuffle in (True, "shards:1"):
+            with dp.Loader(fixture("rgb"), 4, seed=3, augment=FRESH, shuffle=shuffle) as local, dp.Loader(
+                FIXTURES_URL + "/rgb", 4, seed=3, augment=FRESH, shuffle=shuffle, cache=self.cache, cache_limit=20000
+            ) as remote:
+                for epoch in (0, 1):
+                    mine, theirs = read_epoch(local, epoch), read_epoch(remote, epoch)
+                    self.assertTrue(np.array_equal(mine[0], theirs[0]), shuffle)
+                    self.assertTrue(np.array_equal(mine[1], theirs[1]))
+
+    def test_the_reader_maps_the_cached_shards_of_a_url(self):
+        local, remote = dp.ShardSet(fixture("gray")), dp.ShardSet(FIXTURES_URL + "/gray/", cache=self.cache)
+        self.assertEqual(len(remote), len(local))
+        self.assertEqual(remote.directory, FIXTURES_URL + "/gray")
+        for i in range(len(local)):
+            self.assertTrue(np.array_equal(remote[i][0], local[i][0]))
+            self.assertEqual(remote[i][1], local[i][1])
+        copy = pickle.loads(pickle.dumps(remote))
+        self.assertTrue(np.array_equal(copy[0][0], local[0][0]))
+
+    def test_a_missing_set_or_bad_url_raises_naming_it(self):
+        with self.assertRaises(dp.ShardError) as raised:
+            dp.Loader(FIXTURES_URL + "/nothing", 4, cache=self.cache)
+        self.assertEqual(raised.exception.code, "manifestMismatch")
+        self.assertIn("/nothing/manifest.json", raised.exception.file)
+        with self.assertRaises(dp.ArgumentError) as bad:
+            dp.Loader("s3://UPPER/set", 4, cache=self.cache)
+        self.assertEqual(bad.exception.argument, "path")
+        with self.assertRaises(dp.ArgumentError) as limit:
+            dp.Loader(FIXTURES_URL + "/rgb", 4, cache=self.cache, cache_limit=0)
+        self.assertEqual(limit.exception.argument, "cache_limit")
+        with self.assertRaises(dp.ArgumentError) as shuffle:
+            dp.Loader(FIXTURES_URL + "/rgb", 4, shuffle="shards:0")
+        self.assertEqual(shuffle.exception.argument, "shuffle")
 
 
 @unittest.skipUnless(FIXTURES, NO_FIXTURES)

@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /** The version of this interface; dp_engine_abi_version() returns the library's. */
-#define DP_ENGINE_ABI_VERSION 1
+#define DP_ENGINE_ABI_VERSION 2
 
 /** A loader: one shard set, its options, and the epoch being read. */
 typedef struct dp_loader dp_loader;
@@ -63,7 +63,11 @@ int32_t dp_engine_abi_version(void);
  *  "shuffle", "seed", "size" ({"width", "height"} or null), "augment" (ImageDataGenerator's
  *  argument names, typed: see the document), "keras_compat", "layout" ("nchw"|"nhwc"), "dtype"
  *  ("float32"|"uint8"), "drop_last", "rank", "world_size", "threads" (null: all cores),
- *  "prefetch", "verify_records". Returns NULL and fills `error` on failure. */
+ *  "prefetch", "verify_records", "shuffle_window" (null: a global shuffle; K: the shard-aware order,
+ *  shards shuffled per epoch and samples within each window of K shards). "path" may be a URL
+ *  (https://, http://, s3://), read through the shard cache: "cache" (a folder, default
+ *  $DATAPREP_HOME/cache), "cache_limit" (bytes), "cacert" (a PEM file). Returns NULL and fills
+ *  `error` on failure. */
 dp_loader *dp_loader_open(const char *options_json, dp_error *error);
 
 /** Writes a JSON object describing the loader's batches ("height", "width", "channels", "rescale",
@@ -88,6 +92,13 @@ int32_t dp_loader_next(dp_loader *loader, dp_batch *batch, dp_error *error);
 /** Writes the global sample indices this loader reads in epoch `epoch`, in order (samples_per_epoch
  *  of them) into `samples` (room for `capacity`). Returns 0, or -1 with `error` filled. */
 int32_t dp_loader_order(dp_loader *loader, int64_t epoch, int64_t *samples, int64_t capacity, dp_error *error);
+
+/** Fetches every shard of the set `options_json` names ({"path", "cache", "cache_limit", "cacert"},
+ *  as for dp_loader_open) into the shard cache (a shard already cached is verified, not fetched),
+ *  and writes the JSON object {"manifest": {...}, "files": [the cached file of each shard, in manifest
+ *  order]} into `buffer` when `capacity` exceeds its length (for a local folder, its own files).
+ *  Returns the length in bytes (without the NUL), or -1 with `error` filled. */
+int64_t dp_set_materialize(const char *options_json, char *buffer, int64_t capacity, dp_error *error);
 
 /** Stops the worker threads (waiting for them) and frees the loader; the ring may be freed after
  *  it returns. NULL is ignored. */
