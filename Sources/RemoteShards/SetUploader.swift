@@ -83,6 +83,10 @@ public final class SetUploader: @unchecked Sendable {
         }
     }
 
+    /// Waits until the shards queued so far are uploaded (or failed: ``finish(manifests:)`` reports
+    /// it). A shard is read from where it was queued, so its writer must not move it before.
+    public func waitForShards() { group.wait() }
+
     /// Waits for the queued uploads; then, when all went up, uploads each manifest in
     /// `manifests` (paths inside ``staging``, the top-level one last).
     /// - Returns: what was uploaded and skipped.

@@ -122,8 +122,7 @@ struct AugmentCommand: ParsableCommand {
             progress.finish()
         }
         // Both sets are complete: only now do they replace what OUT and OUT/validation held.
-        try trained.commit()
-        try packed?.commit()
+        try SetUpload.commit([trained.staged, packed?.staged], after: uploader)
         let written = trained.report.written
         print(
             "augmented \(written) training images × \(copies) copies of \(classNames.count) classes into "

@@ -66,8 +66,7 @@ struct Merge: ParsableCommand {
                 sets: validationSets, into: folder + "/validation", tool: tool, replacing: replacing.replacing, shardFinished: upload)
             : nil
         // Both merged sets are complete: only now do they replace what OUT and OUT/validation held.
-        try merged.commit()
-        try validation?.commit()
+        try SetUpload.commit([merged, validation], after: uploader)
         print("merged \(parts.count) parts: \(merged.manifest.count) samples in \(merged.manifest.shards.count) shards in \(out)")
         if let validation {
             print(

@@ -77,7 +77,7 @@ struct Pack: ParsableCommand {
             shardFinished: upload,
             preparers: { ResizingPreparer(spec: spec) })
         progress.finish()
-        try outcome.commit()
+        try SetUpload.commit([outcome.staged], after: uploader)
         print(
             "packed \(outcome.report.written) images of \(dataset.classNames.count) classes into \(outcome.manifest.shards.count) "
                 + "shards in \(output.out) "
