@@ -43,11 +43,12 @@ func pythonLoaderBenchmarks() throws -> Section {
         set: set, options: BatchOptions(batchSize: batch, layout: .nchw, seed: 1, threads: threads),
         transformation: input.transformation(stored: spec, model: spec, seed: 1))
     var epochNumber = 0
-    progress("python: the Swift reader")
-    let swiftRate = try rate(batch: count) {
-        let epoch = reader.epoch(epochNumber)
-        epochNumber += 1
-        while try epoch.next() != nil {}
+    func swiftReaderRate() throws -> Double {
+        try rate(batch: count) {
+            let epoch = reader.epoch(epochNumber)
+            epochNumber += 1
+            while try epoch.next() != nil {}
+        }
     }
 
     /// One Python pipeline's (images/s, peak RSS in MB), or why it did not run.
@@ -68,13 +69,23 @@ func pythonLoaderBenchmarks() throws -> Section {
         return .success((rate, rss))
     }
     let keras = repository + "/.build-keras/venv/bin/python", torch = repository + "/.build-torch/venv/bin/python"
-    let loader = python("/usr/bin/python3", "loader", shards)
-    var rows = [Row(stage: "Swift reader (BatchLoader), fresh augmentation", rate: swiftRate)]
+    // The Swift reader and the loader alternate, three rounds, best of each: a load from elsewhere
+    // (this machine is shared) then hits both alike.
+    var swiftRate = 0.0
+    var loader: Result<(Double, Double), BenchSkip> = .failure(BenchSkip("not run"))
+    for round in 1...3 {
+        progress("python: round \(round), the Swift reader")
+        swiftRate = max(swiftRate, try swiftReaderRate())
+        let measured = python("/usr/bin/python3", "loader", shards)
+        if case .success(let (rate, _)) = measured, rate >= ((try? loader.get().0) ?? 0) { loader = measured }
+        if case .failure = measured { loader = measured }
+    }
+    var rows = [Row(stage: "Swift reader (BatchLoader), fresh augmentation", rate: swiftRate, note: "best of 3 rounds")]
     if case .success(let (rate, rss)) = loader {
         rows.append(
             Row(
                 stage: "Python Loader (engine, ctypes), same work", rate: rate, throughput: String(format: "RSS %.0f MB", rss),
-                note: String(format: "%.1f%% of the Swift reader (target ≥ 95%%)", 100 * rate / swiftRate)))
+                note: String(format: "%.1f%% of the Swift reader (target ≥ 95%%), best of 3 rounds", 100 * rate / swiftRate)))
     }
     let loaderRate = (try? loader.get().0) ?? 0
     for (stage, interpreter, pipeline, path, target) in [
