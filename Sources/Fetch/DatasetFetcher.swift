@@ -381,7 +381,7 @@ public struct DatasetFetcher: Sendable {
 
         var lastError = FetchError(.transferFailed, "no URL to download from", subject: file.name)
         let urls = file.urls.map { mirrored($0, entry: entry) }
-        for (index, url) in urls.enumerated() {
+        for (index, (url, original)) in zip(urls, file.urls).enumerated() {
             events(.downloading(file: file.name, url: url))
             var download = options.download
             download.expectedSHA256 = expected
@@ -398,6 +398,9 @@ public struct DatasetFetcher: Sendable {
                         "; the expected sha256 was recorded on the first download of this source: "
                         + "if the file changed upstream, fetch it again with force to replace it"
                     error.remedy = .force
+                } else if error.code == .checksumMismatch, url != original {
+                    error.message += "; \(url) is the mirror's copy of the registry's \(original)"
+                    error.remedy = .checkMirror
                 }
                 events(.urlFailed(file: file.name, url: url, error: error, remaining: urls.count - index - 1))
                 lastError = error

@@ -81,6 +81,10 @@ struct AugmentCommand: ParsableCommand {
         }
         let validation = dataset.splits.first { ["validation", "val", "valid"].contains($0.name.lowercased()) }
         let classNames = dataset.classNames
+        if classNames.count == 1 {
+            Diagnostics.warning(
+                "\(source) holds one class (\(classNames[0])): a classifier needs at least two, and train refuses a set of one class")
+        }
         let settings = augmentation.render.settings, random = try augmentation.random
         let spec = image.spec(settings.resize)
         let format: PixelFormat = image.channels == 1 ? .gray : .rgb
@@ -110,8 +114,9 @@ struct AugmentCommand: ParsableCommand {
         progress.finish()
         let written = trained.report.written
         print(
-            "augmented \(written) training images × \(copies) copies of \(classNames.count) classes into "
-                + "\(trained.manifest.shards.count) shards in \(output.out) "
+            "augmented \(Diagnostics.count(written, "training image")) × \(Diagnostics.count(copies, "copy", "copies")) of "
+                + "\(Diagnostics.count(classNames.count, "class", "classes")) into \(Diagnostics.count(trained.manifest.shards.count, "shard")) "
+                + "in \(output.out) "
                 + String(
                     format: "(%.1f s, %.0f images/s, %.0f samples/s)", trained.seconds, Double(written) / max(trained.seconds, 1e-9),
                     Double(written * copies) / max(trained.seconds, 1e-9)))
@@ -125,7 +130,9 @@ struct AugmentCommand: ParsableCommand {
                 progress: PreparationSummary.progress(progress, "packing validation"), shardFinished: upload,
                 preparers: { ResizingPreparer(spec: spec) })
             progress.finish()
-            print("packed \(packed.report.written) validation images into \(packed.manifest.shards.count) shards in \(output.out)/validation")
+            print(
+                "packed \(Diagnostics.count(packed.report.written, "validation image")) into "
+                    + "\(Diagnostics.count(packed.manifest.shards.count, "shard")) in \(output.out)/validation")
             reports.append(packed.report)
         }
         try SetUpload.finish(uploader, manifests: [output.folder + "/validation/manifest.json", output.folder + "/manifest.json"])

@@ -87,6 +87,7 @@ struct FetchDataset: ParsableCommand {
         case .chooseName: "--name NAME"
         case .force: "--force"
         case .listRegistry: "dataprep fetch --list"
+        case .checkMirror: "check --mirror or DATAPREP_MIRROR: a mirror must serve the registry's files as they are"
         }
     }
 
@@ -108,11 +109,13 @@ struct FetchDataset: ParsableCommand {
             Diagnostics.write(
                 "\(file): \(Self.megabytes(result.size)) verified (sha256 \(result.sha256.prefix(16))…)"
                     + (result.resumedBytes > 0 ? ", resumed at \(Self.megabytes(result.resumedBytes))" : "") + "\n")
-        case .urlFailed(let file, let url, let error, let remaining):
+        case .urlFailed(_, _, _, 0):
+            bar.finish()  // the last URL's failure is the error the command ends with
+        case .urlFailed(let file, let url, let error, _):
             bar.finish()
             Diagnostics.warning(
                 "\(file): \(escaped(url)) failed (\(error.code.rawValue): \(escaped(error.message))); "
-                    + (remaining > 0 ? "trying the next URL" : "no other URL to try"))
+                    + "trying the next URL")
         case .recordedChecksum(let file, let sha256, let replacing):
             Diagnostics.write(
                 "\(file): no published sha256; recorded \(sha256)" + (replacing.map { " in place of \($0)" } ?? "")

@@ -46,12 +46,15 @@ struct Merge: ParsableCommand {
         let uploader = try SetUpload.start(destination, folder: folder, validation: withValidation)
         let upload = uploader.map { uploader in { @Sendable (path: String) in uploader.upload(path) } }
         let merged = try ShardMerge.merge(sets: sets, into: folder, provenance: provenance, shardFinished: upload)
-        print("merged \(parts.count) parts: \(merged.count) samples in \(merged.shards.count) shards in \(out)")
+        print(
+            "merged \(parts.count) parts: \(Diagnostics.count(merged.count, "sample")) in \(Diagnostics.count(merged.shards.count, "shard")) in \(out)"
+        )
         if withValidation {
             let validation = try ShardMerge.merge(
                 sets: try validations.map { try remote.open($0) }, into: folder + "/validation", provenance: provenance, shardFinished: upload)
             print(
-                "merged \(parts.count) validation parts: \(validation.count) samples in \(validation.shards.count) shards in \(out)/validation"
+                "merged \(parts.count) validation parts: \(Diagnostics.count(validation.count, "sample")) in "
+                    + "\(Diagnostics.count(validation.shards.count, "shard")) in \(out)/validation"
             )
         }
         try SetUpload.finish(uploader, manifests: [folder + "/validation/manifest.json", folder + "/manifest.json"])
