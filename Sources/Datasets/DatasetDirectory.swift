@@ -158,8 +158,27 @@ public struct DatasetDirectory: Sendable {
         try entries(of: path).filter { kind(of: path + "/" + $0, following: true) == .folder }.sorted()
     }
 
+    /// The class folders of `path`. Their names are class names, printed in every report and
+    /// recorded in every manifest and model: a name with a control character (a newline would
+    /// forge lines of `predict` or `evaluate` output) is refused, and so are two names that differ
+    /// only by Unicode normalisation (NFC and NFD `café`), which would be one class to every
+    /// comparison and lose the images of the other.
     private static func classFolders(in path: String, visited: inout Visited) throws -> [ClassFolder] {
-        try subfolders(of: path).map { name in
+        let names = try subfolders(of: path)
+        var seen: [String: String] = [:]
+        for name in names {
+            do throws(SupportError) { try PathComponent.validate(name, what: "a class folder's name (a class name)") } catch {
+                throw DatasetError(.badLayout, error.message + ": rename the folder", path: PathComponent.escaped(path + "/" + name))
+            }
+            if let earlier = seen[name] {
+                throw DatasetError(
+                    .badLayout,
+                    "the class folders \(earlier) and \(name) differ only by Unicode normalisation (NFC and NFD): "
+                        + "they would be one class; rename or merge them", path: path)
+            }
+            seen[name] = name
+        }
+        return try names.map { name in
             try visited.enter(path + "/" + name)
             var images: [String] = [], others: [String] = []
             try collectFiles(in: path + "/" + name, images: &images, others: &others)

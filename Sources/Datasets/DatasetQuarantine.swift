@@ -36,9 +36,16 @@ public enum DatasetQuarantine {
     /// Checks that `folder` can be the quarantine folder of the dataset at `datasetRoot` (call it
     /// before a long scan to fail early): it must lie outside the dataset, or under a hidden folder
     /// of it.
-    /// - Throws: ``DatasetError`` `badLayout` when `folder` is the root or a non-hidden folder under it.
+    /// - Throws: ``DatasetError`` `badLayout` when `folder` is the root or a non-hidden folder under
+    ///   it; `fileSystem` when it exists and is not a folder.
     public static func checkFolder(_ folder: String, datasetRoot: String) throws {
         let folder = URL(fileURLWithPath: folder).standardizedFileURL.path
+        var status = stat()
+        if stat(folder, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
+            throw DatasetError(
+                .fileSystem, "the quarantine folder is \(FileIO.kindDescription(status.st_mode)), not a folder: give a folder", path: folder
+            )
+        }
         let root = URL(fileURLWithPath: datasetRoot).standardizedFileURL.path
         let prefix = root.hasSuffix("/") ? root : root + "/"
         guard folder == root || folder.hasPrefix(prefix) else { return }

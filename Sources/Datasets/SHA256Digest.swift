@@ -22,10 +22,9 @@ public struct SHA256Digest {
     }
 
     /// The sha256 of a whole file, read in 1 MiB chunks (memory does not grow with the file).
-    /// - Throws: ``DatasetError`` `fileSystem` when the file cannot be read.
+    /// - Throws: ``DatasetError`` `fileSystem` when the file cannot be read or is not a regular file.
     public static func ofFile(at path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DatasetError(.system("cannot open", path: path)) }
+        let fd = try DatasetError.converting { try FileIO.openRegularFile(at: path) }  // a FIFO is refused, not waited on
         defer { close(fd) }
         var digest = SHA256Digest()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)

@@ -98,11 +98,13 @@ public struct DownloadResult: Sendable, Hashable {
 /// The bytes are streamed to `destination + ".partial"` and hashed as they arrive (memory does
 /// not grow with the file). An existing partial file is resumed with an HTTP `Range: bytes=N-`
 /// request only when its record (`destination + ".partial.json"`, written before the first byte)
-/// names the same URL and the resumed response has the same size, ETag and modification time as
-/// the one it started from; otherwise it is emptied first, so bytes of two sources or two
-/// versions are never spliced. If the server ignores the range (answers 200) or the partial file
-/// is longer than the source, the partial file is emptied and the download starts over from
-/// byte 0: a whole body is never appended to a partial one. Transient failures (connection refused or
+/// names the same URL, the response it started from had a validator (an ETag or a modification
+/// time: without one a changed file of the same size cannot be told apart), and the resumed
+/// response has the same size, ETag and modification time; otherwise it is emptied first, so
+/// bytes of two sources or two versions are never spliced. If the server does not send the range
+/// asked for (answers 200, or a 206 that does not start at the partial file's end, such as one
+/// from byte 0) or the partial file is longer than the source, the partial file is emptied and the
+/// download starts over from byte 0: a whole body is never appended to a partial one. Transient failures (connection refused or
 /// reset, send or receive errors, a cut or empty reply, timeouts including the low-speed one,
 /// HTTP 5xx, 408 and 429) are retried with exponential backoff, each retry resuming from the
 /// partial file. On success the file is fsynced and atomically renamed over `destination`; its
@@ -130,6 +132,9 @@ public func download(
     from url: String, to destination: String, options: DownloadOptions = DownloadOptions(),
     progress: (DownloadProgress) -> Void = { _ in }
 ) throws -> DownloadResult {
+    if let local = URL(string: url), local.isFileURL {  // libcurl would wait forever on a FIFO
+        try FetchError.converting { close(try FileIO.openRegularFile(at: local.path)) }
+    }
     let folder = (destination as NSString).deletingLastPathComponent
     if !folder.isEmpty { try FetchError.converting { try FileIO.createFolder(folder) } }
     let partial = try PartialFile(path: destination + ".partial")
@@ -185,10 +190,13 @@ private func fill(
     var serverResumes = true
     var recorded = source.read()
     while true {
-        if !serverResumes && writer.size > 0 { try writer.restart() }
+        // Without a validator (an ETag or a modification time) nothing tells whether the source
+        // changed since the partial bytes came: they are never resumed, the download starts over.
+        if writer.size > 0 && (!serverResumes || !(recorded?.identity.canBeResumed ?? false)) { try writer.restart() }
         let offset = writer.size
         attempts += 1
         var recordFailure: FetchError?
+        var rangeRefused = false
         do {
             try easy.perform(
                 TransferRequest(url: url, range: offset > 0 ? .from(offset) : .all, limits: options.transferLimits),
@@ -209,7 +217,16 @@ private func fill(
                         return false
                     }
                     let record = PartialSource.Record(url: url, identity: ResponseIdentity(response))
-                    guard offset == 0 else { return record == recorded }
+                    guard offset == 0 else {
+                        // A resumed HTTP transfer continues the partial file only when answered with
+                        // a 206 for the range asked: libcurl takes a 206 from byte 0 as long as the
+                        // offset as "already downloaded", which would keep a cut file.
+                        if response.status != 0 && (response.status != 206 || response.rangeStart != offset) {
+                            rangeRefused = true
+                            return false
+                        }
+                        return record == recorded
+                    }
                     do {
                         try source.write(record)
                         recorded = record
@@ -222,6 +239,10 @@ private func fill(
         } catch {
             try writer.settle()  // throws the write error behind a refusedByReceiver
             if let recordFailure { throw recordFailure }
+            if rangeRefused {
+                serverResumes = false  // not the range asked for: start over at once
+                continue
+            }
             switch error.reason {
             case .rangeNotDelivered where offset > 0, .httpStatus(416) where offset > 0:
                 serverResumes = false  // start over at once: this is not a failure
@@ -298,6 +319,11 @@ struct ResponseIdentity: Codable, Hashable {
         etag = response.etag
         modified = response.modified
     }
+
+    /// Whether bytes of this response may be resumed later: only with a validator (an ETag or a
+    /// modification time) that a later response can be compared with. The size alone is not one:
+    /// a file changed upstream to one of the same size would be spliced with the old bytes.
+    var canBeResumed: Bool { etag != nil || modified != nil }
 }
 
 extension DownloadProgress {

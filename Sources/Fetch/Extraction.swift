@@ -18,6 +18,9 @@
 // - Skipped, not refused: `__MACOSX` trees and anything with a hidden component (`.DS_Store`, `._x`,
 //   `.git/...`). The checks above still apply to them: an archive with a hidden device file or
 //   an absolute hidden link is refused as a whole.
+// - Names: an entry that names a file, link or folder made before (a duplicate entry), or a name
+//   that differs from an earlier one only by Unicode normalisation (NFC `café` and NFD `café`),
+//   is refused naming both, so no image is ever overwritten or hidden silently.
 //
 // Everything is written into `<destination>.partial-<pid>` and renamed into place only after the
 // whole archive extracted cleanly; on any failure that folder is removed.
@@ -61,7 +64,7 @@ public struct ExtractionLimits: Sendable, Hashable {
 public struct ExtractionReport: Sendable, Hashable {
     /// The folder the archive was extracted into, as passed in.
     public var destination: String
-    /// Regular files written (an entry that appears twice counts twice; the later one wins).
+    /// Regular files written (an archive that names one file twice is refused).
     public var files = 0
     /// Folders created, from folder entries or as parents of other entries.
     public var folders = 0
@@ -101,7 +104,8 @@ public struct ExtractionReport: Sendable, Hashable {
 /// - Throws: ``FetchError`` with code
 ///   - `unsafeEntry` (subject: the entry name) for an absolute or `..` path, a link that points
 ///     outside or goes through another link, a hard link to a file not extracted before, a device
-///     file, FIFO or socket, or an entry that would replace a folder;
+///     file, FIFO or socket, an entry that would replace a folder, or a name given twice or that
+///     differs from an earlier one only by Unicode normalisation;
 ///   - `archiveBomb` (subject: the entry name) when a limit of `limits` is exceeded;
 ///   - `badArchive` (subject: `archivePath`) with libarchive's message when the file is not a zip
 ///     or tar archive, or is damaged or truncated;
@@ -268,8 +272,13 @@ final class ExtractionTree {
     let root: String
     /// Folders made, the root not included.
     private(set) var foldersCreated = 0
-    /// Relative paths of the folders made, "" being the root.
-    private var folders: Set<String> = [""]
+    /// The UTF-8 bytes of the relative paths of the folders made, "" being the root. Bytes, not
+    /// `String`s: Swift compares strings up to Unicode normalisation, the file system byte by byte.
+    private var folders: Set<[UInt8]> = [[]]
+    /// Every path made so far (files, links, folders), keyed by its `String` (so two names that
+    /// differ only by Unicode normalisation, NFC `café` and NFD `café`, share a key): the exact
+    /// name made and whether it is a folder.
+    private var made: [String: (name: String, folder: Bool)] = [:]
 
     init(root: String) {
         self.root = root
@@ -283,8 +292,31 @@ final class ExtractionTree {
         try makeFolder(relative: path.relative, entry: entry)
     }
 
-    /// Creates the file `path` for writing (mode 0755 when `executable`, else 0644), replacing an
-    /// earlier entry of the same name that is not a folder.
+    /// Records that `relative` is being made (a folder or not), refusing a name made before: a
+    /// second file, link or folder-over-file of the same name would overwrite or hide the first,
+    /// and two names that differ only by Unicode normalisation are one name to every tool that
+    /// compares them as text (and to macOS's file systems). A folder named again is fine.
+    /// - Throws: `unsafeEntry` naming both entries.
+    private func claim(_ relative: String, folder: Bool, entry: String) throws {
+        if let earlier = made[relative] {
+            let identical = earlier.name.utf8.elementsEqual(relative.utf8)
+            if identical && folder && earlier.folder { return }
+            let names = "\(PathComponent.escaped(earlier.name)) and \(PathComponent.escaped(relative))"
+            throw FetchError(
+                .unsafeEntry,
+                identical
+                    ? "the archive names \(PathComponent.escaped(relative)) twice (two entries of this name, or two names that differ "
+                        + "only by Unicode normalisation, NFC and NFD, which libarchive reads as one): the later entry would "
+                        + "overwrite the earlier and an image would be lost; rename one"
+                    : "\(names) differ only by Unicode normalisation (NFC and NFD): they are one name to most tools and one would hide the other; rename one",
+                subject: PathComponent.escaped(entry))
+        }
+        made[relative] = (relative, folder)
+    }
+
+    /// Creates the file `path` for writing (mode 0755 when `executable`, else 0644). A name made
+    /// before (or one that differs from it only by Unicode normalisation) is refused, never
+    /// replaced.
     func createFile(_ path: EntryPath, executable: Bool, entry: String) throws -> OutputFile {
         let mode: UInt32 = executable ? 0o755 : 0o644
         return try create(path, entry: entry) { full throws(SupportError) in
@@ -304,7 +336,8 @@ final class ExtractionTree {
     func makeHardLink(_ path: EntryPath, to target: EntryPath, entry: String) throws {
         let source = fullPath(target.relative)
         var status = stat()
-        guard target.relative != path.relative, folders.contains(target.parent), lstat(source, &status) == 0,
+        guard !target.relative.utf8.elementsEqual(path.relative.utf8), folders.contains(Array(target.parent.utf8)),
+            lstat(source, &status) == 0,
             status.st_mode & S_IFMT == S_IFREG
         else {
             throw FetchError(.unsafeEntry, "the hard link target \(target.relative) is not a file extracted before it", subject: entry)
@@ -314,21 +347,18 @@ final class ExtractionTree {
         }
     }
 
-    /// Makes `path`'s parents, then runs `make` on its full path. When the name is taken by an
-    /// earlier entry that is not a folder (`make` fails with `EEXIST`), that one is removed and
-    /// `make` runs again, as tar does.
+    /// Makes `path`'s parents, then runs `make` on its full path, once the name is claimed: an
+    /// archive that names one file twice is refused (tar would keep the last silently).
     @discardableResult
     private func create<T>(_ path: EntryPath, entry: String, _ make: (String) throws(SupportError) -> T) throws -> T {
         try makeParents(of: path, entry: entry)
+        if folders.contains(Array(path.relative.utf8)) {
+            throw FetchError(.unsafeEntry, "it would replace the folder \(path.relative) extracted before", subject: entry)
+        }
+        try claim(path.relative, folder: false, entry: entry)
         let full = fullPath(path.relative)
         do throws(SupportError) {
             return try make(full)
-        } catch let error where error.errno == EEXIST {
-            guard !folders.contains(path.relative) else {
-                throw FetchError(.unsafeEntry, "it would replace the folder \(path.relative) extracted before", subject: entry)
-            }
-            guard unlink(full) == 0 else { throw FetchError(.system("cannot replace", path: full)) }
-            return try FetchError.converting { try make(full) }
         } catch {
             throw FetchError(error)
         }
@@ -336,7 +366,7 @@ final class ExtractionTree {
 
     private func makeParents(of path: EntryPath, entry: String) throws {
         let parent = path.parent
-        guard !folders.contains(parent) else { return }
+        guard !folders.contains(Array(parent.utf8)) else { return }
         var prefix = ""
         for component in path.components.dropLast() {
             prefix = prefix.isEmpty ? component : prefix + "/" + component
@@ -345,7 +375,8 @@ final class ExtractionTree {
     }
 
     private func makeFolder(relative: String, entry: String) throws {
-        guard !folders.contains(relative) else { return }
+        guard !folders.contains(Array(relative.utf8)) else { return }
+        try claim(relative, folder: true, entry: entry)
         let full = fullPath(relative)
         guard mkdir(full, 0o755) == 0 else {
             guard errno == EEXIST else { throw FetchError(.system("cannot create folder", path: full)) }
@@ -354,7 +385,7 @@ final class ExtractionTree {
                 .unsafeEntry, "\(relative) was extracted as a file or link; the entry would be written through it",
                 subject: entry)
         }
-        folders.insert(relative)
+        folders.insert(Array(relative.utf8))
         foldersCreated += 1
     }
 }

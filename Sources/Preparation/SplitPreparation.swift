@@ -14,6 +14,8 @@ public struct PreparationSettings: Sendable, Hashable {
     /// Prepare only part `index` of `count` of the items (`--part I/N`), for a preparation split
     /// across processes or machines; nil: all of them.
     public var part: Part?
+    /// Which set already in the output folder the new one may replace (`--overwrite`: any).
+    public var replacing: ShardWriter.Replacement
 
     /// One of `count` parts.
     public struct Part: Sendable, Hashable {
@@ -27,11 +29,15 @@ public struct PreparationSettings: Sendable, Hashable {
         }
     }
 
-    public init(threads: Int, onError: ErrorPolicy = .skip, shardBytes: Int = 256 << 20, part: Part? = nil) {
+    public init(
+        threads: Int, onError: ErrorPolicy = .skip, shardBytes: Int = 256 << 20, part: Part? = nil,
+        replacing: ShardWriter.Replacement = .sameShape
+    ) {
         self.threads = threads
         self.onError = onError
         self.shardBytes = shardBytes
         self.part = part
+        self.replacing = replacing
     }
 }
 
@@ -40,13 +46,19 @@ public struct PreparationSettings: Sendable, Hashable {
 /// sets the same way.
 public enum SplitPreparation {
     /// What a prepared split gave.
-    public struct Outcome: Sendable {
-        /// The manifest written (the set is complete).
-        public var manifest: ShardManifest
+    public struct Outcome {
+        /// The complete new set, written beside the set it replaces: ``commit()`` puts it in place.
+        public var staged: StagedShardSet
+        /// The new set's manifest.
+        public var manifest: ShardManifest { staged.manifest }
         /// Images written, skipped and warned about.
         public var report: PreparationReport
         /// Wall-clock seconds of the preparation.
         public var seconds: Double
+
+        /// Replaces the set in the output folder with the new one (``StagedShardSet/commit()``).
+        /// - Throws: ``ShardError`` `fileSystem`.
+        public func commit() throws { try staged.commit() }
     }
 
     /// The images of `split` in label order (class folders in the order of `classNames`, files
@@ -59,8 +71,10 @@ public enum SplitPreparation {
         }
     }
 
-    /// Writes `split` of `dataset` into `directory` as the shard set `splitName`, every image made
-    /// to `spec` by one of `preparers`' preparers, `copies` records each, and writes the manifest.
+    /// Writes `split` of `dataset` as the shard set `splitName` of `directory`, every image made
+    /// to `spec` by one of `preparers`' preparers, `copies` records each, and writes the manifest,
+    /// beside the set `directory` holds: the outcome's ``Outcome/commit()`` replaces it (a failure
+    /// before leaves it as it was).
     /// With `settings.part`, only that part's items (``ShardManifest/Part/range(index:count:total:)``)
     /// are written, as a part set that `ShardMerge` joins with the others (an empty part is allowed).
     /// - Parameters:
@@ -71,7 +85,8 @@ public enum SplitPreparation {
     ///   - shardFinished: called with each shard's path as soon as it is complete (see ``ShardWriter``).
     ///   - preparers: called once per worker thread.
     /// - Throws: ``ShardError`` `invalidArgument` when the split holds no images, or none of them
-    ///   could be decoded (nothing to learn from; no set is written), `fileSystem` when the
+    ///   could be decoded (nothing to learn from; no set is written), or `directory` holds a set of
+    ///   another shape and `settings.replacing` does not allow replacing it, `fileSystem` when the
     ///   estimated output exceeds the free space of the target file system or a write fails; the
     ///   first ``Codecs/CodecError`` in input order under ``ErrorPolicy/fail``.
     public static func prepare(
@@ -101,7 +116,8 @@ public enum SplitPreparation {
         }
         let writer = try ShardWriter(
             directory: directory, split: splitName, spec: spec, hasSource: true,
-            parameterCount: parameterNames.count, rotation: .init(maxBytes: settings.shardBytes), shardFinished: shardFinished)
+            parameterCount: parameterNames.count, rotation: .init(maxBytes: settings.shardBytes), replacing: settings.replacing,
+            shardFinished: shardFinished)
         let report = try ShardPreparation.run(
             items: items, range: range, copies: copies, writer: writer, threads: settings.threads,
             onError: settings.onError, progress: { progress?($0, range.count) },
@@ -112,7 +128,7 @@ public enum SplitPreparation {
                 .invalidArgument, "none of the \(range.count) images could be decoded\(first): nothing to learn from", file: place)
         }
         let root = dataset.root.hasSuffix("/") ? dataset.root : dataset.root + "/"
-        let manifest = try writer.finish(
+        let staged = try writer.stage(
             classNames: classNames, parameterNames: parameterNames, copies: copies,
             sources: items.map { $0.path.hasPrefix(root) ? String($0.path.dropFirst(root.count)) : $0.path },
             provenance: provenance,
@@ -121,6 +137,6 @@ public enum SplitPreparation {
                     index: $0.index, count: $0.count, firstItem: range.lowerBound, items: range.count, totalItems: items.count,
                     shardBytes: settings.shardBytes)
             })
-        return Outcome(manifest: manifest, report: report, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        return Outcome(staged: staged, report: report, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
 }

@@ -83,6 +83,10 @@ public final class SetUploader: @unchecked Sendable {
         }
     }
 
+    /// Waits until the shards queued so far are uploaded (or failed: ``finish(manifests:)`` reports
+    /// it). A shard is read from where it was queued, so its writer must not move it before.
+    public func waitForShards() { group.wait() }
+
     /// Waits for the queued uploads; then, when all went up, uploads each manifest in
     /// `manifests` (paths inside ``staging``, the top-level one last).
     /// - Returns: what was uploaded and skipped.
@@ -111,9 +115,12 @@ public final class SetUploader: @unchecked Sendable {
     }
 
     /// The object name of `path` relative to the staging folder (`train-00000.dps`,
-    /// `validation/manifest.json`).
+    /// `validation/manifest.json`). A shard a ``ShardWriter`` has just finished lies in the
+    /// writer's own staging subfolder (``ShardWriter/stagingName``) until its set is committed: its
+    /// name is the one it has in the set.
     private func name(of path: String) -> String {
-        path.hasPrefix(staging + "/") ? String(path.dropFirst(staging.count + 1)) : (path as NSString).lastPathComponent
+        let relative = path.hasPrefix(staging + "/") ? String(path.dropFirst(staging.count + 1)) : (path as NSString).lastPathComponent
+        return relative.replacingOccurrences(of: ShardWriter.stagingName + "/", with: "")
     }
 
     // MARK: One shard

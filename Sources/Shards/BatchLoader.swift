@@ -457,7 +457,7 @@ public final class BatchLoader: @unchecked Sendable {
                 for p in 0..<pixels { plane[p] = source[p * channels + c] }
             }
         }
-        let label = records.label(local)
+        let label = try records.label(local)  // refuses a label outside the class list
         slot.labels[row] = Int32(label)
         if options.labels == .oneHot {
             let classes = set.manifest.classNames.count

@@ -119,12 +119,23 @@ struct ShardHeader: Equatable {
         guard check == get(UInt64.self, 120) else {
             throw ShardError(.badHeader, "header checksum mismatch: the header is damaged", file: file)
         }
-        count = Int(get(UInt64.self, 16))
+        // The shape is bounded before any size is computed from it, so a crafted header (its own
+        // checksum recomputed) cannot overflow an offset.
+        let height = Int(get(UInt32.self, 24)), width = Int(get(UInt32.self, 28)), channels = Int(get(UInt32.self, 32))
+        let parameterCount = Int(get(UInt32.self, 52))
+        guard (1...ImageSpec.maximumSide).contains(height), (1...ImageSpec.maximumSide).contains(width),
+            height * width <= ImageSpec.maximumPixels, channels == 1 || channels == 3,
+            parameterCount <= ShardManifest.maximumParameters
+        else {
+            throw ShardError(.badHeader, "the header's image shape or parameter count is out of range", file: file)
+        }
         let source = get(UInt32.self, 44), parameters = get(UInt32.self, 48)
         layout = RecordLayout(
-            height: Int(get(UInt32.self, 24)), width: Int(get(UInt32.self, 28)),
-            channels: Int(get(UInt32.self, 32)), hasSource: source != Self.absent,
-            parameterCount: Int(get(UInt32.self, 52)))
+            height: height, width: width, channels: channels, hasSource: source != Self.absent, parameterCount: parameterCount)
+        guard let count = Int(exactly: get(UInt64.self, 16)), count <= (Int.max - Self.size) / (layout.stride + 8) else {
+            throw ShardError(.badHeader, "the header's sample count \(get(UInt64.self, 16)) is out of range", file: file)
+        }
+        self.count = count
         digest = get(UInt64.self, 72)
         guard layout.stride == Int(get(UInt32.self, 36)), layout.labelOffset == Int(get(UInt32.self, 40)),
             layout.sourceOffset == (source == Self.absent ? nil : Int(source)),

@@ -6,23 +6,39 @@ import Support
 /// appended through a ``ShardWriter`` with the run's shard size, so the shards are byte-identical
 /// to a one-process run with the same options and seed.
 public enum ShardMerge {
-    /// Merges the sets in the local folders `parts` (in any order) into `directory`.
+    /// Merges the sets in the local folders `parts` (in any order) into `directory` and commits the
+    /// merged set there (``stage(sets:into:tool:replacing:shardFinished:)``, then
+    /// ``StagedShardSet/commit()``).
     /// - Returns: the merged set's manifest.
-    /// - Throws: ``ShardError`` `manifestMismatch` when a folder is not a part set, the parts do not
-    ///   belong together (split, spec, layout, classes, parameters, copies, sources or shard size
-    ///   differ), a part is missing or given twice, or their item ranges do not tile the list;
-    ///   `checksumMismatch` for a damaged record; `fileSystem` when writing fails.
-    public static func merge(_ parts: [String], into directory: String, provenance: ShardManifest.Provenance) throws -> ShardManifest {
-        try merge(sets: try parts.map { try ShardSet(directory: $0) }, into: directory, provenance: provenance)
+    /// - Throws: as ``stage(sets:into:tool:replacing:shardFinished:)``.
+    public static func merge(
+        _ parts: [String], into directory: String, tool: String, replacing: ShardWriter.Replacement = .sameShape
+    ) throws -> ShardManifest {
+        let staged = try stage(sets: try parts.map { try ShardSet(directory: $0) }, into: directory, tool: tool, replacing: replacing)
+        try staged.commit()
+        return staged.manifest
     }
 
     /// Merges the opened part sets `sets` (in any order, local or remote: each shard is read once,
-    /// in order) into `directory`, as ``merge(_:into:provenance:)``.
-    /// - Parameter shardFinished: called with the path of each shard as soon as it is complete.
-    public static func merge(
-        sets: [ShardSet], into directory: String, provenance: ShardManifest.Provenance,
+    /// in order) into a set written beside the one in `directory`,
+    /// which ``StagedShardSet/commit()`` replaces. The parts must agree on everything that shaped
+    /// their bytes: split, image spec, record layout, classes, parameters, copies, sources, shard
+    /// size, item count, and the options and seed their provenance records. The merged set's
+    /// provenance keeps those (the command, options and seed of the parts), adds `merged` (the
+    /// number of parts) and names the parts' dataset.
+    /// - Returns: the merged set, staged.
+    /// - Throws: ``ShardError`` `manifestMismatch` when a folder is not a part set, the parts do not
+    ///   belong together (what differs is named), a part is missing or given twice, or their item
+    ///   ranges do not tile the list; `checksumMismatch` for a damaged record; `invalidArgument`
+    ///   when `directory` holds a set of another shape and `replacing` does not allow replacing it;
+    ///   `fileSystem` when writing fails.
+    /// - Parameters:
+    ///   - tool: `dataprep <version>`, recorded as the merged set's tool.
+    ///   - shardFinished: called with the path of each shard as soon as it is complete.
+    public static func stage(
+        sets: [ShardSet], into directory: String, tool: String, replacing: ShardWriter.Replacement = .sameShape,
         shardFinished: (@Sendable (String) -> Void)? = nil
-    ) throws -> ShardManifest {
+    ) throws -> StagedShardSet {
         guard !sets.isEmpty else { throw ShardError(.invalidArgument, "no part sets to merge") }
         let described = try sets.map { set -> (ShardSet, ShardManifest.Part) in
             guard let part = set.manifest.part else {
@@ -38,16 +54,23 @@ public enum ShardMerge {
         var next = 0
         for (set, part) in described {
             let manifest = set.manifest
-            let differences = [
+            var differences = [
                 ("split", manifest.split != reference.split), ("image spec", manifest.spec != reference.spec),
                 ("record layout", manifest.layout != reference.layout), ("class names", manifest.classNames != reference.classNames),
                 ("parameter names", manifest.parameterNames != reference.parameterNames), ("copies", manifest.copies != reference.copies),
                 ("sources", manifest.sources != reference.sources), ("shard size", part.shardBytes != firstPart.shardBytes),
                 ("item count", part.totalItems != firstPart.totalItems),
+                ("seed", manifest.provenance.seed != reference.provenance.seed),
             ].filter(\.1).map(\.0)
+            let options = manifest.provenance.options, wanted = reference.provenance.options
+            differences += Set(options.keys).union(wanted.keys).sorted().filter { options[$0] != wanted[$0] }.map { key in
+                "\(key) (\(options[key] ?? "not given") here, \(wanted[key] ?? "not given") in part \(firstPart.index))"
+            }
             guard differences.isEmpty else {
                 throw ShardError(
-                    .manifestMismatch, "does not belong with \(first.directory): its \(differences.joined(separator: ", ")) differ",
+                    .manifestMismatch,
+                    "does not belong with \(first.directory): its \(differences.joined(separator: ", ")) \(differences.count == 1 ? "differs" : "differ"); "
+                        + "every part must be made with the same options and seed",
                     file: set.directory)
             }
             guard part.firstItem == next else {
@@ -62,7 +85,7 @@ public enum ShardMerge {
         }
         let writer = try ShardWriter(
             directory: directory, split: reference.split, spec: reference.spec, hasSource: reference.layout.sourceOffset != nil,
-            parameterCount: reference.layout.parameterCount, rotation: .init(maxBytes: firstPart.shardBytes),
+            parameterCount: reference.layout.parameterCount, rotation: .init(maxBytes: firstPart.shardBytes), replacing: replacing,
             shardFinished: shardFinished)
         for (set, _) in described {
             for shard in set.manifest.shards.indices {
@@ -73,13 +96,18 @@ public enum ShardMerge {
                                 .checksumMismatch, "record bytes do not match their checksum", file: records.location, sample: local)
                         }
                         try writer.append(
-                            image: records.image(local), label: records.label(local), source: records.source(local),
+                            image: records.image(local), label: try records.label(local), source: records.source(local),
                             parameters: records.parameters(local))
                     }
                 }
             }
         }
-        return try writer.finish(
+        let datasets = described.map { $0.0.manifest.provenance.dataset }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let provenance = ShardManifest.Provenance(
+            dataset: datasets.joined(separator: ", "), tool: tool,
+            options: reference.provenance.options.merging(["merged": "\(described.count) parts"]) { $1 },
+            seed: reference.provenance.seed)
+        return try writer.stage(
             classNames: reference.classNames, parameterNames: reference.parameterNames, copies: reference.copies,
             sources: reference.sources, provenance: provenance)
     }

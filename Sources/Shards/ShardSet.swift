@@ -70,15 +70,15 @@ public final class ShardSet: @unchecked Sendable {
         return try body(
             ShardRecords(
                 bytes: bytes, layout: manifest.layout, count: manifest.shards[shard].count, first: starts[shard],
-                location: store.location(of: shard)))
+                location: store.location(of: shard), classes: manifest.classNames.count))
     }
 
     // MARK: One sample at a time
 
-    /// The label of record `index`.
+    /// The label of record `index` (``ShardRecords/label(_:)``: one of the manifest's classes).
     public func label(_ index: Int) throws -> Int {
         let (shard, local) = locate(index)
-        return try withShard(shard) { $0.label(local) }
+        return try withShard(shard) { try $0.label(local) }
     }
 
     /// A copy of the image bytes (H·W·C, HWC) of record `index`.
@@ -114,7 +114,7 @@ public final class ShardSet: @unchecked Sendable {
         for shard in manifest.shards.indices where index < starts[shard + 1] {
             try withShard(shard) { records in
                 while index < starts[shard + 1] {
-                    labels.append(records.label(index - starts[shard]))
+                    labels.append(try records.label(index - starts[shard]))
                     index += max(step, 1)
                 }
             }
@@ -122,18 +122,23 @@ public final class ShardSet: @unchecked Sendable {
         return labels
     }
 
-    /// Checks every record checksum and every shard digest, one shard at a time.
+    /// Checks every record checksum and label, and every shard digest, one shard at a time.
     /// - Throws: ``ShardError`` `checksumMismatch` naming the first damaged shard and sample (the
-    ///   sample index within that shard), or `badHeader` when a checksum table is damaged; or the
-    ///   store's error for a shard it cannot provide.
+    ///   sample index within that shard), `manifestMismatch` for a label outside the class list,
+    ///   or `badHeader` when a checksum table is damaged; or the store's error for a shard it
+    ///   cannot provide.
     public func verify() throws {
         for (k, shard) in manifest.shards.enumerated() {
             try withShard(k) { records in
                 guard String(format: "%016llx", XXHash64.hash(records.checksumTable)) == shard.digest else {
                     throw ShardError(.badHeader, "the checksum table does not match the shard digest", file: records.location)
                 }
-                for local in 0..<shard.count where !records.recordIsIntact(local) {
-                    throw ShardError(.checksumMismatch, "record bytes do not match their checksum", file: records.location, sample: local)
+                for local in 0..<shard.count {
+                    guard records.recordIsIntact(local) else {
+                        throw ShardError(
+                            .checksumMismatch, "record bytes do not match their checksum", file: records.location, sample: local)
+                    }
+                    _ = try records.label(local)
                 }
             }
         }
@@ -152,6 +157,8 @@ public struct ShardRecords {
     public let first: Int
     /// The shard's file or URL, for messages.
     public let location: String
+    /// The manifest's class count: a label is one of `0 ..< classes`.
+    public let classes: Int
 
     /// Record `local` (0..<count): its whole stride of bytes.
     public func record(_ local: Int) -> UnsafeRawBufferPointer {
@@ -164,10 +171,18 @@ public struct ShardRecords {
         UnsafeRawBufferPointer(rebasing: record(local)[0..<layout.imageBytes])
     }
 
-    /// The label of record `local`.
-    public func label(_ local: Int) -> Int {
+    /// The label of record `local`, checked to be one of the manifest's classes (a crafted shard
+    /// can hold any int32 under a valid checksum): one comparison per record.
+    /// - Throws: ``ShardError`` `manifestMismatch` naming the shard and sample.
+    public func label(_ local: Int) throws(ShardError) -> Int {
         let offset = ShardHeader.size + local * layout.stride + layout.labelOffset
-        return Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        let label = Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        guard label >= 0 && label < classes else {
+            throw ShardError(
+                .manifestMismatch, "the record's label \(label) is not one of the manifest's \(classes) classes", file: location,
+                sample: local)
+        }
+        return label
     }
 
     /// The source id of record `local`, when records carry one.

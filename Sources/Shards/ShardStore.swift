@@ -68,9 +68,9 @@ public struct ShardStoreStatistics: Sendable, Hashable {
 
 /// The checks a store applies to a shard's bytes before handing them out.
 public enum ShardFileCheck {
-    /// Checks that `bytes` are the shard the manifest describes: its size is the manifest's
-    /// `bytes`, its header parses and agrees (count, layout, digest), and (when `table` is true)
-    /// the XXH64 of its checksum table is the digest.
+    /// Checks that `bytes` are the shard the manifest describes: its header parses and agrees
+    /// (count, layout, digest), its size is the manifest's `bytes` (shorter: `truncated`; longer:
+    /// `manifestMismatch`), and (when `table` is true) the XXH64 of its checksum table is the digest.
     /// - Throws: ``ShardError`` `truncated`, `badMagic`, `unsupportedVersion`, `badHeader` or
     ///   `manifestMismatch`, naming `location`.
     public static func check(
@@ -88,10 +88,13 @@ public enum ShardFileCheck {
         guard bytes.count >= header.fileSize else {
             throw ShardError(.truncated, "\(bytes.count) bytes; the header needs \(header.fileSize)", file: location)
         }
+        // The manifest's bytes are the header's size (validated): anything after is not the shard.
+        guard bytes.count == shard.bytes else {
+            throw ShardError(
+                .manifestMismatch,
+                "\(bytes.count) bytes, more than the \(shard.bytes) its header and the manifest say: bytes were added", file: location)
+        }
         if table {
-            guard bytes.count == shard.bytes else {
-                throw ShardError(.manifestMismatch, "\(bytes.count) bytes; the manifest says \(shard.bytes)", file: location)
-            }
             let start = header.checksumTableOffset
             let digest = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[start..<start + 8 * header.count]))
             guard String(format: "%016llx", digest) == shard.digest else {
@@ -141,7 +144,8 @@ public final class ShardMapping: @unchecked Sendable {
     ///   shorter than a header, `fileSystem` when it cannot be opened or mapped.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO never waits for a writer; it is refused below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw errno == ENOENT
                 ? ShardError(.missingShard, "the manifest lists it but it is not there", file: path)
@@ -150,6 +154,9 @@ public final class ShardMapping: @unchecked Sendable {
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw ShardError(.system("cannot stat", path: path)) }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw ShardError(.fileSystem, "not a regular file (a shard is a file)", file: path)
+        }
         let size = Int(status.st_size)
         guard size >= ShardHeader.size else {
             throw ShardError(.truncated, "\(size) bytes, shorter than the \(ShardHeader.size)-byte header", file: path)

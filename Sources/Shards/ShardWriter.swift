@@ -7,11 +7,13 @@ import Glibc
 /// Writes a shard set: samples in order into `<split>-00000.dps`, `<split>-00001.dps`, ... rotated by
 /// sample count or bytes, then `manifest.json`.
 ///
-/// Each shard is written as `<name>.partial`, fsynced and renamed to its final name only when
-/// complete; the manifest is written last, atomically. Interrupted runs restart cleanly: creating a
-/// writer first deletes the folder's manifest (so the old set no longer reads as complete), then
-/// every shard and partial shard of the same split. A killed writer therefore leaves either
-/// complete, fully checksummed shards or `.partial` files, and never a manifest.
+/// The new set is written beside the set it replaces, in the hidden folder ``stagingName`` of
+/// `directory`: each shard as `<name>.partial`, fsynced and renamed to its final name only when
+/// complete, then the manifest. Only once the whole new set is there does ``StagedShardSet/commit()``
+/// replace the old one (its manifest first, so it stops reading as complete, then its shards, then
+/// the new shards and manifest are renamed in). A run that fails, or is killed, before the commit
+/// leaves the old set as it was; creating a writer removes what a killed run left in the staging
+/// folder. A set is replaced only where the ``Replacement`` policy allows it.
 ///
 /// Not thread-safe: one thread appends (producers hand it samples in order).
 public final class ShardWriter {
@@ -28,34 +30,61 @@ public final class ShardWriter {
         }
     }
 
+    /// Which complete set already in the folder a writer may replace.
+    public enum Replacement: Sendable, Hashable {
+        /// Only a set of the same split, image spec, class names and record parameters (a rerun);
+        /// any other set is refused (``checkReplacing(in:with:)``).
+        case sameShape
+        /// Any set (`--overwrite`).
+        case anything
+    }
+
+    /// The hidden folder of `directory` a new set is written into before it replaces the old one.
+    public static let stagingName = ".dataprep-staging"
+
     public let directory: String
     public let split: String
     /// What every image is and how it was made; recorded in the manifest.
     public let spec: ImageSpec
     public let layout: RecordLayout
+    /// Which set already in `directory` the new one may replace.
+    public let replacing: Replacement
     private let rotation: Rotation
-    /// Called with each shard's path as soon as the shard is complete (renamed to its name).
+    /// Where the new set is written until it is committed.
+    private let staging: String
+    /// Called with each shard's path (in the staging folder) as soon as the shard is complete.
     private let shardFinished: (@Sendable (String) -> Void)?
     private var shards: [ShardManifest.Shard] = []
     private var current: OpenShard?
     private var record: UnsafeMutableRawBufferPointer
     private var total = 0
+    /// Set once ``stage(classNames:parameterNames:copies:sources:provenance:part:)`` hands the
+    /// staging folder to a ``StagedShardSet``.
+    private var staged = false
 
-    /// Prepares `directory` (created if needed) for a new set of `split` samples of `spec`.
+    /// Prepares `directory` (created if needed) for a new set of `split` samples of `spec`. The
+    /// set already there is not touched until the new one is committed.
     /// - Parameters:
     ///   - hasSource: whether records carry a source id (an index into the manifest's `sources`).
     ///   - parameterCount: float32 parameters per record (augmentation parameters; 0 when none).
+    ///   - replacing: which set already in `directory` the new one may replace.
     ///   - shardFinished: called on the appending thread with the path of each shard as soon as it
-    ///     is complete (an uploader sends it on while the next one is written).
+    ///     is complete, in the staging folder (an uploader sends it on while the next one is
+    ///     written; its name in the set is the file's name).
     /// - Throws: ``ShardError`` `invalidArgument` for a spec out of its limits; `fileSystem` when the
     ///   folder cannot be created or cleaned.
     public init(
         directory: String, split: String, spec: ImageSpec, hasSource: Bool = true, parameterCount: Int = 0,
-        rotation: Rotation = Rotation(), shardFinished: (@Sendable (String) -> Void)? = nil
+        rotation: Rotation = Rotation(), replacing: Replacement = .sameShape,
+        shardFinished: (@Sendable (String) -> Void)? = nil
     ) throws {
         try spec.validate()
-        guard (0...64).contains(parameterCount) else {
-            throw ShardError(.invalidArgument, "\(parameterCount) parameters per record; at most 64 are supported")
+        guard (0...ShardManifest.maximumParameters).contains(parameterCount) else {
+            throw ShardError(
+                .invalidArgument, "\(parameterCount) parameters per record; at most \(ShardManifest.maximumParameters) are supported")
+        }
+        do throws(SupportError) { try PathComponent.validate(split, what: "the split name") } catch {
+            throw ShardError(.invalidArgument, error.message, file: error.path)
         }
         self.directory = directory
         self.split = split
@@ -63,17 +92,19 @@ public final class ShardWriter {
         let layout = RecordLayout(spec: spec, hasSource: hasSource, parameterCount: parameterCount)
         self.layout = layout
         self.rotation = rotation
+        self.replacing = replacing
         self.shardFinished = shardFinished
+        staging = directory + "/" + Self.stagingName
         record = .allocate(byteCount: layout.stride, alignment: 16)
         record.initializeMemory(as: UInt8.self, repeating: 0)  // padding stays zero: nothing writes it
         do {
             try FileIO.createFolder(directory)
-            let manifest = directory + "/manifest.json"
-            if FileManager.default.fileExists(atPath: manifest) { try FileManager.default.removeItem(atPath: manifest) }
-            for name in try FileManager.default.contentsOfDirectory(atPath: directory)
-            where name.hasPrefix(split + "-") && (name.hasSuffix(".dps") || name.hasSuffix(".dps.partial")) {
+            FileIO.removeTree(staging)  // what a killed run left
+            // Partial shards of a version that wrote them beside the set.
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasSuffix(".dps.partial") {
                 try FileManager.default.removeItem(atPath: directory + "/" + name)
             }
+            try FileIO.createFolder(staging)
         } catch let error as SupportError {
             throw ShardError(error)
         } catch {
@@ -84,6 +115,7 @@ public final class ShardWriter {
     deinit {
         record.deallocate()
         current?.abandon()
+        if !staged { FileIO.removeTree(staging) }
     }
 
     /// Samples appended so far.
@@ -124,24 +156,43 @@ public final class ShardWriter {
             try close(open)
         }
         if current == nil {
-            current = try OpenShard(path: directory + "/" + String(format: "%@-%05d.dps", split, shards.count))
+            current = try OpenShard(path: staging + "/" + String(format: "%@-%05d.dps", split, shards.count))
         }
         try current!.append(UnsafeRawBufferPointer(record))
         total += 1
     }
 
-    /// Closes the last shard and writes `manifest.json`, which makes the set complete.
-    /// - Parameters:
-    ///   - copies: augmented copies per image; `count` must be a multiple of it.
-    ///   - sources: source file paths by id (empty when records carry none).
-    ///   - part: which part of a split preparation the set holds, if it is one.
+    /// Closes the last shard, writes `manifest.json` and commits the set: the set in `directory`
+    /// is replaced now (``stage(classNames:parameterNames:copies:sources:provenance:part:)``, then
+    /// ``StagedShardSet/commit()``).
     /// - Returns: the manifest written.
-    /// - Throws: ``ShardError`` `invalidArgument` or `fileSystem`.
+    /// - Throws: as those two.
     @discardableResult
     public func finish(
         classNames: [String], parameterNames: [String] = [], copies: Int = 1, sources: [String] = [],
         provenance: ShardManifest.Provenance, part: ShardManifest.Part? = nil
     ) throws -> ShardManifest {
+        let staged = try stage(
+            classNames: classNames, parameterNames: parameterNames, copies: copies, sources: sources, provenance: provenance,
+            part: part)
+        try staged.commit()
+        return staged.manifest
+    }
+
+    /// Closes the last shard and writes `manifest.json` beside the set in `directory`, which stays
+    /// as it was until ``StagedShardSet/commit()`` replaces it (dropping the staged set instead
+    /// leaves it untouched).
+    /// - Parameters:
+    ///   - copies: augmented copies per image; `count` must be a multiple of it.
+    ///   - sources: source file paths by id (empty when records carry none).
+    ///   - part: which part of a split preparation the set holds, if it is one.
+    /// - Returns: the complete new set, not yet in place.
+    /// - Throws: ``ShardError`` `invalidArgument` for inconsistent arguments, or (with
+    ///   ``Replacement/sameShape``) when `directory` holds a set of another shape; `fileSystem`.
+    public func stage(
+        classNames: [String], parameterNames: [String] = [], copies: Int = 1, sources: [String] = [],
+        provenance: ShardManifest.Provenance, part: ShardManifest.Part? = nil
+    ) throws -> StagedShardSet {
         guard copies >= 1, total % copies == 0, parameterNames.count == layout.parameterCount else {
             throw ShardError(
                 .invalidArgument,
@@ -153,7 +204,11 @@ public final class ShardWriter {
             split: split, classNames: classNames, spec: spec, layout: layout, parameterNames: parameterNames,
             copies: copies, imagesPerCopy: total / copies, count: total, shards: shards,
             sources: sources, provenance: provenance, part: part)
-        let path = directory + "/manifest.json"
+        do throws(ShardError) { try manifest.validate() } catch {
+            throw ShardError(.invalidArgument, "the set would not be readable: \(error.message)", file: directory)
+        }
+        if replacing == .sameShape { try Self.checkReplacing(in: directory, with: manifest) }
+        let path = staging + "/manifest.json"
         do {
             try FileIO.writeAtomically(try manifest.encoded(), to: path)
         } catch let error as SupportError {
@@ -161,7 +216,43 @@ public final class ShardWriter {
         } catch {
             throw ShardError(.fileSystem, "cannot encode the manifest: \(error)", file: path)
         }
-        return manifest
+        staged = true
+        return StagedShardSet(directory: directory, staging: staging, manifest: manifest)
+    }
+
+    /// Refuses to replace the complete set in `directory` when it differs from `manifest` in split,
+    /// image spec, class names or record parameters (what makes a rerun a rerun). A folder
+    /// without a readable manifest holds no complete set and is not refused.
+    /// - Throws: ``ShardError`` `invalidArgument` naming both sets (split, spec, classes) and what
+    ///   differs.
+    public static func checkReplacing(in directory: String, with manifest: ShardManifest) throws(ShardError) {
+        try checkReplacing(
+            in: directory, split: manifest.split, spec: manifest.spec, classNames: manifest.classNames,
+            parameterNames: manifest.parameterNames)
+    }
+
+    /// ``checkReplacing(in:with:)`` for a set of `split`, `spec`, `classNames` and
+    /// `parameterNames`, before it is written.
+    public static func checkReplacing(
+        in directory: String, split: String, spec: ImageSpec, classNames: [String], parameterNames: [String]
+    ) throws(ShardError) {
+        guard let existing = try? ShardManifest.read(from: directory) else { return }
+        var differences: [String] = []
+        if existing.split != split { differences.append("split") }
+        if existing.spec != spec { differences.append("image spec") }
+        if existing.classNames != classNames { differences.append("classes") }
+        if existing.parameterNames != parameterNames { differences.append("record parameters") }
+        guard !differences.isEmpty else { return }
+        func describe(_ split: String, _ spec: ImageSpec, _ classNames: [String], _ parameters: [String]) -> String {
+            "\(split) set \(spec), classes \(classNames.joined(separator: ", "))"
+                + (parameters.isEmpty ? "" : ", \(parameters.count) record parameters")
+        }
+        throw ShardError(
+            .invalidArgument,
+            "already holds the \(describe(existing.split, existing.spec, existing.classNames, existing.parameterNames)); "
+                + "this run writes the \(describe(split, spec, classNames, parameterNames)) "
+                + "(they differ in \(differences.joined(separator: ", "))): give --overwrite to replace it, or another output folder",
+            file: directory)
     }
 
     private func close(_ open: OpenShard) throws {
@@ -169,6 +260,63 @@ public final class ShardWriter {
         shards.append(.init(file: name, count: open.count, bytes: bytes, digest: String(format: "%016llx", digest)))
         current = nil
         shardFinished?(open.path)
+    }
+}
+
+// MARK: - A complete set waiting to replace the old one
+
+/// A complete new shard set written beside the set it replaces (``ShardWriter/stage(classNames:parameterNames:copies:sources:provenance:part:)``).
+/// ``commit()`` puts it in place; dropping it without a commit removes it and leaves the old set
+/// as it was. Commit the staged sets of one command together, after all of them are complete.
+public final class StagedShardSet {
+    /// The folder the set replaces the set of.
+    public let directory: String
+    /// The new set's manifest.
+    public let manifest: ShardManifest
+    private let staging: String
+    private var committed = false
+
+    init(directory: String, staging: String, manifest: ShardManifest) {
+        self.directory = directory
+        self.staging = staging
+        self.manifest = manifest
+    }
+
+    deinit { if !committed { FileIO.removeTree(staging) } }
+
+    /// Replaces the set in `directory` with this one: the old manifest goes first (the old set no
+    /// longer reads as complete), then the old set's shards and any of this split's, then the new
+    /// shards are renamed in and the new manifest last, each rename made durable. Only a crash
+    /// within these renames (milliseconds) can leave the folder without a complete set.
+    /// - Throws: ``ShardError`` `fileSystem`.
+    public func commit() throws {
+        guard !committed else { return }
+        do {
+            let old = try? ShardManifest.read(from: directory)
+            let manifestPath = directory + "/manifest.json"
+            if unlink(manifestPath) == 0 { try FileIO.syncFolder(containing: manifestPath) }
+            let oldFiles = Set(old?.shards.map(\.file) ?? [])
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory)
+            where oldFiles.contains(name)
+                || (name.hasPrefix(manifest.split + "-") && (name.hasSuffix(".dps") || name.hasSuffix(".dps.partial")))
+            {
+                unlink(directory + "/" + name)
+            }
+            for shard in manifest.shards {
+                guard rename(staging + "/" + shard.file, directory + "/" + shard.file) == 0 else {
+                    throw SupportError.system("cannot move the new shard \(shard.file) into place", path: directory)
+                }
+            }
+            try FileIO.durableRename(staging + "/manifest.json", to: manifestPath)
+            committed = true
+            FileIO.removeTree(staging)
+        } catch let error as SupportError {
+            throw ShardError(error)
+        } catch let error as ShardError {
+            throw error
+        } catch {
+            throw ShardError(.fileSystem, "cannot replace the set: \(error.localizedDescription)", file: directory)
+        }
     }
 }
 

@@ -68,12 +68,10 @@ public enum FileIO {
     /// - Throws: ``SupportError`` `fileSystem` (cannot open or read; not a regular file) or
     ///   `tooLarge` (over `limit`), naming `path`.
     public static func readFile(at path: String, limit: Int = Int.max) throws(SupportError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system("cannot open", path: path) }
+        let fd = try openRegularFile(at: path)
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw .system("cannot stat", path: path) }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw SupportError(.fileSystem, "not a regular file", path: path) }
         let size = Int(status.st_size)
         guard size <= limit else {
             throw SupportError(.tooLarge, "\(size) bytes is over the limit of \(limit) bytes", path: path)
@@ -91,11 +89,64 @@ public enum FileIO {
         return bytes
     }
 
+    /// Opens the regular file at `path` for reading, never waiting: the open is non-blocking, so a
+    /// FIFO (or a device) given where a file is expected is refused at once, naming what it is,
+    /// instead of waiting forever for a writer. Every file dataprep reads whole is opened here.
+    /// - Returns: the descriptor (blocking again), which the caller closes.
+    /// - Throws: ``SupportError`` `fileSystem`: cannot open (with the system's reason), or not a
+    ///   regular file (`a FIFO`, `a folder`, ...).
+    public static func openRegularFile(at path: String) throws(SupportError) -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw .system("cannot open", path: path) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            let error = SupportError.system("cannot stat", path: path)
+            close(fd)
+            throw error
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw SupportError(.fileSystem, "not a regular file: it is \(kindDescription(status.st_mode))", path: path)
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
+    }
+
+    /// `a FIFO`, `a folder`, `a socket`, `a device`: what a file-system entry of `mode` is, for messages.
+    public static func kindDescription(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: "a regular file"
+        case S_IFDIR: "a folder"
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR, S_IFBLK: "a device"
+        case S_IFLNK: "a symbolic link"
+        default: "not a file"
+        }
+    }
+
+    /// The regular file at `path`, memory-mapped read-only (an empty file gives empty data); opened
+    /// as ``openRegularFile(at:)`` opens it, so a FIFO or folder is refused at once.
+    /// - Throws: ``SupportError`` `fileSystem` naming `path` and the system's reason.
+    public static func mapFile(at path: String) throws(SupportError) -> Data {
+        let fd = try openRegularFile(at: path)
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw .system("cannot stat", path: path) }
+        let size = Int(status.st_size)
+        guard size > 0 else { return Data() }
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+            throw .system("cannot map", path: path)
+        }
+        return Data(bytesNoCopy: address, count: size, deallocator: .custom { pointer, count in munmap(pointer, count) })
+    }
+
     /// Replaces `path` with what `body` writes, atomically: readers see the old file or the whole
     /// new one, never a part, and the new one survives a crash once this returns.
     /// - Throws: ``SupportError`` naming the step, or what `body` throws; the temporary file is
     ///   removed and an existing `path` is left as it was.
     public static func writeAtomically(to path: String, _ body: (OutputFile) throws -> Void) throws {
+        removeStaleTemporaries(of: path)
         let temporary = temporaryPath(for: path)
         let file = try OutputFile(creating: temporary)
         do {
@@ -107,6 +158,23 @@ public enum FileIO {
             try? file.close()
             unlink(temporary)
             throw error
+        }
+    }
+
+    /// Removes the temporary files of `path` (``temporaryPath(for:)``) that processes which no
+    /// longer run left behind: a writer killed between creating its temporary file and renaming it
+    /// leaves `path.tmp-PID`, and the next atomic write of `path` removes it. A temporary file of a
+    /// process that still runs (or may: one of another user) is left alone.
+    public static func removeStaleTemporaries(of path: String) {
+        let parent = (path as NSString).deletingLastPathComponent
+        let folder = parent.isEmpty ? "." : parent
+        let prefix = (path as NSString).lastPathComponent + ".tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let digits = name.dropFirst(prefix.count)
+            guard !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }), let pid = pid_t(digits), pid > 0, pid != getpid()
+            else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
         }
     }
 
@@ -141,17 +209,26 @@ public enum FileIO {
         guard fsync(fd) == 0 else { throw .system("cannot fsync the folder", path: folder) }
     }
 
-    /// Creates `path` and its missing parents; an existing folder is fine.
-    /// - Throws: ``SupportError`` `fileSystem` (for example when `path` is a file).
+    /// Creates `path` and its missing parents (mode 0755 less the umask); an existing folder, or a
+    /// symbolic link to one, is fine.
+    /// - Throws: ``SupportError`` `fileSystem` with the system's reason, saying which part of the
+    ///   path is a file when one is (`it is a file, not a folder`, or `X is a file, not a folder`).
     public static func createFolder(_ path: String) throws(SupportError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            var isFolder: ObjCBool = false
-            let reason =
-                FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && !isFolder.boolValue
-                ? "it is a file, not a folder" : (error as NSError).localizedFailureReason ?? "\(error.localizedDescription)"
-            throw SupportError(.fileSystem, "cannot create the folder: \(reason)", path: path)
+        func isFolder(_ candidate: String) -> Bool {
+            var status = stat()
+            return stat(candidate, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+        }
+        if isFolder(path) { return }
+        var current = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            current += (current.isEmpty || current.hasSuffix("/") ? "" : "/") + component
+            if mkdir(current, 0o755) == 0 { continue }
+            let number = errno
+            guard number == EEXIST else { throw .system("cannot create the folder", path: path, errno: number) }
+            guard isFolder(current) else {
+                let which = current == path ? "it" : current
+                throw SupportError(.fileSystem, "cannot create the folder: \(which) is a file, not a folder", path: path, errno: ENOTDIR)
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 // (weights, optimizer state, step count, epoch and learning rate: everything a resumed run needs to
 // end with the same weights as an uninterrupted one). The file format is on `WeightsFile`.
 import Shards
+import Support
 
 /// What a checkpoint records about the run that wrote it.
 public struct CheckpointRecord: Sendable, Equatable {
@@ -104,7 +105,15 @@ extension Model {
             architecture: Architecture(spec: record.architecture),
             inputSpec: spec,
             classes: record.classes, loss: loss, optimizer: optimizer, seed: record.seed, imageLayout: layout)
-        if let names = record.classNames, names.count == record.classes { model.classNames = names }
+        if let names = record.classNames, names.count == record.classes {
+            // Class names are printed by predict and evaluate: one with a newline would forge lines.
+            for name in names {
+                do throws(SupportError) { try PathComponent.validate(name, what: "a class name") } catch {
+                    throw TrainerError(.badWeightsFile, "\(path): \(error.message): \(error.path)")
+                }
+            }
+            model.classNames = names
+        }
         model.storedSpec = record.storedSpec
         model.augmentation = record.augmentation ?? [:]
         model.runOptions = record.run ?? [:]

@@ -177,11 +177,17 @@ public enum Fitting {
         guard training.count > 0 else {
             throw TrainerError(.invalidArgument, "the training set in \(training.directory) holds no samples: nothing to learn from")
         }
+        if let validation, validation.count == 0 {
+            throw TrainerError(
+                .invalidArgument,
+                "the validation set in \(validation.directory) holds no samples: nothing to validate on "
+                    + "(an empty set has no loss or accuracy); give another validation set or none")
+        }
         // A remote set is not read through before training (that would fetch all of it once more);
-        // its labels are what the manifest's writer put there.
+        // its labels are checked as the reader reads them.
         let present = training.store is LocalShardStore ? Set(try training.labels(stride: training.manifest.copies)) : [0, 1]
         guard present.count >= 2 else {
-            let names = present.sorted().map { $0 < training.manifest.classNames.count ? training.manifest.classNames[$0] : "\($0)" }
+            let names = present.sorted().map { training.manifest.classNames[$0] }
             throw TrainerError(
                 .invalidArgument,
                 "the training set in \(training.directory) holds samples of one class only (\(names.joined())): "
@@ -194,6 +200,23 @@ public enum Fitting {
                     .invalidArgument,
                     "the checkpoint template '\(policy.template)' names {\(metric.rawValue)}, and there is no validation set to measure it")
             }
+            let sample = EpochRecord(
+                epoch: 1, loss: 0.5, accuracy: 0.5, validationLoss: 0.5, validationAccuracy: 0.5, learningRate: 0, seconds: 0,
+                imagesPerSecond: 0)
+            try checkSavedName(template.fileName(for: sample), template: policy.template, run: options.runDirectory)
+            if validation == nil, policy.saveBestOnly, policy.monitor == .validationLoss || policy.monitor == .validationAccuracy {
+                throw TrainerError(
+                    .invalidArgument,
+                    "save-best-only watches \(policy.monitor.rawValue), and there is no validation set to measure it: "
+                        + "no weights would ever be saved; give a validation set, or monitor loss or accuracy")
+            }
+        }
+        if let early = options.earlyStopping, validation == nil, early.monitor == .validationLoss || early.monitor == .validationAccuracy {
+            throw TrainerError(
+                .invalidArgument,
+                "early stopping\(early.restoreBest ? " (and restoring the best weights)" : "") watches \(early.monitor.rawValue), "
+                    + "and there is no validation set to measure it: it would never stop or restore anything; "
+                    + "give a validation set, or monitor loss or accuracy")
         }
         let run = options.runDirectory
         do throws(SupportError) { try FileIO.createFolder(run) } catch { throw TrainerError(error) }
@@ -296,6 +319,11 @@ public enum Fitting {
     }
 
     static func evaluate(_ model: Model, loader: BatchLoader) throws -> (loss: Double, accuracy: Double) {
+        guard loader.samplesPerEpoch > 0 else {
+            throw TrainerError(
+                .invalidArgument,
+                "the shards in \(loader.set.directory) hold no samples: an empty set has no loss or accuracy")
+        }
         let batches = loader.epoch(0)
         var lossSum = 0.0, correct = 0, count = 0
         while let batch = try batches.next() {
@@ -304,7 +332,7 @@ public enum Fitting {
             correct += step.correct
             count += step.count
         }
-        return (lossSum / Double(max(count, 1)), Double(correct) / Double(max(count, 1)))
+        return (lossSum / Double(count), Double(correct) / Double(count))
     }
 
     /// The reader ``fit(_:training:validation:options:events:)`` trains `model` from: epoch `e`
@@ -415,6 +443,7 @@ public enum Fitting {
             let higher = policy.higherIsBetter ?? policy.monitor.higherIsBetter
             if !policy.saveBestOnly || isBest(last, in: history, metric: policy.monitor, higherIsBetter: higher, minDelta: 0) {
                 let name = try FileNameTemplate(policy.template).fileName(for: last)
+                try checkSavedName(name, template: policy.template, run: run)
                 let path = name.hasPrefix("/") ? name : run + "/" + name
                 do throws(SupportError) {
                     try FileIO.createFolder((path as NSString).deletingLastPathComponent)
@@ -443,6 +472,24 @@ public enum Fitting {
             }
         }
         return nil
+    }
+
+    /// Refuses a checkpoint file name (what a template gave) that is the run folder itself, or a
+    /// file the run writes there, or a folder or temporary file of such a name: an absolute
+    /// template can name the run folder too.
+    /// - Throws: ``TrainerError`` `invalidArgument` naming the template and the file.
+    static func checkSavedName(_ name: String, template: String, run: String) throws {
+        let path = name.hasPrefix("/") ? name : run + "/" + name
+        guard FileIO.isInside(path, folder: run) else { return }
+        let inner = FileIO.resolvedPath(path), outer = FileIO.resolvedPath(run)
+        let relative = inner.count > outer.count ? String(inner.dropFirst(outer.hasSuffix("/") ? outer.count : outer.count + 1)) : ""
+        let first = relative.split(separator: "/").first.map(String.init) ?? ""
+        if relative.isEmpty || FileNameTemplate.reservedName(first) != nil {
+            throw TrainerError(
+                .invalidArgument,
+                "the checkpoint template '\(PathComponent.escaped(template))' names \(PathComponent.escaped(path)), "
+                    + "\(relative.isEmpty ? "the run folder itself" : "a file the run itself writes (\(first))"): choose another name")
+        }
     }
 
     /// Whether `record` improves on every earlier epoch by more than `minDelta`.

@@ -194,8 +194,8 @@ enum WeightsFile {
     ///   is wrong.
     static func read(_ path: String) throws -> Contents {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw TrainerError(.fileSystem, "\(path): cannot read: \(error.localizedDescription)")
+        do throws(SupportError) { data = try FileIO.mapFile(at: path) } catch {
+            throw TrainerError(.fileSystem, "\(path): \(error.message)")
         }
         func bad(_ text: String) -> TrainerError { TrainerError(.badWeightsFile, "\(path): \(text)") }
         guard data.count >= headerSize, Array(data.prefix(8)) == magic else {

@@ -89,8 +89,9 @@ struct AugmentCommand: ParsableCommand {
         let spec = image.spec(settings.resize)
         let format: PixelFormat = image.channels == 1 ? .gray : .rgb
         try output.checkSeparate(from: [dataset.root])
-        let lock = try output.lock()
-        defer { lock.release() }
+        // OUT/validation is written too: a concurrent pack into it must fail, not interleave.
+        let locks = try output.locks(subfolders: validation == nil ? [] : ["validation"])
+        defer { locks.reversed().forEach { $0.release() } }
         try replacing.checkReplacing(
             in: output.folder, split: "train", spec: spec, classNames: classNames, parameterNames: TransformParameters.recordedNames)
         if validation != nil {
@@ -104,7 +105,8 @@ struct AugmentCommand: ParsableCommand {
         let progress = ProgressLine()
         let trained = try SplitPreparation.prepare(
             train, of: dataset, classNames: classNames, as: "train", spec: spec, copies: copies,
-            parameterNames: TransformParameters.recordedNames, into: output.folder, settings: try output.settings,
+            parameterNames: TransformParameters.recordedNames, into: output.folder,
+            settings: try output.settings(replacing: replacing.replacing),
             provenance: PreparationSummary.provenance(
                 "augment", dataset,
                 options: options.merging(augmentation.recorded) { $1 }
@@ -112,6 +114,19 @@ struct AugmentCommand: ParsableCommand {
             progress: PreparationSummary.progress(progress, "augmenting (×\(copies))"), shardFinished: upload,
             preparers: { AugmentingPreparer(size: image.size, format: format, random: random, settings: settings, seed: seed.seed) })
         progress.finish()
+
+        var packed: SplitPreparation.Outcome?
+        if let validation {
+            packed = try SplitPreparation.prepare(
+                validation, of: dataset, classNames: classNames, as: "validation", spec: spec, into: output.folder + "/validation",
+                settings: try output.settings(replacing: replacing.replacing),
+                provenance: PreparationSummary.provenance("augment", dataset, options: options, seed: nil),
+                progress: PreparationSummary.progress(progress, "packing validation"), shardFinished: upload,
+                preparers: { ResizingPreparer(spec: spec) })
+            progress.finish()
+        }
+        // Both sets are complete: only now do they replace what OUT and OUT/validation held.
+        try SetUpload.commit([trained.staged, packed?.staged], after: uploader)
         let written = trained.report.written
         print(
             "augmented \(Diagnostics.count(written, "training image")) × \(Diagnostics.count(copies, "copy", "copies")) of "
@@ -120,22 +135,12 @@ struct AugmentCommand: ParsableCommand {
                 + String(
                     format: "(%.1f s, %.0f images/s, %.0f samples/s)", trained.seconds, Double(written) / max(trained.seconds, 1e-9),
                     Double(written * copies) / max(trained.seconds, 1e-9)))
-
-        var reports = [trained.report]
-        if let validation {
-            let validationOut = output.folder + "/validation"
-            let packed = try SplitPreparation.prepare(
-                validation, of: dataset, classNames: classNames, as: "validation", spec: spec, into: validationOut,
-                settings: try output.settings, provenance: PreparationSummary.provenance("augment", dataset, options: options, seed: nil),
-                progress: PreparationSummary.progress(progress, "packing validation"), shardFinished: upload,
-                preparers: { ResizingPreparer(spec: spec) })
-            progress.finish()
+        if let packed {
             print(
                 "packed \(Diagnostics.count(packed.report.written, "validation image")) into "
                     + "\(Diagnostics.count(packed.manifest.shards.count, "shard")) in \(output.out)/validation")
-            reports.append(packed.report)
         }
         try SetUpload.finish(uploader, manifests: [output.folder + "/validation/manifest.json", output.folder + "/manifest.json"])
-        PreparationSummary.reportProblems(reports)
+        PreparationSummary.reportProblems([trained.report] + (packed.map { [$0.report] } ?? []))
     }
 }

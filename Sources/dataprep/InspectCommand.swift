@@ -18,10 +18,11 @@ struct Inspect: ParsableCommand {
         let manifest = set.manifest
         let layout = manifest.layout
         // Counting a remote set's classes would fetch all of it: only a local set's are counted.
+        // A label outside the class list is refused by the reader (manifestMismatch).
         var perClass: [Int]?
         if set.store is LocalShardStore {
             var counts = [Int](repeating: 0, count: manifest.classNames.count)
-            for label in try set.labels(stride: manifest.copies) where counts.indices.contains(label) { counts[label] += 1 }
+            for label in try set.labels(stride: manifest.copies) { counts[label] += 1 }
             perClass = counts
         }
         let bytes = manifest.shards.map(\.bytes).reduce(0, +)

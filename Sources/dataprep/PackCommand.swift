@@ -62,8 +62,8 @@ struct Pack: ParsableCommand {
                 "\(directory) holds one class (\(dataset.classNames[0])): a classifier needs at least two, and train refuses "
                     + "a set of one class; give pack the folder that holds all the class folders")
         }
-        let lock = try output.lock()
-        defer { lock.release() }
+        let locks = try output.locks()
+        defer { locks.reversed().forEach { $0.release() } }
         try replacing.checkReplacing(
             in: output.folder, split: splitName, spec: spec, classNames: dataset.classNames, parameterNames: [])
         let uploader = try SetUpload.start(output.destination, folder: output.folder, validation: false)
@@ -71,7 +71,7 @@ struct Pack: ParsableCommand {
         let progress = ProgressLine()
         let outcome = try SplitPreparation.prepare(
             dataset.splits[0], of: dataset, classNames: dataset.classNames, as: splitName, spec: spec,
-            into: output.folder, settings: try output.settings,
+            into: output.folder, settings: try output.settings(replacing: replacing.replacing),
             provenance: PreparationSummary.provenance(
                 "pack", dataset,
                 options: [
@@ -82,6 +82,7 @@ struct Pack: ParsableCommand {
             shardFinished: upload,
             preparers: { ResizingPreparer(spec: spec) })
         progress.finish()
+        try SetUpload.commit([outcome.staged], after: uploader)
         print(
             "packed \(Diagnostics.count(outcome.report.written, "image")) of \(Diagnostics.count(dataset.classNames.count, "class", "classes")) "
                 + "into \(Diagnostics.count(outcome.manifest.shards.count, "shard")) in \(output.out) "

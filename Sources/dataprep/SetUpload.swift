@@ -1,5 +1,6 @@
 import Foundation
 import RemoteShards
+import Shards
 import Support
 
 /// The commands' side of writing a set to S3: the uploader for a destination (its old manifest
@@ -12,6 +13,13 @@ enum SetUpload {
         let uploader = try SetUploader(destination: destination, staging: folder, options: RemoteOptions())
         try uploader.begin(validation: validation)
         return uploader
+    }
+
+    /// Commits `staged` (the sets a command wrote, beside what their folders held) once `uploader`
+    /// has read every shard from the staging folder, where it was queued: the commit moves them.
+    static func commit(_ staged: [StagedShardSet?], after uploader: SetUploader?) throws {
+        uploader?.waitForShards()
+        for set in staged { try set?.commit() }
     }
 
     /// Waits for `uploader`'s shards and uploads the manifests that exist among `manifests` (the

@@ -127,7 +127,8 @@ struct Train: ParsableCommand {
     @Option(
         help: """
             Save weights after epochs, named by this template, e.g. 'ckpt/weights.{epoch:02d}-{val_loss:.2f}.dpw': \
-            relative to --run-dir (folders are created) or absolute; fields {epoch:FMT}, {loss:FMT}, \
+            relative to --run-dir (folders are created) or absolute, without '..' and never naming a file \
+            the run writes (history.csv, checkpoint.dpc, ...); fields {epoch:FMT}, {loss:FMT}, \
             {accuracy:FMT}, {val_loss:FMT}, {val_accuracy:FMT} with a printf format (02d, .2f, .3e, g).
             """)
     var checkpoint: String?
@@ -137,16 +138,22 @@ struct Train: ParsableCommand {
         help: "The metric --checkpoint and --early-stopping watch: val_loss (the default), loss, accuracy or val_accuracy.")
     var givenMonitor: Metric?
 
-    @Flag(name: .customLong("save-best-only"), help: "Only save weights that improve on the best monitored value.")
+    @Flag(
+        name: .customLong("save-best-only"),
+        help: "Only save weights that improve on the best monitored value (val_* needs validation data).")
     var saveBestOnly = false
 
     @Option(name: .customLong("mode"), help: "Whether the monitored metric should fall or rise: auto, min or max (default: auto).")
     var givenMode: String?
 
-    @Option(name: .customLong("early-stopping"), help: "Stop after this many epochs without improvement (patience).")
+    @Option(
+        name: .customLong("early-stopping"),
+        help:
+            "Stop after this many epochs without improvement (patience); the monitored metric must be measured (val_* needs validation data)."
+    )
     var earlyStopping: Int?
 
-    @Option(name: .customLong("min-delta"), help: "Smallest change that counts as an improvement (default: 0).")
+    @Option(name: .customLong("min-delta"), help: "Smallest change that counts as an improvement (0-1000000; default: 0).")
     var givenMinDelta: Double?
 
     @Flag(
@@ -157,16 +164,22 @@ struct Train: ParsableCommand {
             """)
     var restoreBest = false
 
-    @Option(name: .customLong("stop-at"), help: "Stop when a metric reaches a value, e.g. accuracy=0.99 (repeatable).")
+    @Option(
+        name: .customLong("stop-at"),
+        help: "Stop when a metric reaches a value, e.g. accuracy=0.99 (repeatable; accuracies 0-1, losses 0 or more).")
     var stopAt: [String] = []
 
-    @Option(name: .customLong("lr-schedule"), help: "step:EVERY:FACTOR (e.g. step:5:0.5) or exp:FACTOR (e.g. exp:0.9).")
+    @Option(name: .customLong("lr-schedule"), help: "step:EVERY:FACTOR (e.g. step:5:0.5) or exp:FACTOR (e.g. exp:0.9); FACTOR 0.000001-10.")
     var lrSchedule: String?
 
     /// The largest batch accepted.
     static let maximumBatchSize = BatchOptions.maximumBatchSize
     /// The most epochs accepted.
     static let maximumEpochs = 1_000_000
+    /// The largest `--min-delta` accepted (a loss or accuracy change larger than this is no change).
+    static let maximumMinDelta = 1e6
+    /// The range of a learning-rate schedule's factor: a decay (or a growth of at most 10× an epoch).
+    static let scheduleFactors = 1e-6...10.0
 
     func validate() throws {
         if let givenEpochs, !(1...Self.maximumEpochs).contains(givenEpochs) {
@@ -182,6 +195,12 @@ struct Train: ParsableCommand {
         if let givenMode, !["auto", "min", "max"].contains(givenMode) { throw ValidationError("--mode must be auto, min or max") }
         if !summary && !resume && shards == nil {
             throw ValidationError("--shards is required (or --resume, or --summary with --size and --classes)")
+        }
+        if let earlyStopping, !(0...Self.maximumEpochs).contains(earlyStopping) {
+            throw ValidationError("--early-stopping must be 0...\(Self.maximumEpochs) epochs, got \(earlyStopping)")
+        }
+        if let givenMinDelta, !(givenMinDelta.isFinite && (0...Self.maximumMinDelta).contains(givenMinDelta)) {
+            throw ValidationError("--min-delta must be a number in 0...\(Self.maximumMinDelta), got \(givenMinDelta)")
         }
         if let checkpoint {
             do { _ = try FileNameTemplate(checkpoint) } catch { throw ValidationError("--checkpoint: \(error.message)") }
@@ -395,16 +414,21 @@ struct Train: ParsableCommand {
     private func schedule() throws -> LearningRateSchedule {
         guard let lrSchedule else { return .constant }
         let parts = lrSchedule.split(separator: ":").map(String.init)
+        func factor(_ text: String) -> Double? {
+            Double(text).flatMap { $0.isFinite && Self.scheduleFactors.contains($0) ? $0 : nil }
+        }
         switch (parts.first, parts.count) {
         case ("step", 3):
-            guard let every = Int(parts[1]), every >= 1, let factor = Double(parts[2]), factor > 0 else { break }
+            guard let every = Int(parts[1]), (1...Self.maximumEpochs).contains(every), let factor = factor(parts[2]) else { break }
             return .step(every: every, factor: factor)
         case ("exp", 2):
-            guard let factor = Double(parts[1]), factor > 0 else { break }
+            guard let factor = factor(parts[1]) else { break }
             return .exponential(factor: factor)
         default: break
         }
-        throw ValidationError("--lr-schedule must be step:EVERY:FACTOR or exp:FACTOR, got '\(lrSchedule)'")
+        throw ValidationError(
+            "--lr-schedule must be step:EVERY:FACTOR (EVERY 1...\(Self.maximumEpochs)) or exp:FACTOR, with FACTOR a number in "
+                + "\(Self.scheduleFactors.lowerBound)...\(Self.scheduleFactors.upperBound); got '\(lrSchedule)'")
     }
 
     private func thresholds() throws -> [Metric: Double] {
@@ -414,6 +438,13 @@ struct Train: ParsableCommand {
             guard parts.count == 2, let metric = Metric(rawValue: parts[0]), let value = Double(parts[1]) else {
                 throw ValidationError(
                     "--stop-at takes METRIC=VALUE with METRIC one of loss, accuracy, val_loss, val_accuracy; got '\(item)'")
+            }
+            // Accuracies are fractions; losses are finite and not negative.
+            let range: ClosedRange<Double> = metric.higherIsBetter ? 0...1 : 0...Double.greatestFiniteMagnitude
+            guard value.isFinite, range.contains(value) else {
+                throw ValidationError(
+                    "--stop-at \(metric.rawValue) must be a number in \(metric.higherIsBetter ? "0...1" : "0 or more (finite)"), got '\(parts[1])'"
+                )
             }
             result[metric] = value
         }

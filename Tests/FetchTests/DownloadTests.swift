@@ -135,6 +135,47 @@ import Testing
         #expect(server.requests.map(\.range) == [nil, "bytes=300000-", nil])
     }
 
+    /// Issue 23, class 8: without an ETag or a modification time a changed file of the same size
+    /// cannot be told from the one the partial bytes came from: they are never resumed.
+    @Test func aPartialFileWithoutValidatorsIsNotResumed() throws {
+        server.setFile(Self.content, at: "/data.bin", validators: false)
+        interruptedDownload(after: 300_000)
+        var changed = Self.content
+        changed[2_000_000] ^= 0xFF  // same size, same first 300,000 bytes, and no ETag to tell
+        server.setFile(changed, at: "/data.bin", validators: false)
+        let result = try download(from: url, to: destination, options: Self.fastOptions)
+        #expect(result.sha256 == Self.sha256Hex(changed))
+        #expect(result.resumedBytes == 0)
+        #expect(server.requests.map(\.range) == [nil, nil])
+        // Within one run too: a retry after a cut connection starts over.
+        try FileManager.default.removeItem(atPath: destination)
+        server.inject(.dropConnection(afterBodyBytes: 300_000), at: "/data.bin")
+        let retried = try download(from: url, to: destination, options: Self.fastOptions)
+        #expect(retried.sha256 == Self.sha256Hex(changed) && retried.resumedBytes == 0 && retried.attempts == 2)
+        #expect(server.requests.map(\.range).suffix(2) == [nil, nil])
+    }
+
+    /// Issue 23, class 8: a 206 from byte 0 for a `Range: bytes=N-` request is not the continuation:
+    /// libcurl would take one of N bytes as "already complete" and keep a cut file.
+    @Test func aRangeAnsweredFromByteZeroIsNotAContinuation() throws {
+        interruptedDownload(after: 300_000)
+        server.inject(.rangeFromStart, at: "/data.bin")
+        let result = try download(from: url, to: destination, options: Self.fastOptions)
+        #expect(result.size == Self.content.count)
+        #expect(result.sha256 == Self.sha256)
+        #expect(result.resumedBytes == 0)
+        #expect(server.requests.map(\.range) == [nil, "bytes=300000-", nil])
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: destination))) == Self.content)
+    }
+
+    @Test func aFIFOGivenAsAFileURLIsRefusedAtOnce() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let fifo = folder + "/pipe.zip"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let error = expectFetchError(.fileSystem) { _ = try download(from: URL(fileURLWithPath: fifo).absoluteString, to: destination) }
+        #expect(error?.message.contains("FIFO") == true, "\(String(describing: error))")
+    }
+
     @Test func partialFileLongerThanTheSourceStartsOver() throws {
         interruptedDownload(after: 300_000)
         try Data(Self.content + [1, 2, 3]).write(to: URL(fileURLWithPath: partial))

@@ -145,17 +145,25 @@ private let ordinaryEntries: [ArchiveBuilder.Entry] = [
         #expect(top[.systemFileNumber] as? Int == hard[.systemFileNumber] as? Int)
     }
 
-    @Test func aLaterEntryOfTheSameNameReplacesTheEarlierOne() throws {
-        let scratch = try Scratch()
-        try scratch.write(
-            [
-                .file("a.txt", text: "old"), .symbolicLink("b", to: "a.txt"), .file("a.txt", text: "new"),
-                .file("b", text: "file now"),
-            ], .tar)
-        let report = try scratch.extract()
-        #expect(scratch.contents("a.txt") == "new")
-        #expect(mode(scratch.destination + "/b") & 0o170000 == 0o100000)
-        #expect(report.files == 3)
+    /// Issue 23, class 9: an entry named twice, or two names that differ only by Unicode
+    /// normalisation, never overwrite or hide each other silently: the archive is refused naming
+    /// both, in zip and tar alike, and nothing is left.
+    @Test(arguments: [ArchiveBuilder.Format.tar, .zip])
+    func namesGivenTwiceOrEqualUpToNormalisationAreRefusedNamingBoth(format: ArchiveBuilder.Format) throws {
+        let nfc = "train/caf\u{E9}.png", nfd = "train/cafe\u{301}.png"
+        for (entries, entry, says) in [
+            ([.file("train/a.txt", text: "again")], "train/a.txt", "twice"),
+            // libarchive reads UTF-8 names as NFC: the two names arrive as one, named twice.
+            ([.file(nfc, text: "one"), .file(nfd, text: "two")], nfc, "Unicode normalisation"),
+            ([.file("train/b", text: "file"), .symbolicLink("train/b", to: "a.txt")], "train/b", "twice"),
+        ] as [([ArchiveBuilder.Entry], String, String)] {
+            let scratch = try Scratch()
+            try scratch.write(ordinaryEntries + entries, format)
+            let error = expectFetchError(.unsafeEntry) { _ = try scratch.extract() }
+            #expect(
+                (error?.subject == entry || error?.subject == nfd) && error?.message.contains(says) == true, "\(String(describing: error))")
+            #expect(scratch.everything() == ["sentinel", "sentinel/file"])
+        }
     }
 
     // MARK: - Refused entries

@@ -20,6 +20,34 @@ import Testing
         try body(dir, try writeSyntheticSet(at: dir, count: 23))
     }
 
+    /// Every hostile set of ``ManifestDamage`` is refused with its code when opened (or, for a
+    /// crafted record, when read), by the set and by the batch reader: never a trap, never a set
+    /// read in part.
+    @Test(arguments: ManifestDamage.cases.indices)
+    func aHostileManifestIsRefusedWithItsCode(_ index: Int) throws {
+        let damage = ManifestDamage.cases[index]
+        try withSet { dir, _ in
+            try damage.apply(to: dir)
+            if let code = damage.open {
+                expectShardError(code, sourceLocation: #_sourceLocation) { _ = try ShardSet(directory: dir) }
+                return
+            }
+            let set = try ShardSet(directory: dir)
+            let loader = try BatchLoader(set: set, options: BatchOptions(batchSize: 5, shuffle: false))
+            func readEpoch() throws {
+                let batches = loader.epoch(0)
+                while try batches.next() != nil {}
+            }
+            if let code = damage.verify {
+                expectShardError(code) { try set.verify() }
+                expectShardError(code) { try readEpoch() }
+            } else {
+                try set.verify()
+                try readEpoch()
+            }
+        }
+    }
+
     @Test func aFlippedRecordByteIsFoundWithShardAndSample() throws {
         try withSet { dir, manifest in
             let stride = manifest.layout.stride
@@ -66,7 +94,7 @@ import Testing
     @Test func aManifestThatDisagreesIsAMismatch() throws {
         try withSet { dir, manifest in
             var edited = manifest
-            edited.shards[1].count = 6
+            edited.shards[1].digest = "0123456789abcdef"  // a valid digest, not the shard's
             let encoder = JSONEncoder()
             try encoder.encode(edited).write(to: URL(fileURLWithPath: dir + "/manifest.json"))
             expectShardError(.manifestMismatch, file: "train-00001.dps") { _ = try ShardSet(directory: dir) }
@@ -103,10 +131,11 @@ import Testing
         }
     }
 
-    @Test func anAbandonedWriterLeavesNoCompleteLookingSet() throws {
+    @Test func anAbandonedWriterLeavesTheOldSetAsItWas() throws {
         let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 10)
+        let before = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
         do {  // a second run that stops half-way (the writer is dropped without finish)
             let writer = try ShardWriter(
                 directory: dir, split: "train", spec: ImageSpec(width: 6, height: 5, channels: 3),
@@ -118,11 +147,49 @@ import Testing
                 }
             }
         }
+        // The old set is complete and untouched; nothing of the new one is left (no staging folder).
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == before)
+        let old = try ShardSet(directory: dir)
+        #expect(old.count == 10)
+        try old.verify()
+        // Running again replaces it.
+        try writeSyntheticSet(at: dir, count: 12)
+        #expect(try ShardSet(directory: dir).count == 12)
+    }
+
+    @Test func aStagedSetReplacesTheOldOneOnlyWhenCommitted() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeSyntheticSet(at: dir, count: 10, maxSamples: 3)  // 4 shards
+        let writer = try ShardWriter(
+            directory: dir, split: "train", spec: ImageSpec(width: 6, height: 5, channels: 3), hasSource: false, parameterCount: 2)
+        for i in 0..<5 {
+            try syntheticImage(i, bytes: 90).withUnsafeBytes { try writer.append(image: $0, label: i % 3, parameters: [0, 0]) }
+        }
+        let staged = try writer.stage(classNames: ["class0", "class1", "class2"], parameterNames: ["theta", "tx"], provenance: provenance)
+        #expect(try ShardSet(directory: dir).count == 10)  // complete, not yet replaced
+        try staged.commit()
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
-        #expect(!names.contains("manifest.json"))  // the old set no longer looks complete
-        #expect(names == ["train-00000.dps"])  // one finished shard, no partial left behind
-        // Running again restarts cleanly.
-        try writeSyntheticSet(at: dir, count: 10)
-        try ShardSet(directory: dir).verify()
+        #expect(names == ["manifest.json", "train-00000.dps"])  // the old set's other shards are gone
+        #expect(try ShardSet(directory: dir).count == 5)
+    }
+
+    @Test func aSetOfAnotherShapeIsReplacedOnlyWhenAllowed() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeSyntheticSet(at: dir, count: 4)
+        func write(split: String, replacing: ShardWriter.Replacement) throws {
+            let writer = try ShardWriter(
+                directory: dir, split: split, spec: ImageSpec(width: 6, height: 5, channels: 3), hasSource: false, replacing: replacing)
+            for i in 0..<2 { try syntheticImage(i, bytes: 90).withUnsafeBytes { try writer.append(image: $0, label: i) } }
+            try writer.finish(classNames: ["class0", "class1"], provenance: provenance)
+        }
+        let error = expectError(ShardError.self, .invalidArgument) { try write(split: "validation", replacing: .sameShape) }
+        #expect(error?.message.contains("differ in split, classes, record parameters") == true, "\(String(describing: error))")
+        #expect(try ShardSet(directory: dir).manifest.split == "train")
+        try write(split: "validation", replacing: .anything)
+        let replaced = try ShardSet(directory: dir)
+        #expect(replaced.manifest.split == "validation" && replaced.count == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["manifest.json", "validation-00000.dps"])
     }
 }

@@ -62,6 +62,9 @@ import Testing
         defer { FileIO.removeTree(dir) }
         try FileIO.writeAtomically(Data([1]), to: dir + "/file")
         expectError(SupportError.self, .fileSystem) { try FileIO.createFolder(dir + "/file") }
+        // Under a file: the message names the part that is a file (never Foundation's error codes).
+        let under = expectError(SupportError.self, .fileSystem) { try FileIO.createFolder(dir + "/file/sub/deeper") }
+        #expect(under?.message == "cannot create the folder: \(dir)/file is a file, not a folder", "\(String(describing: under))")
         try FileIO.createFolder(dir + "/a/b/c")
         #expect(FileIO.exists(dir + "/a/b/c"))
     }
@@ -86,6 +89,36 @@ import Testing
         #expect(try FileIO.readFile(at: path) == Array("\(getpid())\n".utf8))
         lock.release()
         #expect(try FileIO.readFile(at: path).isEmpty, "a finished folder keeps nothing of the run that wrote it")
+    }
+
+    /// Issue 23: a failed run leaves no folder holding only its lock; a folder that was there, or
+    /// that got other files, stays.
+    @Test func aFolderTheLockMadeIsRemovedWhenNothingElseWasPutThere() throws {
+        let dir = try temporaryFolder()
+        defer { FileIO.removeTree(dir) }
+        try FolderLock(dir + "/new").release()
+        #expect(!FileIO.exists(dir + "/new"))
+        try FolderLock(dir).release()
+        #expect(FileIO.exists(dir + "/" + FolderLock.fileName))
+        let used = try FolderLock(dir + "/used")
+        try FileIO.writeAtomically(Data([1]), to: dir + "/used/file")
+        used.release()
+        #expect(FileIO.exists(dir + "/used/file") && FileIO.exists(dir + "/used/" + FolderLock.fileName))
+    }
+
+    /// Issue 23, class 2: a symbolic link (or anything but a file) planted as the lock file is
+    /// refused; what the link points at is untouched.
+    @Test func aLockFileThatIsALinkOrAFolderIsRefused() throws {
+        let dir = try temporaryFolder()
+        defer { FileIO.removeTree(dir) }
+        try FileIO.writeAtomically(Data("keep".utf8), to: dir + "/precious")
+        try FileIO.createFolder(dir + "/out")
+        #expect(symlink(dir + "/precious", dir + "/out/" + FolderLock.fileName) == 0)
+        let error = expectError(SupportError.self, .fileSystem) { try FolderLock(dir + "/out") }
+        #expect(error?.message.contains("symbolic link") == true, "\(String(describing: error))")
+        #expect(try FileIO.readFile(at: dir + "/precious") == Array("keep".utf8))
+        try FileIO.createFolder(dir + "/other/" + FolderLock.fileName)
+        expectError(SupportError.self, .fileSystem) { try FolderLock(dir + "/other") }
     }
 }
 

@@ -38,6 +38,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         case ignoreRange
         /// Answer 302 with `Location:` this path on the same server.
         case redirect(to: String)
+        /// Answer a `Range: bytes=N-` request with 206 and the first N bytes of the file
+        /// (`Content-Range: bytes 0-(N-1)/size`): a range from byte 0, not the one asked for.
+        case rangeFromStart
         /// Send the first `afterBodyBytes` bytes, then serve `bytes` at the path from now on (a new
         /// ETag), then close: a file rewritten while it is read.
         case dropAndReplace(afterBodyBytes: Int, with: [UInt8])
@@ -64,7 +67,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     private let threads = DispatchGroup()
     private let lock = NSLock()
     // Guarded by `lock`:
-    private var files: [String: (bytes: [UInt8], etag: String)] = [:]
+    private var files: [String: (bytes: [UInt8], etag: String?)] = [:]
     private var faults: [String: [(fault: Fault, remaining: Int)]] = [:]
     private var log: [Request] = []
     private var openConnections: Set<Int32> = []
@@ -112,9 +115,11 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     // MARK: Configuration and inspection
 
-    /// Serves `bytes` at `path` (e.g. `/data.bin`), replacing what was there.
-    public func setFile(_ bytes: [UInt8], at path: String) {
-        let etag = "\"" + String(bytes.withUnsafeBytes { XXHash64.hash($0) }, radix: 16) + "\""
+    /// Serves `bytes` at `path` (e.g. `/data.bin`), replacing what was there; without `validators`
+    /// the answers carry no ETag (the server never sends Last-Modified), like a server that gives
+    /// nothing to tell two versions of a file apart.
+    public func setFile(_ bytes: [UInt8], at path: String, validators: Bool = true) {
+        let etag = validators ? "\"" + String(bytes.withUnsafeBytes { XXHash64.hash($0) }, radix: 16) + "\"" : nil
         lock.withLock { files[path] = (bytes, etag) }
     }
 
@@ -211,7 +216,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     /// Reads one request on `fd` and answers it, applying the path's next fault if any.
     private func serve(_ fd: Int32) {
         guard let request = readRequest(fd) else { return }
-        let (file, fault): ((bytes: [UInt8], etag: String)?, Fault?) = lock.withLock {
+        let (file, fault): ((bytes: [UInt8], etag: String?)?, Fault?) = lock.withLock {
             log.append(request)
             var fault: Fault?
             if var queue = faults[request.path], !queue.isEmpty {
@@ -242,8 +247,13 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
         var range = 0..<content.count
         var status = 200
-        var headers = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", "ETag": etag]
-        if fault != .ignoreRange, let asked = request.range.flatMap(Self.parseRange) {
+        var headers = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
+        if let etag { headers["ETag"] = etag }
+        if fault == .rangeFromStart, let asked = request.range.flatMap(Self.parseRange), asked.first > 0 {
+            range = 0..<min(asked.first, content.count)
+            status = 206
+            headers["Content-Range"] = "bytes 0-\(range.upperBound - 1)/\(content.count)"
+        } else if fault != .ignoreRange, let asked = request.range.flatMap(Self.parseRange) {
             guard asked.first < content.count else {
                 send(fd, head(416, ["Content-Range": "bytes */\(content.count)", "Content-Length": "0"]))
                 return

@@ -97,6 +97,14 @@ enum ParallelRuns {
                 ["--size", "--rotate", "--zoom"], sizes + pairs
             ),
             ({ ["visualize", "--model", w.model, w.image, "--out", w.fresh("visualize")] }, ["--columns"], numbers),
+            (
+                { ["train", "--shards", w.shards, "--model", "mlp", "--epochs", "1", "--run-dir", w.fresh("run")] }, ["--stop-at"],
+                numbers.map { "accuracy=\($0)" } + numbers.map { "val_loss=\($0)" }
+            ),
+            (
+                { ["train", "--shards", w.shards, "--model", "mlp", "--epochs", "2", "--run-dir", w.fresh("run")] }, ["--lr-schedule"],
+                numbers.map { "exp:\($0)" } + numbers.map { "step:\($0):0.5" } + numbers.map { "step:1:\($0)" }
+            ),
         ]
     }
 
@@ -120,5 +128,73 @@ enum ParallelRuns {
                 #expect(result.stderr.contains("Error:"), "a usage error names what is wrong: \(command)")
             }
         }
+    }
+
+    /// Hostile checkpoint templates: escapes, run files, control characters, spaces, absurd
+    /// padding. Each is refused as a usage error before anything is made, or saves inside the
+    /// run folder; none ends in a signal or a hang.
+    static let templates = [
+        "w{epoch}.dpw", "ckpt/w{epoch:03d}-{loss:.2f}.dpw", "../x/{epoch}.dpw", "{epoch:02d}/../../esc{epoch}.dpw", "/{epoch}/../../x.dpw",
+        "history.csv", "checkpoint.dpc", "final-weights.dpw", "best-weights.dpw", "learning-curves.svg", ".dataprep.lock",
+        "history.csv.tmp-{epoch}", "w\n{epoch}", "w\r{epoch}", "w\t{epoch}", "w\u{7F}", "w{epoch} ", " w{epoch}", "w{epoch:99d}",
+        "w{epoch:0000000000000000000099d}", "w{loss:.99f}", "w{loss:-99.2f}", "w{epoch:+#0d}", "w{epoch::d}", "w{epoch:%n}",
+        "w{epoch:d}{", "{}", "{{epoch}}", "w{epoch}/", "//w", ".", "..", "", String(repeating: "w", count: 300) + "{epoch}",
+        String(repeating: "{epoch}", count: 100), "w{val_loss}.dpw", "w{epoch:018d}{loss:017.17e}{accuracy:020.17f}",
+    ]
+
+    /// Every hostile set of ``ManifestDamage`` given to the commands that open sets, and every
+    /// hostile checkpoint template given to train: the command ends with an exit status — 1 with
+    /// the code the Swift reader gives for the set (`error: <code>:`), 0 when the set is readable,
+    /// 64 for a refused template — never with a signal (the divisions by zero and range traps of
+    /// manifests that were trusted) or a hang (a FIFO where a file should be).
+    @Test func noManifestOrTemplateEndsInASignalOrAHang() throws {
+        let world = try Self.makeWorld()
+        defer { try? FileManager.default.removeItem(at: world.root) }
+        let several = world.path + "/several"  // shards of one record each, so cases can name two shards
+        #expect(try runDataprep(["augment", world.split, "--out", several, "--size", "16x12", "--shard-size", "1KB"]).status == 0)
+        var invocations: [(arguments: [String], code: String?)] = []
+        for (index, damage) in ManifestDamage.cases.enumerated() {
+            let set = world.path + "/damaged-\(index)"
+            try FileManager.default.copyItem(atPath: several, toPath: set)
+            try damage.apply(to: set)
+            let code = (damage.open ?? damage.verify)?.rawValue
+            for command in [
+                ["inspect", set], ["verify", set], ["evaluate", "--model", world.model, "--shards", set],
+                [
+                    "train", "--shards", set, "--val", several + "/validation", "--model", "mlp", "--epochs", "1", "--run-dir",
+                    world.fresh("run"),
+                ],
+            ] {
+                invocations.append((command, code))
+            }
+        }
+        for template in Self.templates {
+            invocations.append(
+                (
+                    [
+                        "train", "--shards", several, "--model", "mlp", "--epochs", "2", "--run-dir", world.fresh("run"), "--checkpoint",
+                        template,
+                    ], nil
+                ))
+        }
+        let results = try ParallelRuns.map(invocations.map(\.arguments)) { arguments in
+            try runDataprep(arguments, environment: ["OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"], timeLimit: 60)
+        }
+        for ((arguments, code), result) in zip(invocations, results) {
+            let command = arguments.map { PathComponent.escaped($0) }.joined(separator: " ")
+            #expect(!result.timedOut, "hung: \(command)")
+            #expect(!result.signalled, "signal \(result.status): \(command)\n\(result.stderr)")
+            #expect([0, 1, 64].contains(result.status), "exit \(result.status): \(command)\n\(result.stderr)")
+            if let code {
+                #expect(result.status == 1 && result.stderr.contains("error: \(code):"), "\(command)\n\(result.stderr)")
+            }
+            if arguments.contains("--checkpoint") {
+                if result.status == 64 { #expect(result.stderr.contains("Error: --checkpoint: "), "\(command)\n\(result.stderr)") }
+                #expect(result.status != 1, "a template is refused when parsed, or saves: \(command)\n\(result.stderr)")
+            }
+        }
+        // Nothing was written outside the world's folder by an escaping template.
+        #expect(!FileManager.default.fileExists(atPath: world.root.deletingLastPathComponent().path + "/x"))
+        #expect(!FileManager.default.fileExists(atPath: world.root.deletingLastPathComponent().path + "/esc1.dpw"))
     }
 }

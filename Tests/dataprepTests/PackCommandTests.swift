@@ -1,6 +1,7 @@
 import Codecs
 import Foundation
 import Shards
+import Support
 import TestSupport
 import Testing
 
@@ -54,23 +55,36 @@ import Testing
         #expect(damaged.stderr.contains("error: checksumMismatch: ") && damaged.stderr.contains("validation-00000.dps, sample 4: "))
     }
 
-    @Test func aKilledPackLeavesNoCompleteLookingShardAndRerunsCleanly() throws {
+    /// A pack killed while it replaces a set leaves the old set complete and untouched (the new one
+    /// is written beside it, in the staging folder, and only a complete one replaces it), never a
+    /// half-written set; the next run cleans up and replaces it.
+    @Test func aKilledPackLeavesTheOldSetAsItWasAndRerunsCleanly() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = dir.appendingPathComponent("train")
         try Self.makeDataset(at: data, classes: ["a", "b"], count: 40, size: PixelSize(width: 160, height: 120))
         let out = dir.appendingPathComponent("shards").path
-
+        let staging = out + "/" + ShardWriter.stagingName
         // Small shards (two samples each), one thread: the run takes long enough to be killed mid-way.
+        let arguments = ["pack", data.path, "--size", "150x150", "--out", out, "--threads", "1", "--shard-size", "140KB"]
+        #expect(try runDataprep(arguments).status == 0)
+        // The lock file is left out: a killed writer's pid stays in it (the kernel drops the lock).
+        func set() throws -> [String: Data] {
+            try ReliabilityRoundTwoTests.snapshot(out).filter {
+                !$0.key.hasPrefix(ShardWriter.stagingName + "/") && $0.key != FolderLock.fileName
+            }
+        }
+        let old = try set()
+
         let process = Process()
         process.executableURL = dataprepExecutable()
-        process.arguments = ["pack", data.path, "--size", "150x150", "--out", out, "--threads", "1", "--shard-size", "140KB"]
+        process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []
             if names.filter({ $0.hasSuffix(".dps") }).count >= 2 { break }
             usleep(2_000)
         }
@@ -78,23 +92,25 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
 
-        let names = try FileManager.default.contentsOfDirectory(atPath: out)
+        // The old set is there, byte for byte; beside it, the killed run's complete shards only.
+        #expect(try set() == old)
+        let names = try FileManager.default.contentsOfDirectory(atPath: staging)
         #expect(!names.contains("manifest.json"))
-        #expect(names.contains { $0.hasSuffix(".dps") })
         for name in names where name.hasSuffix(".dps") {
             // A file with a final name is complete: as long as its header says, header intact.
-            let bytes = try #require(FileManager.default.contents(atPath: out + "/" + name))
+            let bytes = try #require(FileManager.default.contents(atPath: staging + "/" + name))
             let count = bytes[16..<24].withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
             let stride = bytes[36..<40].withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
             #expect(count > 0 && bytes.count == 128 + count * (stride + 8), "\(name)")
         }
-        expectError(ShardError.self, .manifestMismatch) { try ShardSet(directory: out) }
+        try ShardSet(directory: out).verify()
 
         let rerun = try runDataprep(["pack", data.path, "--size", "150x150", "--out", out, "--shard-size", "140KB"])
         #expect(rerun.status == 0)
         let set = try ShardSet(directory: out)
         #expect(set.count == 80)
         try set.verify()
+        #expect(!FileManager.default.fileExists(atPath: staging))
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).allSatisfy { !$0.hasSuffix(".partial") })
     }
 }
@@ -136,7 +152,7 @@ extension PackCommandTests {
         #expect(other.status == 64)
         #expect(other.stderr.contains("already holds the validation set 8x8x3 bilinear, classes cats, dogs"), "\(other.stderr)")
         #expect(other.stderr.contains("this run writes the validation set 12x12x3 bilinear"))
-        #expect(other.stderr.contains("(they differ in image spec). Give --overwrite to replace it, or another --out."))
+        #expect(other.stderr.contains("(they differ in image spec): give --overwrite to replace it, or another output folder"))
         #expect(try ShardSet(directory: out).manifest.spec.width == 8)  // untouched
 
         let replaced = try runDataprep(["pack", data.path, "--size", "12x12", "--out", out, "--overwrite"])

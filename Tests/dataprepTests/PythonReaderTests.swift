@@ -30,6 +30,12 @@ import Testing
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
+    /// The ShardError code `body` throws, nil when it returns.
+    static func code(_ body: () throws -> Void) -> String? {
+        do { try body() } catch let error as ShardError { return error.code.rawValue } catch { return "\(error)" }
+        return nil
+    }
+
     static var pythonHasNumpy: Bool { (try? runPython(["-c", "import numpy"]).status) == 0 }
 
     /// Writes what `BatchLoader` gives for the set in `directory` (shuffle off, one batch per epoch,
@@ -80,6 +86,24 @@ import Testing
         }
         for set in ["packed", "gray", "augmented", "augmented/validation"] {
             try Self.writeExpectedBatches(of: out(set), to: fixtures.appendingPathComponent("expected/" + set))
+        }
+        // The hostile sets both readers must refuse with the same codes: what the Swift reader
+        // says is checked here and written beside each set for the Python reader.
+        for (index, damage) in ManifestDamage.cases.enumerated() {
+            let folder = out(String(format: "damaged/%02d", index))
+            try FileManager.default.createDirectory(atPath: out("damaged"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: out("packed"), toPath: folder)
+            try damage.apply(to: folder)
+            var opened: ShardSet?
+            let open = Self.code { opened = try ShardSet(directory: folder) }
+            let verify = try opened.map { set in Self.code { try set.verify() } } ?? nil
+            #expect(
+                open == damage.open?.rawValue && verify == damage.verify?.rawValue,
+                "\(damage.name): \(String(describing: open)), \(String(describing: verify))")
+            let expected: [String: Any] = [
+                "name": damage.name, "open": damage.open?.rawValue ?? NSNull(), "verify": damage.verify?.rawValue ?? NSNull(),
+            ]
+            try JSONSerialization.data(withJSONObject: expected).write(to: URL(fileURLWithPath: folder + ".json"))
         }
 
         let run = try Self.runPython(

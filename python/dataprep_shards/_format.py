@@ -6,10 +6,8 @@ FORMAT_VERSION = 1
 HEADER_SIZE = 128
 ABSENT = 0xFFFFFFFF
 MANIFEST_VERSION = 2
-MANIFEST_KEYS = ("spec", "layout", "classNames", "copies", "imagesPerCopy", "count", "shards", "sources")
-SPEC_KEYS = ("width", "height", "channels", "resize", "rescale")
-LAYOUT_KEYS = ("height", "width", "channels", "stride", "labelOffset", "parameterCount")
-SHARD_KEYS = ("file", "count", "digest")
+#: The largest manifest.json read, in bytes (as dataprep's ``ShardManifest.maximumBytes``).
+MANIFEST_MAX_BYTES = 1 << 30
 NO_XXHASH = (
     "the xxhash module is not installed, so record checksums are not verified "
     "(pip install xxhash, or apt-get install python3-xxhash)"

@@ -6,6 +6,7 @@ import bisect
 import json
 import operator
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
@@ -16,13 +17,19 @@ from ._format import (
     ABSENT,
     FORMAT_VERSION,
     HEADER_SIZE,
-    LAYOUT_KEYS,
     MAGIC,
-    MANIFEST_KEYS,
+    MANIFEST_MAX_BYTES,
     MANIFEST_VERSION,
     NO_XXHASH,
-    SHARD_KEYS,
-    SPEC_KEYS,
+)
+from ._manifest import (
+    MAXIMUM_PARAMETERS,
+    MAXIMUM_PIXELS,
+    MAXIMUM_SIDE,
+    _is_int,
+    _refuse_constant,
+    record_layout,
+    validate_manifest,
 )
 from .engine import is_url, materialize
 from .errors import ChecksumsNotVerifiedWarning, ShardError
@@ -135,49 +142,63 @@ class ShardSet:
         return materialize({"path": self._url, **self._cache_options})
 
     def _read_manifest(self) -> dict:
+        """The manifest, read once and validated with the rules and codes of dataprep's Swift reader
+        (``ShardManifest.validate``, docs/shard-format.md "Validation"). A set at a URL comes with
+        the manifest the engine fetched (and its Swift reader validated); it is checked again here."""
         path = self._manifest_path
+        if self._materialized:
+            manifest = self._materialized["manifest"]
+            validate_manifest(manifest, path)
+            return manifest
         try:
-            if self._materialized:
-                manifest = self._materialized["manifest"]
-            else:
-                with open(path, "rb") as file:
-                    manifest = json.load(file)
-        except FileNotFoundError:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except (FileNotFoundError, NotADirectoryError):
             raise ShardError(
                 "manifestMismatch",
-                "no manifest.json: not a complete shard set (an interrupted write leaves none)",
+                "not a shard set: no manifest.json (an interrupted write leaves none)",
                 path,
             ) from None
+        except OSError as error:
+            raise ShardError("manifestMismatch", f"cannot read the manifest: {error.strerror}", path) from None
+        with os.fdopen(fd, "rb") as file:
+            status = os.fstat(file.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise ShardError("manifestMismatch", "cannot read the manifest: not a regular file", path)
+            if status.st_size > MANIFEST_MAX_BYTES:
+                raise ShardError(
+                    "manifestMismatch", f"cannot read the manifest: {status.st_size} bytes is over the limit", path
+                )
+            data = file.read()
+        try:
+            manifest = json.loads(data, parse_constant=_refuse_constant)
         except ValueError as error:
             raise ShardError("manifestMismatch", f"unreadable manifest: {error}", path) from None
-        if not isinstance(manifest, dict) or manifest.get("format") != "dataprep-shards":
-            raise ShardError("manifestMismatch", "not a dataprep-shards manifest", path)
-        if manifest.get("formatVersion") != MANIFEST_VERSION:
-            raise ShardError(
-                "unsupportedVersion",
-                f"manifest version {manifest.get('formatVersion')}; this reader reads version {MANIFEST_VERSION}",
-                path,
-            )
-        missing = [key for key in MANIFEST_KEYS if key not in manifest]
-        missing += [f"spec.{key}" for key in SPEC_KEYS if key not in manifest.get("spec", {})]
-        missing += [f"layout.{key}" for key in LAYOUT_KEYS if key not in manifest.get("layout", {})]
-        missing += [f"shards.{key}" for shard in manifest.get("shards", []) for key in SHARD_KEYS if key not in shard]
-        if missing:
-            raise ShardError("manifestMismatch", f"unreadable manifest: no {', '.join(missing)}", path)
-        spec, layout = manifest["spec"], manifest["layout"]
-        if [spec[key] for key in ("width", "height", "channels")] != [layout[key] for key in ("width", "height", "channels")]:
-            raise ShardError("manifestMismatch", "the image spec does not match the record layout", path)
+        if isinstance(manifest, dict) and manifest.get("format") == "dataprep-shards":
+            version = manifest.get("formatVersion")
+            if _is_int(version) and version != MANIFEST_VERSION:
+                raise ShardError(
+                    "unsupportedVersion",
+                    f"manifest version {version}; this reader reads version {MANIFEST_VERSION}",
+                    path,
+                )
+        validate_manifest(manifest, path)
         return manifest
 
     def _check_header(self, k: int) -> None:
         """Checks shard ``k``'s header and size against the manifest."""
         path, shard = self._files[k], self.manifest["shards"][k]
         try:
-            with open(path, "rb") as file:
-                header = file.read(HEADER_SIZE)
-                size = os.fstat(file.fileno()).st_size
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))  # a FIFO never blocks
         except FileNotFoundError:
             raise ShardError("missingShard", "the manifest lists it but it is not there", path) from None
+        except OSError as error:
+            raise ShardError("fileSystem", f"cannot open: {error.strerror}", path) from None
+        with os.fdopen(fd, "rb") as file:
+            status = os.fstat(file.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise ShardError("fileSystem", "not a regular file (a shard is a file)", path)
+            header = file.read(HEADER_SIZE)
+            size = status.st_size
         if len(header) < HEADER_SIZE:
             raise ShardError("truncated", f"{len(header)} bytes, shorter than the {HEADER_SIZE}-byte header", path)
         if header[:8] != MAGIC:
@@ -194,6 +215,26 @@ class ShardSet:
             int.from_bytes(header[offset : offset + 8], "little") for offset in (16, 56, 64, 72)
         )
         height, width, channels, stride, label, source, parameters, parameter_count = (int(v) for v in fields[4:12])
+        # The header's own consistency first (badHeader), as dataprep's ShardHeader decodes it.
+        if not (
+            1 <= height <= MAXIMUM_SIDE
+            and 1 <= width <= MAXIMUM_SIDE
+            and height * width <= MAXIMUM_PIXELS
+            and channels in (1, 3)
+            and parameter_count <= MAXIMUM_PARAMETERS
+        ):
+            raise ShardError("badHeader", "the header's image shape or parameter count is out of range", path)
+        implied = record_layout(height, width, channels, source != ABSENT, parameter_count)
+        if count > (2**63 - 1 - HEADER_SIZE) // (implied["stride"] + 8):
+            raise ShardError("badHeader", f"the header's sample count {count} is out of range", path)
+        if (
+            (stride, label) != (implied["stride"], implied["labelOffset"])
+            or (None if source == ABSENT else source) != implied["sourceOffset"]
+            or (None if parameters == ABSENT else parameters) != implied["parametersOffset"]
+            or data_offset != HEADER_SIZE
+            or table_offset != HEADER_SIZE + count * stride
+        ):
+            raise ShardError("badHeader", "record layout fields are inconsistent", path)
         expected_layout = (
             *self._shape,
             self._stride,
@@ -213,10 +254,14 @@ class ShardSet:
                 f"{shard['count']} and {shard['digest']} (or the layouts differ)",
                 path,
             )
-        if data_offset != HEADER_SIZE or table_offset != HEADER_SIZE + count * stride:
-            raise ShardError("badHeader", "record layout fields are inconsistent", path)
         if size < table_offset + 8 * count:
             raise ShardError("truncated", f"{size} bytes; the header needs {table_offset + 8 * count}", path)
+        if size != shard["bytes"]:
+            raise ShardError(
+                "manifestMismatch",
+                f"{size} bytes, more than the {shard['bytes']} its header and the manifest say: bytes were added",
+                path,
+            )
 
     # MARK: Per-process state
 
@@ -315,8 +360,23 @@ class ShardSet:
     def __getitem__(self, index: int) -> Tuple[np.ndarray, int]:
         record, _, _ = self._record(index)
         image = np.array(record[: self._image_bytes]).reshape(self._shape)
-        label = int(record[self._label_offset : self._label_offset + 4].view("<i4")[0])
+        label = self._checked_label(record, index)
         return image, label
+
+    def _checked_label(self, record: np.ndarray, index: int) -> int:
+        """The label of ``record`` (sample ``index``), refused with ``manifestMismatch`` when it is
+        not one of the manifest's classes, as dataprep's readers refuse it."""
+        label = int(record[self._label_offset : self._label_offset + 4].view("<i4")[0])
+        if not 0 <= label < len(self.manifest["classNames"]):
+            index = index + len(self) if index < 0 else index
+            k = bisect.bisect_right(self._starts, index) - 1
+            raise ShardError(
+                "manifestMismatch",
+                f"the record's label {label} is not one of the manifest's {len(self.manifest['classNames'])} classes",
+                self._files[k],
+                index - self._starts[k],
+            )
+        return label
 
     def label(self, index: int) -> int:
         """The label of sample ``index``."""
@@ -363,9 +423,9 @@ class ShardSet:
         """Checks every shard's digest (XXH64 of its checksum table, against the manifest) and every
         record's XXH64, like ``dataprep verify``.
 
-        Raises :class:`ShardError` ``badHeader`` for a damaged checksum table and
+        Raises :class:`ShardError` ``badHeader`` for a damaged checksum table,
         ``checksumMismatch`` naming the shard file and the sample within it for the first damaged
-        record; raises :class:`RuntimeError` saying checksums are not verified when the ``xxhash``
+        record, and ``manifestMismatch`` for a label outside the class list; raises :class:`RuntimeError` saying checksums are not verified when the ``xxhash``
         module is missing."""
         if self._pid != os.getpid():
             self._attach()
@@ -381,7 +441,9 @@ class ShardSet:
             checksums = table.view("<u8")
             for local in range(count):
                 start = HEADER_SIZE + local * self._stride
-                if self._hash(mapping[start : start + self._stride]) != int(checksums[local]):
+                record = mapping[start : start + self._stride]
+                if self._hash(record) != int(checksums[local]):
                     raise ShardError(
                         "checksumMismatch", "record bytes do not match their checksum", self._files[k], local
                     )
+                self._checked_label(record, self._starts[k] + local)

@@ -215,6 +215,35 @@ class LoaderContractTests(unittest.TestCase):
             dp.Loader(damaged, 4)
         self.assertEqual(raised.exception.code, "missingShard")
 
+    def test_a_damaged_manifest_raises_the_readers_code(self):
+        """The engine opens sets through dataprep's ShardSet, so it refuses what every reader
+        refuses, with the same code: here a shard named outside the set's folder, a count that
+        does not match the shards, and a class list that is empty."""
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder)
+        edits = {
+            "outside": lambda m: m["shards"][0].update(file="../" + m["shards"][0]["file"]),
+            "absolute": lambda m: m["shards"][0].update(file="/etc/passwd"),
+            "count": lambda m: m.update(count=m["count"] + 1),
+            "classes": lambda m: m.update(classNames=[]),
+            "copies": lambda m: m.update(copies=0),
+        }
+        for name, edit in edits.items():
+            damaged = os.path.join(folder, name)
+            shutil.copytree(fixture("rgb"), damaged)
+            path = os.path.join(damaged, "manifest.json")
+            with open(path) as file:
+                manifest = json.load(file)
+            edit(manifest)
+            with open(path, "w") as file:
+                json.dump(manifest, file)
+            with self.subTest(edit=name), self.assertRaises(dp.ShardError) as raised:
+                dp.Loader(damaged, 4)
+            self.assertEqual(raised.exception.code, "manifestMismatch", str(raised.exception))
+            with self.assertRaises(dp.ShardError) as numpy_reader:
+                dp.ShardSet(damaged)
+            self.assertEqual(numpy_reader.exception.code, raised.exception.code)
+
     def test_bad_arguments_raise_value_errors_naming_them(self):
         cases = {
             "batch_size": dict(batch_size=0),

@@ -1,5 +1,6 @@
 """The numpy reader against sets and batches written by the real dataprep (see shardfixtures)."""
 
+import json
 import os
 import pickle
 import random
@@ -13,7 +14,7 @@ from unittest import mock
 import numpy as np
 
 from dataprep_shards import ChecksumsNotVerifiedWarning, ShardError, ShardSet
-from shardfixtures import expected_sets, needs_fixtures
+from shardfixtures import FIXTURES, expected_sets, needs_fixtures
 
 try:
     import xxhash  # noqa: F401
@@ -135,6 +136,39 @@ class ReaderTests(unittest.TestCase):
             with self.assertRaises(ShardError) as caught:
                 ShardSet(copy)
             self.assertEqual(caught.exception.code, "missingShard")
+
+    def test_damaged_sets_are_refused_with_dataprep_codes(self):
+        """Every set of Tests/TestSupport/ManifestDamage.swift, altered as its case says, is refused
+        with the code dataprep's Swift reader gave for it (written beside it by PythonReaderTests)."""
+        root = os.path.join(FIXTURES, "damaged")
+        cases = sorted(name for name in os.listdir(root) if name.endswith(".json"))
+        self.assertGreater(len(cases), 30)
+        for name in cases:
+            with open(os.path.join(root, name)) as file:
+                expected = json.load(file)
+            folder = os.path.join(root, name[: -len(".json")])
+            with self.subTest(case=expected["name"]), warnings.catch_warnings():
+                warnings.simplefilter("ignore", ChecksumsNotVerifiedWarning)
+                if expected["open"]:
+                    with self.assertRaises(ShardError) as caught:
+                        ShardSet(folder)
+                    self.assertEqual(caught.exception.code, expected["open"], str(caught.exception))
+                    continue
+                shards = ShardSet(folder)
+                if expected["verify"]:
+                    with self.assertRaises(ShardError) as caught:
+                        for i in range(len(shards)):
+                            shards[i]
+                    self.assertEqual(caught.exception.code, expected["verify"], str(caught.exception))
+                    if HAVE_XXHASH:
+                        with self.assertRaises(ShardError) as caught:
+                            shards.verify()
+                        self.assertEqual(caught.exception.code, expected["verify"], str(caught.exception))
+                else:
+                    for i in range(len(shards)):
+                        shards[i]
+                    if HAVE_XXHASH:
+                        shards.verify()
 
     def test_pickles_without_its_mappings(self):
         path = expected_sets()[0][0]

@@ -3,34 +3,28 @@ import Shards
 
 // MARK: - Replacing a shard set
 
-/// `--overwrite`: shared by pack and augment, which replace a set of the same shape in their
-/// output folder as a rerun, but not one of another shape.
+/// `--overwrite`: shared by pack, augment and merge, which replace a set of the same shape in
+/// their output folder as a rerun, but not one of another shape (Shards' `ShardWriter.Replacement`).
 struct OverwriteOption: ParsableArguments {
-    @Flag(help: "Replace a set of another image spec, classes, split or record parameters already in --out.")
+    @Flag(help: "Replace a set of another image spec, classes, split or record parameters already in the output folder.")
     var overwrite = false
+
+    /// What the writers may replace.
+    var replacing: ShardWriter.Replacement { overwrite ? .anything : .sameShape }
 
     /// Refuses, unless `--overwrite` was given, to replace the complete set in `directory` when it
     /// differs from the one about to be written in image spec, class names, split or record
-    /// parameters. A folder without a readable manifest holds no complete set and is not refused.
+    /// parameters (``ShardWriter/checkReplacing(in:split:spec:classNames:parameterNames:)``), so the
+    /// run stops before any work. The writers check again before they replace anything.
     /// - Throws: `ValidationError` naming both sets' split, spec and classes, and the differences.
     func checkReplacing(
         in directory: String, split: String, spec: ImageSpec, classNames: [String], parameterNames: [String]
     ) throws {
-        guard !overwrite, let existing = try? ShardManifest.read(from: directory) else { return }
-        var differences: [String] = []
-        if existing.split != split { differences.append("split") }
-        if existing.spec != spec { differences.append("image spec") }
-        if existing.classNames != classNames { differences.append("classes") }
-        if existing.parameterNames != parameterNames { differences.append("record parameters") }
-        guard !differences.isEmpty else { return }
-        func describe(_ split: String, _ spec: ImageSpec, _ classNames: [String], _ parameters: [String]) -> String {
-            "\(split) set \(spec), classes \(classNames.joined(separator: ", "))"
-                + (parameters.isEmpty ? "" : ", \(parameters.count) record parameters")
+        guard !overwrite else { return }
+        do {
+            try ShardWriter.checkReplacing(in: directory, split: split, spec: spec, classNames: classNames, parameterNames: parameterNames)
+        } catch {
+            throw ValidationError("\(directory) \(error.message)")
         }
-        throw ValidationError(
-            "\(directory) already holds the \(describe(existing.split, existing.spec, existing.classNames, existing.parameterNames)); "
-                + "this run writes the \(describe(split, spec, classNames, parameterNames)) "
-                + "(they differ in \(differences.joined(separator: ", "))). "
-                + "Give --overwrite to replace it, or another --out.")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Preparation
 import RemoteShards
+import Shards
 import Support
 
 /// Where and how `pack` and `augment` write their shards.
@@ -62,14 +63,18 @@ struct ShardOutputOptions: ParsableArguments {
         }
     }
 
-    /// Takes the output folder's lock (creating the folder; the staging folder for S3): a second
-    /// writer fails at once.
-    func lock() throws -> FolderLock { try FolderLock(folder) }
+    /// Takes the lock of the output folder (the staging folder for S3) and of each of `subfolders`
+    /// in it (creating them): a second writer of any of them fails at once. Release them in
+    /// reverse order.
+    func locks(subfolders: [String] = []) throws -> [FolderLock] {
+        var held = [try FolderLock(folder)]
+        for name in subfolders { held.append(try FolderLock(folder + "/" + name)) }
+        return held
+    }
 
-    /// The library's settings for these options.
-    var settings: PreparationSettings {
-        get throws {
-            PreparationSettings(threads: threads.count, onError: onError, shardBytes: shardSize.bytes, part: try part?.resolved())
-        }
+    /// The library's settings for these options, replacing what `replacing` allows.
+    func settings(replacing: ShardWriter.Replacement) throws -> PreparationSettings {
+        PreparationSettings(
+            threads: threads.count, onError: onError, shardBytes: shardSize.bytes, part: try part?.resolved(), replacing: replacing)
     }
 }
