@@ -14,8 +14,9 @@ struct FetchDataset: ParsableCommand {
             packages install under /usr/share/datasets), then in the cache, then downloaded with \
             resume and retries, and checked against their sha256 (recorded on first download when \
             the registry has none). The dataset lands in $DATAPREP_HOME/datasets/NAME \
-            (default ~/.cache/dataprep), whose path is printed on stdout; a second fetch only \
-            verifies it.
+            (default ~/.cache/dataprep; --name chooses NAME, for a registry dataset too), whose \
+            path is printed on stdout; a second fetch of the same source under the same name only \
+            verifies it, and another source under that name is refused.
             """
     )
 
@@ -31,7 +32,7 @@ struct FetchDataset: ParsableCommand {
     @Option(help: "Base URL replacing the origin of registry URLs (or set DATAPREP_MIRROR).")
     var mirror: String?
 
-    @Option(help: "Dataset name for a URL fetch (default: the archive name without extensions).")
+    @Option(help: "The dataset folder's name (default: the registry name, or the archive's name without extensions).")
     var name: String?
 
     @Option(
