@@ -74,8 +74,9 @@ test-dist: dist
 	test "$$(env -i $(DIST_BUILD)/stage/usr/bin/dataprep --version)" = $(VERSION)
 	@echo "test-dist: make install DESTDIR=$(DIST_BUILD)/stage PREFIX=/usr installed a working usr/bin/dataprep"
 
-# The engine library first: the Python loader's tests (run by `swift test`) load it from the debug
-# build folder.
+# The engine library first: the Python loader's tests and the documentation's Python examples (run
+# by `swift test`: DocumentationTests runs every runnable block of README.md and docs/) load it from
+# the debug build folder.
 test: deps
 	$(SWIFT) build --product DataPrepEngine
 	$(SWIFT) test
@@ -100,8 +101,8 @@ python: deps
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check ./python
 	@echo "installed dataprep_shards for $$($(PYTHON) -c 'import sys; print(sys.executable)')"
 
-# Opt-in: the Python package's PyTorch tests (the reader's ShardDataset, the loader's TorchLoader)
-# and examples/train_pytorch.py learning from the loader, with torch from PyPI in a virtualenv.
+# Opt-in: the Python package's PyTorch tests (the reader's ShardDataset, the loader's TorchLoader),
+# the documentation's PyTorch blocks and examples/train_pytorch.py learning from the loader, with torch from PyPI in a virtualenv.
 # PyPI's Linux torch wheels are CUDA builds (torch 2.15 with torchvision: 5.5 GB installed, about
 # 2.5 minutes here); where the CPU index is reachable, TORCH_PIP="torch torchvision --index-url
 # https://download.pytorch.org/whl/cpu" is far smaller. TORCH_FROM=debian instead installs Debian's
@@ -123,11 +124,12 @@ endif
 	@{ [ "$(TORCH_FROM)" = debian ] || scripts/python_venv.sh $(TORCH)/venv torch,numpy,xxhash --only-binary :all: numpy xxhash $(TORCH_PIP); } || { \
 	  echo "test-torch skipped: pip could not install $(TORCH_PIP) into $(TORCH)/venv (see the error above)"; exit 0; }; \
 	set -e; $(SWIFT) build --product DataPrepEngine; \
-	DATAPREP_PYTHON=$(TORCH_PYTHON) $(SWIFT) test --filter 'PythonReaderTests|PythonLoaderTests'; \
+	DATAPREP_PYTHON=$(TORCH_PYTHON) $(SWIFT) test --filter 'PythonReaderTests|PythonLoaderTests|DocumentationTests'; \
 	scripts/test_examples.sh pytorch $(TORCH_PYTHON) "$$($(SWIFT) build --show-bin-path)/dataprep" \
 	  "$$($(SWIFT) build --show-bin-path)/libDataPrepEngine.so"
 
-# Opt-in: the loader's Keras adapter tests and examples/train_keras.py learning from the loader, with
+# Opt-in: the loader's Keras adapter tests, the documentation's Keras block and examples/train_keras.py
+# learning from the loader, with
 # Keras 3 and TensorFlow from PyPI in the virtualenv `make bench-keras` uses (KERAS_BACKEND=jax or
 # torch work too, with that backend installed there).
 KERAS := .build-keras
@@ -137,7 +139,7 @@ test-keras: deps
 	@scripts/python_venv.sh $(KERAS)/venv keras,numpy,scipy,PIL,xxhash $(KERAS_PIP) || { \
 	  echo "test-keras skipped: pip could not install $(KERAS_PIP) into $(KERAS)/venv (see the error above)"; exit 0; }; \
 	set -e; $(SWIFT) build --product DataPrepEngine; \
-	DATAPREP_PYTHON=$(KERAS)/venv/bin/python $(SWIFT) test --filter PythonLoaderTests; \
+	DATAPREP_PYTHON=$(KERAS)/venv/bin/python $(SWIFT) test --filter 'PythonLoaderTests|DocumentationTests'; \
 	scripts/test_examples.sh keras $(KERAS)/venv/bin/python "$$($(SWIFT) build --show-bin-path)/dataprep" \
 	  "$$($(SWIFT) build --show-bin-path)/libDataPrepEngine.so"
 

@@ -14,7 +14,7 @@ struct ResizeOptions: ParsableArguments {
 
     @Flag(
         name: .customLong("keras-compat"),
-        help: "Reproduce Keras exactly, quirks included (load_img's nearest resize; see the README's table).")
+        help: "Reproduce Keras exactly, quirks included (load_img's nearest resize; see docs/keras.md).")
     var kerasCompat = false
 
     /// `--interpolation`, bilinear when not given.
