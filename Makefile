@@ -21,7 +21,8 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps tools build test test-python test-torch test-keras python demo bench bench-keras test-slurm test-onnx test-s3 test-nginx clean
+.PHONY: deps tools build relocatable install uninstall dist test-dist test test-python test-torch test-keras python demo bench bench-keras \
+        test-slurm test-onnx test-s3 test-nginx clean
 
 deps:
 	$(call install_missing,$(PACKAGES))
@@ -32,8 +33,50 @@ tools:
 build: deps
 	$(SWIFT) build -c release --product dataprep
 
-# The engine library first: the Python loader's tests (run by `swift test`) load it from the debug
-# build folder.
+# The relocatable binary `make install` and `make dist` ship: release, with the Swift runtime and
+# Foundation linked in (--static-swift-stdlib), so it runs without the toolchain; only the Debian
+# packages of packaging/runtime-packages.txt are needed. Its own build folder, as `make python`'s,
+# so these flags do not rebuild `make build`'s.
+DIST_BUILD := .build-dist
+DIST_BIN = $$($(SWIFT) build -c release --scratch-path $(DIST_BUILD) --show-bin-path)
+VERSION := $(shell sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/dataprep/DataPrep.swift)
+DIST_NAME := dataprep-$(VERSION)-linux-$(shell uname -m)
+relocatable: deps
+	$(SWIFT) build -c release --product dataprep --scratch-path $(DIST_BUILD) --static-swift-stdlib
+
+# `make install` puts dataprep in $(DESTDIR)$(PREFIX)/bin (autotools' and CMake's names: PREFIX
+# defaults to /usr/local; DESTDIR stages the tree for a package). `make uninstall` removes it.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+install: relocatable
+	install -d "$(DESTDIR)$(BINDIR)"
+	install -m 755 -s "$(DIST_BIN)/dataprep" "$(DESTDIR)$(BINDIR)/dataprep"
+	@echo "installed $(DESTDIR)$(BINDIR)/dataprep"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/dataprep"
+
+# `make dist` writes dist/$(DIST_NAME).tar.gz (bin/dataprep, the runtime package list, a README)
+# for machines without Swift: clusters, and packaging/Dockerfile's image. The script refuses a
+# binary that needs a toolchain library or a Debian library the list does not name.
+dist: relocatable
+	scripts/make_dist.sh "$(DIST_BIN)/dataprep" dist $(DIST_NAME) packaging/runtime-packages.txt
+
+# Opt-in: the tarball, extracted into an empty folder, runs the pipeline with nothing of the
+# toolchain on any path (scripts/test_dist.sh, 2 s), and `make install` into a DESTDIR works. The
+# script is quick but the relocatable build is a release build of its own (5 minutes from scratch
+# on 2 cores), which would double `make test`; `make test` checks the package list against what
+# the binary links and the Dockerfile against the tarball (DistributionTests) instead.
+test-dist: dist
+	scripts/test_dist.sh dist/$(DIST_NAME).tar.gz
+	rm -rf $(DIST_BUILD)/stage
+	$(MAKE) --no-print-directory install DESTDIR=$(DIST_BUILD)/stage PREFIX=/usr
+	test "$$(env -i $(DIST_BUILD)/stage/usr/bin/dataprep --version)" = $(VERSION)
+	@echo "test-dist: make install DESTDIR=$(DIST_BUILD)/stage PREFIX=/usr installed a working usr/bin/dataprep"
+
+# The engine library first: the Python loader's tests and the documentation's Python examples (run
+# by `swift test`: DocumentationTests runs every runnable block of README.md and docs/) load it from
+# the debug build folder.
 test: deps
 	$(SWIFT) build --product DataPrepEngine
 	$(SWIFT) test
@@ -58,8 +101,8 @@ python: deps
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check ./python
 	@echo "installed dataprep_shards for $$($(PYTHON) -c 'import sys; print(sys.executable)')"
 
-# Opt-in: the Python package's PyTorch tests (the reader's ShardDataset, the loader's TorchLoader)
-# and examples/train_pytorch.py learning from the loader, with torch from PyPI in a virtualenv.
+# Opt-in: the Python package's PyTorch tests (the reader's ShardDataset, the loader's TorchLoader),
+# the documentation's PyTorch blocks and examples/train_pytorch.py learning from the loader, with torch from PyPI in a virtualenv.
 # PyPI's Linux torch wheels are CUDA builds (torch 2.15 with torchvision: 5.5 GB installed, about
 # 2.5 minutes here); where the CPU index is reachable, TORCH_PIP="torch torchvision --index-url
 # https://download.pytorch.org/whl/cpu" is far smaller. TORCH_FROM=debian instead installs Debian's
@@ -81,11 +124,12 @@ endif
 	@{ [ "$(TORCH_FROM)" = debian ] || scripts/python_venv.sh $(TORCH)/venv torch,numpy,xxhash --only-binary :all: numpy xxhash $(TORCH_PIP); } || { \
 	  echo "test-torch skipped: pip could not install $(TORCH_PIP) into $(TORCH)/venv (see the error above)"; exit 0; }; \
 	set -e; $(SWIFT) build --product DataPrepEngine; \
-	DATAPREP_PYTHON=$(TORCH_PYTHON) $(SWIFT) test --filter 'PythonReaderTests|PythonLoaderTests'; \
+	DATAPREP_PYTHON=$(TORCH_PYTHON) $(SWIFT) test --filter 'PythonReaderTests|PythonLoaderTests|DocumentationTests'; \
 	scripts/test_examples.sh pytorch $(TORCH_PYTHON) "$$($(SWIFT) build --show-bin-path)/dataprep" \
 	  "$$($(SWIFT) build --show-bin-path)/libDataPrepEngine.so"
 
-# Opt-in: the loader's Keras adapter tests and examples/train_keras.py learning from the loader, with
+# Opt-in: the loader's Keras adapter tests, the documentation's Keras block and examples/train_keras.py
+# learning from the loader, with
 # Keras 3 and TensorFlow from PyPI in the virtualenv `make bench-keras` uses (KERAS_BACKEND=jax or
 # torch work too, with that backend installed there).
 KERAS := .build-keras
@@ -95,7 +139,7 @@ test-keras: deps
 	@scripts/python_venv.sh $(KERAS)/venv keras,numpy,scipy,PIL,xxhash $(KERAS_PIP) || { \
 	  echo "test-keras skipped: pip could not install $(KERAS_PIP) into $(KERAS)/venv (see the error above)"; exit 0; }; \
 	set -e; $(SWIFT) build --product DataPrepEngine; \
-	DATAPREP_PYTHON=$(KERAS)/venv/bin/python $(SWIFT) test --filter PythonLoaderTests; \
+	DATAPREP_PYTHON=$(KERAS)/venv/bin/python $(SWIFT) test --filter 'PythonLoaderTests|DocumentationTests'; \
 	scripts/test_examples.sh keras $(KERAS)/venv/bin/python "$$($(SWIFT) build --show-bin-path)/dataprep" \
 	  "$$($(SWIFT) build --show-bin-path)/libDataPrepEngine.so"
 
@@ -149,4 +193,5 @@ test-nginx: deps
 	scripts/test_nginx.sh "$$($(SWIFT) build --show-bin-path)/dataprep"
 
 clean:
-	rm -rf .build .build-keras .build-torch .build-onnx .build-engine .build-s3 demo-output python/dataprep_shards/libDataPrepEngine.so
+	rm -rf .build .build-keras .build-torch .build-onnx .build-engine .build-s3 .build-dist dist demo-output \
+	  python/dataprep_shards/libDataPrepEngine.so

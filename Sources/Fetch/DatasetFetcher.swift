@@ -19,7 +19,7 @@ public struct FetchOptions: Sendable {
     /// dataset), downloading afresh; a digest recorded on an earlier download (never a published
     /// one) is replaced by the new download's once it builds.
     public var force: Bool
-    /// The dataset name for a URL fetch (default: the archive's file name without extensions).
+    /// The dataset folder's name (default: a registry dataset's own, or the archive's file name without extensions).
     /// It must be a single visible folder name.
     public var name: String?
     public var limits: ExtractionLimits
@@ -145,7 +145,7 @@ public struct DatasetFetcher: Sendable {
     ///   whose message suggests a choice carry a ``FetchError/Remedy``.
     public func fetch(_ nameOrURL: String, events: (FetchEvent) -> Void = { _ in }) throws -> FetchResult {
         let entry = try resolve(nameOrURL)
-        let target = datasets + "/" + entry.name
+        let target = datasets + "/" + datasetName(of: entry)
         let lock = try FetchError.converting { try FolderLock(target) }
         defer { lock.release() }
         do {
@@ -160,6 +160,7 @@ public struct DatasetFetcher: Sendable {
     private func fetch(
         _ entry: RegistryEntry, into target: String, subject nameOrURL: String, events: (FetchEvent) -> Void
     ) throws -> FetchResult {
+        let name = datasetName(of: entry)
         var checksums = try ChecksumStore(path: options.home + "/checksums.json")
 
         // A marker that does not name its source (written by an older version) cannot tell a
@@ -168,12 +169,12 @@ public struct DatasetFetcher: Sendable {
             guard source == Self.source(of: entry) || options.force else {
                 throw FetchError(
                     .nameInUse,
-                    "the dataset \(entry.name) was fetched from \(source) and this is another source; choose a dataset name",
+                    "the dataset \(name) was fetched from \(source) and this is another source; choose a dataset name",
                     subject: nameOrURL, remedy: .chooseName)
             }
             if !options.force {
                 try verify(marker, of: entry, at: target)
-                return FetchResult(path: target, name: entry.name, alreadyPresent: true, sources: marker.sources)
+                return FetchResult(path: target, name: name, alreadyPresent: true, sources: marker.sources)
             }
         }
         var obtained: [ObtainedFile] = []
@@ -197,8 +198,13 @@ public struct DatasetFetcher: Sendable {
                 .recordedChecksum(
                     file: file.source.file, sha256: file.source.sha256, replacing: previous == file.source.sha256 ? nil : previous))
         }
-        return FetchResult(path: target, name: entry.name, alreadyPresent: false, sources: obtained.map(\.source))
+        return FetchResult(path: target, name: name, alreadyPresent: false, sources: obtained.map(\.source))
     }
+
+    /// The name of `entry`'s dataset folder: ``FetchOptions/name`` when it is given (for a
+    /// registry dataset too: the registry's name still names its downloads and its source),
+    /// else the entry's.
+    func datasetName(of entry: RegistryEntry) -> String { options.name ?? entry.name }
 
     // MARK: Resolving names and URLs
 
@@ -208,6 +214,11 @@ public struct DatasetFetcher: Sendable {
     func resolve(_ nameOrURL: String) throws -> RegistryEntry {
         if let entry = registry.first(where: { $0.name == nameOrURL }) {
             try Self.checkNames(of: entry, subject: nameOrURL)
+            if let name = options.name {
+                var named = entry
+                named.name = name
+                try Self.checkNames(of: named, subject: nameOrURL)
+            }
             return entry
         }
         var url = nameOrURL
@@ -381,7 +392,7 @@ public struct DatasetFetcher: Sendable {
 
         var lastError = FetchError(.transferFailed, "no URL to download from", subject: file.name)
         let urls = file.urls.map { mirrored($0, entry: entry) }
-        for (index, url) in urls.enumerated() {
+        for (index, (url, original)) in zip(urls, file.urls).enumerated() {
             events(.downloading(file: file.name, url: url))
             var download = options.download
             download.expectedSHA256 = expected
@@ -398,6 +409,9 @@ public struct DatasetFetcher: Sendable {
                         "; the expected sha256 was recorded on the first download of this source: "
                         + "if the file changed upstream, fetch it again with force to replace it"
                     error.remedy = .force
+                } else if error.code == .checksumMismatch, url != original {
+                    error.message += "; \(url) is the mirror's copy of the registry's \(original)"
+                    error.remedy = .checkMirror
                 }
                 events(.urlFailed(file: file.name, url: url, error: error, remaining: urls.count - index - 1))
                 lastError = error
@@ -425,7 +439,8 @@ public struct DatasetFetcher: Sendable {
         _ entry: RegistryEntry, from sources: [ObtainedFile], into target: String,
         events: (FetchEvent) -> Void
     ) throws {
-        let staging = datasets + "/.\(entry.name).staging-\(getpid())"
+        let name = datasetName(of: entry)
+        let staging = datasets + "/.\(name).staging-\(getpid())"
         FileIO.removeTree(staging)
         defer { FileIO.removeTree(staging) }
         let path = { (file: String) in sources.first { $0.source.file == file }!.path }
@@ -491,14 +506,14 @@ public struct DatasetFetcher: Sendable {
                     + "(\(census.files) files, none named \(extensions))", subject: entry.name)
         }
         let marker = FetchMarker(
-            name: entry.name, source: Self.source(of: entry), tool: tool, sources: sources.map(\.source), files: census.files,
+            name: name, source: Self.source(of: entry), tool: tool, sources: sources.map(\.source), files: census.files,
             bytes: census.bytes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let markerBytes = try encoder.encode(marker)
         try FetchError.converting { try FileIO.writeAtomically(markerBytes, to: root + "/" + FetchMarker.fileName) }
 
-        let previous = datasets + "/.\(entry.name).previous-\(getpid())"
+        let previous = datasets + "/.\(name).previous-\(getpid())"
         let rootLock = try FetchError.converting { try FolderLock(root) }
         defer { rootLock.release() }
         try FetchError.converting {

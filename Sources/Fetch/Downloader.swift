@@ -208,6 +208,14 @@ private func fill(
                             expectedSize: options.expectedSize))
                 },
                 accept: { response in
+                    // A whole file of another size than expected is another file: refused before its body.
+                    if let expected = options.expectedSize, let size = response.size, size != expected {
+                        recordFailure = FetchError(
+                            .checksumMismatch,
+                            "expected \(expected) bytes, and the server announces \(size): it serves another file than the one "
+                                + "expected (running again would fail the same way); nothing was downloaded", subject: url)
+                        return false
+                    }
                     let record = PartialSource.Record(url: url, identity: ResponseIdentity(response))
                     guard offset == 0 else {
                         // A resumed HTTP transfer continues the partial file only when answered with
@@ -279,6 +287,10 @@ private func mismatch(size: Int, sha256: String, options: DownloadOptions) -> St
     guard !(sizeMatches && sha256Matches) else { return nil }
     let expected = [options.expectedSize.map { "\($0) bytes" }, expectedSHA256.map { "sha256 \($0)" }]
         .compactMap { $0 }.joined(separator: ", ")
+    guard sizeMatches else {
+        return "expected \(expected), got \(size) bytes, sha256 \(sha256): the server sends another file than the one expected "
+            + "(running again would fail the same way); the download was deleted"
+    }
     return "expected \(expected), got \(size) bytes, sha256 \(sha256); the download was deleted: "
         + "run again to download it afresh, and check the expected checksum if this repeats"
 }

@@ -48,6 +48,8 @@ public struct FetchError: CodedError, Hashable, Sendable {
         case force
         /// Look the name up in the registry (``Registry/entries``).
         case listRegistry
+        /// Check the mirror (``FetchOptions/mirror``): it serves another file than the registry's.
+        case checkMirror
     }
 
     /// What went wrong.

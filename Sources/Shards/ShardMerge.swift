@@ -49,9 +49,7 @@ public enum ShardMerge {
         let (first, firstPart) = described[0]
         let reference = first.manifest
         guard described.map(\.1.index) == Array(0..<firstPart.count), described.allSatisfy({ $0.1.count == firstPart.count }) else {
-            let indices = described.map { "\($0.1.index)/\($0.1.count)" }.joined(separator: ", ")
-            throw ShardError(
-                .manifestMismatch, "the parts must be 0 ..< \(firstPart.count), each once; got \(indices)", file: first.directory)
+            throw ShardError(.manifestMismatch, partsProblem(described.map { ($0.0.directory, $0.1) }))
         }
         var next = 0
         for (set, part) in described {
@@ -112,5 +110,33 @@ public enum ShardMerge {
         return try writer.stage(
             classNames: reference.classNames, parameterNames: reference.parameterNames, copies: reference.copies,
             sources: reference.sources, provenance: provenance)
+    }
+
+    /// What is wrong with parts that are not 0 ..< N, each once, as one sentence: which parts of
+    /// how many are missing, which are given twice (with their folders), which belong to another
+    /// count of parts, then every part as given. No one part is to blame, so none is the error's file.
+    static func partsProblem(_ parts: [(directory: String, part: ShardManifest.Part)]) -> String {
+        let count = parts[0].part.count
+        var problems: [String] = []
+        let otherCounts = parts.filter { $0.part.count != count }
+        if !otherCounts.isEmpty {
+            problems.append(
+                "some parts are of another split of the images than \(parts[0].directory)'s \(count) parts: "
+                    + otherCounts.map { "\($0.directory) is part \($0.part.index)/\($0.part.count)" }.joined(separator: ", "))
+        } else {
+            let byIndex = Dictionary(grouping: parts, by: \.part.index)
+            let missing = (0..<count).filter { byIndex[$0] == nil }
+            if !missing.isEmpty {
+                problems.append(
+                    (missing.count == 1
+                        ? "part \(missing[0]) of \(count) is missing"
+                        : "parts \(missing.map(String.init).joined(separator: ", ")) of \(count) are missing"))
+            }
+            for (index, given) in byIndex.sorted(by: { $0.key < $1.key }) where given.count > 1 {
+                problems.append("part \(index) is given \(given.count) times (\(given.map(\.directory).joined(separator: ", ")))")
+            }
+        }
+        return problems.joined(separator: "; ") + "; merge takes every part 0 ..< \(count) once (given: "
+            + parts.map { "\($0.directory) = \($0.part.index)/\($0.part.count)" }.joined(separator: ", ") + ")"
     }
 }

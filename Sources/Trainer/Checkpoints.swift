@@ -4,6 +4,14 @@
 import Shards
 import Support
 
+/// What a checkpoint records about the run that wrote it.
+public struct CheckpointRecord: Sendable, Equatable {
+    /// The last epoch whose state the checkpoint holds (1-based; 0 before the first).
+    public var epoch: Int
+    /// The run's options (``Model/runOptions``); nil in checkpoints written before they were recorded.
+    public var options: [String: String]?
+}
+
 extension Model {
     /// Writes the weights to `path` (format on ``WeightsFile``) with the model's description and
     /// ``inputSpec``, atomically: the file is either the old one or the complete new one.
@@ -108,12 +116,25 @@ extension Model {
         }
         model.storedSpec = record.storedSpec
         model.augmentation = record.augmentation ?? [:]
+        model.runOptions = record.run ?? [:]
         if contents.index.kind == .checkpoint {
             try model.loadCheckpoint(from: path)
         } else {
             try model.restoreParameters(from: contents)
         }
         return model
+    }
+
+    /// What the checkpoint at `path` records about its run, read from its index alone (no model
+    /// is built): the last epoch it holds and the run's options.
+    /// - Throws: ``TrainerError`` `fileSystem`, `badWeightsFile`, or `incompatibleWeights` when the
+    ///   file holds weights only.
+    public static func checkpointRecord(at path: String) throws -> CheckpointRecord {
+        let index = try WeightsFile.read(path).index
+        guard index.kind == .checkpoint else {
+            throw TrainerError(.incompatibleWeights, "\(path) holds weights only, not a checkpoint with optimizer state")
+        }
+        return CheckpointRecord(epoch: index.epoch ?? 0, options: index.model.run)
     }
 
     // MARK: Internals
@@ -128,7 +149,7 @@ extension Model {
                 classes: classes, loss: loss.rawValue,
                 imageLayout: imageLayout.rawValue, seed: seed,
                 classNames: classNames, storedSpec: storedSpec,
-                augmentation: augmentation.isEmpty ? nil : augmentation),
+                augmentation: augmentation.isEmpty ? nil : augmentation, run: runOptions.isEmpty ? nil : runOptions),
             arrays: [], optimizer: nil, epoch: nil)
     }
 

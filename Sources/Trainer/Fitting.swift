@@ -399,10 +399,21 @@ public enum Fitting {
     /// - Throws: ``TrainerError`` `invalidArgument` naming each option that differs, with both values.
     static func requireSameData(_ record: WeightsFile.ModelRecord, as model: Model, checkpoint path: String) throws {
         let recorded = record.augmentation ?? [:], wanted = model.augmentation
+        func listed(_ options: [String: String]) -> String {
+            options.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        if recorded.isEmpty != wanted.isEmpty {
+            throw TrainerError(
+                .invalidArgument,
+                recorded.isEmpty
+                    ? "\(path) was trained without fresh augmentation, and this run augments (\(listed(wanted))); resume without it or start a new run"
+                    : "\(path) was trained with fresh augmentation (\(listed(recorded))), and this run has none; resume with it or start a new run"
+            )
+        }
         let differences = Set(recorded.keys).union(wanted.keys).sorted().compactMap { key -> String? in
             let old = recorded[key], new = wanted[key]
             guard old != new else { return nil }
-            return "\(key) \(old ?? "(not given)") in the checkpoint, \(new ?? "(not given)") now"
+            return "\(key) \(old ?? "(not recorded)") in the checkpoint, \(new ?? "(not given)") now"
         }
         if !differences.isEmpty {
             throw TrainerError(

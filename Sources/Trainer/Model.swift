@@ -98,6 +98,10 @@ public final class Model {
     /// The fresh augmentation the model is trained with, as given on the command line (option →
     /// value; empty: none). Saved with the weights; a resumed run must use the same.
     public var augmentation: [String: String] = [:]
+    /// The options of the run that trains the model, as the command line gives them (option →
+    /// value, defaults included; empty: not recorded). Saved with the weights and checkpoints, so
+    /// that resuming the run can reuse them (``Model/checkpointRecord(at:)`` reads them back).
+    public var runOptions: [String: String] = [:]
 
     let layers: [ResolvedLayer]
     let store: ParameterStore

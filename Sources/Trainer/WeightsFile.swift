@@ -29,7 +29,8 @@ import Support
 /// `keras-nearest` — and `rescale`; absent in files written before it was recorded, which are read
 /// as `input` with `bilinear` and 1/255), `classes`, `loss`, `imageLayout`, `seed`, `classNames`,
 /// and, when they apply, `storedSpec` (the spec of the shards the input was resampled from, when
-/// their size differs) and `augmentation` (the fresh augmentation options, option → value). Each
+/// their size differs), `augmentation` (the fresh augmentation options, option → value) and `run`
+/// (the options of the run that trained it, option → value, defaults included). Each
 /// array entry holds `name`, `shape`, `layout`, `offset` (from the start of the file) and `xxh64`
 /// (of its bytes, 16 hex digits). Parameter arrays are named and laid out as in Keras
 /// (`conv2d/kernel`, `dense_1/bias`): convolution kernels HWIO (kh, kw, in, out), dense kernels
@@ -73,6 +74,8 @@ enum WeightsFile {
         var storedSpec: ImageSpec?
         /// The fresh augmentation options the model was trained with (absent: none).
         var augmentation: [String: String]?
+        /// The options of the run that trained it (absent in files written before they were recorded).
+        var run: [String: String]?
     }
 
     struct ArrayRecord: Codable {

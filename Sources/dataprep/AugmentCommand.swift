@@ -81,6 +81,10 @@ struct AugmentCommand: ParsableCommand {
         }
         let validation = dataset.splits.first { ["validation", "val", "valid"].contains($0.name.lowercased()) }
         let classNames = dataset.classNames
+        if classNames.count == 1 {
+            Diagnostics.warning(
+                "\(source) holds one class (\(classNames[0])): a classifier needs at least two, and train refuses a set of one class")
+        }
         let settings = augmentation.render.settings, random = try augmentation.random
         let spec = image.spec(settings.resize)
         let format: PixelFormat = image.channels == 1 ? .gray : .rgb
@@ -125,14 +129,16 @@ struct AugmentCommand: ParsableCommand {
         try SetUpload.commit([trained.staged, packed?.staged], after: uploader)
         let written = trained.report.written
         print(
-            "augmented \(written) training images × \(copies) copies of \(classNames.count) classes into "
-                + "\(trained.manifest.shards.count) shards in \(output.out) "
+            "augmented \(Diagnostics.count(written, "training image")) × \(Diagnostics.count(copies, "copy", "copies")) of "
+                + "\(Diagnostics.count(classNames.count, "class", "classes")) into \(Diagnostics.count(trained.manifest.shards.count, "shard")) "
+                + "in \(output.out) "
                 + String(
                     format: "(%.1f s, %.0f images/s, %.0f samples/s)", trained.seconds, Double(written) / max(trained.seconds, 1e-9),
                     Double(written * copies) / max(trained.seconds, 1e-9)))
         if let packed {
             print(
-                "packed \(packed.report.written) validation images into \(packed.manifest.shards.count) shards in \(output.out)/validation")
+                "packed \(Diagnostics.count(packed.report.written, "validation image")) into "
+                    + "\(Diagnostics.count(packed.manifest.shards.count, "shard")) in \(output.out)/validation")
         }
         try SetUpload.finish(uploader, manifests: [output.folder + "/validation/manifest.json", output.folder + "/manifest.json"])
         PreparationSummary.reportProblems([trained.report] + (packed.map { [$0.report] } ?? []))

@@ -17,6 +17,11 @@ enum Diagnostics {
         text.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
     }
 
+    /// `n` and its noun, singular for one: `1 class`, `2 classes`, `1 shard`.
+    static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
+        "\(n) " + (n == 1 ? singular : plural ?? singular + "s")
+    }
+
     /// Writes `text` to stderr as is.
     static func write(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))

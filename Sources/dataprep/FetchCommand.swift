@@ -14,8 +14,9 @@ struct FetchDataset: ParsableCommand {
             packages install under /usr/share/datasets), then in the cache, then downloaded with \
             resume and retries, and checked against their sha256 (recorded on first download when \
             the registry has none). The dataset lands in $DATAPREP_HOME/datasets/NAME \
-            (default ~/.cache/dataprep), whose path is printed on stdout; a second fetch only \
-            verifies it.
+            (default ~/.cache/dataprep; --name chooses NAME, for a registry dataset too), whose \
+            path is printed on stdout; a second fetch of the same source under the same name only \
+            verifies it, and another source under that name is refused.
             """
     )
 
@@ -31,7 +32,7 @@ struct FetchDataset: ParsableCommand {
     @Option(help: "Base URL replacing the origin of registry URLs (or set DATAPREP_MIRROR).")
     var mirror: String?
 
-    @Option(help: "Dataset name for a URL fetch (default: the archive name without extensions).")
+    @Option(help: "The dataset folder's name (default: the registry name, or the archive's name without extensions).")
     var name: String?
 
     @Option(
@@ -87,6 +88,7 @@ struct FetchDataset: ParsableCommand {
         case .chooseName: "--name NAME"
         case .force: "--force"
         case .listRegistry: "dataprep fetch --list"
+        case .checkMirror: "check --mirror or DATAPREP_MIRROR: a mirror must serve the registry's files as they are"
         }
     }
 
@@ -108,11 +110,13 @@ struct FetchDataset: ParsableCommand {
             Diagnostics.write(
                 "\(file): \(Self.megabytes(result.size)) verified (sha256 \(result.sha256.prefix(16))…)"
                     + (result.resumedBytes > 0 ? ", resumed at \(Self.megabytes(result.resumedBytes))" : "") + "\n")
-        case .urlFailed(let file, let url, let error, let remaining):
+        case .urlFailed(_, _, _, 0):
+            bar.finish()  // the last URL's failure is the error the command ends with
+        case .urlFailed(let file, let url, let error, _):
             bar.finish()
             Diagnostics.warning(
                 "\(file): \(escaped(url)) failed (\(error.code.rawValue): \(escaped(error.message))); "
-                    + (remaining > 0 ? "trying the next URL" : "no other URL to try"))
+                    + "trying the next URL")
         case .recordedChecksum(let file, let sha256, let replacing):
             Diagnostics.write(
                 "\(file): no published sha256; recorded \(sha256)" + (replacing.map { " in place of \($0)" } ?? "")

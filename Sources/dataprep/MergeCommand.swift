@@ -67,11 +67,13 @@ struct Merge: ParsableCommand {
             : nil
         // Both merged sets are complete: only now do they replace what OUT and OUT/validation held.
         try SetUpload.commit([merged, validation], after: uploader)
-        print("merged \(parts.count) parts: \(merged.manifest.count) samples in \(merged.manifest.shards.count) shards in \(out)")
+        print(
+            "merged \(parts.count) parts: \(Diagnostics.count(merged.manifest.count, "sample")) in "
+                + "\(Diagnostics.count(merged.manifest.shards.count, "shard")) in \(out)")
         if let validation {
             print(
-                "merged \(parts.count) validation parts: \(validation.manifest.count) samples in "
-                    + "\(validation.manifest.shards.count) shards in \(out)/validation")
+                "merged \(parts.count) validation parts: \(Diagnostics.count(validation.manifest.count, "sample")) in "
+                    + "\(Diagnostics.count(validation.manifest.shards.count, "shard")) in \(out)/validation")
         }
         try SetUpload.finish(uploader, manifests: [folder + "/validation/manifest.json", folder + "/manifest.json"])
     }

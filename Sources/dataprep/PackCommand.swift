@@ -57,6 +57,11 @@ struct Pack: ParsableCommand {
         let splitName = split ?? (DatasetDirectory.splitNames.contains(folderName.lowercased()) ? folderName : "train")
         let spec = image.spec(resize.resize)
         try output.checkSeparate(from: [dataset.root])
+        if dataset.classNames.count == 1 {
+            Diagnostics.warning(
+                "\(directory) holds one class (\(dataset.classNames[0])): a classifier needs at least two, and train refuses "
+                    + "a set of one class; give pack the folder that holds all the class folders")
+        }
         let locks = try output.locks()
         defer { locks.reversed().forEach { $0.release() } }
         try replacing.checkReplacing(
@@ -79,8 +84,8 @@ struct Pack: ParsableCommand {
         progress.finish()
         try SetUpload.commit([outcome.staged], after: uploader)
         print(
-            "packed \(outcome.report.written) images of \(dataset.classNames.count) classes into \(outcome.manifest.shards.count) "
-                + "shards in \(output.out) "
+            "packed \(Diagnostics.count(outcome.report.written, "image")) of \(Diagnostics.count(dataset.classNames.count, "class", "classes")) "
+                + "into \(Diagnostics.count(outcome.manifest.shards.count, "shard")) in \(output.out) "
                 + String(format: "(%.1f s, %.0f images/s)", outcome.seconds, Double(outcome.report.written) / max(outcome.seconds, 1e-9)))
         try SetUpload.finish(uploader, manifests: [output.folder + "/manifest.json"])
         PreparationSummary.reportProblems([outcome.report])

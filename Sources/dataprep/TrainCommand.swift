@@ -28,17 +28,23 @@ struct Train: ParsableCommand {
             workers, with new random parameters for every sample in every epoch, drawn from the \
             counter-based generator keyed by (--seed, epoch, sample, slot): the batches are the same \
             whatever the thread count or prefetch depth, and --resume continues exactly as an \
-            uninterrupted run (it refuses other augmentation options than the checkpoint's). Each \
+            uninterrupted run. Each \
             sample is rendered with one resample from the stored pixels; --size resamples stored \
             images of another size to the model's input (validation data too, never augmented). \
             A pre-augmented set (augment --copies N) is read one copy per epoch: train warns when \
             the epochs exceed the copies, and refuses fresh augmentation on a set of several copies.
+
+            Resuming: the checkpoint records the run's options (the model, optimizer, --lr, \
+            --batch-size, --seed, the augmentation, the callbacks, --epochs and where the sets are). \
+            --resume reuses them: an option given again with the same value is fine, another value \
+            is refused, naming the option. --epochs may be raised to train on, and --shards and \
+            --val may name the sets where they are now.
             """
     )
 
     // MARK: Data and model
 
-    @Option(help: "The training shard set (a folder with manifest.json, or its https:// or s3:// URL).")
+    @Option(help: "The training shard set (a folder with manifest.json, or its https:// or s3:// URL; with --resume: the run's).")
     var shards: String?
 
     @Option(help: "The validation shard set (default: SHARDS/validation when present).")
@@ -48,18 +54,21 @@ struct Train: ParsableCommand {
     var remote: RemoteSetOptions
 
     @Option(
+        name: .customLong("shuffle"),
         help: """
             The order of each epoch: global (one permutation of the whole set), or shards:K (the shards \
             in a new order every epoch, the samples shuffled within each window of K shards: each shard \
-            is read once per epoch, for sets streamed through a cache smaller than the set).
+            is read once per epoch, for sets streamed through a cache smaller than the set; default: global).
             """)
-    var shuffle: ShuffleArgument = .global
+    var givenShuffle: ShuffleArgument?
 
     @Option(
-        help:
-            "A preset (tutorial, tutorial-dropout, chollet, shallowvgg, fashion, mlp) or a layer spec such as conv32,pool,flatten,dense128,dense10."
-    )
-    var model = "tutorial"
+        name: .customLong("model"),
+        help: """
+            A preset (tutorial, tutorial-dropout, chollet, shallowvgg, fashion, mlp) or a layer spec such as \
+            conv32,pool,flatten,dense128,dense10 (default: tutorial).
+            """)
+    var givenModel: String?
 
     @Option(
         help: """
@@ -84,14 +93,16 @@ struct Train: ParsableCommand {
 
     // MARK: Training
 
-    @Option(help: "Epochs to train (in all, counting resumed ones).")
-    var epochs = 15
+    @Option(
+        name: .customLong("epochs"),
+        help: "Epochs to train in all, counting resumed ones, as Keras's fit(epochs=..., initial_epoch=...) (default: 15).")
+    var givenEpochs: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Samples per batch (1-\(Self.maximumBatchSize)).")
-    var batchSize = 100
+    @Option(name: .customLong("batch-size"), help: "Samples per batch (1-\(Self.maximumBatchSize); default: 100).")
+    var givenBatchSize: Int?
 
-    @Option(help: "adam, rmsprop or sgd, with Keras's default hyper-parameters.")
-    var optimizer = "adam"
+    @Option(name: .customLong("optimizer"), help: "adam, rmsprop or sgd, with Keras's default hyper-parameters (default: adam).")
+    var givenOptimizer: String?
 
     @Option(help: "Learning rate (default: the optimizer's Keras default).")
     var lr: Float?
@@ -101,7 +112,11 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("run-dir"), help: "Folder for history, curves and checkpoints.")
     var runDir = "run"
 
-    @Flag(help: "Continue the run in --run-dir from its last checkpoint.")
+    @Flag(
+        help: """
+            Continue the run in --run-dir from its last checkpoint, with the options it records (an option given \
+            again must have the same value; --epochs may be raised).
+            """)
     var resume = false
 
     @Flag(help: "Replace the run already in --run-dir (without it, a folder holding a run is refused unless --resume).")
@@ -118,16 +133,18 @@ struct Train: ParsableCommand {
             """)
     var checkpoint: String?
 
-    @Option(help: "The metric --checkpoint and --early-stopping watch: loss, accuracy, val_loss, val_accuracy.")
-    var monitor: Metric = .validationLoss
+    @Option(
+        name: .customLong("monitor"),
+        help: "The metric --checkpoint and --early-stopping watch: val_loss (the default), loss, accuracy or val_accuracy.")
+    var givenMonitor: Metric?
 
     @Flag(
         name: .customLong("save-best-only"),
         help: "Only save weights that improve on the best monitored value (val_* needs validation data).")
     var saveBestOnly = false
 
-    @Option(help: "Whether the monitored metric should fall or rise: auto, min or max.")
-    var mode = "auto"
+    @Option(name: .customLong("mode"), help: "Whether the monitored metric should fall or rise: auto, min or max (default: auto).")
+    var givenMode: String?
 
     @Option(
         name: .customLong("early-stopping"),
@@ -136,8 +153,8 @@ struct Train: ParsableCommand {
     )
     var earlyStopping: Int?
 
-    @Option(name: .customLong("min-delta"), help: "Smallest change that counts as an improvement (0-1000000).")
-    var minDelta: Double = 0
+    @Option(name: .customLong("min-delta"), help: "Smallest change that counts as an improvement (0-1000000; default: 0).")
+    var givenMinDelta: Double?
 
     @Flag(
         name: .customLong("restore-best"),
@@ -165,24 +182,25 @@ struct Train: ParsableCommand {
     static let scheduleFactors = 1e-6...10.0
 
     func validate() throws {
-        guard (1...Self.maximumEpochs).contains(epochs) else {
-            throw ValidationError("--epochs must be 1...\(Self.maximumEpochs), got \(epochs)")
+        if let givenEpochs, !(1...Self.maximumEpochs).contains(givenEpochs) {
+            throw ValidationError("--epochs must be 1...\(Self.maximumEpochs), got \(givenEpochs)")
         }
-        guard (1...Self.maximumBatchSize).contains(batchSize) else {
-            throw ValidationError("--batch-size must be 1...\(Self.maximumBatchSize), got \(batchSize)")
+        if let givenBatchSize, !(1...Self.maximumBatchSize).contains(givenBatchSize) {
+            throw ValidationError("--batch-size must be 1...\(Self.maximumBatchSize), got \(givenBatchSize)")
         }
         if let lr, !(lr.isFinite && lr >= 0) { throw ValidationError("--lr must be finite and ≥ 0, got \(lr)") }
         try size?.check("--size")
         guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3, got \(channels)") }
         if let classes, !(2...100_000).contains(classes) { throw ValidationError("--classes must be 2...100000, got \(classes)") }
-        guard ["auto", "min", "max"].contains(mode) else { throw ValidationError("--mode must be auto, min or max") }
-        if !summary && shards == nil { throw ValidationError("--shards is required (or --summary with --size and --classes)") }
-        if restoreBest && earlyStopping == nil { throw ValidationError("--restore-best needs --early-stopping PATIENCE") }
+        if let givenMode, !["auto", "min", "max"].contains(givenMode) { throw ValidationError("--mode must be auto, min or max") }
+        if !summary && !resume && shards == nil {
+            throw ValidationError("--shards is required (or --resume, or --summary with --size and --classes)")
+        }
         if let earlyStopping, !(0...Self.maximumEpochs).contains(earlyStopping) {
             throw ValidationError("--early-stopping must be 0...\(Self.maximumEpochs) epochs, got \(earlyStopping)")
         }
-        guard minDelta.isFinite, (0...Self.maximumMinDelta).contains(minDelta) else {
-            throw ValidationError("--min-delta must be a number in 0...\(Self.maximumMinDelta), got \(minDelta)")
+        if let givenMinDelta, !(givenMinDelta.isFinite && (0...Self.maximumMinDelta).contains(givenMinDelta)) {
+            throw ValidationError("--min-delta must be a number in 0...\(Self.maximumMinDelta), got \(givenMinDelta)")
         }
         if let checkpoint {
             do { _ = try FileNameTemplate(checkpoint) } catch { throw ValidationError("--checkpoint: \(error.message)") }
@@ -191,7 +209,10 @@ struct Train: ParsableCommand {
         _ = try thresholds()
     }
 
-    func run() throws {
+    mutating func run() throws {
+        augmentation.giveShiftsSeparately()
+        if resume && !summary { try resumeWithRecordedOptions() }
+        if restoreBest && earlyStopping == nil { throw ValidationError("--restore-best needs --early-stopping PATIENCE") }
         let training = try shards.map { try remote.open($0) }
         let network = try makeModel(training: training)
         if summary {
@@ -209,6 +230,9 @@ struct Train: ParsableCommand {
         }
         let validationPath = try val ?? (remote.exists(training.directory + "/validation") ? training.directory + "/validation" : nil)
         let validation = try validationPath.map { try remote.open($0) }
+        var recorded = self
+        recorded.val = validationPath
+        network.runOptions = Self.recordedOptions.record(of: recorded)
         warnAboutOrder(training)
         try checkCopies(of: training)
         let options = try trainingOptions(for: network, training: training, validation: validation)

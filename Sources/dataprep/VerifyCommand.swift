@@ -1,11 +1,15 @@
 import ArgumentParser
 import Shards
 
-/// `dataprep verify OUT`: every checksum of a shard set.
+/// `dataprep verify OUT`: every checksum of a shard set, and of the validation set beside it.
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check every checksum of a shard set; name the shard and sample of any damage.",
-        discussion: "Exit status 0 when everything matches, 1 otherwise (the error names the place).")
+        abstract: "Check every checksum of a shard set (and its validation/ set); name the shard and sample of any damage.",
+        discussion: """
+            A set with a validation set in SET/validation (what augment and merge write, and where \
+            train looks for one) is checked with it: one line per set. Exit status 0 when everything \
+            matches, 1 otherwise (the error names the place).
+            """)
 
     @Argument(help: "A shard set: a folder holding manifest.json, or its URL (https://host/path/set, s3://bucket/prefix).")
     var directory: String
@@ -14,9 +18,22 @@ struct Verify: ParsableCommand {
     var remote: RemoteSetOptions
 
     func run() throws {
-        let set = try remote.open(directory)
-        try set.verify()
-        print("ok: \(set.count) samples in \(set.manifest.shards.count) shards, every checksum matches")
-        if let summary = RemoteSetOptions.summary(of: set) { Diagnostics.write(summary + "\n") }
+        var locations = [directory]
+        if try remote.exists(Self.validation(of: directory)) { locations.append(Self.validation(of: directory)) }
+        for location in locations {
+            let set = try remote.open(location)
+            try set.verify()
+            print(
+                "ok: \(location): \(Diagnostics.count(set.count, "sample")) in \(Diagnostics.count(set.manifest.shards.count, "shard")), "
+                    + "every checksum matches")
+            if let summary = RemoteSetOptions.summary(of: set) { Diagnostics.write("\(location): \(summary)\n") }
+        }
+    }
+
+    /// Where the validation set of the set at `location` (a folder or URL) is.
+    static func validation(of location: String) -> String {
+        var base = location
+        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+        return base + "/validation"
     }
 }

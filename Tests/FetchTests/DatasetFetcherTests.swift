@@ -125,6 +125,32 @@ import Testing
         }
     }
 
+    /// `--name` names the dataset folder of a registry dataset too; the registry's name still names
+    /// its download, so a second name reuses the verified download, and each name re-fetched only
+    /// verifies.
+    @Test func aRegistryDatasetTakesTheGivenName() throws {
+        try withServer { server, home in
+            server.setFile(Self.splitZip, at: "/pets.zip")
+            let entry = RegistryEntry(
+                name: "pets", summary: "test", files: [.init(name: "pets.zip", urls: [server.baseURL + "/pets.zip"], size: nil, sha256: nil)],
+                layout: .splitClassFolders)
+            var named = options(home)
+            named.name = "my-pets"
+            let first = try DatasetFetcher(options: named, registry: [entry]).fetch("pets")
+            #expect(first.path == home + "/datasets/my-pets" && first.name == "my-pets" && !first.alreadyPresent)
+            #expect(try DatasetDirectory(reading: first.path).isSplit)
+            #expect(!FileManager.default.fileExists(atPath: home + "/datasets/pets"))
+            let again = try DatasetFetcher(options: named, registry: [entry]).fetch("pets")
+            #expect(again.alreadyPresent)
+            let plain = try DatasetFetcher(options: options(home), registry: [entry]).fetch("pets")
+            #expect(plain.path == home + "/datasets/pets" && !plain.alreadyPresent)
+            #expect(server.requests.count == 1, "the download of pets.zip is the registry dataset's, whatever the folder's name")
+
+            named.name = "../up"
+            expectFetchError(.badName) { _ = try DatasetFetcher(options: named, registry: [entry]).fetch("pets") }
+        }
+    }
+
     @Test func theNextURLIsTriedWhenOneFails() throws {
         try withServer { server, home in
             server.setFile(Self.splitZip, at: "/b/pets.zip")

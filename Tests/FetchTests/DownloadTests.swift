@@ -272,10 +272,16 @@ import Testing
         #expect(!fileExists(destination) && !fileExists(partial))
     }
 
+    /// A file of another size is another file: refused when the server announces its size, before
+    /// the body, and the message does not suggest running again.
     @Test func wrongSizeIsAChecksumMismatch() throws {
-        expectFetchError(.checksumMismatch) {
-            _ = try download(from: url, to: destination, options: DownloadOptions(expectedSize: 999))
-        }
+        let error = try #require(
+            expectFetchError(.checksumMismatch) {
+                _ = try download(from: url, to: destination, options: DownloadOptions(expectedSize: 999))
+            })
+        #expect(error.message.hasPrefix("expected 999 bytes, and the server announces \(Self.content.count)"), "\(error.message)")
+        #expect(error.message.contains("running again would fail the same way") && !error.message.contains("run again"))
+        #expect(server.requests.count == 1)
         #expect(!fileExists(destination) && !fileExists(partial))
     }
 

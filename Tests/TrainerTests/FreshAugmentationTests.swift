@@ -104,6 +104,16 @@ import Testing
             }
             #expect(refused?.message.contains("rotate 40.0 in the checkpoint, 30.0 now") == true)
             #expect(refused?.message.contains("flip") == false)
+            // None at all is one difference, not one per recorded option.
+            let none = expectError(TrainerError.self, .invalidArgument) {
+                try Fitting.fit(
+                    try FittingTests.model(), training: training, validation: nil,
+                    options: TrainingOptions(epochs: 2, batchSize: 20, runDirectory: dir + "/run", resume: true))
+            }
+            #expect(
+                none?.message.hasSuffix(
+                    "was trained with fresh augmentation (flip true, rotate 40.0), and this run has none; resume with it or start a new run")
+                    == true, "\(none?.message ?? "")")
             // The same options resume, and the file keeps them.
             let same = try FittingTests.model()
             same.augmentation = first.augmentation

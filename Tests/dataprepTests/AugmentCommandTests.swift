@@ -21,8 +21,8 @@ import Testing
 
         let run = try runDataprep(["augment", data.path, "--out", out, "--threads", "2"] + Self.options)
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("augmented 6 training images × 2 copies of 2 classes into 1 shards in \(out)"))
-        #expect(run.stdout.contains("packed 4 validation images into 1 shards in \(out)/validation"))
+        #expect(run.stdout.contains("augmented 6 training images × 2 copies of 2 classes into 1 shard in \(out)"))
+        #expect(run.stdout.contains("packed 4 validation images into 1 shard in \(out)/validation"))
         #expect(run.stderr.contains("skipped 1 images"))
         #expect(run.stderr.contains("train/dogs/broken.jpg: unknownFormat"))
 

@@ -17,11 +17,15 @@ func dataprepExecutable() -> URL {
     return testBinary.deletingLastPathComponent().appendingPathComponent("dataprep")
 }
 
-/// Runs `dataprep` with `arguments`, adding `environment` to this process's environment; a run
-/// longer than `timeLimit` seconds is killed and reported as timed out.
-func runDataprep(_ arguments: [String], environment: [String: String] = [:], timeLimit: Double = 600) throws -> CommandResult {
+/// Runs `dataprep` with `arguments`, adding `environment` to this process's environment, in the
+/// folder `directory` (default: this process's); a run longer than `timeLimit` seconds is killed
+/// and reported as timed out.
+func runDataprep(
+    _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil, timeLimit: Double = 600
+) throws -> CommandResult {
     let process = Process()
     process.executableURL = dataprepExecutable()
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()

@@ -67,14 +67,15 @@ import Testing
 // MARK: - Failed URLs
 
 extension FetchCommandTests {
-    @Test func aFailedLastURLSaysNoOtherURLRemains() throws {
+    /// The last URL's failure is the error the command ends with: printed once, not also as a warning.
+    @Test func aFailedLastURLIsReportedOnce() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (_, environment) = try Self.archive(in: dir, named: "data.zip")
         let result = try runDataprep(["fetch", "file://" + dir.path + "/missing.zip"], environment: environment)
         #expect(result.status == 1)
-        #expect(result.stderr.contains("failed ("), "\(result.stderr)")
-        #expect(result.stderr.contains("no other URL to try"))
-        #expect(!result.stderr.contains("trying the next URL"))
+        let lines = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("missing.zip: downloading") }
+        #expect(lines.count == 1 && lines[0].hasPrefix("error: "), "\(result.stderr)")
+        #expect(!result.stderr.contains("warning:"))
     }
 }

@@ -29,7 +29,7 @@ import Testing
 
         let pack = try runDataprep(["pack", data.path, "--size", "32x24", "--out", out, "--threads", "2"])
         #expect(pack.status == 0)
-        #expect(pack.stdout.hasPrefix("packed 6 images of 2 classes into 1 shards"))
+        #expect(pack.stdout.hasPrefix("packed 6 images of 2 classes into 1 shard in"))
         #expect(pack.stderr.contains("skipped 1 images"))
         #expect(pack.stderr.contains("dogs/broken.jpg: unknownFormat"))
 

@@ -41,7 +41,7 @@ import Testing
         let missing = try runDataprep(["merge", dir.appendingPathComponent("m2").path, parts[0], parts[1]])
         #expect(missing.status == 1)
         #expect(
-            missing.stderr.contains("error: manifestMismatch: ") && missing.stderr.contains("the parts must be 0 ..< 3"),
+            missing.stderr.contains("error: manifestMismatch: ") && missing.stderr.contains("part 1 of 3 is missing"),
             "\(missing.stderr)")
         let notPart = try runDataprep(["merge", dir.appendingPathComponent("m3").path, whole])
         #expect(notPart.stderr.contains("not a part set"), "\(notPart.stderr)")

@@ -77,7 +77,7 @@ import Testing
         #expect(inspect.status == 0, "\(inspect.stderr)")
         #expect(inspect.stdout.hasPrefix("shard set   \(url)\n") && inspect.stdout.contains("classes     2"))
         let verify = try runDataprep(["verify", url + "/validation"] + cache)
-        #expect(verify.status == 0 && verify.stdout == "ok: 80 samples in 4 shards, every checksum matches\n", "\(verify.stderr)")
+        #expect(verify.status == 0 && verify.stdout == "ok: \(url)/validation: 80 samples in 4 shards, every checksum matches\n", "\(verify.stderr)")
 
         let train = try runDataprep([
             "train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--epochs", "1", "--run-dir", dir.path + "/run",

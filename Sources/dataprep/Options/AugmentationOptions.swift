@@ -3,10 +3,12 @@ import Augment
 
 /// The random augmentation, with Keras's ImageDataGenerator meanings: shared by augment, preview
 /// and train. The values are checked by the library (``RandomTransform/validate()``), whose
-/// refusal becomes the usage error naming the flag.
+/// refusal becomes the usage error naming the flag. Options with a value are nil when not given
+/// (their defaults are the effective values below), so that `train --resume` can tell an option
+/// given again from one left out.
 struct AugmentationOptions: ParsableArguments {
-    @Option(name: .customLong("rotate"), help: "rotation_range: rotate by U(-DEG, DEG) degrees.")
-    var rotation: Double = 0
+    @Option(name: .customLong("rotate"), help: "rotation_range: rotate by U(-DEG, DEG) degrees (default: 0).")
+    var givenRotation: Double?
 
     @Option(help: "Both shift ranges at once (see --width-shift).")
     var shift: ShiftRange?
@@ -23,9 +25,12 @@ struct AugmentationOptions: ParsableArguments {
     var heightShift: ShiftRange?
 
     @Option(
-        help:
-            "shear_range in degrees, as Keras: shear by U(-DEG, DEG) degrees (0-89). Keras's shear_range=0.2 is 0.2 degrees, a tiny shear.")
-    var shear: Double = 0
+        name: .customLong("shear"),
+        help: """
+            shear_range in degrees, as Keras: shear by U(-DEG, DEG) degrees (0-89; default: 0). Keras's \
+            shear_range=0.2 is 0.2 degrees, a tiny shear.
+            """)
+    var givenShear: Double?
 
     @Option(help: "zoom_range: Z means [1-Z, 1+Z]; LOW,HIGH a range. x and y are drawn independently.")
     var zoom: ValuePair?
@@ -42,10 +47,19 @@ struct AugmentationOptions: ParsableArguments {
     @Option(help: "brightness_range: LOW,HIGH, multiply by U(LOW, HIGH).")
     var brightness: ValuePair?
 
-    @Option(name: .customLong("channel-shift"), help: "channel_shift_range: add U(-C, C) to every channel (0-255 scale).")
-    var channelShift: Double = 0
+    @Option(name: .customLong("channel-shift"), help: "channel_shift_range: add U(-C, C) to every channel (0-255 scale; default: 0).")
+    var givenChannelShift: Double?
 
     @OptionGroup var render: RenderOptions
+
+    /// `--rotate`, 0 when not given.
+    var rotation: Double { givenRotation ?? 0 }
+
+    /// `--shear`, 0 when not given.
+    var shear: Double { givenShear ?? 0 }
+
+    /// `--channel-shift`, 0 when not given.
+    var channelShift: Double { givenChannelShift ?? 0 }
 
     /// The transform the options describe, built and checked by the library.
     /// - Throws: ``AugmentError`` `invalidOption` naming the parameter at fault.

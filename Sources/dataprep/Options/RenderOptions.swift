@@ -2,15 +2,22 @@ import ArgumentParser
 import Augment
 import Preparation
 
-/// How transformed images are rendered: shared by augment, preview, transform and train.
+/// How transformed images are rendered: shared by augment, preview, transform and train. Options
+/// with a value are nil when not given (see ``AugmentationOptions``).
 struct RenderOptions: ParsableArguments {
-    @Option(help: "Fill for points outside the image: nearest, constant, reflect or wrap.")
-    var fill: FillMode = .nearest
+    @Option(name: .customLong("fill"), help: "Fill for points outside the image: nearest (the default), constant, reflect or wrap.")
+    var givenFill: FillMode?
 
-    @Option(help: "Fill value for --fill constant (0-255).")
-    var cval: Double = 0
+    @Option(name: .customLong("cval"), help: "Fill value for --fill constant (0-255; default: 0).")
+    var givenCval: Double?
 
     @OptionGroup var resize: ResizeOptions
+
+    /// `--fill`, nearest when not given.
+    var fill: FillMode { givenFill ?? .nearest }
+
+    /// `--cval`, 0 when not given.
+    var cval: Double { givenCval ?? 0 }
 
     /// The library's settings for these options.
     var settings: RenderSettings {
