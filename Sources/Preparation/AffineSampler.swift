@@ -49,8 +49,8 @@ public struct ColorAdjustment: Sendable {
 /// words, widened and blended in float (exact: the weights are 128ths) and rounded back without a
 /// branch.
 ///
-/// The common case (bilinear, one tap per pixel, fill `nearest`) runs ``BilinearKernel``'s AVX2
-/// code on CPUs that have it: eight pixels per step, the same bytes.
+/// The common case (bilinear, one tap per pixel, fill `nearest`) runs ``BilinearKernel``'s AVX-512
+/// or AVX2 code on CPUs that have it (sixteen or eight pixels per step), the same bytes.
 public enum AffineSampler {
     /// The most bilinear taps averaged along one axis of an output pixel's footprint.
     public static let maximumTaps = 64
@@ -70,19 +70,21 @@ public enum AffineSampler {
     /// As ``render(_:map:size:fill:cval:interpolation:color:into:)``, from `pixels`: a `source`-sized
     /// image of `format`, row-major HWC without padding (a shard record's image, read in place).
     ///
-    /// `kernels: false` keeps to the portable Swift code (the baseline the tests compare
-    /// ``BilinearKernel`` with).
+    /// `path` picks the build of the common case: ``BilinearKernel/selected`` unless given;
+    /// `.baseline` keeps to the portable Swift code (what the tests compare each kernel with).
+    /// - Precondition: `path` is supported by this CPU.
     public static func render(
         _ pixels: UnsafeBufferPointer<UInt8>, of source: PixelSize, format: PixelFormat, map: AffineMap, size: PixelSize,
         fill: FillMode, cval: Double, interpolation: Interpolation, color: ColorAdjustment,
-        into output: UnsafeMutableRawBufferPointer, kernels: Bool = true
+        into output: UnsafeMutableRawBufferPointer, path: BilinearKernel.Path = BilinearKernel.selected
     ) {
         precondition(pixels.count == source.width * source.height * format.channels, "source buffer has the wrong size")
         precondition(output.count == size.width * size.height * format.channels, "output buffer has the wrong size")
-        if kernels && BilinearKernel.isAvailable && fill == .nearest && interpolation == .bilinear
+        if path != .baseline && fill == .nearest && interpolation == .bilinear
             && taps(map.a, map.d, interpolation) == 1 && taps(map.b, map.e, interpolation) == 1
         {
-            BilinearKernel.render(pixels, of: source, channels: format.channels, map: map, size: size, color: color, into: output)
+            BilinearKernel.render(
+                pixels, of: source, channels: format.channels, map: map, size: size, color: color, into: output, path: path)
             return
         }
         switch format {
