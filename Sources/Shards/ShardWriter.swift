@@ -8,7 +8,11 @@ import Glibc
 /// sample count or bytes, then `manifest.json`.
 ///
 /// Each shard is written as `<name>.partial`, fsynced and renamed to its final name only when
-/// complete; the manifest is written last, atomically. Interrupted runs restart cleanly: creating a
+/// complete; the manifest is written last, atomically. Records go to the file through one 4 MiB
+/// buffer, allocated once per writer, with direct I/O (`O_DIRECT`) where the file system takes it:
+/// the data is not copied into the page cache (whose fresh pages are slow to touch on these VMs,
+/// see `shared/reference/toolchain.md`) and is on the disk as it is written, so the fsync that
+/// closes a shard has only the last few kilobytes and the metadata left. Interrupted runs restart cleanly: creating a
 /// writer first deletes the folder's manifest (so the old set no longer reads as complete), then
 /// every shard and partial shard of the same split. A killed writer therefore leaves either
 /// complete, fully checksummed shards or `.partial` files, and never a manifest.
@@ -37,7 +41,11 @@ public final class ShardWriter {
     private var shards: [ShardManifest.Shard] = []
     private var current: OpenShard?
     private var record: UnsafeMutableRawBufferPointer
+    /// The write buffer and the first block of the shard, lent to each shard in turn.
+    private let staging: ShardStaging
     private var total = 0
+    /// Whether shards opened from now on try direct I/O (the tests turn it off to compare).
+    var triesDirectIO = true
 
     /// Prepares `directory` (created if needed) for a new set of `split` samples of `spec`.
     /// - Parameters:
@@ -60,7 +68,8 @@ public final class ShardWriter {
         self.layout = layout
         self.rotation = rotation
         record = .allocate(byteCount: layout.stride, alignment: 16)
-        record.initializeMemory(as: UInt8.self, repeating: 0)  // padding stays zero: nothing writes it
+        record.initializeMemory(as: UInt8.self, repeating: 0)
+        staging = ShardStaging()
         do {
             try FileIO.createFolder(directory)
             let manifest = directory + "/manifest.json"
@@ -103,14 +112,20 @@ public final class ShardWriter {
                     + "\(layout.parameterCount), \(layout.sourceOffset == nil ? "none" : "one")")
         }
         record.copyMemory(from: image)
-        record.storeBytes(of: Int32(label).littleEndian, toByteOffset: layout.labelOffset, as: Int32.self)
-        if let offset = layout.sourceOffset, let source {
-            record.storeBytes(of: source.littleEndian, toByteOffset: offset, as: UInt32.self)
-        }
-        if let offset = layout.parametersOffset {
-            for (i, value) in parameters.enumerated() {
-                record.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: offset + 4 * i, as: UInt32.self)
-            }
+        layout.completeRecord(record, label: label, source: source, parameters: parameters)
+        try append(record: UnsafeRawBufferPointer(record), checksum: XXHash64.hash(UnsafeRawBufferPointer(record)))
+    }
+
+    /// Appends one whole record, built by its producer (``RecordLayout/completeRecord(_:label:source:parameters:)``
+    /// after the image) and checksummed there, so that the checksum pass runs where the record is
+    /// still in cache, on the producer's thread.
+    /// - Parameters:
+    ///   - record: exactly `layout.stride` bytes, laid out as the layout says.
+    ///   - checksum: `XXHash64.hash(record)`; a wrong one makes a record every reader rejects.
+    /// - Throws: ``ShardError`` `invalidArgument` for a wrong size, `fileSystem` when writing fails.
+    public func append(record: UnsafeRawBufferPointer, checksum: UInt64) throws {
+        guard record.count == layout.stride else {
+            throw ShardError(.invalidArgument, "a record of \(record.count) bytes; the layout's records are \(layout.stride)")
         }
         if let open = current,
             open.count == rotation.maxSamples
@@ -119,9 +134,10 @@ public final class ShardWriter {
             try close(open)
         }
         if current == nil {
-            current = try OpenShard(path: directory + "/" + String(format: "%@-%05d.dps", split, shards.count))
+            current = try OpenShard(
+                path: directory + "/" + String(format: "%@-%05d.dps", split, shards.count), staging: staging, tryDirect: triesDirectIO)
         }
-        try current!.append(UnsafeRawBufferPointer(record))
+        try current!.append(record, checksum: checksum)
         total += 1
     }
 
@@ -168,49 +184,121 @@ public final class ShardWriter {
 
 // MARK: - One shard being written
 
-/// A `.partial` file receiving records through a reused 4 MiB buffer, with their checksums.
+/// What a writer lends each of its shards in turn, allocated once: the 4 MiB write buffer and a
+/// copy of the shard's first block (to put the header in at the end). Both are aligned for direct
+/// I/O.
+private final class ShardStaging {
+    /// Direct I/O moves whole blocks: offsets, lengths and addresses are multiples of this.
+    static let block = 4096
+    let buffer: UnsafeMutableRawBufferPointer
+    let firstBlock: UnsafeMutableRawBufferPointer
+
+    init() {
+        buffer = .allocate(byteCount: 4 << 20, alignment: Self.block)
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        firstBlock = .allocate(byteCount: Self.block, alignment: Self.block)
+        firstBlock.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    deinit {
+        buffer.deallocate()
+        firstBlock.deallocate()
+    }
+}
+
+/// A `.partial` file receiving records through the writer's buffer, with their checksums.
+///
+/// With direct I/O the buffer goes to the file whole (4 MiB at a 4 MiB boundary) each time it
+/// fills. At the end the checksum table follows the records, the whole blocks of what is left go
+/// direct, the header goes into the kept copy of the first block, which is written again in place,
+/// and the last part block goes through the page cache (direct I/O turned off). Where the file
+/// system refuses direct I/O (at `open`, or at a write) the same bytes go through the page cache,
+/// each buffer's writeback started as it is written.
 private final class OpenShard {
     let path: String
-    private let file: OutputFile
+    private let partial: String
+    private let staging: ShardStaging
+    private var fd: Int32
+    private var direct: Bool
     private var checksums: [UInt64] = []
-    private var buffer: UnsafeMutableRawBufferPointer
     private var buffered = 0
-    private var written = 0  // bytes handed to the kernel so far
+    private var written = 0  // bytes on the file so far
 
     var count: Int { checksums.count }
 
-    init(path: String) throws {
+    /// Creates the `.partial` file, with direct I/O when `tryDirect` and the file system takes it.
+    init(path: String, staging: ShardStaging, tryDirect: Bool) throws {
         self.path = path
-        file = try ShardError.wrapping { try OutputFile(creating: path + ".partial") }
-        buffer = .allocate(byteCount: 4 << 20, alignment: 64)
+        partial = path + ".partial"
+        self.staging = staging
+        let flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
+        fd = !tryDirect || Self.directFlag == 0 ? -1 : open(partial, flags | Self.directFlag, 0o644)
+        direct = fd >= 0
+        if fd < 0 { fd = open(partial, flags, 0o644) }
+        guard fd >= 0 else { throw Self.systemError("cannot create", path: partial) }
         // The header is written last, once the digest is known; its place is held by zeros.
-        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        staging.buffer.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: ShardHeader.size)
         buffered = ShardHeader.size
     }
 
-    deinit { buffer.deallocate() }
+    deinit { if fd >= 0 { Glibc.close(fd) } }
 
-    func append(_ record: UnsafeRawBufferPointer) throws {
-        checksums.append(XXHash64.hash(record))
+    func append(_ record: UnsafeRawBufferPointer, checksum: UInt64) throws {
+        checksums.append(checksum)
         try write(record)
     }
 
+    /// Copies `bytes` into the buffer, writing the buffer out each time it fills.
     private func write(_ bytes: UnsafeRawBufferPointer) throws {
-        if buffered + bytes.count > buffer.count { try flush() }
-        if bytes.count > buffer.count {
-            try ShardError.wrapping { try file.write(bytes) }
-            written += bytes.count
-        } else {
-            UnsafeMutableRawBufferPointer(rebasing: buffer[buffered...]).copyMemory(from: bytes)
-            buffered += bytes.count
+        var rest = bytes
+        while !rest.isEmpty {
+            let n = min(rest.count, staging.buffer.count - buffered)
+            (staging.buffer.baseAddress! + buffered).copyMemory(from: rest.baseAddress!, byteCount: n)
+            buffered += n
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+            if buffered == staging.buffer.count { try flush(count: buffered) }
         }
     }
 
-    private func flush() throws {
-        try ShardError.wrapping { try file.write(UnsafeRawBufferPointer(rebasing: buffer[..<buffered])) }
-        file.startWriteback(offset: written, length: buffered)
-        written += buffered
-        buffered = 0
+    /// Writes the buffer's first `count` bytes at `written` (whole blocks while direct), and moves
+    /// the bytes after them to the buffer's start.
+    private func flush(count: Int) throws {
+        guard count > 0 else { return }
+        if written == 0 && direct && count >= ShardStaging.block {
+            staging.firstBlock.copyMemory(from: UnsafeRawBufferPointer(rebasing: staging.buffer[..<ShardStaging.block]))
+        }
+        try put(UnsafeRawBufferPointer(rebasing: staging.buffer[..<count]), at: written)
+        if !direct { startWriteback(offset: written, length: count) }
+        written += count
+        buffered -= count
+        if buffered > 0 { staging.buffer.baseAddress!.copyMemory(from: staging.buffer.baseAddress! + count, byteCount: buffered) }
+    }
+
+    /// Writes all of `bytes` at `offset`. A direct write that the file system refuses (`EINVAL`) or
+    /// takes only in part turns direct I/O off for this file, and the rest goes through the page cache.
+    private func put(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        if direct {
+            var n: Int
+            repeat { n = pwrite(fd, bytes.baseAddress!, bytes.count, off_t(offset)) } while n < 0 && errno == EINTR
+            if n == bytes.count { return }
+            if n < 0 && errno != EINVAL { throw Self.systemError("cannot write", path: partial) }
+            done = max(n, 0)
+            try endDirectIO()
+        }
+        try ShardError.wrapping {
+            try FileIO.writeAll(UnsafeRawBufferPointer(rebasing: bytes[done...]), to: fd, at: offset + done, path: partial)
+        }
+    }
+
+    /// Turns direct I/O off for the rest of this file.
+    private func endDirectIO() throws {
+        guard direct else { return }
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags & ~Self.directFlag) == 0 else {
+            throw Self.systemError("cannot turn off direct I/O", path: partial)
+        }
+        direct = false
     }
 
     /// Writes the checksum table and the header, fsyncs, and renames the file to its final name.
@@ -218,20 +306,63 @@ private final class OpenShard {
         let table = checksums.map(\.littleEndian)
         let digest = table.withUnsafeBytes { XXHash64.hash($0) }
         try table.withUnsafeBytes { try write($0) }
-        try flush()
         let header = ShardHeader(count: checksums.count, layout: layout, digest: digest)
-        try ShardError.wrapping {
-            try file.write(header.encoded(), at: 0)
-            try file.sync()
-            try file.close()
-            try FileIO.durableRename(path + ".partial", to: path)
+        let headerBytes = header.encoded()
+        if written == 0 {
+            // Nothing is on the file yet: the header goes at the front of the buffer, with the rest.
+            headerBytes.withUnsafeBytes { staging.buffer.copyMemory(from: $0) }
+        } else if direct {
+            // The first block went out without it: its kept copy goes again, with the header.
+            headerBytes.withUnsafeBytes { staging.firstBlock.copyMemory(from: $0) }
+            try put(UnsafeRawBufferPointer(staging.firstBlock), at: 0)
+        } else {
+            try headerBytes.withUnsafeBytes { try put($0, at: 0) }
         }
+        if direct { try flush(count: buffered / ShardStaging.block * ShardStaging.block) }
+        try endDirectIO()
+        try flush(count: buffered)
+        guard fsync(fd) == 0 else { throw Self.systemError("cannot fsync", path: partial) }
+        let status = Glibc.close(fd)
+        fd = -1
+        guard status == 0 else { throw Self.systemError("cannot close", path: partial) }
+        try ShardError.wrapping { try FileIO.durableRename(partial, to: path) }
         return ((path as NSString).lastPathComponent, header.fileSize, digest)
     }
 
     /// Removes the partial file after a failure (the writer was dropped before `finish`).
     func abandon() {
-        try? file.close()
-        unlink(path + ".partial")
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+        unlink(partial)
     }
+
+    /// A `fileSystem` error for the system call that just failed, naming `path`.
+    private static func systemError(_ what: String, path: String) -> ShardError {
+        let number = errno
+        return ShardError(SupportError(.fileSystem, "\(what): \(String(cString: strerror(number)))", path: path, errno: number))
+    }
+
+    /// Starts the writeback of bytes written through the page cache, without waiting (Linux
+    /// `sync_file_range(SYNC_FILE_RANGE_WRITE)`), so the final fsync has little left to do.
+    private func startWriteback(offset: Int, length: Int) {
+        _ = Self.syncFileRange?(fd, Int64(offset), Int64(length), 2 /* SYNC_FILE_RANGE_WRITE */)
+    }
+
+    /// `sync_file_range(2)`, looked up at run time: Glibc's Swift module does not export it.
+    private static let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+    }()
+
+    /// `O_DIRECT`, which Glibc's Swift module does not export (C declares it only under
+    /// `_GNU_SOURCE`): Linux's value on this architecture, or 0 (no direct I/O) elsewhere.
+    private static let directFlag: Int32 = {
+        #if os(Linux) && (arch(x86_64) || arch(i386))
+        return 0o40000
+        #elseif os(Linux) && arch(arm64)
+        return 0o200000
+        #else
+        return 0
+        #endif
+    }()
 }
