@@ -56,9 +56,12 @@ public struct PreparationReport: Sendable {
 /// Work proceeds in windows of `32 · threads` images (fewer when their records would exceed
 /// ``windowBytes``, so memory does not grow with the copies) held in two buffers allocated once and reused:
 /// while the threads fill one window (each taking the next unprepared image as it becomes free),
-/// the records of the previous window are appended in order on a writing thread. The source id of
-/// each record is the item's index in `items`. Records depend only on their slot, never on which
-/// thread prepared them, so the output is the same for any thread count.
+/// the records of the previous window are appended in order on a writing thread. Each worker
+/// renders straight into its record's place in the window, completes the record (label, source
+/// id, parameters) and takes its XXH64 there, while the record is in its cache; the writing thread
+/// only copies whole records into the writer's buffer. The source id of each record is the item's
+/// index in `items`. Records depend only on their slot, never on which thread prepared them, so
+/// the output is the same for any thread count.
 public enum ShardPreparation {
     /// Prepares `items` (or the part `range` of them) into `writer`.
     /// - Parameters:
@@ -76,10 +79,10 @@ public enum ShardPreparation {
         let threads = max(1, threads)
         // Up to 32 images per thread, but never more than `windowBytes` of records in one window,
         // whatever the copies: memory stays bounded by the window of in-flight images.
-        let recordBytes = max(1, copies * writer.layout.imageBytes)
+        let recordBytes = max(1, copies * writer.layout.stride)
         let window = max(1, min(32 * threads, Self.windowBytes / recordBytes))
         let workers = (0..<threads).map { _ in preparers() }
-        let buffers = (0..<2).map { _ in Window(slots: window, copies: copies, imageBytes: writer.layout.imageBytes) }
+        let buffers = (0..<2).map { _ in Window(slots: window, copies: copies, layout: writer.layout) }
         let appender = WindowAppender(writer: writer, items: items, copies: copies, onError: onError)
         let writing = DispatchQueue(label: "dataprep.shard-preparation.writer")
         // Reads ahead: while a window is prepared, the next window's files are asked into the
@@ -115,36 +118,47 @@ public enum ShardPreparation {
 
     fileprivate enum Outcome {
         case pending
-        case prepared(parameters: [[Float]], warning: String?)
+        case prepared(warning: String?)
         case failed(CodecError)
+        /// The preparer broke its contract (a wrong parameter count): stops the run whatever the policy.
+        case invalid(ShardError)
     }
 }
 
 // MARK: - Windows
 
-/// The records of one window of images and how each image went. Filled by the worker threads, each
-/// writing only the slots it takes, then read by the writing thread.
+/// The records of one window of images, their checksums, and how each image went. Filled by the
+/// worker threads, each writing only the slots it takes, then read by the writing thread.
 private final class Window {
     let copies: Int
-    let imageBytes: Int
-    let images: UnsafeMutableRawBufferPointer
+    let layout: RecordLayout
+    let records: UnsafeMutableRawBufferPointer
+    let checksums: UnsafeMutableBufferPointer<UInt64>
     var outcomes: [ShardPreparation.Outcome]
 
-    init(slots: Int, copies: Int, imageBytes: Int) {
+    init(slots: Int, copies: Int, layout: RecordLayout) {
         self.copies = copies
-        self.imageBytes = imageBytes
-        images = .allocate(byteCount: slots * copies * imageBytes, alignment: 64)
-        images.initializeMemory(as: UInt8.self, repeating: 0)
+        self.layout = layout
+        records = .allocate(byteCount: slots * copies * layout.stride, alignment: 64)
+        records.initializeMemory(as: UInt8.self, repeating: 0)
+        checksums = .allocate(capacity: slots * copies)
+        checksums.initialize(repeating: 0)
         outcomes = [ShardPreparation.Outcome](repeating: .pending, count: slots)
     }
 
-    deinit { images.deallocate() }
-
-    /// The image bytes of `copy` of the image in `slot`.
-    func image(slot: Int, copy: Int) -> UnsafeMutableRawBufferPointer {
-        let offset = (slot * copies + copy) * imageBytes
-        return UnsafeMutableRawBufferPointer(rebasing: images[offset..<offset + imageBytes])
+    deinit {
+        records.deallocate()
+        checksums.deallocate()
     }
+
+    /// The record of `copy` of the image in `slot` (`layout.stride` bytes).
+    func record(slot: Int, copy: Int) -> UnsafeMutableRawBufferPointer {
+        let offset = (slot * copies + copy) * layout.stride
+        return UnsafeMutableRawBufferPointer(rebasing: records[offset..<offset + layout.stride])
+    }
+
+    /// The XXH64 of `copy` of the image in `slot`.
+    func checksum(slot: Int, copy: Int) -> UInt64 { checksums[slot * copies + copy] }
 
     /// Prepares `items` (slot i holds `items[items.startIndex + i]`) on one thread per worker; each
     /// thread takes the next unprepared slot when it is free.
@@ -160,20 +174,30 @@ private final class Window {
         }
     }
 
+    /// Renders every copy of `item` into its records, completes them and takes their checksums.
     private func prepare(
         _ item: PreparationItem, index: Int, slot: Int, with preparer: any RecordPreparer
     )
         -> ShardPreparation.Outcome
     {
-        var parameters: [[Float]] = []
         var warning: String?
         do {
             for copy in 0..<copies {
-                let result = try preparer.prepare(item, index: index, copy: copy, into: image(slot: slot, copy: copy))
-                parameters.append(result.parameters)
+                let record = record(slot: slot, copy: copy)
+                let result = try preparer.prepare(
+                    item, index: index, copy: copy, into: UnsafeMutableRawBufferPointer(rebasing: record[..<layout.imageBytes]))
+                guard result.parameters.count == layout.parameterCount else {
+                    return .invalid(
+                        ShardError(
+                            .invalidArgument,
+                            "the preparer gave \(result.parameters.count) parameters; the layout wants \(layout.parameterCount)"))
+                }
+                layout.completeRecord(
+                    record, label: item.label, source: layout.sourceOffset == nil ? nil : UInt32(index), parameters: result.parameters)
+                checksums[slot * copies + copy] = XXHash64.hash(UnsafeRawBufferPointer(record))
                 warning = warning ?? result.warning
             }
-            return .prepared(parameters: parameters, warning: warning)
+            return .prepared(warning: warning)
         } catch let error as CodecError {
             return .failed(error.path == nil ? CodecError(error.code, error.message, path: item.path) : error)
         } catch {
@@ -208,15 +232,16 @@ private final class WindowAppender {
                 case .failed(let error):
                     if onError == .fail { throw error }
                     report.skipped.append(error)
-                case .prepared(let parameters, let warning):
+                case .prepared(let warning):
                     if let warning { report.warnings.append((item.path, warning)) }
                     for copy in 0..<copies {
                         try writer.append(
-                            image: UnsafeRawBufferPointer(window.image(slot: slot, copy: copy)), label: item.label,
-                            source: writer.layout.sourceOffset == nil ? nil : UInt32(start + slot),
-                            parameters: parameters[copy])
+                            record: UnsafeRawBufferPointer(window.record(slot: slot, copy: copy)),
+                            checksum: window.checksum(slot: slot, copy: copy))
                     }
                     report.written += 1
+                case .invalid(let error):
+                    throw error
                 case .pending:
                     preconditionFailure("slot \(slot) was not prepared")
                 }
