@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Support
 #if canImport(Glibc)
@@ -12,10 +13,14 @@ import Glibc
 /// buffer, allocated once per writer, with direct I/O (`O_DIRECT`) where the file system takes it:
 /// the data is not copied into the page cache (whose fresh pages are slow to touch on these VMs,
 /// see `shared/reference/toolchain.md`) and is on the disk as it is written, so the fsync that
-/// closes a shard has only the last few kilobytes and the metadata left. Interrupted runs restart cleanly: creating a
-/// writer first deletes the folder's manifest (so the old set no longer reads as complete), then
-/// every shard and partial shard of the same split. A killed writer therefore leaves either
-/// complete, fully checksummed shards or `.partial` files, and never a manifest.
+/// closes a shard has only the last few kilobytes and the metadata left.
+///
+/// Interrupted runs restart cleanly: creating a writer first deletes the folder's manifest (so the
+/// old set no longer reads as complete), then renames every shard and partial shard of the same
+/// split aside (`<name>.removing-<pid>`) and unlinks them on a background thread (unlinking a large
+/// file waits tens of milliseconds for the file system), which `finish` waits for before it writes
+/// the manifest; files left aside by a killed writer go the same way. A killed writer therefore
+/// leaves either complete, fully checksummed shards or `.partial` files, and never a manifest.
 ///
 /// Not thread-safe: one thread appends (producers hand it samples in order).
 public final class ShardWriter {
@@ -46,6 +51,8 @@ public final class ShardWriter {
     private var total = 0
     /// Whether shards opened from now on try direct I/O (the tests turn it off to compare).
     var triesDirectIO = true
+    /// The old shards of the split being unlinked in the background.
+    private let removal: BackgroundRemoval
 
     /// Prepares `directory` (created if needed) for a new set of `split` samples of `spec`.
     /// - Parameters:
@@ -70,24 +77,49 @@ public final class ShardWriter {
         record = .allocate(byteCount: layout.stride, alignment: 16)
         record.initializeMemory(as: UInt8.self, repeating: 0)
         staging = ShardStaging()
+        let (aside, failure) = Self.clear(split: split, in: directory)
+        removal = BackgroundRemoval(aside)  // what was moved aside goes, even after a failure
+        if let failure { throw failure }
+    }
+
+    /// Creates `directory` if needed, deletes its manifest and moves the split's shards and partial
+    /// shards aside. Returns the paths to unlink (those moved, and any left aside by a writer that
+    /// was killed), and the failure that stopped it, if one did.
+    private static func clear(split: String, in directory: String) -> (aside: [String], failure: ShardError?) {
+        var aside: [String] = []
         do {
             try FileIO.createFolder(directory)
             let manifest = directory + "/manifest.json"
             if FileManager.default.fileExists(atPath: manifest) { try FileManager.default.removeItem(atPath: manifest) }
-            for name in try FileManager.default.contentsOfDirectory(atPath: directory)
-            where name.hasPrefix(split + "-") && (name.hasSuffix(".dps") || name.hasSuffix(".dps.partial")) {
-                try FileManager.default.removeItem(atPath: directory + "/" + name)
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasPrefix(split + "-") {
+                let path = directory + "/" + name
+                if name.hasSuffix(".dps") || name.hasSuffix(".dps.partial") {
+                    let moved = path + ".removing-\(getpid())"
+                    guard rename(path, moved) == 0 else {
+                        let reason = String(cString: strerror(errno))
+                        return (
+                            aside,
+                            ShardError(
+                                .fileSystem, "cannot prepare the output folder: cannot move \(name) aside: \(reason)", file: directory)
+                        )
+                    }
+                    aside.append(moved)
+                } else if name.contains(".dps.removing-") || name.contains(".dps.partial.removing-") {
+                    aside.append(path)
+                }
             }
+            return (aside, nil)
         } catch let error as SupportError {
-            throw ShardError(error)
+            return (aside, ShardError(error))
         } catch {
-            throw ShardError(.fileSystem, "cannot prepare the output folder: \(error.localizedDescription)", file: directory)
+            return (aside, ShardError(.fileSystem, "cannot prepare the output folder: \(error.localizedDescription)", file: directory))
         }
     }
 
     deinit {
         record.deallocate()
         current?.abandon()
+        try? removal.wait()
     }
 
     /// Samples appended so far.
@@ -160,6 +192,7 @@ public final class ShardWriter {
                     + "\(parameterNames.count) parameter names for \(layout.parameterCount) parameters")
         }
         if let open = current { try close(open) }
+        try removal.wait()
         let manifest = ShardManifest(
             split: split, classNames: classNames, spec: spec, layout: layout, parameterNames: parameterNames,
             copies: copies, imagesPerCopy: total / copies, count: total, shards: shards,
@@ -179,6 +212,32 @@ public final class ShardWriter {
         let (name, bytes, digest) = try open.finish(layout: layout)
         shards.append(.init(file: name, count: open.count, bytes: bytes, digest: String(format: "%016llx", digest)))
         current = nil
+    }
+}
+
+// MARK: - Old shards
+
+/// Unlinks files on a background thread; ``wait()`` returns when they are gone.
+private final class BackgroundRemoval: @unchecked Sendable {
+    private let group = DispatchGroup()
+    /// The first failure; written by the background thread before it leaves the group.
+    private var failure: ShardError?
+
+    init(_ paths: [String]) {
+        guard !paths.isEmpty else { return }
+        DispatchQueue.global(qos: .utility).async(group: group) { [self] in
+            for path in paths where unlink(path) != 0 && errno != ENOENT && failure == nil {
+                let reason = String(cString: strerror(errno))
+                failure = ShardError(.fileSystem, "cannot remove an old shard: \(reason)", file: path)
+            }
+        }
+    }
+
+    /// Waits until every file is unlinked.
+    /// - Throws: ``ShardError`` `fileSystem` for the first one that could not be.
+    func wait() throws {
+        group.wait()
+        if let failure { throw failure }
     }
 }
 

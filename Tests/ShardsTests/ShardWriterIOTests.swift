@@ -68,4 +68,30 @@ import Testing
             #expect(error.code == .invalidArgument)
         }
     }
+
+    @Test func aNewWriterMovesTheOldShardsAsideAndFinishLeavesOnlyTheNewSet() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeSyntheticSet(at: dir, count: 20)  // train-00000 … train-00002
+        try writeSyntheticSet(at: dir, count: 20, spec: ImageSpec(width: 6, height: 5, channels: 1))
+        // Files a killed writer left aside, and another split's shard, which stays.
+        for name in ["train-00007.dps.removing-1", "train-00001.dps.partial.removing-2", "validation-00000.dps"] {
+            #expect(FileManager.default.createFile(atPath: dir + "/" + name, contents: Data([1, 2, 3])))
+        }
+        let writer = try ShardWriter(
+            directory: dir, split: "train", spec: ImageSpec(width: 6, height: 5, channels: 3), hasSource: true,
+            parameterCount: 2, rotation: .init(maxSamples: 7))
+        // While it runs, nothing in the folder looks like the old set.
+        let during = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(!during.contains("manifest.json") && !during.contains { $0.hasPrefix("train-") && $0.hasSuffix(".dps") })
+        for i in 0..<9 {
+            try syntheticImage(i, bytes: 90).withUnsafeBytes {
+                try writer.append(image: $0, label: 0, source: UInt32(i), parameters: [0, 0])
+            }
+        }
+        try writer.finish(classNames: ["a"], parameterNames: ["p", "q"], sources: (0..<9).map { "\($0)" }, provenance: provenance)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(names == ["manifest.json", "train-00000.dps", "train-00001.dps", "validation-00000.dps"])
+        try ShardSet(directory: dir).verify()
+    }
 }
