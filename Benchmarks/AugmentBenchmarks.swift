@@ -112,6 +112,26 @@ func augmentBenchmarks() throws -> Section {
         }
     }
     let baselineRate = resamples.first { $0.path == .baseline }!.rate!
+    // The same draws resampled nearest with fill `nearest` (`--interpolation nearest`): the Swift
+    // loop and the AVX-512 build.
+    let nearest = [BilinearKernel.Path.baseline, .avx512].map { path -> (path: BilinearKernel.Path, rate: Double?) in
+        guard path.isSupported else { return (path, nil) }
+        var copy = 0
+        return source.image.pixels.withUnsafeBufferPointer { pixels in
+            (
+                path,
+                rate(batch: 1) {
+                    let parameters = random.parameters(
+                        outputSize: size, random: SampleRandom(seed: 1, index: 0, copy: copy), convention: .corrected)
+                    let map = TransformGeometry.fused(parameters, output: size, stored: source.image.size, orientation: source.orientation)
+                    AffineSampler.render(
+                        pixels, of: source.image.size, format: .rgb, map: map, size: size, fill: .nearest, cval: 0,
+                        interpolation: .nearest, color: .identity, into: output, path: path)
+                    copy += 1
+                }
+            )
+        }
+    }
 
     let megabytes = Double(bytes.reduce(0, +)) / 1e6
     return Section(
@@ -146,6 +166,14 @@ func augmentBenchmarks() throws -> Section {
                     stage: stage, rate: rate, throughput: String(format: "%.1f µs/image", 1e6 / rate),
                     note: (path == .baseline ? "1 thread" : String(format: "%.1fx the Swift loop; target ≤ 40 µs", rate / baselineRate))
                         + (path == BilinearKernel.selected ? "; what prep runs here" : ""))
+            }
+            + nearest.map { path, rate in
+                let stage = "  the same nearest, \(path == .baseline ? "portable Swift loop" : "AVX-512 kernel")"
+                guard let rate else { return Row(stage: stage, rate: 0, note: "skipped: \(path.missingReason ?? "")") }
+                return Row(
+                    stage: stage, rate: rate, throughput: String(format: "%.1f µs/image", 1e6 / rate),
+                    note: path == .baseline
+                        ? "pack --interpolation nearest" : String(format: "%.1fx the Swift loop", rate / nearest[0].rate!))
             })
 }
 

@@ -43,9 +43,10 @@ int dp_cpu_has_avx512(void) {
 /// c and its right-hand neighbour's as bytes 0 and 2 of lane j (bytes 1 and 3 are zeroed by the
 /// mask `words`), for `vpdpwssd`. `pack`: after the packs, 128-bit lane i holds channel 0's bytes
 /// of pixels 4i…4i+3, then channel 1's, 2's and 3's; this puts the sixteen pixels' `channels`
-/// bytes in order.
+/// bytes in order. `nearest`: from sixteen 4-byte reads (a pixel's samples, then whatever follows),
+/// the sixteen pixels' `channels` bytes in order.
 typedef struct {
-    __m512i spread[4], pack;
+    __m512i spread[4], pack, nearest;
 } Tables;
 
 AVX512 static Tables tables_for(int64_t channels) {
@@ -65,7 +66,51 @@ AVX512 static Tables tables_for(int64_t channels) {
         for (int c = 0; c < channels; c++) pack[j * channels + c] = (int8_t)(16 * (j / 4) + 4 * c + (j % 4));
     }
     t.pack = _mm512_loadu_si512(pack);
+    int8_t nearest[64] = {0};
+    for (int j = 0; j < 16; j++) {
+        for (int c = 0; c < channels; c++) nearest[j * channels + c] = (int8_t)(4 * j + c);
+    }
+    t.nearest = _mm512_loadu_si512(nearest);
     return t;
+}
+
+/// The first `16 · C` of `bytes` (sixteen pixels) into `o`, of which the first `count` pixels are
+/// wanted; `end` is the end of the output. The store is a whole 64-byte one when it stays before
+/// `end` (the bytes past the wanted pixels are written again by the pixels after them), else a
+/// masked one of the wanted bytes.
+AVX512 static inline __attribute__((always_inline)) void store_bytes(
+    __m512i bytes, const int C, uint8_t *o, const uint8_t *end, int64_t count) {
+    if (o + 64 <= end) {
+        _mm512_storeu_si512(o, bytes);
+    } else {
+        int64_t wanted = count * C;
+        _mm512_mask_storeu_epi8(o, wanted == 64 ? ~(__mmask64)0 : ((__mmask64)1 << wanted) - 1, bytes);
+    }
+}
+
+/// Sixteen pixels into `o`, of which the first `count` are wanted, from their channels' values
+/// (`values[c]`, one pixel per 32-bit lane): bytes as they are, or with `adjust` each value times
+/// `scale` through the colour (`min(clamp(v + shift, 0, 255) · gain, 255)`, in float as the Swift
+/// sampler does) rounded half up. See ``store_bytes``.
+AVX512 static inline __attribute__((always_inline)) void store_pixels(
+    const Tables *t, const int C, __m512i values[4], int adjust, __m512 scale, __m512 shift, __m512 gain, uint8_t *o,
+    const uint8_t *end, int64_t count) {
+    if (adjust) {
+        const __m512 top_value = _mm512_set1_ps(255.0f), magic = _mm512_set1_ps(8388608.0f);
+        for (int c = 0; c < C; c++) {
+            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(values[c]), scale);
+            v = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, shift), _mm512_setzero_ps()), top_value);
+            v = _mm512_min_ps(_mm512_mul_ps(v, gain), top_value);
+            __m512 half_up = _mm512_add_ps(v, _mm512_set1_ps(0.5f));
+            __m512 nearest = _mm512_add_ps(half_up, magic);
+            __mmask16 up = _mm512_cmp_ps_mask(_mm512_sub_ps(nearest, magic), half_up, _CMP_GT_OQ);
+            __m512i bits = _mm512_mask_sub_epi32(_mm512_castps_si512(nearest), up, _mm512_castps_si512(nearest), _mm512_set1_epi32(1));
+            values[c] = _mm512_and_si512(bits, _mm512_set1_epi32(0xFF));
+        }
+    }
+    for (int c = C; c < 4; c++) values[c] = _mm512_setzero_si512();
+    __m512i bytes = _mm512_packus_epi16(_mm512_packus_epi32(values[0], values[1]), _mm512_packus_epi32(values[2], values[3]));
+    store_bytes(_mm512_permutexvar_epi8(t->pack, bytes), C, o, end, count);
 }
 
 /// The 8 bytes at `offset` in the source (unaligned).
@@ -123,39 +168,47 @@ AVX512 static inline __attribute__((always_inline)) int vector_pixels(
         __m512i lower = _mm512_maskz_permutex2var_epi8(words, low_taps[0], t->spread[c], low_taps[1]);
         sums[c] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(start, upper, top_weights), lower, bottom_weights);
     }
-    for (int c = 0; c < C; c++) {
-        if (adjust) {
-            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(sums[c]), _mm512_set1_ps(0x1p-14f));
-            const __m512 top_value = _mm512_set1_ps(255.0f), magic = _mm512_set1_ps(8388608.0f);
-            v = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, shift), _mm512_setzero_ps()), top_value);
-            v = _mm512_min_ps(_mm512_mul_ps(v, gain), top_value);
-            __m512 half_up = _mm512_add_ps(v, _mm512_set1_ps(0.5f));
-            __m512 nearest = _mm512_add_ps(half_up, magic);
-            __mmask16 up = _mm512_cmp_ps_mask(_mm512_sub_ps(nearest, magic), half_up, _CMP_GT_OQ);
-            __m512i bits = _mm512_mask_sub_epi32(_mm512_castps_si512(nearest), up, _mm512_castps_si512(nearest), _mm512_set1_epi32(1));
-            sums[c] = _mm512_and_si512(bits, _mm512_set1_epi32(0xFF));
-        } else {
-            sums[c] = _mm512_srli_epi32(sums[c], 14);
-        }
+    if (!adjust) {
+        for (int c = 0; c < C; c++) sums[c] = _mm512_srli_epi32(sums[c], 14);
     }
-    for (int c = C; c < 4; c++) sums[c] = zero;
-    __m512i bytes = _mm512_packus_epi16(_mm512_packus_epi32(sums[0], sums[1]), _mm512_packus_epi32(sums[2], sums[3]));
-    __m512i out = _mm512_permutexvar_epi8(t->pack, bytes);
-    if (o + 64 <= end) {
-        _mm512_storeu_si512(o, out);
+    store_pixels(t, C, sums, adjust, _mm512_set1_ps(0x1p-14f), shift, gain, o, end, count);
+    return 1;
+}
+
+/// Sixteen nearest pixels at 32-bit positions `xs`, `ys` into `o` (the Swift sampler's
+/// `nearest(x, y)` with fill `nearest`: the source pixel ⌊x + ½⌋, ⌊y + ½⌋ clamped to the image),
+/// as ``vector_pixels``: each pixel one 4-byte read, gathered. Returns 0, writing nothing, when a
+/// read would pass the end of the source.
+AVX512 static inline __attribute__((always_inline)) int nearest_pixels(
+    const Source *s, const Tables *t, const int C, __m512i xs, __m512i ys, int adjust, __m512 shift, __m512 gain, uint8_t *o,
+    const uint8_t *end, int64_t count) {
+    const __m512i zero = _mm512_setzero_si512(), low = _mm512_set1_epi32(0xFFFF);
+    // ⌊(x + 2¹⁵) / 2¹⁶⌋ without the sum, which could leave 32 bits: ⌊x / 2¹⁶⌋ + (fraction ≥ ½).
+    __m512i ix = _mm512_add_epi32(_mm512_srai_epi32(xs, 16), _mm512_srli_epi32(_mm512_and_si512(xs, low), 15));
+    __m512i iy = _mm512_add_epi32(_mm512_srai_epi32(ys, 16), _mm512_srli_epi32(_mm512_and_si512(ys, low), 15));
+    ix = _mm512_min_epi32(_mm512_max_epi32(ix, zero), _mm512_set1_epi32((int32_t)s->last_column));
+    iy = _mm512_min_epi32(_mm512_max_epi32(iy, zero), _mm512_set1_epi32((int32_t)s->last_row));
+    __m512i offset = _mm512_add_epi32(_mm512_mullo_epi32(iy, _mm512_set1_epi32((int32_t)s->row_bytes)),
+                                      _mm512_mullo_epi32(ix, _mm512_set1_epi32((int32_t)C)));
+    if (_mm512_cmpgt_epi32_mask(offset, _mm512_set1_epi32((int32_t)(s->count - 4))) != 0) return 0;
+    __m512i pixels = _mm512_i32gather_epi32(offset, s->base, 1);
+    if (!adjust) {
+        store_bytes(_mm512_permutexvar_epi8(t->nearest, pixels), C, o, end, count);
     } else {
-        int64_t bytes_left = count * C;
-        _mm512_mask_storeu_epi8(o, bytes_left == 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes_left) - 1, out);
+        __m512i values[4];
+        for (int c = 0; c < C; c++) values[c] = _mm512_and_si512(_mm512_srli_epi32(pixels, 8 * c), _mm512_set1_epi32(0xFF));
+        store_pixels(t, C, values, adjust, _mm512_set1_ps(1.0f), shift, gain, o, end, count);
     }
     return 1;
 }
 
 // MARK: - The image
 
-/// The whole image with `C` channels (a constant where this is inlined).
+/// The whole image with `C` channels, bilinear or (`nearest`) nearest: both constants where this
+/// is inlined.
 AVX512 static inline __attribute__((always_inline)) void image(
-    const Source s, const int C, const double map[6], uint8_t *output, int64_t output_width, int64_t output_height,
-    int adjust_color, float shift, float gain) {
+    const Source s, const int C, const int nearest, const double map[6], uint8_t *output, int64_t output_width,
+    int64_t output_height, int adjust_color, float shift, float gain) {
     const double limit_x = (double)(s.last_column + 1 + 16384), limit_y = (double)(s.last_row + 1 + 16384);
     const int64_t step_x = fixed_point(map[0], limit_x / (double)output_width);
     const int64_t step_y = fixed_point(map[3], limit_y / (double)output_width);
@@ -179,8 +232,12 @@ AVX512 static inline __attribute__((always_inline)) void image(
                 const int64_t count = output_width - column < 16 ? output_width - column : 16;
                 __m512i xs = _mm512_add_epi32(_mm512_set1_epi32((int32_t)x), lane_step_x);
                 __m512i ys = _mm512_add_epi32(_mm512_set1_epi32((int32_t)y), lane_step_y);
-                if (!vector_pixels(&s, &tables, C, xs, ys, adjust_color, shift_v, gain_v, o, end, count)) {
-                    for (int k = 0; k < count; k++) {
+                const int done = nearest ? nearest_pixels(&s, &tables, C, xs, ys, adjust_color, shift_v, gain_v, o, end, count)
+                                         : vector_pixels(&s, &tables, C, xs, ys, adjust_color, shift_v, gain_v, o, end, count);
+                for (int k = 0; !done && k < count; k++) {
+                    if (nearest) {
+                        scalar_nearest(&s, x + k * step_x, y + k * step_y, adjust_color, shift, gain, o + k * C);
+                    } else {
                         scalar_pixel(&s, x + k * step_x, y + k * step_y, adjust_color, shift, gain, o + k * C);
                     }
                 }
@@ -190,7 +247,11 @@ AVX512 static inline __attribute__((always_inline)) void image(
             }
         }
         for (; column < output_width; column++) {
-            scalar_pixel(&s, x, y, adjust_color, shift, gain, o);
+            if (nearest) {
+                scalar_nearest(&s, x, y, adjust_color, shift, gain, o);
+            } else {
+                scalar_pixel(&s, x, y, adjust_color, shift, gain, o);
+            }
             x += step_x;
             y += step_y;
             o += C;
@@ -204,8 +265,20 @@ AVX512 void dp_bilinear_clamped_avx512(
     int adjust_color, float shift, float gain) {
     const Source s = make_source(source, source_width, source_height, source_count, channels);
     switch (channels) {
-    case 1: image(s, 1, map, output, output_width, output_height, adjust_color, shift, gain); break;
-    case 3: image(s, 3, map, output, output_width, output_height, adjust_color, shift, gain); break;
-    default: image(s, 4, map, output, output_width, output_height, adjust_color, shift, gain); break;
+    case 1: image(s, 1, 0, map, output, output_width, output_height, adjust_color, shift, gain); break;
+    case 3: image(s, 3, 0, map, output, output_width, output_height, adjust_color, shift, gain); break;
+    default: image(s, 4, 0, map, output, output_width, output_height, adjust_color, shift, gain); break;
+    }
+}
+
+AVX512 void dp_nearest_clamped_avx512(
+    const uint8_t *source, int64_t source_width, int64_t source_height, int64_t source_count, int64_t channels,
+    const double map[6], uint8_t *output, int64_t output_width, int64_t output_height,
+    int adjust_color, float shift, float gain) {
+    const Source s = make_source(source, source_width, source_height, source_count, channels);
+    switch (channels) {
+    case 1: image(s, 1, 1, map, output, output_width, output_height, adjust_color, shift, gain); break;
+    case 3: image(s, 3, 1, map, output, output_width, output_height, adjust_color, shift, gain); break;
+    default: image(s, 4, 1, map, output, output_width, output_height, adjust_color, shift, gain); break;
     }
 }

@@ -77,6 +77,16 @@ static inline void scalar_pixel(const Source *s, int64_t x, int64_t y, int adjus
     }
 }
 
+/// One output pixel: the Swift sampler's `nearest(x, y)` with fill `nearest` (the pixel
+/// `⌊x + ½⌋, ⌊y + ½⌋` clamped to the image), through the colour when `adjust`.
+static inline void scalar_nearest(const Source *s, int64_t x, int64_t y, int adjust, float shift, float gain, uint8_t *o) {
+    int64_t ix = (x + 0x8000) >> 16, iy = (y + 0x8000) >> 16;
+    ix = ix < 0 ? 0 : (ix > s->last_column ? s->last_column : ix);
+    iy = iy < 0 ? 0 : (iy > s->last_row ? s->last_row : iy);
+    const uint8_t *p = s->base + iy * s->row_bytes + ix * s->channels;
+    for (int64_t c = 0; c < s->channels; c++) o[c] = adjust ? rounded_byte(adjusted((float)p[c], shift, gain)) : p[c];
+}
+
 /// Whether a row's positions, from `(x, y)` stepping `(step_x, step_y)` for `width` pixels, all
 /// fit 32-bit lanes: they are linear, so both ends in range puts every one there.
 static inline int row_in_range(int64_t x, int64_t y, int64_t step_x, int64_t step_y, int64_t width) {

@@ -29,10 +29,19 @@ public struct ColorAdjustment: Sendable {
 
     var isIdentity: Bool { shift == 0 && gain == 1 }
 
+    /// `pointwiseMin((v + shift).clamped(0, 255) · gain, 255)`, written with lane selects: the
+    /// standard library's `pointwiseMin` and `pointwiseMax` are not inlined into the pixel loops
+    /// (a call each per pixel). The same values (only the sign of a zero can differ, which no
+    /// rounded byte shows).
     @inline(__always)
     func apply(_ v: SIMD4<Float>) -> SIMD4<Float> {
         let zero = SIMD4<Float>(repeating: 0), top = SIMD4<Float>(repeating: 255)
-        return pointwiseMin((v + shift).clamped(lowerBound: zero, upperBound: top) * gain, top)
+        var s = v + shift
+        s.replace(with: zero, where: s .< zero)
+        s.replace(with: top, where: s .> top)
+        s *= gain
+        s.replace(with: top, where: s .> top)
+        return s
     }
 }
 
@@ -50,7 +59,8 @@ public struct ColorAdjustment: Sendable {
 /// branch.
 ///
 /// The common case (bilinear, one tap per pixel, fill `nearest`) runs ``BilinearKernel``'s AVX-512
-/// or AVX2 code on CPUs that have it (sixteen or eight pixels per step), the same bytes.
+/// or AVX2 code on CPUs that have it (sixteen or eight pixels per step), and nearest with fill
+/// `nearest` its AVX-512 code, the same bytes.
 public enum AffineSampler {
     /// The most bilinear taps averaged along one axis of an output pixel's footprint.
     public static let maximumTaps = 64
@@ -85,6 +95,12 @@ public enum AffineSampler {
         {
             BilinearKernel.render(
                 pixels, of: source, channels: format.channels, map: map, size: size, color: color, into: output, path: path)
+            return
+        }
+        if fill == .nearest && interpolation == .nearest && BilinearKernel.hasNearest(path) {
+            BilinearKernel.render(
+                pixels, of: source, channels: format.channels, map: map, size: size, color: color, into: output, path: path,
+                nearest: true)
             return
         }
         switch format {
@@ -155,7 +171,18 @@ public enum AffineSampler {
                     Sampler<C>.store(color.apply(sampler.bilinear(x, y)), o)
                     x &+= step.x; y &+= step.y; o += C.value
                 }
-            case (.nearest, _):
+            case (.nearest, true):
+                // The pixel's bytes as they are (what the float round trip gives for whole values).
+                let outside = color.apply(sampler.constant)
+                while o < end {
+                    if let p = sampler.nearestPixel(x, y) {
+                        for c in 0..<C.value { o[c] = p[c] }
+                    } else {
+                        Sampler<C>.store(outside, o)
+                    }
+                    x &+= step.x; y &+= step.y; o += C.value
+                }
+            case (.nearest, false):
                 while o < end {
                     Sampler<C>.store(color.apply(sampler.nearest(x, y)), o)
                     x &+= step.x; y &+= step.y; o += C.value
@@ -324,9 +351,17 @@ private struct Sampler<C: ChannelCount> {
     /// The pixel whose centre is nearest `(x, y)` (16.16).
     @inline(__always)
     func nearest(_ x: Int, _ y: Int) -> SIMD4<Float> {
+        guard let p = nearestPixel(x, y) else { return constant }
+        return Self.loadBytes(p)
+    }
+
+    /// Where the pixel whose centre is nearest `(x, y)` (16.16) is, or nil where the fill is the
+    /// constant.
+    @inline(__always)
+    func nearestPixel(_ x: Int, _ y: Int) -> UnsafePointer<UInt8>? {
         guard let i = fill.index((x + 0x8000) >> 16, count: width), let j = fill.index((y + 0x8000) >> 16, count: height) else {
-            return constant
+            return nil
         }
-        return Self.loadBytes(base + j * rowBytes + i * C.value)
+        return base + j * rowBytes + i * C.value
     }
 }

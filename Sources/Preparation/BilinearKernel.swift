@@ -5,9 +5,10 @@ import Foundation
 
 /// The C builds of ``AffineSampler``'s common case (bilinear, one tap per output pixel, fill
 /// `nearest`, any ``ColorAdjustment``), chosen at run time: AVX2 (eight output pixels per step)
-/// and AVX-512 (sixteen), the same bytes as the portable Swift loop (the tests compare every path
-/// the CPU runs with it on random maps, sizes and channels, and skip, saying why, a path it cannot
-/// run).
+/// and AVX-512 (sixteen); and the AVX-512 build of its nearest loop with fill `nearest` (pack
+/// `--interpolation nearest`). The same bytes as the portable Swift loop: the tests compare every
+/// path the CPU runs with it on random maps, sizes and channels, and skip, saying why, a path it
+/// cannot run.
 ///
 /// The release build targets baseline x86-64, so each kernel is compiled for its instruction set
 /// alone (`__attribute__((target(…)))`) and runs only where the CPU reports it; elsewhere
@@ -19,7 +20,7 @@ public enum BilinearKernel {
         case baseline
         /// AVX2: eight pixels per step.
         case avx2
-        /// AVX-512 F, BW, VL, VBMI and VNNI: sixteen pixels per step.
+        /// AVX-512 F, BW, VL, VBMI and VNNI: sixteen pixels per step, bilinear and nearest.
         case avx512
 
         public var description: String { rawValue }
@@ -73,19 +74,25 @@ public enum BilinearKernel {
         return (path, nil)
     }
 
+    /// Whether `path` has a C build of the nearest loop (fill `nearest`).
+    static func hasNearest(_ path: Path) -> Bool { path == .avx512 }
+
     /// Resamples `pixels` (`source`-sized, `channels` 1, 3 or 4, row-major HWC) through `map` into
     /// the `size` output (exactly `size.width · size.height · channels` bytes) with clamped edges,
-    /// with the C kernel `path`.
-    /// - Precondition: `path` is a supported C kernel (not `.baseline`), and the map takes one tap
-    ///   per output pixel (it shrinks by at most 2× along each output axis).
+    /// bilinear or (`nearest`) nearest, with the C kernel `path`.
+    /// - Precondition: `path` is a supported C kernel (not `.baseline`; for `nearest`,
+    ///   ``hasNearest(_:)``); for bilinear, the map takes one tap per output pixel (it shrinks by at
+    ///   most 2× along each output axis).
     static func render(
         _ pixels: UnsafeBufferPointer<UInt8>, of source: PixelSize, channels: Int, map: AffineMap, size: PixelSize,
-        color: ColorAdjustment, into output: UnsafeMutableRawBufferPointer, path: Path
+        color: ColorAdjustment, into output: UnsafeMutableRawBufferPointer, path: Path, nearest: Bool = false
     ) {
         precondition(path != .baseline && path.isSupported, "the \(path) kernel cannot run here")
+        precondition(!nearest || hasNearest(path), "no \(path) build of the nearest loop")
         precondition(channels == 1 || channels == 3 || channels == 4, "1, 3 or 4 channels")
         precondition(pixels.count == source.width * source.height * channels && output.count == size.width * size.height * channels)
-        let kernel = path == .avx512 ? dp_bilinear_clamped_avx512 : dp_bilinear_clamped_avx2
+        let kernel =
+            nearest ? dp_nearest_clamped_avx512 : path == .avx512 ? dp_bilinear_clamped_avx512 : dp_bilinear_clamped_avx2
         // The map's six coefficients as a C array on the stack (a homogeneous tuple is laid out
         // contiguously): no allocation per image.
         var map = (map.a, map.b, map.c, map.d, map.e, map.f)

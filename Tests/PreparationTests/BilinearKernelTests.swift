@@ -26,6 +26,18 @@ struct AVX512KernelTests {
     func resizesGiveTheSameBytes(channels: Int) { BilinearKernelCases.resizes(channels: channels, path: .avx512) }
 
     @Test func farPositionsGiveTheSameBytes() { BilinearKernelCases.farPositions(path: .avx512) }
+
+    @Test(arguments: [1, 3, 4])
+    func nearestRandomMapsGiveTheSameBytes(channels: Int) {
+        BilinearKernelCases.randomMaps(channels: channels, path: .avx512, interpolation: .nearest)
+    }
+
+    @Test(arguments: [1, 3, 4])
+    func nearestResizesGiveTheSameBytes(channels: Int) {
+        BilinearKernelCases.resizes(channels: channels, path: .avx512, interpolation: .nearest)
+    }
+
+    @Test func nearestFarPositionsGiveTheSameBytes() { BilinearKernelCases.farPositions(path: .avx512, interpolation: .nearest) }
 }
 
 /// `DATAPREP_SIMD`: a path the CPU runs is taken as asked; one it cannot run, or an unknown
@@ -65,7 +77,7 @@ enum BilinearKernelCases {
     /// Both renders of one case; `#expect`s they are equal.
     static func compare(
         source: PixelSize, channels: Int, map: AffineMap, output output_: PixelSize, color: ColorAdjustment, seed: UInt64,
-        path: BilinearKernel.Path
+        path: BilinearKernel.Path, interpolation: Interpolation
     ) {
         let pixels = noise(source, channels: channels, seed: seed)
         let format: PixelFormat = channels == 1 ? .gray : channels == 3 ? .rgb : .rgba
@@ -78,7 +90,7 @@ enum BilinearKernelCases {
                 buffer.withUnsafeMutableBytes {
                     AffineSampler.render(
                         pixels, of: source, format: format, map: map, size: output_, fill: .nearest, cval: 0,
-                        interpolation: .bilinear, color: color, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]),
+                        interpolation: interpolation, color: color, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]),
                         path: path)
                 }
             }
@@ -87,17 +99,21 @@ enum BilinearKernelCases {
         }
         let baseline = render(.baseline), kernel = render(path)
         let first = baseline.indices.first { baseline[$0] != kernel[$0] }
-        #expect(first == nil, "\(path): \(source)x\(channels) → \(output_), \(map), \(color): first difference at byte \(first ?? -1)")
+        #expect(
+            first == nil,
+            "\(path) \(interpolation): \(source)x\(channels) → \(output_), \(map), \(color): first difference at byte \(first ?? -1)")
     }
 
-    static func randomMaps(channels: Int, path: BilinearKernel.Path) {
+    static func randomMaps(channels: Int, path: BilinearKernel.Path, interpolation: Interpolation = .bilinear) {
         var random = SplitMix64(seed: UInt64(channels))
         for trial in 0..<150 {
             let source = PixelSize(width: Int.random(in: 1...70, using: &random), height: Int.random(in: 1...70, using: &random))
             let output = PixelSize(width: Int.random(in: 1...60, using: &random), height: Int.random(in: 1...40, using: &random))
-            // Rotation, anisotropic scale (at most 2× shrink: one tap) and a shift that can leave the image.
+            // Rotation, anisotropic scale (at most 2× shrink for bilinear: one tap; 4× for nearest)
+            // and a shift that can leave the image.
             let angle = Double.random(in: -Double.pi...Double.pi, using: &random)
-            let sx = Double.random(in: 0.2...1.4, using: &random), sy = Double.random(in: 0.2...1.4, using: &random)
+            let most = interpolation == .bilinear ? 1.4 : 4.0
+            let sx = Double.random(in: 0.2...most, using: &random), sy = Double.random(in: 0.2...most, using: &random)
             let map = AffineMap(
                 a: sx * cos(angle), b: -sy * sin(angle), c: Double.random(in: -20...Double(source.width + 20), using: &random),
                 d: sx * sin(angle), e: sy * cos(angle), f: Double.random(in: -20...Double(source.height + 20), using: &random))
@@ -105,22 +121,26 @@ enum BilinearKernelCases {
                 trial % 3 == 0
                 ? ColorAdjustment(shift: Float.random(in: -60...60, using: &random), gain: Float.random(in: 0...2, using: &random))
                 : .identity
-            compare(source: source, channels: channels, map: map, output: output, color: color, seed: UInt64(trial), path: path)
+            compare(
+                source: source, channels: channels, map: map, output: output, color: color, seed: UInt64(trial), path: path,
+                interpolation: interpolation)
         }
     }
 
-    static func resizes(channels: Int, path: BilinearKernel.Path) {
+    static func resizes(channels: Int, path: BilinearKernel.Path, interpolation: Interpolation = .bilinear) {
         // pack's map: an axis-aligned resize, enlarging and shrinking up to 2×, down to 1-pixel sizes.
         for (source, output) in [
             ((239, 193), (150, 150)), ((300, 160), (150, 150)), ((150, 150), (150, 150)),
             ((1, 1), (9, 9)), ((2, 17), (16, 9)), ((64, 64), (33, 32)), ((8, 1), (8, 1)),
         ] {
             let s = PixelSize(width: source.0, height: source.1), o = PixelSize(width: output.0, height: output.1)
-            compare(source: s, channels: channels, map: .resize(from: s, to: o), output: o, color: .identity, seed: 7, path: path)
+            compare(
+                source: s, channels: channels, map: .resize(from: s, to: o), output: o, color: .identity, seed: 7, path: path,
+                interpolation: interpolation)
         }
     }
 
-    static func farPositions(path: BilinearKernel.Path) {
+    static func farPositions(path: BilinearKernel.Path, interpolation: Interpolation = .bilinear) {
         // Maps that send rows beyond ±2¹⁵ pixels (the kernel's 32-bit lanes cannot hold them) or
         // step huge distances per pixel: the clamped edges, from the scalar form.
         let s = PixelSize(width: 40, height: 30), o = PixelSize(width: 24, height: 10)
@@ -130,7 +150,7 @@ enum BilinearKernelCases {
             AffineMap(a: 1.9, b: 0, c: -30_000, d: 0, e: 1, f: 3),
             AffineMap(a: 0, b: 0, c: 12.5, d: 0, e: 0, f: 7.25),
         ] {
-            compare(source: s, channels: 3, map: map, output: o, color: .identity, seed: 3, path: path)
+            compare(source: s, channels: 3, map: map, output: o, color: .identity, seed: 3, path: path, interpolation: interpolation)
         }
     }
 }
