@@ -139,8 +139,10 @@ private final class Window {
     init(slots: Int, copies: Int, layout: RecordLayout) {
         self.copies = copies
         self.layout = layout
+        // Not cleared: a record is used only once its worker has written every byte of it (the
+        // image, then the fields and padding), so its pages are first touched by the workers, in
+        // parallel, rather than all at once here (fresh pages are slow to touch on these VMs).
         records = .allocate(byteCount: slots * copies * layout.stride, alignment: 64)
-        records.initializeMemory(as: UInt8.self, repeating: 0)
         checksums = .allocate(capacity: slots * copies)
         checksums.initialize(repeating: 0)
         outcomes = [ShardPreparation.Outcome](repeating: .pending, count: slots)

@@ -259,9 +259,10 @@ private final class ShardStaging {
         #if os(Linux)
         _ = madvise(buffer.baseAddress!, buffer.count, MADV_HUGEPAGE)
         #endif
-        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        // Not cleared: every byte is written before it is read (a shard fills the buffer from
+        // the front, the first block is copied from it), so its pages are first touched by the
+        // writing thread as records arrive, not all at once here.
         firstBlock = .allocate(byteCount: Self.block, alignment: Self.block)
-        firstBlock.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
     deinit {
