@@ -49,32 +49,50 @@ func augmentBenchmarks() throws -> Section {
         }
     }
     let spec = ImageSpec(width: size.width, height: size.height, channels: 3)
+    // Each run notes where its threads waited (thread-seconds): the writer's set-up and its finish
+    // (one thread works, the others wait), and what ShardPreparation reports.
+    var waits = Waits()
     func prepareAll() throws {
-        let writer = try ShardWriter(
-            directory: dir + "/shards", split: "train", spec: spec,
-            parameterCount: TransformParameters.recordedNames.count)
-        _ = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
+        var writer: ShardWriter!
+        waits.setUp =
+            Double(threads)
+            * (try seconds {
+                writer = try ShardWriter(
+                    directory: dir + "/shards", split: "train", spec: spec,
+                    parameterCount: TransformParameters.recordedNames.count)
+            })
+        waits.preparation = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
             AugmentingPreparer(size: size, format: .rgb, random: random, settings: settings, seed: 1)
-        }
-        try writer.finish(
-            classNames: ["a", "b"], parameterNames: TransformParameters.recordedNames, sources: paths,
-            provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: 1))
+        }.idle
+        waits.finish =
+            Double(threads)
+            * (try seconds {
+                try writer.finish(
+                    classNames: ["a", "b"], parameterNames: TransformParameters.recordedNames, sources: paths,
+                    provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: 1))
+            })
     }
     func packAll() throws {  // what validation data gets: decode + resize + shard write, no augmentation
-        let writer = try ShardWriter(directory: dir + "/packed", split: "validation", spec: spec)
-        _ = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
+        var writer: ShardWriter!
+        waits.setUp =
+            Double(threads) * (try seconds { writer = try ShardWriter(directory: dir + "/packed", split: "validation", spec: spec) })
+        waits.preparation = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
             ResizingPreparer(spec: spec)
-        }
-        try writer.finish(
-            classNames: ["a", "b"], sources: paths, provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: nil))
+        }.idle
+        waits.finish =
+            Double(threads)
+            * (try seconds {
+                try writer.finish(
+                    classNames: ["a", "b"], sources: paths, provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: nil))
+            })
     }
     // Alternate the three so that load from elsewhere hits all alike; keep each one's best round.
     var decodeBest = Stage(), prepBest = Stage(), packBest = Stage()
     for round in 0..<max(2, Int(benchSeconds)) {
         progress("augment: round \(round + 1), decode alone, the whole prep, then pack")
         decodeBest.keep(timed(decodeAll), images: count)
-        prepBest.keep(try timed(prepareAll), images: count)
-        packBest.keep(try timed(packAll), images: count)
+        prepBest.keep(try timed(prepareAll), images: count, waits: waits)
+        packBest.keep(try timed(packAll), images: count, waits: waits)
     }
     // `make bench-keras` runs Keras on these same files: keep them as two class folders.
     if let keep = ProcessInfo.processInfo.environment["BENCH_KEEP_IMAGES"], !keep.isEmpty {
@@ -182,22 +200,45 @@ func augmentBenchmarks() throws -> Section {
 private struct Stage {
     var rate = 0.0
     var cpu = Double.infinity
-    /// 1 − CPU ÷ (threads × wall) of the fastest round.
+    /// CPU ÷ wall of the fastest round, and where its threads waited.
     private var fastestCPUShare = 0.0
+    private var fastestWall = 0.0
+    private var fastestWaits: Waits?
 
-    mutating func keep(_ run: (wall: Double, cpu: Double), images: Int) {
+    mutating func keep(_ run: (wall: Double, cpu: Double), images: Int, waits: Waits? = nil) {
         if Double(images) / run.wall > rate {
             rate = Double(images) / run.wall
             fastestCPUShare = run.cpu / run.wall
+            fastestWall = run.wall
+            fastestWaits = waits
         }
         cpu = min(cpu, run.cpu / Double(images))
     }
 
-    /// The share of the threads' time they were not on a CPU in the fastest round: waiting for one
-    /// another, for the disk, or for a CPU that another process held.
+    /// The share of the threads' time they were not on a CPU in the fastest round (waiting for one
+    /// another, for the disk, or for a CPU that another process held), and the parts of it that
+    /// the preparation measures.
     func idleNote(threads: Int) -> String {
-        String(format: "threads idle %.0f%%", max(0, 100 * (1 - fastestCPUShare / Double(threads))))
+        let total = Double(threads) * fastestWall
+        var note = String(format: "threads idle %.1f%%", max(0, 100 * (1 - fastestCPUShare / Double(threads))))
+        if let waits = fastestWaits {
+            note += String(
+                format: " (writer set-up %.1f%%, window ends %.1f%%, waiting for the writer %.1f%%, finish %.1f%%)",
+                100 * waits.setUp / total, 100 * waits.preparation.windowEnds / total, 100 * waits.preparation.writer / total,
+                100 * waits.finish / total)
+        }
+        return note
     }
+}
+
+/// Where a preparation run's threads waited, in thread-seconds.
+private struct Waits {
+    /// Creating the ShardWriter (clearing the folder) and its finish (the last shard's fsync and
+    /// rename, the manifest): one thread works while the others wait.
+    var setUp = 0.0
+    var finish = 0.0
+    /// What ShardPreparation measures.
+    var preparation = PreparationReport.Idle()
 }
 
 /// Wall-clock and process CPU seconds (all threads) of one call of `body`.

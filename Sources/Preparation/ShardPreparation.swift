@@ -47,6 +47,22 @@ public struct PreparationReport: Sendable {
     public var skipped: [CodecError]
     /// Images kept despite a decoder warning: (path, warning), in input order.
     public var warnings: [(path: String, warning: String)]
+    /// How long the worker threads waited instead of preparing, in thread-seconds.
+    public var idle = Idle()
+
+    /// Worker threads' waits, in thread-seconds (a second of two threads waiting counts 2).
+    public struct Idle: Sendable {
+        /// At the end of each window, for the other workers to finish their last image.
+        public var windowEnds = 0.0
+        /// For the writing thread to finish appending the window before last, whose buffer the
+        /// next window needs.
+        public var writer = 0.0
+
+        public init(windowEnds: Double = 0, writer: Double = 0) {
+            self.windowEnds = windowEnds
+            self.writer = writer
+        }
+    }
 }
 
 /// Runs a ``RecordPreparer`` over many images on several threads and appends the records to a
@@ -92,6 +108,7 @@ public enum ShardPreparation {
         let range = range ?? 0..<items.count
         precondition(range.lowerBound >= 0 && range.upperBound <= items.count, "range \(range) is outside the items")
         var done = 0
+        var idle = PreparationReport.Idle()
 
         for (number, start) in stride(from: range.lowerBound, to: range.upperBound, by: window).enumerated() {
             let end = min(start + window, range.upperBound)
@@ -99,18 +116,24 @@ public enum ShardPreparation {
             if number == 0 { FileIO.prefetch(items[start..<end].map(\.path)) }
             readingAhead.async { FileIO.prefetch(next) }
             let buffer = buffers[number % 2]
-            buffer.fill(items[start..<end], with: workers)
+            idle.windowEnds += buffer.fill(items[start..<end], with: workers)
+            let waiting = DispatchTime.now().uptimeNanoseconds
             written.wait()  // the previous window is appended; its buffer is free again
+            idle.writer += Double(threads) * Double(DispatchTime.now().uptimeNanoseconds - waiting) / 1e9
             if let failure = appender.failure { throw failure }
             if done > 0 { progress?(done) }
             done = end - range.lowerBound
             nonisolated(unsafe) let (target, filled) = (appender, buffer)  // the writing thread alone uses them until `wait`
             writing.async(group: written) { target.append(filled, start: start, count: end - start) }
         }
+        let waiting = DispatchTime.now().uptimeNanoseconds
         written.wait()
+        idle.writer += Double(threads) * Double(DispatchTime.now().uptimeNanoseconds - waiting) / 1e9
         if let failure = appender.failure { throw failure }
         if done > 0 { progress?(done) }
-        return appender.report
+        var report = appender.report
+        report.idle = idle
+        return report
     }
 
     /// The most image bytes one window holds (there are two windows): 256 MiB.
@@ -163,17 +186,24 @@ private final class Window {
     func checksum(slot: Int, copy: Int) -> UInt64 { checksums[slot * copies + copy] }
 
     /// Prepares `items` (slot i holds `items[items.startIndex + i]`) on one thread per worker; each
-    /// thread takes the next unprepared slot when it is free.
-    func fill(_ items: ArraySlice<PreparationItem>, with workers: [any RecordPreparer]) {
+    /// thread takes the next unprepared slot when it is free. Returns the thread-seconds the
+    /// workers spent at the end waiting for the last of them.
+    func fill(_ items: ArraySlice<PreparationItem>, with workers: [any RecordPreparer]) -> Double {
+        var finished = [UInt64](repeating: 0, count: workers.count)  // each worker's last finish
         outcomes.withUnsafeMutableBufferPointer { results in
-            ParallelWork.forEach(count: items.count, threads: workers.count) { worker, slot in
-                // Each slot is written by the one thread that took it.
-                results[slot] = prepare(
-                    items[items.startIndex + slot], index: items.startIndex + slot, slot: slot,
-                    with: workers[worker])
-                return true
+            finished.withUnsafeMutableBufferPointer { finished in
+                ParallelWork.forEach(count: items.count, threads: workers.count) { worker, slot in
+                    // Each slot is written by the one thread that took it, each clock by its worker.
+                    results[slot] = prepare(
+                        items[items.startIndex + slot], index: items.startIndex + slot, slot: slot,
+                        with: workers[worker])
+                    finished[worker] = DispatchTime.now().uptimeNanoseconds
+                    return true
+                }
             }
         }
+        let end = finished.max() ?? 0
+        return finished.reduce(0.0) { $0 + ($1 == 0 ? 0 : Double(end - $1) / 1e9) }
     }
 
     /// Renders every copy of `item` into its records, completes them and takes their checksums.
