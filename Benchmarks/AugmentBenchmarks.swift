@@ -223,8 +223,8 @@ private struct Stage {
         var note = String(format: "threads idle %.1f%%", max(0, 100 * (1 - fastestCPUShare / Double(threads))))
         if let waits = fastestWaits {
             note += String(
-                format: " (writer set-up %.1f%%, window ends %.1f%%, waiting for the writer %.1f%%, finish %.1f%%)",
-                100 * waits.setUp / total, 100 * waits.preparation.windowEnds / total, 100 * waits.preparation.writer / total,
+                format: " (writer set-up %.1f%%, at the end %.1f%%, waiting for the writer %.1f%%, finish %.1f%%)",
+                100 * waits.setUp / total, 100 * waits.preparation.end / total, 100 * waits.preparation.writer / total,
                 100 * waits.finish / total)
         }
         return note
