@@ -49,34 +49,50 @@ func augmentBenchmarks() throws -> Section {
         }
     }
     let spec = ImageSpec(width: size.width, height: size.height, channels: 3)
+    // Each run notes where its threads waited (thread-seconds): the writer's set-up and its finish
+    // (one thread works, the others wait), and what ShardPreparation reports.
+    var waits = Waits()
     func prepareAll() throws {
-        let writer = try ShardWriter(
-            directory: dir + "/shards", split: "train", spec: spec,
-            parameterCount: TransformParameters.recordedNames.count)
-        _ = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
+        var writer: ShardWriter!
+        waits.setUp =
+            Double(threads)
+            * (try seconds {
+                writer = try ShardWriter(
+                    directory: dir + "/shards", split: "train", spec: spec,
+                    parameterCount: TransformParameters.recordedNames.count)
+            })
+        waits.preparation = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
             AugmentingPreparer(size: size, format: .rgb, random: random, settings: settings, seed: 1)
-        }
-        try writer.finish(
-            classNames: ["a", "b"], parameterNames: TransformParameters.recordedNames, sources: paths,
-            provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: 1))
+        }.idle
+        waits.finish =
+            Double(threads)
+            * (try seconds {
+                try writer.finish(
+                    classNames: ["a", "b"], parameterNames: TransformParameters.recordedNames, sources: paths,
+                    provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: 1))
+            })
     }
     func packAll() throws {  // what validation data gets: decode + resize + shard write, no augmentation
-        let writer = try ShardWriter(directory: dir + "/packed", split: "validation", spec: spec)
-        _ = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
+        var writer: ShardWriter!
+        waits.setUp =
+            Double(threads) * (try seconds { writer = try ShardWriter(directory: dir + "/packed", split: "validation", spec: spec) })
+        waits.preparation = try ShardPreparation.run(items: items, copies: 1, writer: writer, threads: threads, onError: .fail) {
             ResizingPreparer(spec: spec)
-        }
-        try writer.finish(
-            classNames: ["a", "b"], sources: paths, provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: nil))
+        }.idle
+        waits.finish =
+            Double(threads)
+            * (try seconds {
+                try writer.finish(
+                    classNames: ["a", "b"], sources: paths, provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: nil))
+            })
     }
     // Alternate the three so that load from elsewhere hits all alike; keep each one's best round.
-    var decodeBest = (rate: 0.0, cpu: Double.infinity), prepBest = (rate: 0.0, cpu: Double.infinity), packBest = 0.0
+    var decodeBest = Stage(), prepBest = Stage(), packBest = Stage()
     for round in 0..<max(2, Int(benchSeconds)) {
         progress("augment: round \(round + 1), decode alone, the whole prep, then pack")
-        let decode = timed(decodeAll)
-        decodeBest = (max(decodeBest.rate, Double(count) / decode.wall), min(decodeBest.cpu, decode.cpu / Double(count)))
-        let prep = try timed(prepareAll)
-        prepBest = (max(prepBest.rate, Double(count) / prep.wall), min(prepBest.cpu, prep.cpu / Double(count)))
-        packBest = max(packBest, Double(count) / (try timed(packAll)).wall)
+        decodeBest.keep(timed(decodeAll), images: count)
+        prepBest.keep(try timed(prepareAll), images: count, waits: waits)
+        packBest.keep(try timed(packAll), images: count, waits: waits)
     }
     // `make bench-keras` runs Keras on these same files: keep them as two class folders.
     if let keep = ProcessInfo.processInfo.environment["BENCH_KEEP_IMAGES"], !keep.isEmpty {
@@ -88,27 +104,50 @@ func augmentBenchmarks() throws -> Section {
         }
     }
 
-    progress("augment: resample alone")
+    progress("augment: resample alone, each kernel path")
     let augmenter = ImageAugmenter(settings: settings)
     let source = try augmenter.decode(fileAt: paths[0], for: size)
     let output = UnsafeMutableRawBufferPointer.allocate(byteCount: spec.byteCount, alignment: 64)
     defer { output.deallocate() }
-    var copy = 0
-    let resample = rate(batch: 1) {
-        let parameters = random.parameters(outputSize: size, random: SampleRandom(seed: 1, index: 0, copy: copy), convention: .corrected)
-        augmenter.render(source, parameters: parameters, size: size, into: output)
-        copy += 1
+    // The same draws through each build of the bilinear loop (`.baseline`: the portable Swift
+    // loop, what CPUs without AVX2 run); a path this CPU lacks gets a row saying so.
+    let resamples = BilinearKernel.Path.allCases.map { path -> (path: BilinearKernel.Path, rate: Double?) in
+        guard path.isSupported else { return (path, nil) }
+        var copy = 0
+        return source.image.pixels.withUnsafeBufferPointer { pixels in
+            (
+                path,
+                rate(batch: 1) {
+                    let parameters = random.parameters(
+                        outputSize: size, random: SampleRandom(seed: 1, index: 0, copy: copy), convention: .corrected)
+                    let map = TransformGeometry.fused(parameters, output: size, stored: source.image.size, orientation: source.orientation)
+                    AffineSampler.render(
+                        pixels, of: source.image.size, format: .rgb, map: map, size: size, fill: settings.fill, cval: settings.cval,
+                        interpolation: settings.interpolation, color: .identity, into: output, path: path)  // the tutorial draws no colour change
+                    copy += 1
+                }
+            )
+        }
     }
-    // The same draws through the portable Swift loop (what CPUs without AVX2 run).
-    copy = 0
-    let baselineResample = source.image.pixels.withUnsafeBufferPointer { pixels in
-        rate(batch: 1) {
-            let parameters = random.parameters(outputSize: size, random: SampleRandom(seed: 1, index: 0, copy: copy), convention: .corrected)
-            let map = TransformGeometry.fused(parameters, output: size, stored: source.image.size, orientation: source.orientation)
-            AffineSampler.render(
-                pixels, of: source.image.size, format: .rgb, map: map, size: size, fill: settings.fill, cval: settings.cval,
-                interpolation: settings.interpolation, color: .identity, into: output, kernels: false)
-            copy += 1
+    let baselineRate = resamples.first { $0.path == .baseline }!.rate!
+    // The same draws resampled nearest with fill `nearest` (`--interpolation nearest`): the Swift
+    // loop and the AVX-512 build.
+    let nearest = [BilinearKernel.Path.baseline, .avx512].map { path -> (path: BilinearKernel.Path, rate: Double?) in
+        guard path.isSupported else { return (path, nil) }
+        var copy = 0
+        return source.image.pixels.withUnsafeBufferPointer { pixels in
+            (
+                path,
+                rate(batch: 1) {
+                    let parameters = random.parameters(
+                        outputSize: size, random: SampleRandom(seed: 1, index: 0, copy: copy), convention: .corrected)
+                    let map = TransformGeometry.fused(parameters, output: size, stored: source.image.size, orientation: source.orientation)
+                    AffineSampler.render(
+                        pixels, of: source.image.size, format: .rgb, map: map, size: size, fill: .nearest, cval: 0,
+                        interpolation: .nearest, color: .identity, into: output, path: path)
+                    copy += 1
+                }
+            )
         }
     }
 
@@ -120,27 +159,86 @@ func augmentBenchmarks() throws -> Section {
         rows: [
             Row(
                 stage: "decode alone, same DCT scale", rate: decodeBest.rate,
-                throughput: String(format: "%.0f µs CPU/image", 1e6 * decodeBest.cpu)),
+                throughput: String(format: "%.0f µs CPU/image", 1e6 * decodeBest.cpu),
+                note: decodeBest.idleNote(threads: threads)),
             Row(
-                stage: "pack: decode+resize+shard write, no augmentation", rate: packBest,
+                stage: "pack: decode+resize+shard write, no augmentation", rate: packBest.rate,
+                throughput: String(format: "%.0f µs CPU/image", 1e6 * packBest.cpu),
                 note: String(
-                    format: "%.0f%% of decode alone (target ≥ 85%%, and not slower than the whole prep)",
-                    100 * packBest / decodeBest.rate)),
+                    format: "%.0f%% of decode alone (%.0f%% by CPU time; target ≥ 85%%, and not slower than the whole prep); %@",
+                    100 * packBest.rate / decodeBest.rate, 100 * decodeBest.cpu / packBest.cpu, packBest.idleNote(threads: threads))),
             Row(
                 stage: "whole prep: decode+augment+resize+shard write", rate: prepBest.rate,
                 throughput: String(format: "%.0f µs CPU/image", 1e6 * prepBest.cpu),
                 note: String(
-                    format: "%.0f%% of decode alone (%.0f%% by CPU time; target ≥ 85%%); make bench-keras: ÷ Keras",
-                    100 * prepBest.rate / decodeBest.rate, 100 * decodeBest.cpu / prepBest.cpu)),
-            Row(
-                stage: "  one resample \(source.image.size)→150x150, 1 thread", rate: resample,
-                throughput: String(format: "%.1f µs/image", 1e6 / resample),
-                note: BilinearKernel.isAvailable ? "AVX2 kernel (target ≤ 40 µs)" : "no AVX2: the Swift loop"),
-            Row(
-                stage: "  the same, portable Swift loop", rate: baselineResample,
-                throughput: String(format: "%.1f µs/image", 1e6 / baselineResample),
-                note: String(format: "the kernel is %.1fx", resample / baselineResample)),
-        ])
+                    format: "%.0f%% of decode alone (%.0f%% by CPU time; target ≥ 85%%); %@; make bench-keras: ÷ Keras",
+                    100 * prepBest.rate / decodeBest.rate, 100 * decodeBest.cpu / prepBest.cpu, prepBest.idleNote(threads: threads))),
+        ]
+            + resamples.map { path, rate in
+                let stage =
+                    path == .baseline
+                    ? "  one resample \(source.image.size)→150x150, portable Swift loop"
+                    : "  the same, \(path == .avx2 ? "AVX2" : "AVX-512") kernel"
+                guard let rate else { return Row(stage: stage, rate: 0, note: "skipped: \(path.missingReason ?? "")") }
+                return Row(
+                    stage: stage, rate: rate, throughput: String(format: "%.1f µs/image", 1e6 / rate),
+                    note: (path == .baseline ? "1 thread" : String(format: "%.1fx the Swift loop; target ≤ 40 µs", rate / baselineRate))
+                        + (path == BilinearKernel.selected ? "; what prep runs here" : ""))
+            }
+            + nearest.map { path, rate in
+                let stage = "  the same nearest, \(path == .baseline ? "portable Swift loop" : "AVX-512 kernel")"
+                guard let rate else { return Row(stage: stage, rate: 0, note: "skipped: \(path.missingReason ?? "")") }
+                return Row(
+                    stage: stage, rate: rate, throughput: String(format: "%.1f µs/image", 1e6 / rate),
+                    note: path == .baseline
+                        ? "pack --interpolation nearest" : String(format: "%.1fx the Swift loop", rate / nearest[0].rate!))
+            })
+}
+
+/// One stage over its rounds: the fastest round's images per second by the clock, the least CPU
+/// seconds per image (all threads) of any round, and how idle the threads were in the fastest round.
+private struct Stage {
+    var rate = 0.0
+    var cpu = Double.infinity
+    /// CPU ÷ wall of the fastest round, and where its threads waited.
+    private var fastestCPUShare = 0.0
+    private var fastestWall = 0.0
+    private var fastestWaits: Waits?
+
+    mutating func keep(_ run: (wall: Double, cpu: Double), images: Int, waits: Waits? = nil) {
+        if Double(images) / run.wall > rate {
+            rate = Double(images) / run.wall
+            fastestCPUShare = run.cpu / run.wall
+            fastestWall = run.wall
+            fastestWaits = waits
+        }
+        cpu = min(cpu, run.cpu / Double(images))
+    }
+
+    /// The share of the threads' time they were not on a CPU in the fastest round (waiting for one
+    /// another, for the disk, or for a CPU that another process held), and the parts of it that
+    /// the preparation measures.
+    func idleNote(threads: Int) -> String {
+        let total = Double(threads) * fastestWall
+        var note = String(format: "threads idle %.1f%%", max(0, 100 * (1 - fastestCPUShare / Double(threads))))
+        if let waits = fastestWaits {
+            note += String(
+                format: " (writer set-up %.1f%%, at the end %.1f%%, waiting for the writer %.1f%%, finish %.1f%%)",
+                100 * waits.setUp / total, 100 * waits.preparation.end / total, 100 * waits.preparation.writer / total,
+                100 * waits.finish / total)
+        }
+        return note
+    }
+}
+
+/// Where a preparation run's threads waited, in thread-seconds.
+private struct Waits {
+    /// Creating the ShardWriter (clearing the folder) and its finish (the last shard's fsync and
+    /// rename, the manifest): one thread works while the others wait.
+    var setUp = 0.0
+    var finish = 0.0
+    /// What ShardPreparation measures.
+    var preparation = PreparationReport.Idle()
 }
 
 /// Wall-clock and process CPU seconds (all threads) of one call of `body`.

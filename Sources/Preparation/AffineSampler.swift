@@ -29,10 +29,19 @@ public struct ColorAdjustment: Sendable {
 
     var isIdentity: Bool { shift == 0 && gain == 1 }
 
+    /// `pointwiseMin((v + shift).clamped(0, 255) · gain, 255)`, written with lane selects: the
+    /// standard library's `pointwiseMin` and `pointwiseMax` are not inlined into the pixel loops
+    /// (a call each per pixel). The same values (only the sign of a zero can differ, which no
+    /// rounded byte shows).
     @inline(__always)
     func apply(_ v: SIMD4<Float>) -> SIMD4<Float> {
         let zero = SIMD4<Float>(repeating: 0), top = SIMD4<Float>(repeating: 255)
-        return pointwiseMin((v + shift).clamped(lowerBound: zero, upperBound: top) * gain, top)
+        var s = v + shift
+        s.replace(with: zero, where: s .< zero)
+        s.replace(with: top, where: s .> top)
+        s *= gain
+        s.replace(with: top, where: s .> top)
+        return s
     }
 }
 
@@ -49,8 +58,9 @@ public struct ColorAdjustment: Sendable {
 /// words, widened and blended in float (exact: the weights are 128ths) and rounded back without a
 /// branch.
 ///
-/// The common case (bilinear, one tap per pixel, fill `nearest`) runs ``BilinearKernel``'s AVX2
-/// code on CPUs that have it: eight pixels per step, the same bytes.
+/// The common case (bilinear, one tap per pixel, fill `nearest`) runs ``BilinearKernel``'s AVX-512
+/// or AVX2 code on CPUs that have it (sixteen or eight pixels per step), and nearest with fill
+/// `nearest` its AVX-512 code, the same bytes.
 public enum AffineSampler {
     /// The most bilinear taps averaged along one axis of an output pixel's footprint.
     public static let maximumTaps = 64
@@ -70,19 +80,27 @@ public enum AffineSampler {
     /// As ``render(_:map:size:fill:cval:interpolation:color:into:)``, from `pixels`: a `source`-sized
     /// image of `format`, row-major HWC without padding (a shard record's image, read in place).
     ///
-    /// `kernels: false` keeps to the portable Swift code (the baseline the tests compare
-    /// ``BilinearKernel`` with).
+    /// `path` picks the build of the common case: ``BilinearKernel/selected`` unless given;
+    /// `.baseline` keeps to the portable Swift code (what the tests compare each kernel with).
+    /// - Precondition: `path` is supported by this CPU.
     public static func render(
         _ pixels: UnsafeBufferPointer<UInt8>, of source: PixelSize, format: PixelFormat, map: AffineMap, size: PixelSize,
         fill: FillMode, cval: Double, interpolation: Interpolation, color: ColorAdjustment,
-        into output: UnsafeMutableRawBufferPointer, kernels: Bool = true
+        into output: UnsafeMutableRawBufferPointer, path: BilinearKernel.Path = BilinearKernel.selected
     ) {
         precondition(pixels.count == source.width * source.height * format.channels, "source buffer has the wrong size")
         precondition(output.count == size.width * size.height * format.channels, "output buffer has the wrong size")
-        if kernels && BilinearKernel.isAvailable && fill == .nearest && interpolation == .bilinear
+        if path != .baseline && fill == .nearest && interpolation == .bilinear
             && taps(map.a, map.d, interpolation) == 1 && taps(map.b, map.e, interpolation) == 1
         {
-            BilinearKernel.render(pixels, of: source, channels: format.channels, map: map, size: size, color: color, into: output)
+            BilinearKernel.render(
+                pixels, of: source, channels: format.channels, map: map, size: size, color: color, into: output, path: path)
+            return
+        }
+        if fill == .nearest && interpolation == .nearest && BilinearKernel.hasNearest(path) {
+            BilinearKernel.render(
+                pixels, of: source, channels: format.channels, map: map, size: size, color: color, into: output, path: path,
+                nearest: true)
             return
         }
         switch format {
@@ -153,7 +171,18 @@ public enum AffineSampler {
                     Sampler<C>.store(color.apply(sampler.bilinear(x, y)), o)
                     x &+= step.x; y &+= step.y; o += C.value
                 }
-            case (.nearest, _):
+            case (.nearest, true):
+                // The pixel's bytes as they are (what the float round trip gives for whole values).
+                let outside = color.apply(sampler.constant)
+                while o < end {
+                    if let p = sampler.nearestPixel(x, y) {
+                        for c in 0..<C.value { o[c] = p[c] }
+                    } else {
+                        Sampler<C>.store(outside, o)
+                    }
+                    x &+= step.x; y &+= step.y; o += C.value
+                }
+            case (.nearest, false):
                 while o < end {
                     Sampler<C>.store(color.apply(sampler.nearest(x, y)), o)
                     x &+= step.x; y &+= step.y; o += C.value
@@ -322,9 +351,17 @@ private struct Sampler<C: ChannelCount> {
     /// The pixel whose centre is nearest `(x, y)` (16.16).
     @inline(__always)
     func nearest(_ x: Int, _ y: Int) -> SIMD4<Float> {
+        guard let p = nearestPixel(x, y) else { return constant }
+        return Self.loadBytes(p)
+    }
+
+    /// Where the pixel whose centre is nearest `(x, y)` (16.16) is, or nil where the fill is the
+    /// constant.
+    @inline(__always)
+    func nearestPixel(_ x: Int, _ y: Int) -> UnsafePointer<UInt8>? {
         guard let i = fill.index((x + 0x8000) >> 16, count: width), let j = fill.index((y + 0x8000) >> 16, count: height) else {
-            return constant
+            return nil
         }
-        return Self.loadBytes(base + j * rowBytes + i * C.value)
+        return base + j * rowBytes + i * C.value
     }
 }

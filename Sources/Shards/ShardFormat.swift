@@ -48,6 +48,31 @@ public struct RecordLayout: Hashable, Sendable, Codable {
 
     /// Bytes of image data per record (H·W·C).
     public var imageBytes: Int { height * width * channels }
+
+    /// Completes a record whose first ``imageBytes`` bytes hold the image: writes the label, the
+    /// source id and the parameters at their offsets and zeroes the padding, so that `record`
+    /// (exactly ``stride`` bytes) is the record as a shard stores it, ready for its checksum
+    /// (``XXHash64``) and ``ShardWriter/append(record:checksum:)``.
+    /// - Precondition: `record.count == stride`, `parameters.count == parameterCount`, and a
+    ///   source exactly when the layout has one.
+    public func completeRecord(_ record: UnsafeMutableRawBufferPointer, label: Int, source: UInt32?, parameters: [Float]) {
+        precondition(record.count == stride && parameters.count == parameterCount && (source != nil) == (sourceOffset != nil))
+        let base = record.baseAddress!
+        (base + imageBytes).initializeMemory(as: UInt8.self, repeating: 0, count: labelOffset - imageBytes)
+        record.storeBytes(of: Int32(label).littleEndian, toByteOffset: labelOffset, as: Int32.self)
+        var end = labelOffset + 4
+        if let offset = sourceOffset, let source {
+            record.storeBytes(of: source.littleEndian, toByteOffset: offset, as: UInt32.self)
+            end = offset + 4
+        }
+        if let offset = parametersOffset {
+            for (i, value) in parameters.enumerated() {
+                record.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: offset + 4 * i, as: UInt32.self)
+            }
+            end = offset + 4 * parameterCount
+        }
+        (base + end).initializeMemory(as: UInt8.self, repeating: 0, count: stride - end)
+    }
 }
 
 /// The fixed 128-byte header at the start of every shard (docs/shard-format.md, "Header").

@@ -15,6 +15,12 @@ import Glibc
 /// leaves the old set as it was; creating a writer removes what a killed run left in the staging
 /// folder. A set is replaced only where the ``Replacement`` policy allows it.
 ///
+/// Records go to the file through one 4 MiB buffer, allocated once per writer, with direct I/O
+/// (`O_DIRECT`) where the file system takes it: the data is not copied into the page cache (whose
+/// fresh pages are slow to touch on these VMs, see `shared/reference/toolchain.md`) and is on the
+/// disk as it is written, so the fsync that closes a shard has only the last few kilobytes and the
+/// metadata left.
+///
 /// Not thread-safe: one thread appends (producers hand it samples in order).
 public final class ShardWriter {
     /// When to start a new shard.
@@ -57,10 +63,14 @@ public final class ShardWriter {
     private var shards: [ShardManifest.Shard] = []
     private var current: OpenShard?
     private var record: UnsafeMutableRawBufferPointer
+    /// The write buffer and the first block of the shard, lent to each shard in turn.
+    private let buffers: WriteBuffers
     private var total = 0
     /// Set once ``stage(classNames:parameterNames:copies:sources:provenance:part:)`` hands the
     /// staging folder to a ``StagedShardSet``.
     private var staged = false
+    /// Whether shards opened from now on try direct I/O (the tests turn it off to compare).
+    var triesDirectIO = true
 
     /// Prepares `directory` (created if needed) for a new set of `split` samples of `spec`. The
     /// set already there is not touched until the new one is committed.
@@ -97,6 +107,7 @@ public final class ShardWriter {
         staging = directory + "/" + Self.stagingName
         record = .allocate(byteCount: layout.stride, alignment: 16)
         record.initializeMemory(as: UInt8.self, repeating: 0)  // padding stays zero: nothing writes it
+        buffers = WriteBuffers()
         do {
             try FileIO.createFolder(directory)
             FileIO.removeTree(staging)  // what a killed run left
@@ -140,14 +151,20 @@ public final class ShardWriter {
                     + "\(layout.parameterCount), \(layout.sourceOffset == nil ? "none" : "one")")
         }
         record.copyMemory(from: image)
-        record.storeBytes(of: Int32(label).littleEndian, toByteOffset: layout.labelOffset, as: Int32.self)
-        if let offset = layout.sourceOffset, let source {
-            record.storeBytes(of: source.littleEndian, toByteOffset: offset, as: UInt32.self)
-        }
-        if let offset = layout.parametersOffset {
-            for (i, value) in parameters.enumerated() {
-                record.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: offset + 4 * i, as: UInt32.self)
-            }
+        layout.completeRecord(record, label: label, source: source, parameters: parameters)
+        try append(record: UnsafeRawBufferPointer(record), checksum: XXHash64.hash(UnsafeRawBufferPointer(record)))
+    }
+
+    /// Appends one whole record, built by its producer (``RecordLayout/completeRecord(_:label:source:parameters:)``
+    /// after the image) and checksummed there, so that the checksum pass runs where the record is
+    /// still in cache, on the producer's thread.
+    /// - Parameters:
+    ///   - record: exactly `layout.stride` bytes, laid out as the layout says.
+    ///   - checksum: `XXHash64.hash(record)`; a wrong one makes a record every reader rejects.
+    /// - Throws: ``ShardError`` `invalidArgument` for a wrong size, `fileSystem` when writing fails.
+    public func append(record: UnsafeRawBufferPointer, checksum: UInt64) throws {
+        guard record.count == layout.stride else {
+            throw ShardError(.invalidArgument, "a record of \(record.count) bytes; the layout's records are \(layout.stride)")
         }
         if let open = current,
             open.count == rotation.maxSamples
@@ -156,9 +173,11 @@ public final class ShardWriter {
             try close(open)
         }
         if current == nil {
-            current = try OpenShard(path: staging + "/" + String(format: "%@-%05d.dps", split, shards.count))
+            current = try OpenShard(
+                path: staging + "/" + String(format: "%@-%05d.dps", split, shards.count), buffers: buffers,
+                tryDirect: triesDirectIO)
         }
-        try current!.append(UnsafeRawBufferPointer(record))
+        try current!.append(record, checksum: checksum)
         total += 1
     }
 
@@ -322,49 +341,90 @@ public final class StagedShardSet {
 
 // MARK: - One shard being written
 
-/// A `.partial` file receiving records through a reused 4 MiB buffer, with their checksums.
+/// What a writer lends each of its shards in turn, allocated once: the 4 MiB write buffer and a
+/// copy of the shard's first block (to put the header in at the end). Both are aligned for direct
+/// I/O.
+private final class WriteBuffers {
+    let buffer: UnsafeMutableRawBufferPointer
+    let firstBlock: UnsafeMutableRawBufferPointer
+
+    init() {
+        // On 2 MiB boundaries and marked for transparent huge pages, so that each direct write
+        // pins two pages of the buffer instead of 1,024.
+        buffer = .allocate(byteCount: 4 << 20, alignment: 2 << 20)
+        #if os(Linux)
+        _ = madvise(buffer.baseAddress!, buffer.count, MADV_HUGEPAGE)
+        #endif
+        // Not cleared: every byte is written before it is read (a shard fills the buffer from
+        // the front, the first block is copied from it), so its pages are first touched by the
+        // writing thread as records arrive, not all at once here.
+        firstBlock = .allocate(byteCount: OutputFile.directBlock, alignment: OutputFile.directBlock)
+    }
+
+    deinit {
+        buffer.deallocate()
+        firstBlock.deallocate()
+    }
+}
+
+/// A `.partial` file receiving records through the writer's buffer, with their checksums.
+///
+/// With direct I/O the buffer goes to the file whole (4 MiB at a 4 MiB boundary) each time it
+/// fills. At the end the checksum table follows the records, the whole blocks of what is left go
+/// direct, the header goes into the kept copy of the first block, which is written again in place,
+/// and the last part block goes through the page cache (direct I/O turned off). Where the file
+/// system refuses direct I/O (at `open`, or at a write) the same bytes go through the page cache,
+/// each buffer's writeback started as it is written.
 private final class OpenShard {
     let path: String
     private let file: OutputFile
+    private let buffers: WriteBuffers
     private var checksums: [UInt64] = []
-    private var buffer: UnsafeMutableRawBufferPointer
     private var buffered = 0
-    private var written = 0  // bytes handed to the kernel so far
+    private var written = 0  // bytes on the file so far
 
     var count: Int { checksums.count }
 
-    init(path: String) throws {
+    /// Creates the `.partial` file, with direct I/O when `tryDirect` and the file system takes it.
+    init(path: String, buffers: WriteBuffers, tryDirect: Bool) throws {
         self.path = path
-        file = try ShardError.wrapping { try OutputFile(creating: path + ".partial") }
-        buffer = .allocate(byteCount: 4 << 20, alignment: 64)
+        self.buffers = buffers
+        file = try ShardError.wrapping { try OutputFile(creating: path + ".partial", options: tryDirect ? .directIO : []) }
         // The header is written last, once the digest is known; its place is held by zeros.
-        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        buffers.buffer.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: ShardHeader.size)
         buffered = ShardHeader.size
     }
 
-    deinit { buffer.deallocate() }
-
-    func append(_ record: UnsafeRawBufferPointer) throws {
-        checksums.append(XXHash64.hash(record))
+    func append(_ record: UnsafeRawBufferPointer, checksum: UInt64) throws {
+        checksums.append(checksum)
         try write(record)
     }
 
+    /// Copies `bytes` into the buffer, writing the buffer out each time it fills.
     private func write(_ bytes: UnsafeRawBufferPointer) throws {
-        if buffered + bytes.count > buffer.count { try flush() }
-        if bytes.count > buffer.count {
-            try ShardError.wrapping { try file.write(bytes) }
-            written += bytes.count
-        } else {
-            UnsafeMutableRawBufferPointer(rebasing: buffer[buffered...]).copyMemory(from: bytes)
-            buffered += bytes.count
+        var rest = bytes
+        while !rest.isEmpty {
+            let n = min(rest.count, buffers.buffer.count - buffered)
+            (buffers.buffer.baseAddress! + buffered).copyMemory(from: rest.baseAddress!, byteCount: n)
+            buffered += n
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+            if buffered == buffers.buffer.count { try flush(count: buffered) }
         }
     }
 
-    private func flush() throws {
-        try ShardError.wrapping { try file.write(UnsafeRawBufferPointer(rebasing: buffer[..<buffered])) }
-        file.startWriteback(offset: written, length: buffered)
-        written += buffered
-        buffered = 0
+    /// Writes the buffer's first `count` bytes at `written` (whole blocks while direct), and moves
+    /// the bytes after them to the buffer's start.
+    private func flush(count: Int) throws {
+        guard count > 0 else { return }
+        if written == 0 && file.isDirect && count >= OutputFile.directBlock {
+            buffers.firstBlock.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffers.buffer[..<OutputFile.directBlock]))
+        }
+        let wasDirect = file.isDirect
+        try ShardError.wrapping { try file.write(UnsafeRawBufferPointer(rebasing: buffers.buffer[..<count]), at: written) }
+        if !wasDirect { file.startWriteback(offset: written, length: count) }
+        written += count
+        buffered -= count
+        if buffered > 0 { buffers.buffer.baseAddress!.copyMemory(from: buffers.buffer.baseAddress! + count, byteCount: buffered) }
     }
 
     /// Writes the checksum table and the header, fsyncs, and renames the file to its final name.
@@ -372,10 +432,24 @@ private final class OpenShard {
         let table = checksums.map(\.littleEndian)
         let digest = table.withUnsafeBytes { XXHash64.hash($0) }
         try table.withUnsafeBytes { try write($0) }
-        try flush()
         let header = ShardHeader(count: checksums.count, layout: layout, digest: digest)
+        let headerBytes = header.encoded()
+        if written == 0 {
+            // Nothing is on the file yet: the header goes at the front of the buffer, with the rest.
+            headerBytes.withUnsafeBytes { buffers.buffer.copyMemory(from: $0) }
+        } else if file.isDirect {
+            // The first block went out without it: its kept copy goes again, with the header.
+            headerBytes.withUnsafeBytes { buffers.firstBlock.copyMemory(from: $0) }
+            try ShardError.wrapping { try file.write(UnsafeRawBufferPointer(buffers.firstBlock), at: 0) }
+        } else {
+            try ShardError.wrapping { try file.write(headerBytes, at: 0) }
+        }
+        if file.isDirect { try flush(count: buffered / OutputFile.directBlock * OutputFile.directBlock) }
         try ShardError.wrapping {
-            try file.write(header.encoded(), at: 0)
+            try file.endDirectIO()
+        }
+        try flush(count: buffered)
+        try ShardError.wrapping {
             try file.sync()
             try file.close()
             try FileIO.durableRename(path + ".partial", to: path)

@@ -20,11 +20,21 @@ public final class OutputFile {
         public static let noFollow = Options(rawValue: 1 << 2)
         /// Open for reading too (`O_RDWR`), to read back what was written.
         public static let readable = Options(rawValue: 1 << 3)
+        /// Try direct I/O (`O_DIRECT` on Linux): writes bypass the page cache. Where the file
+        /// system refuses it, the file opens without it (``isDirect`` says which). While direct,
+        /// the caller's writes must be whole aligned blocks (``directBlock``).
+        public static let directIO = Options(rawValue: 1 << 4)
     }
+
+    /// Under direct I/O, buffer addresses, offsets and lengths are multiples of this many bytes.
+    public static let directBlock = 4096
 
     /// The path it was opened at.
     public let path: String
     private var fd: Int32
+    /// Whether writes bypass the page cache now (``Options/directIO`` taken by the file system
+    /// and not turned off since).
+    public private(set) var isDirect = false
 
     /// Opens `path` for writing, creating it with `permissions` when missing; an existing file is
     /// truncated unless `options` hold ``Options/exclusive`` or ``Options/keepContents``.
@@ -35,7 +45,12 @@ public final class OutputFile {
         var flags = O_CREAT | O_CLOEXEC | (options.contains(.readable) ? O_RDWR : O_WRONLY)
         if options.contains(.exclusive) { flags |= O_EXCL } else if !options.contains(.keepContents) { flags |= O_TRUNC }
         if options.contains(.noFollow) { flags |= O_NOFOLLOW }
-        fd = open(path, flags, mode_t(permissions))
+        fd = -1
+        if options.contains(.directIO) && Self.directFlag != 0 {
+            fd = open(path, flags | Self.directFlag, mode_t(permissions))
+            isDirect = fd >= 0
+        }
+        if fd < 0 { fd = open(path, flags, mode_t(permissions)) }
         guard fd >= 0 else { throw .system("cannot create", path: path) }
     }
 
@@ -43,11 +58,46 @@ public final class OutputFile {
 
     // MARK: - Reading and writing
 
-    /// Appends all of `bytes`, or writes them at `offset` from the start of the file.
+    /// Appends all of `bytes`, or writes them at `offset` from the start of the file. Under
+    /// direct I/O, a write the file system refuses (`EINVAL`) or takes only in part turns direct
+    /// I/O off for the rest of the file, and the rest goes through the page cache.
     /// - Throws: ``SupportError`` `fileSystem`.
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int? = nil) throws(SupportError) {
-        try FileIO.writeAll(bytes, to: fd, at: offset, path: path)
+        var done = 0
+        if isDirect, let offset, !bytes.isEmpty {
+            var n: Int
+            repeat { n = pwrite(fd, bytes.baseAddress!, bytes.count, off_t(offset)) } while n < 0 && errno == EINTR
+            if n == bytes.count { return }
+            if n < 0 && errno != EINVAL { throw .system("cannot write", path: path) }
+            done = max(n, 0)
+            try endDirectIO()
+        }
+        try FileIO.writeAll(UnsafeRawBufferPointer(rebasing: bytes[done...]), to: fd, at: offset.map { $0 + done }, path: path)
     }
+
+    /// Turns direct I/O off for the rest of the file (the last, partial block of a file goes
+    /// through the page cache).
+    /// - Throws: ``SupportError`` `fileSystem`.
+    public func endDirectIO() throws(SupportError) {
+        guard isDirect else { return }
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags & ~Self.directFlag) == 0 else {
+            throw .system("cannot turn off direct I/O", path: path)
+        }
+        isDirect = false
+    }
+
+    /// `O_DIRECT`, which Glibc's Swift module does not export (C declares it only under
+    /// `_GNU_SOURCE`): Linux's value on this architecture, or 0 (no direct I/O) elsewhere.
+    private static let directFlag: Int32 = {
+        #if os(Linux) && (arch(x86_64) || arch(i386))
+        return 0o40000
+        #elseif os(Linux) && arch(arm64)
+        return 0o200000
+        #else
+        return 0
+        #endif
+    }()
 
     /// Appends (or writes at `offset`) all of `bytes`.
     /// - Throws: ``SupportError`` `fileSystem`.

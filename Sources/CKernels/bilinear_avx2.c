@@ -10,77 +10,13 @@
 // microcoded; a gather version took 195 µs for the benchmark's 239×193 → 150×150 resample, slower
 // than these plain 8-byte loads.
 #include "CKernels.h"
+#include "bilinear_common.h"
 
 #include <immintrin.h>
-#include <math.h>
-#include <stdint.h>
-#include <string.h>
-
-// Same bytes as the Swift sampler: no fused multiply-add anywhere in this file.
-#pragma STDC FP_CONTRACT OFF
-#pragma clang fp contract(off)
 
 int dp_cpu_has_avx2(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2");
-}
-
-// MARK: - The geometry both paths share
-
-typedef struct {
-    const uint8_t *base;
-    int64_t channels, row_bytes, last_column, last_row, max_x, max_y, count;
-} Source;
-
-/// Swift's `Int((min(max(v, -bound), bound) * 65536).rounded())`.
-static inline int64_t fixed_point(double v, double bound) {
-    double clamped = v < -bound ? -bound : v;
-    clamped = clamped > bound ? bound : clamped;
-    return (int64_t)round(clamped * 65536.0);
-}
-
-/// Swift's `⌊v + ½⌋` by the 2²³ trick (`roundedBytes`), one lane.
-static inline uint8_t rounded_byte(float v) {
-    const float magic = 8388608.0f;
-    float t = v + 0.5f;
-    float nearest = t + magic;
-    int32_t bits;
-    memcpy(&bits, &nearest, sizeof bits);
-    int32_t up = (nearest - magic > t) ? -1 : 0;
-    return (uint8_t)(bits + up);
-}
-
-static inline float adjusted(float v, float shift, float gain) {
-    float s = v + shift;
-    s = s < 0.0f ? 0.0f : s;  // pointwiseMax(v + shift, 0)
-    s = s > 255.0f ? 255.0f : s;  // pointwiseMin(…, 255)
-    s = s * gain;
-    return s > 255.0f ? 255.0f : s;
-}
-
-/// The bilinear weight of the right-hand (or lower) taps at a 16.16 position: its fraction in
-/// 128ths, 0…127.
-static inline int32_t weight(int64_t position) { return (int32_t)((position & 0xFFFF) >> 9); }
-
-/// `clamp(clamp(v + shift, 0, 255) · gain, 0, 255)` rounded half up, for the bilinear sum `sum`
-/// (`v = sum / 2¹⁴`, exact in float).
-static inline uint8_t adjusted_byte(int32_t sum, float shift, float gain) {
-    return rounded_byte(adjusted((float)sum * 0x1p-14f, shift, gain));
-}
-
-/// One output pixel: the Swift sampler's `bilinear(x, y)` with fill `nearest`, byte loads.
-static inline void scalar_pixel(const Source *s, int64_t x, int64_t y, int adjust, float shift, float gain, uint8_t *o) {
-    int64_t cx = x < 0 ? 0 : (x > s->max_x ? s->max_x : x);
-    int64_t cy = y < 0 ? 0 : (y > s->max_y ? s->max_y : y);
-    int64_t ix = cx >> 16, iy = cy >> 16;
-    int64_t dx = ix < s->last_column ? s->channels : 0, dy = iy < s->last_row ? s->row_bytes : 0;
-    const uint8_t *p = s->base + iy * s->row_bytes + ix * s->channels;
-    int32_t wx = weight(cx), wy = weight(cy);
-    for (int64_t c = 0; c < s->channels; c++) {
-        int32_t upper = p[c] * (128 - wx) + p[dx + c] * wx, lower = p[dy + c] * (128 - wx) + p[dy + dx + c] * wx;
-        int32_t sum = upper * (128 - wy) + lower * wy;
-        o[c] = adjust ? adjusted_byte(sum, shift, gain) : (uint8_t)((sum + 8192) >> 14);
-    }
 }
 
 // MARK: - Eight pixels at a time
@@ -183,11 +119,7 @@ __attribute__((target("avx2"))) void dp_bilinear_clamped_avx2(
     const uint8_t *source, int64_t source_width, int64_t source_height, int64_t source_count, int64_t channels,
     const double map[6], uint8_t *output, int64_t output_width, int64_t output_height,
     int adjust_color, float shift, float gain) {
-    const Source s = {
-        .base = source, .channels = channels, .row_bytes = source_width * channels,
-        .last_column = source_width - 1, .last_row = source_height - 1,
-        .max_x = (source_width - 1) << 16, .max_y = (source_height - 1) << 16, .count = source_count,
-    };
+    const Source s = make_source(source, source_width, source_height, source_count, channels);
     const double limit_x = (double)(source_width + 16384), limit_y = (double)(source_height + 16384);
     const int64_t step_x = fixed_point(map[0], limit_x / (double)output_width);
     const int64_t step_y = fixed_point(map[3], limit_y / (double)output_width);
@@ -204,12 +136,8 @@ __attribute__((target("avx2"))) void dp_bilinear_clamped_avx2(
         int64_t x = fixed_point(map[1] * (double)row + map[2], limit_x);
         int64_t y = fixed_point(map[4] * (double)row + map[5], limit_y);
         int64_t column = 0;
-        // Positions along the row are linear, so both ends in 32-bit range puts every one there.
         // (The lanes' offsets k·step may wrap; the sums are exact modulo 2³², so they are exact.)
-        const int64_t x_end = x + (output_width - 1) * step_x, y_end = y + (output_width - 1) * step_y;
-        const int in_range = x >= INT32_MIN && x <= INT32_MAX && x_end >= INT32_MIN && x_end <= INT32_MAX
-            && y >= INT32_MIN && y <= INT32_MAX && y_end >= INT32_MIN && y_end <= INT32_MAX;
-        if (vectors && in_range) {
+        if (vectors && row_in_range(x, y, step_x, step_y, output_width)) {
             for (; column + 8 <= output_width; column += 8) {
                 __m256i xs = _mm256_add_epi32(_mm256_set1_epi32((int32_t)x), lane_step_x);
                 __m256i ys = _mm256_add_epi32(_mm256_set1_epi32((int32_t)y), lane_step_y);
