@@ -74,10 +74,12 @@ test-dist: dist
 	test "$$(env -i $(DIST_BUILD)/stage/usr/bin/dataprep --version)" = $(VERSION)
 	@echo "test-dist: make install DESTDIR=$(DIST_BUILD)/stage PREFIX=/usr installed a working usr/bin/dataprep"
 
-# The engine library first: the Python loader's tests and the documentation's Python examples (run
-# by `swift test`: DocumentationTests runs every runnable block of README.md and docs/) load it from
-# the debug build folder.
+# swift-format's lint first (the rules on in .swift-format; warnings fail under --strict). Then
+# the engine library: the Python loader's tests and the documentation's Python examples (run by
+# `swift test`: DocumentationTests runs every runnable block of README.md and docs/) load it from
+# the debug build folder. Then the whole suite.
 test: deps
+	$(SWIFT) format lint --strict --recursive Sources Tests
 	$(SWIFT) build --product DataPrepEngine
 	$(SWIFT) test
 

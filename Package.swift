@@ -30,12 +30,19 @@ let package = Package(
         // header) over the shard reader and fresh augmentation; `make python` builds it.
         .library(name: "DataPrepEngine", type: .dynamic, targets: ["DataPrepEngine"]),
     ],
+    // Pinned where a newer version would change what we print or build (Package.resolved stays
+    // ignored: its revisions are the local mirror's).
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // Exact: argument-parser writes every --help and usage error, and the help snapshots
+        // (Tests/dataprepTests/HelpSnapshots) are its output.
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // Patch releases only: a minor release may raise the toolchain it needs or change the
+        // BoringSSL it builds.
+        .package(url: "https://github.com/apple/swift-crypto", .upToNextMinor(from: "3.12.3")),
         // Only the runtime library: the ONNX message code was generated once and is committed
-        // (Sources/ONNX/README.md), so no build runs protoc or its plugin.
-        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // (Sources/ONNX/README.md), so no build runs protoc or its plugin. Patch releases only:
+        // the committed code is checked against the runtime's API version.
+        .package(url: "https://github.com/apple/swift-protobuf", .upToNextMinor(from: "1.39.0")),
     ],
     targets: [
         // MARK: System libraries (a module map and one header each)

@@ -361,8 +361,7 @@ public struct DatasetFetcher: Sendable {
             candidates.append((root + "/" + (entry.localCopy?.folder ?? entry.name) + "/" + file.name, true))
             if entry.layout != .archive { candidates.append((root + "/" + file.name, false)) }
         }
-        for (path, reportMismatch) in candidates {
-            guard FileManager.default.fileExists(atPath: path) else { continue }
+        for (path, reportMismatch) in candidates where FileManager.default.fileExists(atPath: path) {
             let sha = try SHA256Digest.ofFile(at: path)
             if sha == expected || sha == entry.localCopy?.sha256[file.name] {
                 events(.usingLocalCopy(file: file.name, path: path))

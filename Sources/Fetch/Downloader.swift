@@ -516,7 +516,7 @@ private final class BufferPool: @unchecked Sendable {
         available = DispatchSemaphore(value: count)
     }
 
-    deinit { all.forEach { $0.deallocate() } }
+    deinit { for buffer in all { buffer.deallocate() } }
 
     /// A buffer nobody else uses until it is given back.
     func take() -> UnsafeMutableRawBufferPointer {

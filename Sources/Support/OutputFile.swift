@@ -136,7 +136,7 @@ public final class OutputFile {
     /// Asks the kernel to start writing `length` bytes at `offset` to disk now, without waiting, so
     /// the final fsync has little left to do (Linux `sync_file_range`; a no-op elsewhere).
     public func startWriteback(offset: Int, length: Int) {
-        _ = Self.syncFileRange?(fd, Int64(offset), Int64(length), 2 /* SYNC_FILE_RANGE_WRITE */)
+        _ = Self.syncFileRange?(fd, Int64(offset), Int64(length), 2)  // SYNC_FILE_RANGE_WRITE
     }
 
     /// `sync_file_range(2)`, looked up at run time: Glibc's Swift module does not export it (it is

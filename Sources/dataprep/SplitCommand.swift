@@ -1,8 +1,8 @@
 import ArgumentParser
 import Datasets
 import Fetch
-import Support
 import Foundation
+import Support
 
 /// `dataprep split DIR --val F [--test F] --seed S --out OUT`: the seeded, stratified split of a
 /// class-folder dataset into train/validation(/test) folders with a manifest.

@@ -1,7 +1,7 @@
-import Preparation
 import Augment
 import Codecs
 import Foundation
+import Preparation
 import TestSupport
 import Testing
 

@@ -23,7 +23,7 @@ import Testing
     }
 
     /// `wrapper/train/{cats,dogs}` and `wrapper/validation/{cats,dogs}` with two files each.
-    static let splitZip: [UInt8] = {
+    static func splitZip() throws -> [UInt8] {
         var entries: [ArchiveBuilder.Entry] = []
         for split in ["train", "validation"] {
             for animal in ["cats", "dogs"] {
@@ -31,12 +31,12 @@ import Testing
             }
         }
         entries.append(.file("__MACOSX/pets/._cats.0.jpg", text: "resource fork"))
-        return try! ArchiveBuilder.archive(entries, format: .zip)
-    }()
+        return try ArchiveBuilder.archive(entries, format: .zip)
+    }
 
     @Test func aURLIsFetchedOnceThenOnlyVerified() throws {
         try withServer { server, home in
-            server.setFile(Self.splitZip, at: "/files/pets.zip")
+            server.setFile(try Self.splitZip(), at: "/files/pets.zip")
             let fetcher = DatasetFetcher(options: options(home))
             var events: [String] = []
             let first = try fetcher.fetch(server.baseURL + "/files/pets.zip") { events.append("\($0)") }
@@ -83,7 +83,7 @@ import Testing
 
     @Test func aDeletedDatasetFileIsNoticed() throws {
         try withServer { server, home in
-            server.setFile(Self.splitZip, at: "/pets.zip")
+            server.setFile(try Self.splitZip(), at: "/pets.zip")
             let fetcher = DatasetFetcher(options: options(home))
             let result = try fetcher.fetch(server.baseURL + "/pets.zip")
             try FileManager.default.removeItem(atPath: result.path + "/train/dogs/dogs.1.jpg")
@@ -153,7 +153,7 @@ import Testing
 
     @Test func theNextURLIsTriedWhenOneFails() throws {
         try withServer { server, home in
-            server.setFile(Self.splitZip, at: "/b/pets.zip")
+            server.setFile(try Self.splitZip(), at: "/b/pets.zip")
             let entry = RegistryEntry(
                 name: "pets", summary: "test",
                 files: [

@@ -1,10 +1,11 @@
 import Fetch
 import Foundation
+import TestSupport
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TestSupport
-import Testing
 
 /// A scratch folder per test: the archive, the destination `out` (not created), and a `sentinel`
 /// folder next to it that no extraction may touch.

@@ -77,15 +77,12 @@ import Testing
         }
     }
 
-    @Test func numpyReadsAShardWithMemmap() throws {
-        guard runPython("import numpy") == 0 else {
-            print("skipped: python3 with numpy is not available")
-            return
-        }
+    @Test(.enabled(if: Python.hasNumpy, Python.numpyMissing))
+    func numpyReadsAShardWithMemmap() throws {
         let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeSyntheticSet(at: dir, count: 10, maxSamples: nil)
-        // The README's recipe, line for line (with this set's folder), then checks.
+        // docs/shard-format.md's recipe, line for line (with this set's folder), then checks.
         let script = """
             import json, numpy as np
             m = json.load(open("\(dir)/manifest.json")); L = m["layout"]; shard = m["shards"][0]
@@ -100,15 +97,6 @@ import Testing
             for i in range(10):
                 assert (images[i].reshape(-1) == (np.arange(90) * 7 + i * 31) % 256).all(), i
             """
-        #expect(runPython(script) == 0)
-    }
-
-    private func runPython(_ script: String) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        #expect(Python.run(["-c", script]).status == 0)
     }
 }

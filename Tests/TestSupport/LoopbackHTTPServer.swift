@@ -82,7 +82,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard listener >= 0 else {
             let error = Self.posixError()
-            pipeEnds.forEach { close($0) }
+            for end in pipeEnds { close(end) }
             throw error
         }
         var yes: Int32 = 1
@@ -100,7 +100,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         guard bound else {
             let error = Self.posixError()
             close(listener)
-            pipeEnds.forEach { close($0) }
+            for end in pipeEnds { close(end) }
             throw error
         }
         self.listener = listener
@@ -162,7 +162,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         var byte: UInt8 = 1
         _ = write(wakeWrite, &byte, 1)
         threads.wait()
-        [listener, wakeRead, wakeWrite].forEach { close($0) }
+        for fd in [listener, wakeRead, wakeWrite] { close(fd) }
     }
 
     // MARK: Accepting

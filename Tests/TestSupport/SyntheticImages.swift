@@ -1,6 +1,6 @@
 public import Codecs
-import Support
 import Foundation
+import Support
 
 /// Deterministic images for tests and benchmarks.
 public enum SyntheticImages {

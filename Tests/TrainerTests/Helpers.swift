@@ -44,7 +44,7 @@ struct SplitMixGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
-        state = mix(state, 0x5DEECE66D)
+        state = mix(state, 0x5_DEEC_E66D)
         return state
     }
     mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }

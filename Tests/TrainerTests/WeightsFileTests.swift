@@ -163,7 +163,7 @@ import Testing
                 _ = buffer.initialize(from: weight.values)
                 return (weight, buffer)
             }
-            defer { buffers.forEach { $0.1.deallocate() } }
+            defer { for (_, buffer) in buffers { buffer.deallocate() } }
             try WeightsFile.write(
                 index,
                 payloads: buffers.map { weight, buffer in

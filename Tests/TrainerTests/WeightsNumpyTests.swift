@@ -5,12 +5,9 @@ import Testing
 @testable import Trainer
 
 @Suite struct WeightsNumpyTests {
-    /// The README's numpy recipe reads every array of a checkpoint back (skipped without numpy).
-    @Test func numpyReadsAWeightsFile() throws {
-        guard run(["-c", "import numpy"]).status == 0 else {
-            print("skipped: python3 with numpy is not available")
-            return
-        }
+    /// The README's numpy recipe reads every array of a checkpoint back.
+    @Test(.enabled(if: Python.hasNumpy, Python.numpyMissing))
+    func numpyReadsAWeightsFile() throws {
         let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = try Model(
@@ -24,7 +21,7 @@ import Testing
             w = {a["name"]: np.frombuffer(raw, "<f4", int(np.prod(a["shape"])), a["offset"]).reshape(a["shape"]) for a in index["arrays"]}
             print(json.dumps({k: [list(v.shape), v.astype(np.float64).ravel().tolist()] for k, v in w.items() if not k.startswith("optimizer/")}))
             """
-        let result = run(["-c", script])
+        let result = Python.run(["-c", script])
         #expect(result.status == 0)
         let decoded = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: [Any]]
         let arrays = try #require(decoded)
@@ -34,18 +31,5 @@ import Testing
             #expect((entry[0] as? [Int]) == weight.shape)
             #expect((entry[1] as? [Double])?.map(Float.init) == weight.values)
         }
-    }
-
-    private func run(_ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return (-1, "") }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
     }
 }
