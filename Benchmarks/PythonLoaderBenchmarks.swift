@@ -31,7 +31,8 @@ func pythonLoaderBenchmarks() throws -> Section {
         items: paths.enumerated().map { PreparationItem(path: $1, label: $0 % 2) }, copies: 1, writer: writer, threads: threads,
         onError: .fail
     ) { ResizingPreparer(spec: spec) }
-    try writer.finish(classNames: ["cats", "dogs"], sources: paths, provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: nil))
+    try writer.finish(
+        classNames: ["cats", "dogs"], sources: paths, provenance: .init(dataset: "bench", tool: "bench", options: [:], seed: nil))
 
     // The Swift reader: the engine's own BatchLoader with the same transformation the loader builds.
     let set = try ShardSet(directory: shards)
@@ -104,7 +105,8 @@ func pythonLoaderBenchmarks() throws -> Section {
         }
     }
     return Section(
-        title: "Python loader — \(count) JPEGs packed to 150x150, rotate 45, shift 0.15, zoom 0.5, flip; batch \(batch), \(threads) threads",
+        title:
+            "Python loader — \(count) JPEGs packed to 150x150, rotate 45, shift 0.15, zoom 0.5, flip; batch \(batch), \(threads) threads",
         rows: rows)
 }
 

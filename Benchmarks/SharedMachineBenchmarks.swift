@@ -56,9 +56,11 @@ func sharedMachineBenchmarks() throws -> Section {
     return Section(
         title: "Training on a shared machine (fashion 28×28×1, 3,000 samples, batch 64, two busy loops on the 2 cores)",
         rows: [
-            Row(stage: "train, dataprep's default (passive wait)", rate: rate(passive), throughput: String(format: "%.1f s/epoch", passive),
+            Row(
+                stage: "train, dataprep's default (passive wait)", rate: rate(passive), throughput: String(format: "%.1f s/epoch", passive),
                 note: String(format: "%.1f× the spinning policy", active / passive)),
-            Row(stage: "train, OMP_WAIT_POLICY=ACTIVE (spinning)", rate: rate(active), throughput: String(format: "%.1f s/epoch", active),
+            Row(
+                stage: "train, OMP_WAIT_POLICY=ACTIVE (spinning)", rate: rate(active), throughput: String(format: "%.1f s/epoch", active),
                 note: "libgomp's default before dataprep set the policy itself"),
         ])
 }

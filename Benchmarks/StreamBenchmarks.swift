@@ -23,12 +23,14 @@ func streamBenchmarks() throws -> Section {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-stream-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: folder) }
     progress("stream: writing \(count) photo-like 150x150 samples in 4 MB shards")
-    let writer = try ShardWriter(directory: folder + "/set", split: "train", spec: spec, hasSource: false, rotation: .init(maxBytes: 4 << 20))
+    let writer = try ShardWriter(
+        directory: folder + "/set", split: "train", spec: spec, hasSource: false, rotation: .init(maxBytes: 4 << 20))
     for i in 0..<count {
         let image = SyntheticImages.photoLike(width: 150, height: 150, seed: UInt64(i + 1))
         try image.pixels.withUnsafeBytes { try writer.append(image: $0, label: i % 2) }
     }
-    let manifest = try writer.finish(classNames: ["cats", "dogs"], provenance: .init(dataset: "photo-like", tool: "bench", options: [:], seed: 1))
+    let manifest = try writer.finish(
+        classNames: ["cats", "dogs"], provenance: .init(dataset: "photo-like", tool: "bench", options: [:], seed: 1))
     let setBytes = manifest.shards.map(\.bytes).reduce(0, +)
     let server = try LoopbackHTTPServer()
     defer { server.stop() }
@@ -44,7 +46,8 @@ func streamBenchmarks() throws -> Section {
     var cacheNumber = 0
     func remote(limit: Int?, _ options: BatchOptions) throws -> BatchLoader {
         cacheNumber += 1
-        let set = try RemoteSet.open(location, cache: CacheSettings(folder: folder + "/cache-\(cacheNumber)", limit: limit), options: RemoteOptions())
+        let set = try RemoteSet.open(
+            location, cache: CacheSettings(folder: folder + "/cache-\(cacheNumber)", limit: limit), options: RemoteOptions())
         return try BatchLoader(set: set, options: options)
     }
     let third = try remote(limit: setBytes / 3, windowed)
@@ -86,12 +89,14 @@ func streamBenchmarks() throws -> Section {
 
     let rates = (totals + [global]).map { Double($0.images) / $0.seconds }
     func fetched(_ total: Total) -> String {
-        String(format: "%.1f MB/epoch (%.2f× the set)", Double(total.bytes) / Double(max(total.epochs, 1)) / 1e6,
-               Double(total.bytes) / Double(max(total.epochs, 1)) / Double(setBytes))
+        String(
+            format: "%.1f MB/epoch (%.2f× the set)", Double(total.bytes) / Double(max(total.epochs, 1)) / 1e6,
+            Double(total.bytes) / Double(max(total.epochs, 1)) / Double(setBytes))
     }
     func stall(_ total: Total) -> String { String(format: "stall %.1f%%", 100 * total.stall / total.seconds) }
     return Section(
-        title: "Streaming — train tutorial, 150x150x3, batch \(batch), \(count) samples (" + String(format: "%.1f MB", Double(setBytes) / 1e6)
+        title: "Streaming — train tutorial, 150x150x3, batch \(batch), \(count) samples ("
+            + String(format: "%.1f MB", Double(setBytes) / 1e6)
             + " in \(manifest.shards.count) shards) from a loopback HTTP server; reader: 1 thread, prefetch 4",
         rows: [
             Row(stage: "train from the folder", rate: rates[0], throughput: stall(totals[0])),

@@ -59,7 +59,8 @@ public func dp_loader_attach(
         }
         let count = Int(slots)
         try loader.attach(
-            images: Array(UnsafeBufferPointer(start: images, count: count)), labels: Array(UnsafeBufferPointer(start: labels, count: count)))
+            images: Array(UnsafeBufferPointer(start: images, count: count)), labels: Array(UnsafeBufferPointer(start: labels, count: count))
+        )
         return 0
     }
 }
@@ -75,7 +76,9 @@ public func dp_loader_start(_ handle: OpaquePointer?, _ epoch: Int64, _ first: I
 
 /// `dp_loader_next`: see the header.
 @_cdecl("dp_loader_next")
-public func dp_loader_next(_ handle: OpaquePointer?, _ batch: UnsafeMutablePointer<dp_batch>?, _ failure: UnsafeMutablePointer<dp_error>?) -> Int32 {
+public func dp_loader_next(
+    _ handle: OpaquePointer?, _ batch: UnsafeMutablePointer<dp_batch>?, _ failure: UnsafeMutablePointer<dp_error>?
+) -> Int32 {
     call(handle, failure) { loader throws(EngineError) in
         guard let next = try loader.next() else { return 0 }
         batch?.pointee = dp_batch(index: Int64(next.index), count: Int64(next.count), slot: Int64(next.index % loader.options.prefetch))

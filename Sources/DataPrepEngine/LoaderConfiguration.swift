@@ -2,8 +2,8 @@
 // once, here, with errors that name the option as the caller spelled it.
 import Augment
 import Codecs
-import Preparation
 import Foundation
+import Preparation
 import RemoteShards
 import Shards
 import Support
@@ -340,7 +340,9 @@ private struct Options {
             }
             return .wholePixels(pixels)
         case "choices":
-            guard let numbers = Self.numbers(argument), !numbers.isEmpty else { throw invalid(name, "a list of shifts must hold finite numbers") }
+            guard let numbers = Self.numbers(argument), !numbers.isEmpty else {
+                throw invalid(name, "a list of shifts must hold finite numbers")
+            }
             return .choices(numbers)
         default:
             throw invalid(name, forms)

@@ -25,7 +25,8 @@ enum SetMaterializer {
                 // Pinned once to fetch and verify; the cached file stays (nothing else is read).
                 _ = try set.store.pin(shard)
                 set.store.release(shard)
-                files.append((set.store as? RemoteShardStore)?.cachedFile(of: shard) ?? set.directory + "/" + set.manifest.shards[shard].file)
+                files.append(
+                    (set.store as? RemoteShardStore)?.cachedFile(of: shard) ?? set.directory + "/" + set.manifest.shards[shard].file)
             }
         } catch {
             throw EngineError(error)

@@ -1,5 +1,6 @@
 import Foundation
 import Support
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,6 +5,7 @@
 // byte-identical files in one split, and is written to disk, so it is made once and then audited.
 import Foundation
 import Support
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -8,6 +8,7 @@
 // This file only *reads*: entry headers and data blocks. What may be written, and where, is decided
 // in Extraction.swift, which writes with plain POSIX calls.
 import CArchive
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -4,6 +4,7 @@
 import Codecs
 import Foundation
 import Support
+
 #if canImport(Glibc)
 import Glibc
 #endif

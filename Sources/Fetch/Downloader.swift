@@ -12,6 +12,7 @@ import Datasets
 import Foundation
 import Support
 import Transfer
+
 #if canImport(Glibc)
 import Glibc
 #endif

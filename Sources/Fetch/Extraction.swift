@@ -26,6 +26,7 @@
 // whole archive extracted cleanly; on any failure that folder is removed.
 import Foundation
 import Support
+
 #if canImport(Glibc)
 import Glibc
 #endif

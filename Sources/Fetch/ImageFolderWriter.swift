@@ -3,6 +3,7 @@ import Codecs
 import Datasets
 import Foundation
 import Support
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 // Streaming the fixed-size records of the importers' binary dataset files, and the checks on those
 // files that the importers share.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif

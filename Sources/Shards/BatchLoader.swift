@@ -295,7 +295,8 @@ public final class BatchLoader: @unchecked Sendable {
     ///   1, a rank outside `0..<worldSize`, a ring of prefetched batches over
     ///   ``maximumRingBytes``, a `ring` of another length than the prefetch depth, or a
     ///   transformation whose output spec is invalid or has other channels than the set.
-    public init(set: ShardSet, options: BatchOptions, transformation: SampleTransformation? = nil, ring memory: [BatchMemory]? = nil) throws {
+    public init(set: ShardSet, options: BatchOptions, transformation: SampleTransformation? = nil, ring memory: [BatchMemory]? = nil) throws
+    {
         guard options.batchSize >= 1, options.prefetch >= 1, options.threads >= 1 else {
             throw ShardError(.invalidArgument, "batch size, prefetch and threads must be at least 1")
         }
@@ -327,7 +328,8 @@ public final class BatchLoader: @unchecked Sendable {
         let oneHot = options.labels == .oneHot ? options.batchSize * classes : 0
         ring = (0..<options.prefetch).map { k in
             if let memory { return Slot(memory[k], oneHot: oneHot) }
-            return Slot(imageBytes: options.batchSize * output.elementCount * options.element.size, labels: options.batchSize, oneHot: oneHot)
+            return Slot(
+                imageBytes: options.batchSize * output.elementCount * options.element.size, labels: options.batchSize, oneHot: oneHot)
         }
         scratches = (0..<options.threads).map { _ in RowScratch(capacity: options.batchSize) }
         workerStates =

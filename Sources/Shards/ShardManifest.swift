@@ -1,5 +1,6 @@
 public import Foundation
 import Support
+
 #if canImport(Glibc)
 import Glibc
 #endif

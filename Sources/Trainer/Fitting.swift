@@ -340,7 +340,8 @@ public enum Fitting {
     /// run's seed, through `options.transformation`.
     /// - Throws: ``ShardError`` from ``BatchLoader/init(set:options:transformation:ring:)``.
     public static func trainingLoader(for model: Model, training: ShardSet, options: TrainingOptions) throws -> BatchLoader {
-        var batchOptions = batchOptions(for: model, batchSize: options.batchSize, seed: options.seed, shuffle: true, prefetch: options.prefetch)
+        var batchOptions = batchOptions(
+            for: model, batchSize: options.batchSize, seed: options.seed, shuffle: true, prefetch: options.prefetch)
         batchOptions.shardWindow = options.shardWindow
         return try BatchLoader(set: training, options: batchOptions, transformation: options.transformation)
     }

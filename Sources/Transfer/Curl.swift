@@ -338,7 +338,10 @@ public final class CurlEasy {
         if request.method == .post {
             // The body straight from the caller's memory (valid during the transfer).
             try check(dp_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, bodySize), url: url)
-            try check(dp_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: request.body?.baseAddress ?? UnsafeRawPointer(emptyBody))), url: url)
+            try check(
+                dp_curl_setopt_pointer(
+                    handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: request.body?.baseAddress ?? UnsafeRawPointer(emptyBody))),
+                url: url)
         }
         if request.method == .put {
             try check(

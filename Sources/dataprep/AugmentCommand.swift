@@ -91,7 +91,7 @@ struct AugmentCommand: ParsableCommand {
         try output.checkSeparate(from: [dataset.root])
         // OUT/validation is written too: a concurrent pack into it must fail, not interleave.
         let locks = try output.locks(subfolders: validation == nil ? [] : ["validation"])
-        defer { locks.reversed().forEach { $0.release() } }
+        defer { for lock in locks.reversed() { lock.release() } }
         try replacing.checkReplacing(
             in: output.folder, split: "train", spec: spec, classNames: classNames, parameterNames: TransformParameters.recordedNames)
         if validation != nil {

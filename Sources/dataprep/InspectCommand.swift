@@ -36,7 +36,9 @@ struct Inspect: ParsableCommand {
             "image       \(manifest.spec.sizeDescription), \(manifest.spec.channels) channels uint8 (HWC), resize \(manifest.spec.resize.rawValue), "
                 + "rescale \(manifest.spec.rescale); record stride \(layout.stride) bytes")
         if !manifest.parameterNames.isEmpty { print("parameters  \(manifest.parameterNames.joined(separator: ", "))") }
-        print("shards      \(manifest.shards.count), " + String(format: "%.1f MB", Double(bytes) / 1e6) + (set.cacheStatistics == nil ? " on disk" : ""))
+        print(
+            "shards      \(manifest.shards.count), " + String(format: "%.1f MB", Double(bytes) / 1e6)
+                + (set.cacheStatistics == nil ? " on disk" : ""))
         print("classes     \(manifest.classNames.count)")
         let width = max(5, manifest.classNames.map(\.count).max() ?? 0)
         for (label, name) in manifest.classNames.enumerated() {

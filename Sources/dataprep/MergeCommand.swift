@@ -20,7 +20,8 @@ struct Merge: ParsableCommand {
             replaced only once the merged set is complete.
             """)
 
-    @Argument(help: "The merged set's folder, or s3://bucket/prefix (staged locally, shards uploaded as they are finished, the manifest last).")
+    @Argument(
+        help: "The merged set's folder, or s3://bucket/prefix (staged locally, shards uploaded as they are finished, the manifest last).")
     var out: String
 
     @Argument(help: "The part sets: folders, or their URLs (https://, s3://).")
@@ -47,7 +48,7 @@ struct Merge: ParsableCommand {
         // OUT/validation is written too: both are locked, as augment locks them.
         var locks = [try FolderLock(folder)]
         if withValidation { locks.append(try FolderLock(folder + "/validation")) }
-        defer { locks.reversed().forEach { $0.release() } }
+        defer { for lock in locks.reversed() { lock.release() } }
         // Refuse to replace a set of another shape before any record is read (the writers check again).
         let validationSets = try withValidation ? validations.map { try remote.open($0) } : []
         for (part, into) in [(sets.first, folder), (validationSets.first, folder + "/validation")] {

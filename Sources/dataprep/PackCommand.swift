@@ -63,7 +63,7 @@ struct Pack: ParsableCommand {
                     + "a set of one class; give pack the folder that holds all the class folders")
         }
         let locks = try output.locks()
-        defer { locks.reversed().forEach { $0.release() } }
+        defer { for lock in locks.reversed() { lock.release() } }
         try replacing.checkReplacing(
             in: output.folder, split: splitName, spec: spec, classNames: dataset.classNames, parameterNames: [])
         let uploader = try SetUpload.start(output.destination, folder: output.folder, validation: false)

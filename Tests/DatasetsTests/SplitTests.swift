@@ -3,6 +3,7 @@ import Foundation
 import Support
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif

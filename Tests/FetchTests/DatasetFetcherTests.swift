@@ -130,9 +130,10 @@ import Testing
     /// verifies.
     @Test func aRegistryDatasetTakesTheGivenName() throws {
         try withServer { server, home in
-            server.setFile(Self.splitZip, at: "/pets.zip")
+            server.setFile(try Self.splitZip(), at: "/pets.zip")
             let entry = RegistryEntry(
-                name: "pets", summary: "test", files: [.init(name: "pets.zip", urls: [server.baseURL + "/pets.zip"], size: nil, sha256: nil)],
+                name: "pets", summary: "test",
+                files: [.init(name: "pets.zip", urls: [server.baseURL + "/pets.zip"], size: nil, sha256: nil)],
                 layout: .splitClassFolders)
             var named = options(home)
             named.name = "my-pets"

@@ -5,6 +5,7 @@ import Foundation
 import Support
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,8 +1,9 @@
 import Codecs
 import Foundation
-@testable import Preparation
 import Support
 import Testing
+
+@testable import Preparation
 
 /// The AVX2 kernel against the portable Swift loop (``BilinearKernelCases``).
 @Suite(.enabled(if: BilinearKernel.Path.avx2.isSupported, "skipped: \(BilinearKernel.Path.avx2.missingReason ?? "")"))

@@ -165,8 +165,8 @@ import Testing
             let images = (0..<2).map { _ in UnsafeMutableRawPointer.allocate(byteCount: 4 * 90, alignment: 16) }
             let labels = (0..<2).map { _ in UnsafeMutablePointer<Int32>.allocate(capacity: 4) }
             defer {
-                images.forEach { $0.deallocate() }
-                labels.forEach { $0.deallocate() }
+                for image in images { image.deallocate() }
+                for label in labels { label.deallocate() }
             }
             let loader = try BatchLoader(
                 set: set, options: BatchOptions(batchSize: 4, layout: .nchw, element: .uint8, shuffle: false, prefetch: 2),
@@ -186,7 +186,8 @@ import Testing
             }
             #expect(index == 3)
             #expect(throws: ShardError.self) {
-                try BatchLoader(set: set, options: BatchOptions(batchSize: 4, prefetch: 3), ring: [BatchMemory(images: images[0], labels: labels[0])])
+                try BatchLoader(
+                    set: set, options: BatchOptions(batchSize: 4, prefetch: 3), ring: [BatchMemory(images: images[0], labels: labels[0])])
             }
         }
     }

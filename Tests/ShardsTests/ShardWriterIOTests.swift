@@ -1,8 +1,9 @@
 import Foundation
-@testable import Shards
 import Support
 import TestSupport
 import Testing
+
+@testable import Shards
 
 /// The writer's two ways to the disk (direct I/O, where the file system takes it, and the page
 /// cache) give the same files, whatever the shard size: below one block, within the 4 MiB buffer,

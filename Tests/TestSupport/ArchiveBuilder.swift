@@ -6,6 +6,7 @@
 // absolute and `..` paths, links to anywhere, device files. libarchive's *writer* keeps such names
 // as given (only bsdtar's command line strips them).
 import CArchive
+
 #if canImport(Glibc)
 import Glibc
 #endif

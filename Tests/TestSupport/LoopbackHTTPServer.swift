@@ -10,6 +10,7 @@
 import Dispatch
 import Foundation
 import Support
+
 #if canImport(Glibc)
 import Glibc
 #endif

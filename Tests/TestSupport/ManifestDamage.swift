@@ -1,6 +1,7 @@
 import Foundation
 public import Shards
 import Support
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 import Shards
 import TestSupport
 import Testing
+
 @testable import Trainer
 
 /// Layer-spec parsing and its errors, the presets' parameter counts (checked by hand against

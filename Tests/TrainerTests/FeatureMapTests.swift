@@ -2,6 +2,7 @@ import Foundation
 import Shards
 import TestSupport
 import Testing
+
 @testable import Trainer
 
 /// `Model.featureMaps(image:)`: the conv and pool outputs of one image, out of oneDNN's blocked

@@ -2,6 +2,7 @@ import Foundation
 import Shards
 import TestSupport
 import Testing
+
 @testable import Trainer
 
 /// The training loop, its callbacks and resuming, on tiny generated shard sets.

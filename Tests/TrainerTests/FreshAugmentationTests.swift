@@ -2,6 +2,7 @@ import Foundation
 import Shards
 import TestSupport
 import Testing
+
 @testable import Trainer
 
 /// Training through a per-sample transform (what fresh augmentation plugs in): resuming, validation
@@ -112,7 +113,8 @@ import Testing
             }
             #expect(
                 none?.message.hasSuffix(
-                    "was trained with fresh augmentation (flip true, rotate 40.0), and this run has none; resume with it or start a new run")
+                    "was trained with fresh augmentation (flip true, rotate 40.0), and this run has none; resume with it or start a new run"
+                )
                     == true, "\(none?.message ?? "")")
             // The same options resume, and the file keeps them.
             let same = try FittingTests.model()

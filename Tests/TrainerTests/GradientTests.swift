@@ -1,6 +1,7 @@
 import Foundation
 import Shards
 import Testing
+
 @testable import Trainer
 
 /// Every layer's forward pass against the Float64 reference (so the Keras layouts and padding are

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Trainer
 
 /// Deterministic pseudo-random values in [−1, 1).

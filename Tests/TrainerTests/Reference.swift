@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Trainer
 
 /// A Float64 reference of a model's forward pass and loss, written from Keras's definitions alone

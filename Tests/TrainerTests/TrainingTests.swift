@@ -3,6 +3,7 @@ import Shards
 import Support
 import TestSupport
 import Testing
+
 @testable import Trainer
 
 /// Training end to end on generated data: learning, determinism, resuming, saving, divergence.

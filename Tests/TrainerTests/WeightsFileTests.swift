@@ -2,6 +2,7 @@ import Foundation
 import Shards
 import TestSupport
 import Testing
+
 @testable import Trainer
 
 /// The weights file as documented (read here the way numpy would), its checks, and its errors.

@@ -2,6 +2,7 @@ import Foundation
 import Shards
 import TestSupport
 import Testing
+
 @testable import Trainer
 
 @Suite struct WeightsNumpyTests {

@@ -41,7 +41,9 @@ import Testing
         let photo = try JPEGEncoder().encode(SyntheticImages.photoLike(width: 500, height: 375))
         try Data(JPEGFixtures.withEXIF(orientation: 6, in: photo)).write(to: URL(fileURLWithPath: folder + "/photo.jpg"))
         let sticker = Image(width: 64, height: 48, format: .rgba) { pixels in
-            for i in 0..<(64 * 48) { (pixels[4 * i], pixels[4 * i + 1], pixels[4 * i + 2], pixels[4 * i + 3]) = (200, 80, 40, UInt8(i % 256)) }
+            for i in 0..<(64 * 48) {
+                (pixels[4 * i], pixels[4 * i + 1], pixels[4 * i + 2], pixels[4 * i + 3]) = (200, 80, 40, UInt8(i % 256))
+            }
         }
         try Data(try PNGEncoder().encode(sticker)).write(to: URL(fileURLWithPath: folder + "/sticker.png"))
         try Data(photo.prefix(photo.count / 2)).write(to: URL(fileURLWithPath: folder + "/cut.jpg"))
@@ -78,7 +80,9 @@ import Testing
         #expect(sections == ["## Quick start", "## Walkthrough: cats vs dogs", "## Where to go next"])
         #expect(readme.utf8.count < 16_000, "the front page says what it is, how to start, and where to go next")
         #expect(readme.contains("`.build/release/dataprep`") && readme.contains("make install"), "where make demo left the binary")
-        let pages = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path).filter { $0.hasSuffix(".md") }
+        let pages = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path).filter {
+            $0.hasSuffix(".md")
+        }
         #expect(pages.count >= 10)
         for page in pages { #expect(readme.contains("](docs/\(page))"), "README links docs/\(page)") }
     }

@@ -75,7 +75,8 @@ import Testing
         let rows = page.split(separator: "\n").filter { $0.hasPrefix("| ") }
         func row(_ argument: String) -> Substring? { rows.first { $0.hasPrefix("| `\(argument)") } }
         #expect(row("color_mode")?.contains("`--channels 1`") == true)
-        #expect(row("target_size=(150, 200)")?.contains("`--size 200x150`: width first, the **reverse** of Keras's `(height, width)`") == true)
+        #expect(
+            row("target_size=(150, 200)")?.contains("`--size 200x150`: width first, the **reverse** of Keras's `(height, width)`") == true)
         for unsupported in ["featurewise_center", "samplewise_center", "zca_whitening"] {
             #expect(row(unsupported)?.contains("not supported") == true, "\(unsupported)")
         }

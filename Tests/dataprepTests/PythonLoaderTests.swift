@@ -95,7 +95,8 @@ import Trainer
             "--fill", "reflect",
         ]
         var cases = [
-            Case(name: "plain", set: "rgb", train: ["--seed", "4"], loader: ["seed": .integer(4)], epochs: [0, 1], batchSize: 5, layout: ""),
+            Case(
+                name: "plain", set: "rgb", train: ["--seed", "4"], loader: ["seed": .integer(4)], epochs: [0, 1], batchSize: 5, layout: ""),
             Case(
                 name: "fresh", set: "rgb", train: ["--seed", "7"] + freshFlags, loader: ["seed": .integer(7), "augment": .text("fresh")],
                 epochs: [0, 2], batchSize: 4, layout: ""),
@@ -170,7 +171,8 @@ import Trainer
 
     @Test func aCProgramReadsTheBatchesBatchLoaderGives() throws {
         let compiler = try #require(Self.compiler, "no C compiler (clang or cc) on PATH")
-        try #require(FileManager.default.fileExists(atPath: PythonLoaderTests.engine), "\(PythonLoaderTests.engine) is missing: make test builds it")
+        try #require(
+            FileManager.default.fileExists(atPath: PythonLoaderTests.engine), "\(PythonLoaderTests.engine) is missing: make test builds it")
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try PackCommandTests.makeDataset(at: dir.appendingPathComponent("data"), classes: ["a", "b"], count: 5)
@@ -178,7 +180,8 @@ import Trainer
         let pack = try runDataprep(["pack", dir.appendingPathComponent("data").path, "--size", "12x10", "--out", set])
         try #require(pack.status == 0, "\(pack.stderr)")
 
-        let repository = PythonReaderTests.repository.path, library = URL(fileURLWithPath: PythonLoaderTests.engine).deletingLastPathComponent().path
+        let repository = PythonReaderTests.repository.path,
+            library = URL(fileURLWithPath: PythonLoaderTests.engine).deletingLastPathComponent().path
         let program = dir.appendingPathComponent("smoke").path
         let compile = Process()
         compile.executableURL = URL(fileURLWithPath: compiler)

@@ -44,7 +44,9 @@ import Testing
             ("cold", [String]()), ("third", ["--cache-limit", "\(setBytes / 3)"]),
         ] {
             let remote = try runDataprep(
-                train + ["--shards", server.baseURL + "/shards", "--run-dir", dir.path + "/" + name, "--cache", dir.path + "/cache-" + name]
+                train + [
+                    "--shards", server.baseURL + "/shards", "--run-dir", dir.path + "/" + name, "--cache", dir.path + "/cache-" + name,
+                ]
                     + extra)
             #expect(remote.status == 0, "\(name): \(remote.stderr)")
             #expect(try Self.history(dir.path + "/" + name) == Self.history(dir.path + "/local"), "\(name)")
@@ -77,7 +79,9 @@ import Testing
         #expect(inspect.status == 0, "\(inspect.stderr)")
         #expect(inspect.stdout.hasPrefix("shard set   \(url)\n") && inspect.stdout.contains("classes     2"))
         let verify = try runDataprep(["verify", url + "/validation"] + cache)
-        #expect(verify.status == 0 && verify.stdout == "ok: \(url)/validation: 80 samples in 4 shards, every checksum matches\n", "\(verify.stderr)")
+        #expect(
+            verify.status == 0 && verify.stdout == "ok: \(url)/validation: 80 samples in 4 shards, every checksum matches\n",
+            "\(verify.stderr)")
 
         let train = try runDataprep([
             "train", "--shards", shards, "--model", "conv8,pool,flatten,dense16,output", "--epochs", "1", "--run-dir", dir.path + "/run",
@@ -116,25 +120,33 @@ import Testing
         server.inject(.status(404), at: shard)
         let missing = try verify()
         #expect(missing.status == 1)
-        #expect(missing.stderr == "error: httpStatus: \(server.baseURL)\(shard): HTTP 404 Not Found: injected status 404\n", "\(missing.stderr)")
+        #expect(
+            missing.stderr == "error: httpStatus: \(server.baseURL)\(shard): HTTP 404 Not Found: injected status 404\n", "\(missing.stderr)"
+        )
 
         let original = try #require(server.file(at: shard))
         var rewritten = original
         rewritten[300] ^= 0xFF
         server.inject(.dropAndReplace(afterBodyBytes: 200, with: rewritten), at: shard)
         let changed = try verify()
-        #expect(changed.status == 1 && changed.stderr.hasPrefix("error: setChanged: \(server.baseURL)\(shard): the shard changed"), "\(changed.stderr)")
+        #expect(
+            changed.status == 1 && changed.stderr.hasPrefix("error: setChanged: \(server.baseURL)\(shard): the shard changed"),
+            "\(changed.stderr)")
 
         var flipped = original
         let stride = try ShardSet(directory: dir.path + "/shards").layout.stride
         flipped[128 + 2 * stride + 10] ^= 0x01
         server.setFile(flipped, at: shard)
         let damaged = try verify()
-        #expect(damaged.stderr == "error: checksumMismatch: \(server.baseURL)\(shard), sample 2: record bytes do not match their checksum\n", "\(damaged.stderr)")
+        #expect(
+            damaged.stderr == "error: checksumMismatch: \(server.baseURL)\(shard), sample 2: record bytes do not match their checksum\n",
+            "\(damaged.stderr)")
         server.setFile(original, at: shard)
 
         let nothing = try verify(server.baseURL + "/nothing")
-        #expect(nothing.status == 1 && nothing.stderr.hasPrefix("error: manifestMismatch: \(server.baseURL)/nothing/manifest.json: not a shard set"))
+        #expect(
+            nothing.status == 1
+                && nothing.stderr.hasPrefix("error: manifestMismatch: \(server.baseURL)/nothing/manifest.json: not a shard set"))
         for result in [dropped, retried, missing, changed, damaged, nothing] { print(result.stdout + result.stderr) }
     }
 
@@ -164,7 +176,9 @@ import Testing
         try TrainCommandTests.writeClasses(at: data)
         let pack = ["pack", data.path, "--size", "24x24", "--channels", "1", "--shard-size", "12KB", "--threads", "2"]
         try #require(try runDataprep(pack + ["--out", dir.path + "/one"]).status == 0)
-        for part in 0..<3 { try #require(try runDataprep(pack + ["--out", dir.path + "/parts/\(part)", "--part", "\(part)/3"]).status == 0) }
+        for part in 0..<3 {
+            try #require(try runDataprep(pack + ["--out", dir.path + "/parts/\(part)", "--part", "\(part)/3"]).status == 0)
+        }
         let server = try LoopbackHTTPServer()
         defer { server.stop() }
         try server.serveFolder(dir.path + "/parts", at: "/parts")
