@@ -97,7 +97,7 @@ extension Train {
             let more = "give --epochs \(record.epoch + 1) or more to train on"
             throw ValidationError(
                 typedEpochs.map {
-                    "--epochs \($0): the run in \(runDir) has trained \(record.epoch) epochs already and --epochs counts them all "
+                    "--epochs \($0): the run in \(runDir) has trained \(Diagnostics.count(record.epoch, "epoch")) already and --epochs counts them all "
                         + "(as Keras's fit(epochs=\($0), initial_epoch=\(record.epoch)) would train none): \(more)"
                 } ?? "the run in \(runDir) has trained all its \(epochs) epochs: \(more)")
         }
