@@ -28,19 +28,24 @@ public struct CacheSettings: Sendable, Hashable {
 /// cache folder, verified, memory-mapped, and kept there until it must make room.
 ///
 /// - **Fetching.** A shard is fetched with Range requests of at most ``chunkSize`` bytes into a
-///   file of a unique temporary name, then renamed into place (two processes sharing the folder
-///   never see each other's half-written files). A dropped connection, a timeout, a 5xx, 408 or
-///   429 is retried with backoff and resumes at the last byte received. Every response must be
-///   the object first seen: its size the manifest's, its ETag the one recorded at the shard's
-///   first response in this run; otherwise the run stops with `setChanged`, naming the shard, and
-///   no byte of the other version is kept.
+///   file of a unique temporary name, mapped and verified under that name, then renamed into place
+///   (two processes sharing the folder never see each other's half-written files, and a fetch
+///   never opens its shard by the shared name, which another reader may unlink at any time). A
+///   dropped connection, a timeout, a 5xx, 408 or 429 is retried with backoff and resumes at the
+///   last byte received. Every response must be the object first seen: its size the manifest's,
+///   its ETag the one recorded at the shard's first response in this run; otherwise the run stops
+///   with `setChanged`, naming the shard, and no byte of the other version is kept.
 /// - **Verifying.** A cached file is used only when its size is the manifest's and its header and
 ///   the XXH64 of its checksum table give the manifest's digest (the reader checks every record's
 ///   XXH64 as it reads it). Files are named after the shard's URL and digest, so a set rewritten
 ///   under the same URL never reads stale files.
 /// - **Evicting.** With a limit, room is made by deleting the least recently used shard files of
 ///   the folder (this set's or others') that no reader has pinned, sparing the shards about to be
-///   read; a pin waits when every file in the way is pinned.
+///   read; a pin waits when every file in the way is pinned. Each store counts the files it found
+///   and fetched, so readers sharing a folder may evict each other's files: a deleted name never
+///   takes bytes from a reader that mapped the file (the mapping holds the file, not its name), and
+///   a cached file that is gone by the time it is opened is a miss, fetched again (once: a fetch
+///   maps its own file before it has a shared name).
 /// - **Prefetching.** Two threads fetch the shards of the reader's hint (``prefetch(_:)``) in order
 ///   while they fit without evicting one needed sooner.
 public final class RemoteShardStore: ShardStore, @unchecked Sendable {
@@ -178,17 +183,22 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
                 // A file of an earlier run (or another process): verified before it is used.
                 entry.fetching = true
                 condition.unlock()
-                let mapping = try? verifiedMapping(entry)
+                var result: Result<ShardMapping, any Error>
+                do { result = .success(try verifiedMapping(of: entry.path, entry)) } catch { result = .failure(error) }
                 condition.lock()
                 entry.fetching = false
                 condition.broadcast()
-                if let mapping {
+                switch result {
+                case .success(let mapping):
                     entry.mapping = mapping
                     continue
+                case .failure(let error):
+                    entry.onDisk = false
+                    used -= entry.shard.bytes
+                    // Gone (a reader sharing the folder evicted it): a miss, fetched below. A file
+                    // that is not the manifest's shard is deleted (a fetch would replace it anyway).
+                    if (error as? ShardError)?.code != .missingShard { unlink(entry.path) }
                 }
-                entry.onDisk = false
-                used -= entry.shard.bytes
-                unlink(entry.path)
             }
             waited = true
             guard makeRoom(entry.shard.bytes, sparing: []) else {
@@ -300,8 +310,10 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
         return !closed
     }
 
-    /// Downloads `entry`'s object into a temporary file in Range requests, checks it, renames it
-    /// into the folder and maps it.
+    /// Downloads `entry`'s object into a temporary file in Range requests, maps and checks it, and
+    /// renames it into the folder. The mapping is made under the temporary name, which no other
+    /// reader knows: once renamed, the name may be unlinked by a reader sharing the folder (evicting
+    /// its own copy) without taking the bytes, and a file that fails the checks never gets the name.
     /// - Throws: ``RemoteSetError`` (`setChanged` naming the shard's URL, `httpStatus`,
     ///   `transferFailed`, `fileSystem`) or ``ShardError`` for bytes that are not the manifest's.
     private func fetch(_ entry: Entry) throws -> ShardMapping {
@@ -347,14 +359,10 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
         do {
             try file.close()
         } catch { throw RemoteSetError(error) }
+        let mapping = try verifiedMapping(of: temporary, entry)
         guard rename(temporary, entry.path) == 0 else { throw RemoteSetError(SupportError.system("cannot rename a fetched shard", path: entry.path)) }
         keep = true
-        do {
-            return try verifiedMapping(entry)
-        } catch {
-            unlink(entry.path)
-            throw error
-        }
+        return mapping
 
         /// One Range request for bytes `start ..< start + length`, written into the file as they come.
         func perform(_ easy: CurlEasy, entry: Entry, start: Int, length: Int) throws(TransferFailure) {
@@ -405,11 +413,13 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
         }
     }
 
-    /// Maps the cached file of `entry` and checks it against the manifest (size, header, digest of
-    /// the checksum table).
-    /// - Throws: ``ShardError`` naming the shard's URL.
-    private func verifiedMapping(_ entry: Entry) throws -> ShardMapping {
-        let mapping = try ShardMapping(path: entry.path)
+    /// Maps the file at `path` (`entry`'s cache file, or its fetch's temporary file) and checks it
+    /// against the manifest (size, header, digest of the checksum table). The mapping stays valid
+    /// whatever becomes of the name after.
+    /// - Throws: ``ShardError`` naming the file (`missingShard` when it is not there) or, for
+    ///   bytes that are not the manifest's shard, the shard's URL.
+    private func verifiedMapping(of path: String, _ entry: Entry) throws -> ShardMapping {
+        let mapping = try ShardMapping(path: path)
         try ShardFileCheck.check(mapping.bytes, against: entry.shard, layout: manifest.layout, location: entry.url, table: true)
         return mapping
     }

@@ -147,6 +147,28 @@ final class Failures: @unchecked Sendable {
         }
     }
 
+    /// The race of readers sharing a folder, made frequent: three readers whose limit holds two
+    /// shards, so each evicts (unlinks) the files the others have just fetched under the same names.
+    /// A file that vanishes before it is opened is a miss fetched again, never a `missingShard`.
+    @Test func readersEvictingEachOthersFilesRefetchWhatVanishes() throws {
+        try withServedSet { served in
+            let limit = 2 * served.manifest.shards.map(\.bytes).max()!
+            let sets = try (0..<3).map { _ in try served.open(limit: limit) }
+            let failures = Failures()
+            DispatchQueue.concurrentPerform(iterations: 6) { k in
+                do {
+                    for _ in 0..<8 { try sets[k % 3].verify() }
+                } catch {
+                    failures.add("\(error)")
+                }
+            }
+            #expect(failures.all.isEmpty, "\(failures.all)")
+            #expect(sets.allSatisfy { $0.cacheStatistics!.evictions > 0 })
+            let names = try FileManager.default.contentsOfDirectory(atPath: served.cache)
+            #expect(names.allSatisfy { $0.hasSuffix(".dps") }, "\(names)")  // no temporary file left
+        }
+    }
+
     @Test func aServerErrorThenSuccessIsRetried() throws {
         try withServedSet { served in
             served.server.inject(.status(500), at: served.shardPath(2))
