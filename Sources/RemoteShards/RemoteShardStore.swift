@@ -2,6 +2,7 @@ import Foundation
 public import Shards
 public import Support
 import Transfer
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -246,20 +247,26 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
             where entry.onDisk && entry.pins == 0 && !entry.fetching && !sparing.contains(k) {
                 let key = position[k].map { (1, -Double($0)) } ?? (0, entry.used)
                 if victim == nil || key < victim!.key {
-                    victim = (key, { [self] in
-                        entry.mapping = nil
-                        entry.onDisk = false
-                        used -= entry.shard.bytes
-                        unlink(entry.path)
-                    })
+                    victim = (
+                        key,
+                        { [self] in
+                            entry.mapping = nil
+                            entry.onDisk = false
+                            used -= entry.shard.bytes
+                            unlink(entry.path)
+                        }
+                    )
                 }
             }
             for (name, file) in foreign where victim == nil || (0, file.used) < victim!.key {
-                victim = ((0, file.used), { [self] in
-                    foreign[name] = nil
-                    used -= file.bytes
-                    unlink(cache.folder + "/" + name)
-                })
+                victim = (
+                    (0, file.used),
+                    { [self] in
+                        foreign[name] = nil
+                        used -= file.bytes
+                        unlink(cache.folder + "/" + name)
+                    }
+                )
             }
             guard let victim else { return false }
             victim.evict()
@@ -360,56 +367,59 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
             try file.close()
         } catch { throw RemoteSetError(error) }
         let mapping = try verifiedMapping(of: temporary, entry)
-        guard rename(temporary, entry.path) == 0 else { throw RemoteSetError(SupportError.system("cannot rename a fetched shard", path: entry.path)) }
+        guard rename(temporary, entry.path) == 0 else {
+            throw RemoteSetError(SupportError.system("cannot rename a fetched shard", path: entry.path))
+        }
         keep = true
         return mapping
 
         /// One Range request for bytes `start ..< start + length`, written into the file as they come.
         func perform(_ easy: CurlEasy, entry: Entry, start: Int, length: Int) throws(TransferFailure) {
-                try easy.perform(
-                    client.request(entry.shard.file, range: .slice(offset: start, length: length)),
-                    receive: { chunk in
-                        guard received + chunk.count <= start + length else {
-                            changed = "the server sent more bytes than the range asked for"
+            try easy.perform(
+                client.request(entry.shard.file, range: .slice(offset: start, length: length)),
+                receive: { chunk in
+                    guard received + chunk.count <= start + length else {
+                        changed = "the server sent more bytes than the range asked for"
+                        return false
+                    }
+                    do throws(SupportError) { try file.write(chunk, at: received) } catch {
+                        writeFailure = error
+                        return false
+                    }
+                    received += chunk.count
+                    self.condition.withLock { self.counters.bytesFetched += chunk.count }
+                    return true
+                },
+                accept: { response in
+                    if response.status == 200 && response.rangeStart == nil {
+                        // The whole object, although a range was asked for.
+                        guard response.contentLength == size else {
+                            changed =
+                                "the object is \(response.contentLength.map(String.init) ?? "of unknown size") bytes; the manifest says \(size)"
                             return false
                         }
-                        do throws(SupportError) { try file.write(chunk, at: received) } catch {
-                            writeFailure = error
+                        guard start == 0 else {
+                            restart = true
                             return false
                         }
-                        received += chunk.count
-                        self.condition.withLock { self.counters.bytesFetched += chunk.count }
+                    } else if response.rangeStart != start {
+                        changed = "the server answered another range than bytes \(start)-\(start + length - 1)"
+                        return false
+                    }
+                    if let total = response.size, total != size {
+                        changed = "the object is \(total) bytes; the manifest says \(size)"
+                        return false
+                    }
+                    return self.condition.withLock {
+                        guard let etag = response.etag else { return true }
+                        if let recorded = entry.etag, recorded != etag {
+                            changed = "its ETag was \(recorded) and is now \(etag)"
+                            return false
+                        }
+                        entry.etag = etag
                         return true
-                    },
-                    accept: { response in
-                        if response.status == 200 && response.rangeStart == nil {
-                            // The whole object, although a range was asked for.
-                            guard response.contentLength == size else {
-                                changed = "the object is \(response.contentLength.map(String.init) ?? "of unknown size") bytes; the manifest says \(size)"
-                                return false
-                            }
-                            guard start == 0 else {
-                                restart = true
-                                return false
-                            }
-                        } else if response.rangeStart != start {
-                            changed = "the server answered another range than bytes \(start)-\(start + length - 1)"
-                            return false
-                        }
-                        if let total = response.size, total != size {
-                            changed = "the object is \(total) bytes; the manifest says \(size)"
-                            return false
-                        }
-                        return self.condition.withLock {
-                            guard let etag = response.etag else { return true }
-                            if let recorded = entry.etag, recorded != etag {
-                                changed = "its ETag was \(recorded) and is now \(etag)"
-                                return false
-                            }
-                            entry.etag = etag
-                            return true
-                        }
-                    })
+                    }
+                })
         }
     }
 
@@ -432,5 +442,9 @@ private final class Counter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
 
-    func next() -> Int { lock.withLock { value += 1; return value } }
+    func next() -> Int {
+        lock.withLock {
+            value += 1; return value
+        }
+    }
 }

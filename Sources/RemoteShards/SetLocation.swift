@@ -25,7 +25,8 @@ public enum SetLocation: Sendable, Hashable, CustomStringConvertible {
         guard Self.isRemote(text) else {
             if let scheme = text.range(of: "://"), !text[..<scheme.lowerBound].contains("/") {
                 throw RemoteSetError(
-                    .invalidLocation, "\(text[..<scheme.lowerBound]):// is not a scheme dataprep reads sets from: use a folder, http://, https:// or s3://",
+                    .invalidLocation,
+                    "\(text[..<scheme.lowerBound]):// is not a scheme dataprep reads sets from: use a folder, http://, https:// or s3://",
                     subject: text)
             }
             self = .folder(text)
@@ -54,7 +55,8 @@ public enum SetLocation: Sendable, Hashable, CustomStringConvertible {
             throw RemoteSetError(.invalidLocation, "not a URL with a host", subject: text)
         }
         guard components.user == nil, components.password == nil else {
-            throw RemoteSetError(.invalidLocation, "credentials in a set URL are not accepted (they would be printed and recorded)", subject: text)
+            throw RemoteSetError(
+                .invalidLocation, "credentials in a set URL are not accepted (they would be printed and recorded)", subject: text)
         }
         guard components.query == nil, components.fragment == nil else {
             throw RemoteSetError(.invalidLocation, "a set URL names a folder: no query (?) or fragment (#)", subject: text)
@@ -69,7 +71,9 @@ public enum SetLocation: Sendable, Hashable, CustomStringConvertible {
             throw RemoteSetError(
                 .invalidLocation, "the path '\(key)' may only hold A-Z, a-z, 0-9, '.', '_', '-', '~' and '/'", subject: text)
         }
-        guard key.isEmpty || !key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == ".." || $0 == "." })
+        guard
+            key.isEmpty
+                || !key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == ".." || $0 == "." })
         else {
             throw RemoteSetError(.invalidLocation, "the path '\(key)' has an empty, '.' or '..' segment", subject: text)
         }

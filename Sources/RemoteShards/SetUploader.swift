@@ -154,7 +154,8 @@ public final class SetUploader: @unchecked Sendable {
         let (_, created) = try client.send(
             client.request(name, method: .post, query: "uploads=", headers: metadata + ["Content-Type: application/octet-stream"]))
         guard let uploadID = Self.element("UploadId", in: created) else {
-            throw RemoteSetError(.uploadFailed, "the server's answer to CreateMultipartUpload has no UploadId", subject: client.url(of: name))
+            throw RemoteSetError(
+                .uploadFailed, "the server's answer to CreateMultipartUpload has no UploadId", subject: client.url(of: name))
         }
         let id = "uploadId=" + Self.percentEncoded(uploadID)
         do {
@@ -174,7 +175,8 @@ public final class SetUploader: @unchecked Sendable {
             }
             if let code = Self.element("Code", in: answer) {  // S3 may answer 200 with an error inside
                 throw RemoteSetError(
-                    .uploadFailed, "CompleteMultipartUpload: \(code): \(Self.element("Message", in: answer) ?? "")", subject: client.url(of: name))
+                    .uploadFailed, "CompleteMultipartUpload: \(code): \(Self.element("Message", in: answer) ?? "")",
+                    subject: client.url(of: name))
             }
         } catch {
             _ = try? client.send(client.request(name, method: .delete, query: id))  // abort: free the parts
@@ -185,7 +187,8 @@ public final class SetUploader: @unchecked Sendable {
     /// The text of the first `<name>` element of an XML answer.
     static func element(_ name: String, in bytes: [UInt8]) -> String? {
         let text = String(decoding: bytes, as: UTF8.self)
-        guard let open = text.range(of: "<\(name)>"), let close = text.range(of: "</\(name)>", range: open.upperBound..<text.endIndex) else {
+        guard let open = text.range(of: "<\(name)>"), let close = text.range(of: "</\(name)>", range: open.upperBound..<text.endIndex)
+        else {
             return nil
         }
         return String(text[open.upperBound..<close.lowerBound])
@@ -204,7 +207,9 @@ public final class SetUploader: @unchecked Sendable {
 /// How an error reads inside another's message: `code: place: message` for a coded error.
 enum Failure {
     static func describe(_ error: any Error) -> String {
-        if let error = error as? any CodedError { return [error.codeName, error.place, error.message].compactMap { $0 }.joined(separator: ": ") }
+        if let error = error as? any CodedError {
+            return [error.codeName, error.place, error.message].compactMap { $0 }.joined(separator: ": ")
+        }
         return "\(error)"
     }
 }

@@ -82,7 +82,9 @@ final class Failures: @unchecked Sendable {
                 for limit in [nil, setBytes / 3] as [Int?] {
                     try? FileManager.default.removeItem(atPath: served.cache)
                     let remote = try served.open(limit: limit)
-                    #expect(try batches(remote, options, epochs: 0..<3) == expected, "window \(String(describing: window)), limit \(String(describing: limit))")
+                    #expect(
+                        try batches(remote, options, epochs: 0..<3) == expected,
+                        "window \(String(describing: window)), limit \(String(describing: limit))")
                     let statistics = try #require(remote.cacheStatistics)
                     #expect(statistics.fetches >= served.manifest.shards.count)
                     if limit != nil { #expect(statistics.evictions > 0) } else { #expect(statistics.evictions == 0) }

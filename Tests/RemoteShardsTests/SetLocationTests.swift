@@ -25,7 +25,8 @@ import Testing
     @Test func s3SettingsComeFromTheEnvironmentAndTheCredentialsFile() throws {
         let home = try temporaryDirectory()
         try FileManager.default.createDirectory(at: home.appendingPathComponent(".aws"), withIntermediateDirectories: true)
-        try "[default]\naws_access_key_id = AKFILE\naws_secret_access_key = filesecret\n[other]\naws_access_key_id=AKOTHER\naws_secret_access_key=o\n"
+        try
+            "[default]\naws_access_key_id = AKFILE\naws_secret_access_key = filesecret\n[other]\naws_access_key_id=AKOTHER\naws_secret_access_key=o\n"
             .write(to: home.appendingPathComponent(".aws/credentials"), atomically: true, encoding: .utf8)
         try "[profile other]\nregion = eu-west-3\n".write(to: home.appendingPathComponent(".aws/config"), atomically: true, encoding: .utf8)
 
@@ -37,8 +38,10 @@ import Testing
         #expect(profile.signature?.accessKey == "AKOTHER" && profile.region == "eu-west-3")
 
         let environment = try S3Configuration.fromEnvironment(
-            ["AWS_ACCESS_KEY_ID": "AKENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t", "AWS_DEFAULT_REGION": "us-west-2",
-             "AWS_ENDPOINT_URL": "http://127.0.0.1:9000/"], home: home.path)
+            [
+                "AWS_ACCESS_KEY_ID": "AKENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t", "AWS_DEFAULT_REGION": "us-west-2",
+                "AWS_ENDPOINT_URL": "http://127.0.0.1:9000/",
+            ], home: home.path)
         #expect(environment.signature?.sessionToken == "t" && environment.region == "us-west-2" && environment.pathStyle)
         #expect(environment.url(bucket: "b-1", key: "k", query: "uploads=") == "http://127.0.0.1:9000/b-1/k?uploads=")
 
