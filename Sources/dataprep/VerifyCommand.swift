@@ -18,16 +18,20 @@ struct Verify: ParsableCommand {
     var remote: RemoteSetOptions
 
     func run() throws {
-        var locations = [directory]
-        if try remote.exists(Self.validation(of: directory)) { locations.append(Self.validation(of: directory)) }
-        for location in locations {
-            let set = try remote.open(location)
-            try set.verify()
-            print(
-                "ok: \(location): \(Diagnostics.count(set.count, "sample")) in \(Diagnostics.count(set.manifest.shards.count, "shard")), "
-                    + "every checksum matches")
-            if let summary = RemoteSetOptions.summary(of: set) { Diagnostics.write("\(location): \(summary)\n") }
-        }
+        // The set itself first: a failure to reach it names its own manifest, not its validation set's.
+        try verify(directory)
+        let validation = Self.validation(of: directory)
+        if try remote.exists(validation) { try verify(validation) }
+    }
+
+    /// Checks every record of the set at `location` and prints its line.
+    private func verify(_ location: String) throws {
+        let set = try remote.open(location)
+        try set.verify()
+        print(
+            "ok: \(location): \(Diagnostics.count(set.count, "sample")) in \(Diagnostics.count(set.manifest.shards.count, "shard")), "
+                + "every checksum matches")
+        if let summary = RemoteSetOptions.summary(of: set) { Diagnostics.write("\(location): \(summary)\n") }
     }
 
     /// Where the validation set of the set at `location` (a folder or URL) is.
