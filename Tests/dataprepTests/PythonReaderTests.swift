@@ -10,8 +10,12 @@ import Testing
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     /// Debian's python3 (`make deps` installs python3-numpy for it); `make test-torch` sets
-    /// `DATAPREP_PYTHON` to its virtualenv's python.
-    static let python = ProcessInfo.processInfo.environment["DATAPREP_PYTHON"] ?? "/usr/bin/python3"
+    /// `DATAPREP_PYTHON` to its virtualenv's python, a path relative to the repository root, made
+    /// absolute here because the documentation's examples run in folders of their own.
+    static let python: String = {
+        let given = ProcessInfo.processInfo.environment["DATAPREP_PYTHON"] ?? "/usr/bin/python3"
+        return given.hasPrefix("/") ? given : repository.appendingPathComponent(given).path
+    }()
 
     /// Runs `python arguments` with `environment` added, from the repository root; stdout and
     /// stderr together.
