@@ -61,12 +61,12 @@ struct RemoteConfiguration {
     var cache = CacheSettings()
     var options = RemoteOptions()
 
-    /// Opens the set at `path` (a folder or URL).
+    /// Opens the set at `path` (a folder or URL) with ``RemoteSet/open(_:cache:options:)``, which
+    /// opens a folder as ``ShardSet/init(directory:)`` does.
     /// - Throws: ``EngineError`` with the set's or the transfer's code.
     func open(_ path: String) throws(EngineError) -> ShardSet {
         do {
-            let location = try SetLocation(path)
-            return location.isRemote ? try RemoteSet.open(location, cache: cache, options: options) : try ShardSet(directory: path)
+            return try RemoteSet.open(try SetLocation(path), cache: cache, options: options)
         } catch {
             throw EngineError(error)
         }

@@ -13,9 +13,7 @@ enum Diagnostics {
 
     /// `text` with control characters (a newline in a file name, an escape sequence) shown as
     /// escapes, so a name from input cannot break or forge a line of output.
-    static func escaped(_ text: String) -> String {
-        text.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
-    }
+    static func escaped(_ text: String) -> String { PathComponent.escaped(text) }
 
     /// `n` and its noun, singular for one: `1 class`, `2 classes`, `1 shard`.
     static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {

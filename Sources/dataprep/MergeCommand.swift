@@ -43,7 +43,7 @@ struct Merge: ParsableCommand {
         let destination = try SetLocation(out)
         let folder = ShardOutputOptions.folder(for: destination)
         let sets = try parts.map { try remote.open($0) }
-        let validations = parts.map { $0 + "/validation" }
+        let validations = parts.map(RemoteSetOptions.validation(of:))
         let withValidation = try validations.allSatisfy { try remote.exists($0) }
         // OUT/validation is written too: both are locked, as augment locks them.
         var locks = [try FolderLock(folder)]

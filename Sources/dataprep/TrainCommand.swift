@@ -228,7 +228,8 @@ struct Train: ParsableCommand {
                 "\(runDir) already holds a run (\(existing.joined(separator: ", "))): "
                     + "give --resume to continue it, --overwrite to replace it, or another --run-dir")
         }
-        let validationPath = try val ?? (remote.exists(training.directory + "/validation") ? training.directory + "/validation" : nil)
+        let besideTraining = RemoteSetOptions.validation(of: training.directory)
+        let validationPath = try val ?? (remote.exists(besideTraining) ? besideTraining : nil)
         let validation = try validationPath.map { try remote.open($0) }
         var recorded = self
         recorded.val = validationPath

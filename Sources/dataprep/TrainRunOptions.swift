@@ -66,6 +66,15 @@ extension Train {
         ]
     }
 
+    /// What argument-parser checks before `run`: this command's `validate()` and its option
+    /// groups' that a run records.
+    func validateOptions() throws {
+        try validate()
+        try augmentation.validate()
+        try augmentation.render.validate()
+        try augmentation.render.resize.validate()
+    }
+
     /// A folder as an absolute path (a URL as it is), so a resumed run finds it from anywhere.
     static func absolute(_ location: String) -> String {
         location.contains("://") || location.hasPrefix("/")
@@ -91,6 +100,11 @@ extension Train {
         let record = try Model.checkpointRecord(at: path)
         if let options = record.options {
             let adopted = try Self.recordedOptions.resume(&self, recorded: options, run: runDir)
+            // The record is read back from a file: the values it gave get the checks a command
+            // line's get (the options given were checked before `run`, and pass again).
+            do { try validateOptions() } catch let error as ValidationError {
+                throw ValidationError("\(runDir): the checkpoint records options that are refused: \(error.message)")
+            }
             if !adopted.isEmpty { Diagnostics.write("resuming with the run's options: \(adopted.joined(separator: " "))\n") }
         }
         guard epochs > record.epoch else {

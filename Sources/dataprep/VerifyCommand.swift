@@ -20,7 +20,7 @@ struct Verify: ParsableCommand {
     func run() throws {
         // The set itself first: a failure to reach it names its own manifest, not its validation set's.
         try verify(directory)
-        let validation = Self.validation(of: directory)
+        let validation = RemoteSetOptions.validation(of: directory)
         if try remote.exists(validation) { try verify(validation) }
     }
 
@@ -32,12 +32,5 @@ struct Verify: ParsableCommand {
             "ok: \(location): \(Diagnostics.count(set.count, "sample")) in \(Diagnostics.count(set.manifest.shards.count, "shard")), "
                 + "every checksum matches")
         if let summary = RemoteSetOptions.summary(of: set) { Diagnostics.write("\(location): \(summary)\n") }
-    }
-
-    /// Where the validation set of the set at `location` (a folder or URL) is.
-    static func validation(of location: String) -> String {
-        var base = location
-        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
-        return base + "/validation"
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import TestSupport
 import Testing
 import Trainer
@@ -107,6 +108,32 @@ import Trainer
                 "Error: --resume: \(missing) holds no run to continue (no checkpoint.dpc); leave out --resume to start one"),
             "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: missing))
+    }
+
+    /// A record read back from the checkpoint is checked as a command line is: a value the
+    /// options refuse (here `--mode`, edited in the index, whose checksum is made to match) is
+    /// refused before anything is trained.
+    @Test func aRecordedValueIsCheckedAsAGivenOneIs() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (_, run) = try Self.startedRun(in: dir)
+        let path = run + "/checkpoint.dpc"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        func integer(_ at: Int, _ size: Int) -> Int { (0..<size).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        let length = integer(12, 4), offset = integer(16, 8)
+        let index = Array(bytes[offset..<offset + length]), recorded = Array(#""mode" : "auto""#.utf8)
+        let at = try #require((0...index.count - recorded.count).first { Array(index[$0..<$0 + recorded.count]) == recorded })
+        bytes.replaceSubrange(offset + at..<offset + at + recorded.count, with: Array(#""mode" : "upup""#.utf8))
+        let hash = bytes[offset..<offset + length].withUnsafeBytes { XXHash64.hash($0) }
+        for byte in 0..<8 { bytes[24 + byte] = UInt8(truncatingIfNeeded: hash >> (8 * UInt64(byte))) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let result = try runDataprep(["train", "--resume", "--run-dir", run, "--epochs", "2"])
+        #expect(result.status == 64)
+        #expect(
+            result.stderr.contains("Error: \(run): the checkpoint records options that are refused: --mode must be auto, min or max"),
+            "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
     }
 
     @Test func theCheckpointRecordsTheRunsOptionsWithTheirDefaults() throws {

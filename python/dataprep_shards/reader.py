@@ -37,6 +37,12 @@ from .errors import ChecksumsNotVerifiedWarning, ShardError
 __all__ = ["ImageSpec", "ShardSet"]
 
 
+def _open_for_reading(path: str):
+    """``path`` opened for reading, close-on-exec and without blocking (a FIFO in place of a file
+    never blocks: the caller's ``fstat`` then refuses it). Raises ``OSError``."""
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)), "rb")
+
+
 @dataclass(frozen=True)
 class ImageSpec:
     """What every image of a set is (the manifest's ``spec``): ``width`` × ``height`` pixels of
@@ -144,14 +150,13 @@ class ShardSet:
     def _read_manifest(self) -> dict:
         """The manifest, read once and validated with the rules and codes of dataprep's Swift reader
         (``ShardManifest.validate``, docs/shard-format.md "Validation"). A set at a URL comes with
-        the manifest the engine fetched (and its Swift reader validated); it is checked again here."""
+        the manifest the engine fetched and validated with that reader itself (what
+        ``dp_set_materialize`` returns is the decoded, checked manifest): it is not checked twice."""
         path = self._manifest_path
         if self._materialized:
-            manifest = self._materialized["manifest"]
-            validate_manifest(manifest, path)
-            return manifest
+            return self._materialized["manifest"]
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            file = _open_for_reading(path)
         except (FileNotFoundError, NotADirectoryError):
             raise ShardError(
                 "manifestMismatch",
@@ -160,7 +165,7 @@ class ShardSet:
             ) from None
         except OSError as error:
             raise ShardError("manifestMismatch", f"cannot read the manifest: {error.strerror}", path) from None
-        with os.fdopen(fd, "rb") as file:
+        with file:
             status = os.fstat(file.fileno())
             if not stat.S_ISREG(status.st_mode):
                 raise ShardError("manifestMismatch", "cannot read the manifest: not a regular file", path)
@@ -188,12 +193,12 @@ class ShardSet:
         """Checks shard ``k``'s header and size against the manifest."""
         path, shard = self._files[k], self.manifest["shards"][k]
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))  # a FIFO never blocks
+            file = _open_for_reading(path)
         except FileNotFoundError:
             raise ShardError("missingShard", "the manifest lists it but it is not there", path) from None
         except OSError as error:
             raise ShardError("fileSystem", f"cannot open: {error.strerror}", path) from None
-        with os.fdopen(fd, "rb") as file:
+        with file:
             status = os.fstat(file.fileno())
             if not stat.S_ISREG(status.st_mode):
                 raise ShardError("fileSystem", "not a regular file (a shard is a file)", path)

@@ -39,6 +39,14 @@ struct RemoteSetOptions: ParsableArguments {
         return try RemoteSet.open(location, cache: cacheSettings, options: remoteOptions)
     }
 
+    /// Where the validation set of the set at `location` (a folder or URL) is: `location/validation`,
+    /// without the empty path segment a trailing `/` would leave (which a URL may not hold).
+    static func validation(of location: String) -> String {
+        var base = location
+        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+        return base + "/validation"
+    }
+
     /// Whether `text` (a folder or URL) holds a set's manifest.
     func exists(_ text: String) throws -> Bool { try RemoteSet.exists(try SetLocation(text), options: remoteOptions) }
 
