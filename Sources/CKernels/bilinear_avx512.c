@@ -42,29 +42,21 @@ int dp_cpu_has_avx512(void) {
 
 // MARK: - Sixteen pixels at a time
 
-/// The constant permutations for `channels` samples per pixel. `spread[c]`: from the sixteen
-/// pixels' 8-byte reads (pixels 0–7 in the first register, 8–15 in the second), pixel j's channel
-/// c and its right-hand neighbour's as bytes 0 and 2 of lane j (bytes 1 and 3 are zeroed by the
-/// mask `words`), for `vpdpwssd`. `pack`: after the packs, 128-bit lane i holds channel 0's bytes
-/// of pixels 4i…4i+3, then channel 1's, 2's and 3's; this puts the sixteen pixels' `channels`
-/// bytes in order. `nearest`: from sixteen 4-byte reads (a pixel's samples, then whatever follows),
-/// the sixteen pixels' `channels` bytes in order.
+/// The constant permutations for `channels` samples per pixel. `reads`: where pixel j's 8-byte
+/// read starts among the sixteen pixels' reads (pixels 0–7 in the first register, 8–15 in the
+/// second), `8j` in both words of lane j (see ``blend_pixels``). `pack`: after the packs, 128-bit
+/// lane i holds channel 0's bytes of pixels 4i…4i+3, then channel 1's, 2's and 3's; this puts the
+/// sixteen pixels' `channels` bytes in order. `nearest`: from sixteen 4-byte reads (a pixel's
+/// samples, then whatever follows), the sixteen pixels' `channels` bytes in order.
 typedef struct {
-    __m512i spread[4], pack, nearest;
+    __m512i reads, pack, nearest;
 } Tables;
 
 AVX512 static Tables tables_for(int64_t channels) {
     Tables t;
-    for (int c = 0; c < 4; c++) {
-        int8_t spread[64];
-        for (int j = 0; j < 16; j++) {
-            spread[4 * j + 0] = (int8_t)(8 * j + c);
-            spread[4 * j + 1] = 0;
-            spread[4 * j + 2] = (int8_t)(8 * j + channels + c);
-            spread[4 * j + 3] = 0;
-        }
-        t.spread[c] = _mm512_loadu_si512(spread);
-    }
+    t.reads = _mm512_setr_epi32(
+        0, 8 * 0x10001, 16 * 0x10001, 24 * 0x10001, 32 * 0x10001, 40 * 0x10001, 48 * 0x10001, 56 * 0x10001, 64 * 0x10001,
+        72 * 0x10001, 80 * 0x10001, 88 * 0x10001, 96 * 0x10001, 104 * 0x10001, 112 * 0x10001, 120 * 0x10001);
     int8_t pack[64] = {0};
     for (int j = 0; j < 16; j++) {
         for (int c = 0; c < channels; c++) pack[j * channels + c] = (int8_t)(16 * (j / 4) + 4 * c + (j % 4));
@@ -117,6 +109,31 @@ AVX512 static inline __attribute__((always_inline)) void store_pixels(
     store_bytes(_mm512_permutexvar_epi8(t->pack, bytes), C, o, end, count);
 }
 
+/// Sixteen bilinear pixels into `o`, of which the first `count` are wanted, from their taps in
+/// 128 bytes of the top row (`top[0]`, `top[1]`) and 128 of the bottom row (`bottom`), and their
+/// weights: `index` holds, in both 16-bit words of pixel j's lane, the byte where its top-left
+/// tap lies in the top 128 (its bottom-left tap lies at the same byte of the bottom 128, the
+/// right-hand taps `C` bytes on). For each channel c, `vpermt2b` takes the pairs (p00, p01) and
+/// (p10, p11) as bytes 0 and 2 of the lane (bytes 1 and 3 are zeroed by the mask `words`), and two
+/// `vpdpwssd` add them, times the weights, to the rounding constant. See ``store_pixels``.
+AVX512 static inline __attribute__((always_inline)) void blend_pixels(
+    const Tables *t, const int C, __m512i index, const __m512i top[2], const __m512i bottom[2], __m512i top_weights,
+    __m512i bottom_weights, int adjust, __m512 shift, __m512 gain, uint8_t *o, const uint8_t *end, int64_t count) {
+    const __mmask64 words = 0x5555555555555555ull;
+    const __m512i start = adjust ? _mm512_setzero_si512() : _mm512_set1_epi32(8192);
+    __m512i sums[4];
+    for (int c = 0; c < C; c++) {
+        __m512i channel = _mm512_add_epi32(index, _mm512_set1_epi32(c | (C + c) << 16));
+        __m512i upper = _mm512_maskz_permutex2var_epi8(words, top[0], channel, top[1]);
+        __m512i lower = _mm512_maskz_permutex2var_epi8(words, bottom[0], channel, bottom[1]);
+        sums[c] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(start, upper, top_weights), lower, bottom_weights);
+    }
+    if (!adjust) {
+        for (int c = 0; c < C; c++) sums[c] = _mm512_srli_epi32(sums[c], 14);
+    }
+    store_pixels(t, C, sums, adjust, _mm512_set1_ps(0x1p-14f), shift, gain, o, end, count);
+}
+
 /// The 8 bytes at `offset` in the source (unaligned).
 static inline long long tap_pair(const Source *s, int32_t offset) {
     long long bytes;
@@ -164,18 +181,7 @@ AVX512 static inline __attribute__((always_inline)) int vector_pixels(
             tap_pair(s, g[7]), tap_pair(s, g[6]), tap_pair(s, g[5]), tap_pair(s, g[4]),
             tap_pair(s, g[3]), tap_pair(s, g[2]), tap_pair(s, g[1]), tap_pair(s, g[0]));
     }
-    const __mmask64 words = 0x5555555555555555ull;
-    const __m512i start = adjust ? zero : _mm512_set1_epi32(8192);
-    __m512i sums[4];
-    for (int c = 0; c < C; c++) {
-        __m512i upper = _mm512_maskz_permutex2var_epi8(words, top[0], t->spread[c], top[1]);
-        __m512i lower = _mm512_maskz_permutex2var_epi8(words, low_taps[0], t->spread[c], low_taps[1]);
-        sums[c] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(start, upper, top_weights), lower, bottom_weights);
-    }
-    if (!adjust) {
-        for (int c = 0; c < C; c++) sums[c] = _mm512_srli_epi32(sums[c], 14);
-    }
-    store_pixels(t, C, sums, adjust, _mm512_set1_ps(0x1p-14f), shift, gain, o, end, count);
+    blend_pixels(t, C, t->reads, top, low_taps, top_weights, bottom_weights, adjust, shift, gain, o, end, count);
     return 1;
 }
 
@@ -211,21 +217,9 @@ AVX512 static inline __attribute__((always_inline)) int aligned_pixels(
     __m512i bottom_weights = _mm512_mullo_epi16(pair, _mm512_set1_epi32(wy * 0x10001));
 
     const uint8_t *p = s->base + start;
-    __m512i top_left = _mm512_loadu_si512(p), top_right = _mm512_loadu_si512(p + 64);
-    __m512i bottom_left = _mm512_loadu_si512(p + dy), bottom_right = _mm512_loadu_si512(p + dy + 64);
-    const __mmask64 words = 0x5555555555555555ull;
-    const __m512i begin = adjust ? zero : _mm512_set1_epi32(8192);
-    __m512i sums[4];
-    for (int c = 0; c < C; c++) {
-        __m512i channel = _mm512_add_epi32(index, _mm512_set1_epi32(c | (C + c) << 16));
-        __m512i upper = _mm512_maskz_permutex2var_epi8(words, top_left, channel, top_right);
-        __m512i lower = _mm512_maskz_permutex2var_epi8(words, bottom_left, channel, bottom_right);
-        sums[c] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(begin, upper, top_weights), lower, bottom_weights);
-    }
-    if (!adjust) {
-        for (int c = 0; c < C; c++) sums[c] = _mm512_srli_epi32(sums[c], 14);
-    }
-    store_pixels(t, C, sums, adjust, _mm512_set1_ps(0x1p-14f), shift, gain, o, end, count);
+    const __m512i top[2] = {_mm512_loadu_si512(p), _mm512_loadu_si512(p + 64)};
+    const __m512i bottom[2] = {_mm512_loadu_si512(p + dy), _mm512_loadu_si512(p + dy + 64)};
+    blend_pixels(t, C, index, top, bottom, top_weights, bottom_weights, adjust, shift, gain, o, end, count);
     return 1;
 }
 
@@ -257,6 +251,15 @@ AVX512 static inline __attribute__((always_inline)) int nearest_pixels(
 }
 
 // MARK: - The image
+
+/// One pixel in scalar form: ``scalar_nearest`` when `nearest`, else ``scalar_pixel``.
+static inline void scalar(const Source *s, int nearest, int64_t x, int64_t y, int adjust, float shift, float gain, uint8_t *o) {
+    if (nearest) {
+        scalar_nearest(s, x, y, adjust, shift, gain, o);
+    } else {
+        scalar_pixel(s, x, y, adjust, shift, gain, o);
+    }
+}
 
 /// The whole image with `C` channels, bilinear or (`nearest`) nearest: both constants where this
 /// is inlined.
@@ -293,11 +296,7 @@ AVX512 static inline __attribute__((always_inline)) void image(
                     : (aligned && aligned_pixels(&s, &tables, C, x, y, step_x, xs, adjust_color, shift_v, gain_v, o, end, count))
                         || vector_pixels(&s, &tables, C, xs, ys, adjust_color, shift_v, gain_v, o, end, count);
                 for (int k = 0; !done && k < count; k++) {
-                    if (nearest) {
-                        scalar_nearest(&s, x + k * step_x, y + k * step_y, adjust_color, shift, gain, o + k * C);
-                    } else {
-                        scalar_pixel(&s, x + k * step_x, y + k * step_y, adjust_color, shift, gain, o + k * C);
-                    }
+                    scalar(&s, nearest, x + k * step_x, y + k * step_y, adjust_color, shift, gain, o + k * C);
                 }
                 x += 16 * step_x;
                 y += 16 * step_y;
@@ -305,11 +304,7 @@ AVX512 static inline __attribute__((always_inline)) void image(
             }
         }
         for (; column < output_width; column++) {
-            if (nearest) {
-                scalar_nearest(&s, x, y, adjust_color, shift, gain, o);
-            } else {
-                scalar_pixel(&s, x, y, adjust_color, shift, gain, o);
-            }
+            scalar(&s, nearest, x, y, adjust_color, shift, gain, o);
             x += step_x;
             y += step_y;
             o += C;

@@ -127,8 +127,8 @@ public enum ShardPreparation {
                         while let (index, waited) = schedule.take() {
                             waits[worker] += waited
                             if (index - range.lowerBound) % half == 0 && index > range.lowerBound { readAhead(from: index + half) }
-                            let outcome = ring.prepare(items[index], index: index, with: workers[worker])
-                            schedule.finished(index, outcome)
+                            ring.prepare(items[index], index: index, with: workers[worker])
+                            schedule.finished(index)
                         }
                         ends[worker] = DispatchTime.now().uptimeNanoseconds
                     }
@@ -219,12 +219,18 @@ private final class Schedule: @unchecked Sendable {
     }
 
     /// Marks image `index` prepared (its outcome is in its slot).
-    func finished(_ index: Int, _ outcome: ShardPreparation.Outcome) {
+    func finished(_ index: Int) {
         condition.lock()
         defer { condition.unlock() }
         done[index % slots] = true
-        while prefix < range.upperBound && prefix < appended + slots && done[prefix % slots] { prefix += 1 }
+        extendPrefix()
         if prefix >= awaited { condition.broadcast() }
+    }
+
+    /// Moves the ready prefix over the prepared images after it whose slots are theirs (not those
+    /// of images still waiting to be appended). Called holding the lock.
+    private func extendPrefix() {
+        while prefix < range.upperBound && prefix < appended + slots && done[prefix % slots] { prefix += 1 }
     }
 
     /// Waits until the images from `start` on are ready, `batch` of them or up to the end, and
@@ -244,8 +250,7 @@ private final class Schedule: @unchecked Sendable {
         defer { condition.unlock() }
         for i in appended..<index { done[i % slots] = false }
         appended = index
-        // The ready prefix may go on into slots that were waiting for this.
-        while prefix < range.upperBound && prefix < appended + slots && done[prefix % slots] { prefix += 1 }
+        extendPrefix()  // it may go on into slots that were waiting for this
         condition.broadcast()
     }
 
@@ -305,11 +310,9 @@ private final class Ring: @unchecked Sendable {
     func outcome(_ index: Int) -> ShardPreparation.Outcome { outcomes[index % slots] }
 
     /// Renders every copy of `item` (image `index`) into its slot's records, completes them and
-    /// takes their checksums; notes and returns how it went.
-    func prepare(_ item: PreparationItem, index: Int, with preparer: any RecordPreparer) -> ShardPreparation.Outcome {
-        let outcome = render(item, index: index, with: preparer)
-        outcomes[index % slots] = outcome
-        return outcome
+    /// takes their checksums; notes how it went in the slot.
+    func prepare(_ item: PreparationItem, index: Int, with preparer: any RecordPreparer) {
+        outcomes[index % slots] = render(item, index: index, with: preparer)
     }
 
     private func render(_ item: PreparationItem, index: Int, with preparer: any RecordPreparer) -> ShardPreparation.Outcome {

@@ -182,14 +182,7 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
             }
             if entry.onDisk {
                 // A file of an earlier run (or another process): verified before it is used.
-                entry.fetching = true
-                condition.unlock()
-                var result: Result<ShardMapping, any Error>
-                do { result = .success(try verifiedMapping(of: entry.path, entry)) } catch { result = .failure(error) }
-                condition.lock()
-                entry.fetching = false
-                condition.broadcast()
-                switch result {
+                switch unlocked(marking: entry, { try verifiedMapping(of: entry.path, entry) }) {
                 case .success(let mapping):
                     entry.mapping = mapping
                     continue
@@ -280,15 +273,8 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
     /// Fetches `entry` with the lock held on entry and exit (released meanwhile), reserving its
     /// bytes first; on success the shard is on disk and mapped.
     private func fetchLocked(_ entry: Entry) throws {
-        entry.fetching = true
         used += entry.shard.bytes
-        condition.unlock()
-        var result: Result<ShardMapping, any Error>
-        do { result = .success(try fetch(entry)) } catch { result = .failure(error) }
-        condition.lock()
-        entry.fetching = false
-        condition.broadcast()
-        switch result {
+        switch unlocked(marking: entry, { try fetch(entry) }) {
         case .success(let mapping):
             entry.mapping = mapping
             entry.onDisk = true
@@ -298,6 +284,18 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
             used -= entry.shard.bytes
             throw error
         }
+    }
+
+    /// Runs `body` with the lock released and `entry` marked as being fetched meanwhile (its pins
+    /// wait, and no other thread fetches or evicts it); called holding the lock, held again on return.
+    private func unlocked(marking entry: Entry, _ body: () throws -> ShardMapping) -> Result<ShardMapping, any Error> {
+        entry.fetching = true
+        condition.unlock()
+        let result = Result(catching: body)
+        condition.lock()
+        entry.fetching = false
+        condition.broadcast()
+        return result
     }
 
     /// One prefetch: the first shard of the hint that is not cached, when it fits without evicting

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-public import Shards
+import Shards
 public import Support
 import Transfer
 
@@ -128,7 +128,7 @@ public final class SetUploader: @unchecked Sendable {
     /// Uploads the shard at `path` unless the destination already holds it (same size and digest).
     private func uploadShard(_ path: String) throws {
         let mapping = try ShardMapping(path: path)
-        let digest = String(format: "%016llx", UInt64(littleEndian: mapping.bytes.loadUnaligned(fromByteOffset: 72, as: UInt64.self)))
+        let digest = try ShardFileCheck.recordedDigest(of: mapping.bytes, location: path)
         let name = name(of: path)
         if let existing = try client.head(name), existing.size == mapping.bytes.count,
             existing.metadata["x-amz-meta-dataprep-digest"] == digest

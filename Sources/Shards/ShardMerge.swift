@@ -95,9 +95,10 @@ public enum ShardMerge {
                             throw ShardError(
                                 .checksumMismatch, "record bytes do not match their checksum", file: records.location, sample: local)
                         }
-                        try writer.append(
-                            image: records.image(local), label: try records.label(local), source: records.source(local),
-                            parameters: records.parameters(local))
+                        _ = try records.label(local)  // refuses a label outside the class list
+                        // The parts' layout is the writer's: the intact record goes as it is, with
+                        // the checksum just compared (not rebuilt from its fields and hashed again).
+                        try writer.append(record: records.record(local), checksum: records.checksum(local))
                     }
                 }
             }

@@ -69,6 +69,14 @@ public struct ShardStoreStatistics: Sendable, Hashable {
 
 /// The checks a store applies to a shard's bytes before handing them out.
 public enum ShardFileCheck {
+    /// The digest the header of the shard `bytes` records (the XXH64 of its checksum table), as
+    /// the manifest writes it (16 hex digits), once the header is parsed and checked.
+    /// - Throws: ``ShardError`` `truncated`, `badMagic`, `unsupportedVersion` or `badHeader`,
+    ///   naming `location`.
+    public static func recordedDigest(of bytes: UnsafeRawBufferPointer, location: String) throws -> String {
+        String(format: "%016llx", try ShardHeader(decoding: bytes, file: location).digest)
+    }
+
     /// Checks that `bytes` are the shard the manifest describes: its header parses and agrees
     /// (count, layout, digest), its size is the manifest's `bytes` (shorter: `truncated`; longer:
     /// `manifestMismatch`), and (when `table` is true) the XXH64 of its checksum table is the digest.
@@ -145,19 +153,14 @@ public final class ShardMapping: @unchecked Sendable {
     ///   shorter than a header, `fileSystem` when it cannot be opened or mapped.
     public init(path: String) throws {
         self.path = path
-        // O_NONBLOCK: opening a FIFO never waits for a writer; it is refused below.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else {
-            throw errno == ENOENT
-                ? ShardError(.missingShard, "the manifest lists it but it is not there", file: path)
-                : ShardError(.system("cannot open", path: path))
+        let fd: Int32
+        do throws(SupportError) { fd = try FileIO.openRegularFile(at: path) } catch {
+            throw error.errno == ENOENT
+                ? ShardError(.missingShard, "the manifest lists it but it is not there", file: path) : ShardError(error)
         }
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw ShardError(.system("cannot stat", path: path)) }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            throw ShardError(.fileSystem, "not a regular file (a shard is a file)", file: path)
-        }
         let size = Int(status.st_size)
         guard size >= ShardHeader.size else {
             throw ShardError(.truncated, "\(size) bytes, shorter than the \(ShardHeader.size)-byte header", file: path)
