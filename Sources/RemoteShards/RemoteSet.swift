@@ -24,6 +24,12 @@ public enum RemoteSet {
                 file: client.url(of: "manifest.json"))
         }
         let manifest = try ShardManifest.decode(Data(bytes), path: client.url(of: "manifest.json"))
+        for shard in manifest.shards {
+            // A name goes into every shard's URL: it must name a file inside the set on any server.
+            do throws(RemoteSetError) { try SetLocation.checkKey(shard.file, in: shard.file) } catch {
+                throw ShardError(.manifestMismatch, "shard '\(shard.file)': \(error.message)", file: client.url(of: "manifest.json"))
+            }
+        }
         let store = try RemoteShardStore(client: client, manifest: manifest, cache: cache)
         return try ShardSet(manifest: manifest, location: location.description, store: store)
     }

@@ -65,8 +65,12 @@ public enum SetLocation: Sendable, Hashable, CustomStringConvertible {
         self = .web(trimmed)
     }
 
-    /// Refuses key prefixes and paths S3's SigV4 canonical form or a cache could read two ways.
-    private static func checkKey(_ key: String, in text: String) throws(RemoteSetError) {
+    /// Refuses key prefixes and paths S3's SigV4 canonical form or a cache could read two ways, and
+    /// object names (a manifest's shard files, the names an upload gives) that a server could decode
+    /// into another path (`%2e%2e%2f`, `?`, `#`): only A-Z, a-z, 0-9, `.`, `_`, `-`, `~` and `/`
+    /// between non-empty segments other than `.` and `..`.
+    /// - Throws: ``RemoteSetError`` `invalidLocation` naming `text`.
+    static func checkKey(_ key: String, in text: String) throws(RemoteSetError) {
         guard key.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || "._-/~".contains($0) }) else {
             throw RemoteSetError(
                 .invalidLocation, "the path '\(key)' may only hold A-Z, a-z, 0-9, '.', '_', '-', '~' and '/'", subject: text)

@@ -130,6 +130,7 @@ public final class SetUploader: @unchecked Sendable {
         let mapping = try ShardMapping(path: path)
         let digest = try ShardFileCheck.recordedDigest(of: mapping.bytes, location: path)
         let name = name(of: path)
+        try SetLocation.checkKey(name, in: path)
         if let existing = try client.head(name), existing.size == mapping.bytes.count,
             existing.metadata["x-amz-meta-dataprep-digest"] == digest
         {

@@ -218,6 +218,19 @@ final class Failures: @unchecked Sendable {
         }
     }
 
+    @Test(arguments: ["x%2e%2e%2fy.dps", "x?y.dps", "x#y.dps", "x y.dps"])
+    func aShardNameAServerCouldDecodeIntoAnotherPathIsRefused(_ name: String) throws {
+        try withServedSet { served in
+            let text = try #require(served.server.file(at: "/set/manifest.json").map { String(decoding: $0, as: UTF8.self) })
+            let renamed = text.replacingOccurrences(of: "\"\(served.manifest.shards[0].file)\"", with: "\"\(name)\"")
+            #expect(renamed != text)
+            served.server.setFile(Array(renamed.utf8), at: "/set/manifest.json")
+            let error = expectError(ShardError.self, .manifestMismatch) { _ = try served.open() }
+            #expect(error?.message.contains("shard '\(name)'") == true, "\(error?.message ?? "")")
+            #expect(!served.server.requests.contains { $0.path.contains("y.dps") })  // nothing asked for
+        }
+    }
+
     @Test func aCacheLimitBelowTheLargestShardIsRefused() throws {
         try withServedSet { served in
             expectError(RemoteSetError.self, .invalidArgument) { _ = try served.open(limit: served.manifest.shards[0].bytes - 1) }
