@@ -104,7 +104,7 @@ public final class RemoteShardStore: ShardStore, @unchecked Sendable {
         if let limit = cache.limit, let largest = manifest.shards.map(\.bytes).max(), largest > limit {
             throw RemoteSetError(
                 .invalidArgument,
-                "the cache limit of \(Self.megabytes(limit)) is smaller than the largest shard (\(Self.megabytes(largest))): "
+                "the cache limit of \(limit < 100_000 ? "\(limit) bytes" : Self.megabytes(limit)) is smaller than the largest shard (\(Self.megabytes(largest))): "
                     + "give --cache-limit at least that", subject: client.location.description)
         }
         do { try FileIO.createFolder(cache.folder) } catch { throw RemoteSetError(error) }

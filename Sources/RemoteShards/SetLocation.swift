@@ -20,8 +20,12 @@ public enum SetLocation: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``RemoteSetError`` `invalidLocation` saying what is wrong: another scheme, no
     ///   host, credentials, a query or fragment in a URL, control characters or spaces, a bucket
     ///   name S3 does not allow, or a key prefix with characters outside `A-Z a-z 0-9 . _ - / ~`
-    ///   or an empty or `..` segment.
+    ///   or an empty or `..` segment; an empty `text` (which would name the working folder, or `/`
+    ///   once a file name is appended).
     public init(_ text: String) throws(RemoteSetError) {
+        guard !text.isEmpty else {
+            throw RemoteSetError(.invalidLocation, "an empty path names no set: give the set's folder or URL", subject: text)
+        }
         guard Self.isRemote(text) else {
             if let scheme = text.range(of: "://"), !text[..<scheme.lowerBound].contains("/") {
                 throw RemoteSetError(

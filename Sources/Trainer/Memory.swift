@@ -36,6 +36,31 @@ let workerThreads: Int = {
     return min(cores, limit)
 }()
 
+/// The thread budget `OMP_NUM_THREADS` gives oneDNN's OpenMP runtime (libgomp), which reads it when
+/// it is loaded and starts a team of that many threads at the first parallel region: 100000 overflows
+/// its stack (a segfault) and thousands crawl on a few cores.
+public enum OpenMPThreadBudget {
+    /// The most threads `OMP_NUM_THREADS` may ask for: 256, or the cores when there are more.
+    public static var maximum: Int { max(256, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Checks every count of `OMP_NUM_THREADS` in `environment` (one count, or a comma-separated list
+    /// for nested levels, each as libgomp reads it). Values libgomp does not take as a count (`0`,
+    /// `nan`, an empty string) are left to it: it warns and uses its default.
+    /// - Throws: ``TrainerError`` `invalidArgument` for a count above ``maximum``, naming the variable.
+    public static func validate(environment: [String: String]) throws(TrainerError) {
+        guard let value = environment["OMP_NUM_THREADS"] else { return }
+        for element in value.split(separator: ",", omittingEmptySubsequences: false) {
+            var digits = Substring(element.trimmingCharacters(in: .whitespaces))
+            if digits.first == "+" { digits = digits.dropFirst() }
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { continue }
+            if let count = Int(digits), count <= maximum { continue }
+            throw TrainerError(
+                .invalidArgument,
+                "OMP_NUM_THREADS must be 1...\(maximum) threads, got '\(value)': set it to the cores to use, or unset it")
+        }
+    }
+}
+
 /// Runs `body` over `0..<count` split into contiguous chunks, one per worker thread, concurrently;
 /// serially when `count` is below `serialBelow`. Chunk boundaries are multiples of 64 elements and
 /// depend only on `count` and the thread count, so elementwise results never depend on timing.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Trainer
 
 /// The `dataprep` command: image archives → training-ready shards → a trained CNN.
 @main
@@ -39,8 +40,13 @@ struct DataPrep: ParsableCommand {
     /// a flag (``KerasArgumentNames``), and a `ValidationError` thrown while the command runs
     /// (``UsageFailure``).
     static func main() {
-        OpenMPThreads.runPassively(subcommands: oneDNNCommands)
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, oneDNNCommands.contains(first) {
+            do { try OpenMPThreadBudget.validate(environment: ProcessInfo.processInfo.environment) } catch {
+                UsageFailure.exit(error.message, command: UsageFailure.command(for: arguments))
+            }
+        }
+        OpenMPThreads.runPassively(subcommands: oneDNNCommands)
         if let message = KerasArgumentNames.message(for: arguments) {
             UsageFailure.exit(message, command: UsageFailure.command(for: arguments))
         }

@@ -34,7 +34,11 @@ struct Merge: ParsableCommand {
 
     func validate() throws {
         try ShardOutputOptions.checkDestination(out, option: "OUT")
-        for part in parts where !SetLocation.isRemote(part) && (FileIO.isInside(out, folder: part) || FileIO.isInside(part, folder: out)) {
+        // A part that is no location (an empty path) is refused by name when it is opened.
+        for part in parts
+        where (try? SetLocation(part))?.isRemote == false
+            && (FileIO.isInside(out, folder: part) || FileIO.isInside(part, folder: out))
+        {
             throw ValidationError("OUT \(out) and the part \(part) overlap: merge into another folder")
         }
     }

@@ -17,6 +17,7 @@ import Testing
         for text in [
             "ftp://host/set", "s3://UPPER/set", "s3://ab/set", "s3://bucket/a b", "s3://bucket/a/../b", "s3://bucket/a//b",
             "https://user:secret@host/set", "https://host/set?x=1", "https:///set", "http://host/set\u{1}",
+            "",  // an empty path: the working folder, or `/` once `/manifest.json` is appended
         ] {
             expectError(RemoteSetError.self, .invalidLocation, "\(text)") { _ = try SetLocation(text) }
         }

@@ -130,6 +130,28 @@ enum ParallelRuns {
         }
     }
 
+    /// `OMP_NUM_THREADS` asking for more threads than the machine could start: libgomp started a team
+    /// that large at oneDNN's first parallel region (100000 overflowed its stack: a segfault; 4096
+    /// crawled for minutes on two cores). The commands that run oneDNN refuse it as a usage error
+    /// naming the variable; the values libgomp ignores itself (with a warning) are left to it.
+    @Test func ompNumThreadsBeyondTheMaximumIsAUsageError() throws {
+        let summary = ["train", "--summary", "--size", "16x12", "--classes", "2", "--model", "mlp"]
+        for value in ["100000", "18446744073709551615", "99999999999999999999", "+100000", " 100000", "2,100000"] {
+            for arguments in [summary, ["evaluate", "--model", "/nonexistent/run", "--shards", "/nonexistent/set"]] {
+                let result = try runDataprep(
+                    arguments, environment: ["OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": value], timeLimit: 60)
+                #expect(!result.signalled && !result.timedOut, "\(value): \(arguments)")
+                #expect(
+                    result.status == 64 && result.stderr.contains("Error: OMP_NUM_THREADS must be 1..."),
+                    "\(value): \(arguments): \(result.stderr)")
+            }
+        }
+        for value in ["1", "2", "2,1", "0", "nan", "", "-1", "1e12"] {
+            let result = try runDataprep(summary, environment: ["OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": value], timeLimit: 60)
+            #expect(result.status == 0, "\(value): \(result.stderr)")
+        }
+    }
+
     /// Hostile checkpoint templates: escapes, run files, control characters, spaces, absurd
     /// padding. Each is refused as a usage error before anything is made, or saves inside the
     /// run folder; none ends in a signal or a hang.

@@ -78,6 +78,10 @@ import Testing
         let inspect = try runDataprep(["inspect", url] + cache)
         #expect(inspect.status == 0, "\(inspect.stderr)")
         #expect(inspect.stdout.hasPrefix("shard set   \(url)\n") && inspect.stdout.contains("classes     2"))
+        // A limit of 100 bytes was told as "0.0 MB".
+        let tiny = try runDataprep(["inspect", url, "--cache-limit", "100"] + cache)
+        #expect(
+            tiny.status == 1 && tiny.stderr.contains("the cache limit of 100 bytes is smaller than the largest shard"), "\(tiny.stderr)")
         let verify = try runDataprep(["verify", url + "/validation"] + cache)
         #expect(
             verify.status == 0 && verify.stdout == "ok: \(url)/validation: 80 samples in 4 shards, every checksum matches\n",
@@ -155,6 +159,10 @@ import Testing
             (["verify", "http://127.0.0.1:1/set", "--cache-limit", "0"], "--cache-limit"),
             (["verify", "http://127.0.0.1:1/set", "--cache-limit", "nan"], "--cache-limit"),
             (["verify", "http://127.0.0.1:1/set", "--cache-limit", "1e30"], "--cache-limit"),
+            // Less than a byte rounded to a limit of 0 bytes.
+            (["verify", "http://127.0.0.1:1/set", "--cache-limit=0.5"], "--cache-limit"),
+            (["verify", "http://127.0.0.1:1/set", "--cache-limit=1e-4KB"], "--cache-limit"),
+            (["merge", "", "a", "b"], "OUT: an empty path names no set"),
             (["train", "--shards", "http://127.0.0.1:1/set", "--shuffle", "shards:0"], "--shuffle"),
             (["train", "--shards", "http://127.0.0.1:1/set", "--shuffle", "window"], "--shuffle"),
             (["pack", "in", "--size", "8x8", "--out", "https://host/set"], "read-only"),
@@ -167,6 +175,14 @@ import Testing
         }
         let ftp = try runDataprep(["verify", "ftp://host/set"])
         #expect(ftp.status == 1 && ftp.stderr.contains("invalidLocation"), "\(ftp.stderr)")
+        // An empty path was the working folder (merge: "OUT and the part  overlap") or `/manifest.json`.
+        for arguments in [["verify", ""], ["inspect", ""], ["merge", "/nonexistent/merged", "", "/nonexistent/part"]] {
+            let empty = try runDataprep(arguments)
+            #expect(
+                empty.status == 1 && empty.stderr.hasPrefix("error: invalidLocation: ")
+                    && empty.stderr.contains("an empty path names no set"),
+                "\(arguments): \(empty.stderr)")
+        }
     }
 
     @Test func mergeReadsItsPartsFromURLs() throws {

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import ctypes
 import json
+import operator
 import os
 import threading
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from .errors import ArgumentError, EngineError, ShardError
 
-__all__ = ["ENGINE_ENVIRONMENT", "is_url", "library", "library_path", "materialize"]
+__all__ = ["ENGINE_ENVIRONMENT", "cache_options", "is_url", "library", "library_path", "materialize"]
 
 #: The environment variable that names the library file, ahead of the copy installed in the package.
 ENGINE_ENVIRONMENT = "DATAPREP_ENGINE"
@@ -122,6 +123,32 @@ def library() -> ctypes.CDLL:
 def is_url(path: str) -> bool:
     """Whether ``path`` names a set on a server or in a bucket (``https://``, ``http://``, ``s3://``)."""
     return path.lower().startswith(("http://", "https://", "s3://"))
+
+
+def cache_options(cache: Any, cache_limit: Any, cacert: Any) -> Dict[str, Any]:
+    """The engine's options for a set read from a URL: the cache folder, its limit in bytes
+    (1...2**50), the CA file; None leaves one out. Raises :class:`ArgumentError` naming a wrong one
+    (a NaN would otherwise reach the engine as JSON it cannot read)."""
+    options: Dict[str, Any] = {}
+    if cache is not None:
+        if not isinstance(cache, (str, os.PathLike)):
+            raise ArgumentError("cache", f"must be a folder path, got {cache!r}")
+        options["cache"] = os.fspath(cache)
+    if cache_limit is not None:
+        try:
+            if isinstance(cache_limit, bool):
+                raise TypeError
+            limit = operator.index(cache_limit)
+        except TypeError:
+            raise ArgumentError("cache_limit", f"must be an integer, got {cache_limit!r}") from None
+        if not 1 <= limit <= 1 << 50:
+            raise ArgumentError("cache_limit", f"must be in 1...{1 << 50}, got {limit}")
+        options["cache_limit"] = limit
+    if cacert is not None:
+        if not isinstance(cacert, (str, os.PathLike)):
+            raise ArgumentError("cacert", f"must be a file path, got {cacert!r}")
+        options["cacert"] = os.fspath(cacert)
+    return options
 
 
 def materialize(options: dict) -> dict:

@@ -19,6 +19,9 @@ from .reader import ImageSpec
 __all__ = ["Loader"]
 
 _STATE_VERSION = 1
+#: The largest epoch the engine's C interface carries (an int64; ctypes would wrap a larger one
+#: silently, to another epoch's batches). The engine's own limit is lower, and it names it.
+_EPOCH_MAX = 2**63 - 1
 
 
 def _integer(name: str, value: Any, low: int, high: Optional[int] = None) -> int:
@@ -59,22 +62,6 @@ def _shuffle(value: Any) -> Tuple[bool, Optional[int]]:
         if window.isdigit() and 1 <= int(window) <= 1 << 20:
             return True, int(window)
     raise ArgumentError("shuffle", f'must be True, False, "global" or "shards:K" (K a number of shards, 1...1048576), got {value!r}')
-
-
-def _cache_options(cache: Any, cache_limit: Any, cacert: Any) -> Dict[str, Any]:
-    """The engine's options for a set read from a URL: the cache folder, its limit in bytes, the CA file."""
-    options: Dict[str, Any] = {}
-    if cache is not None:
-        if not isinstance(cache, (str, os.PathLike)):
-            raise ArgumentError("cache", f"must be a folder path, got {cache!r}")
-        options["cache"] = os.fspath(cache)
-    if cache_limit is not None:
-        options["cache_limit"] = _integer("cache_limit", cache_limit, 1, 1 << 50)
-    if cacert is not None:
-        if not isinstance(cacert, (str, os.PathLike)):
-            raise ArgumentError("cacert", f"must be a file path, got {cacert!r}")
-        options["cacert"] = os.fspath(cacert)
-    return options
 
 
 def _size(value: Any) -> Optional[Dict[str, int]]:
@@ -197,7 +184,7 @@ class Loader:
             "threads": None if threads is None else _integer("threads", threads, 1),
             "prefetch": _integer("prefetch", prefetch, 1),
             "verify_records": _flag("verify_records", verify_records),
-            **_cache_options(cache, cache_limit, cacert),
+            **engine.cache_options(cache, cache_limit, cacert),
         }
         self._lib = engine.library()
         error = engine.Error()
@@ -273,7 +260,7 @@ class Loader:
     def order(self, epoch: Optional[int] = None) -> np.ndarray:
         """The set's sample indices this loader reads in ``epoch`` (default: the current one), in
         order: batch ``i`` holds ``order[i * batch_size : (i + 1) * batch_size]``."""
-        epoch = self._epoch if epoch is None else _integer("epoch", epoch, 0)
+        epoch = self._epoch if epoch is None else _integer("epoch", epoch, 0, _EPOCH_MAX)
         samples = np.zeros(self.samples_per_epoch, dtype=np.int64)
         with self._engine():
             status = self._lib.dp_loader_order(
@@ -293,7 +280,7 @@ class Loader:
 
     def set_epoch(self, epoch: int) -> None:
         """Reads epoch ``epoch`` (0-based) from its first batch on the next iteration."""
-        self._epoch = _integer("epoch", epoch, 0)
+        self._epoch = _integer("epoch", epoch, 0, _EPOCH_MAX)
         self._position = 0
 
     def state_dict(self) -> Dict[str, Any]:
@@ -311,15 +298,16 @@ class Loader:
 
         Raises :class:`ArgumentError` when the state was taken from a loader with other options or
         another set (naming what differs)."""
-        if not isinstance(state, Mapping) or state.get("version") != _STATE_VERSION:
+        if (
+            not isinstance(state, Mapping) or isinstance(state.get("version"), bool) or state.get("version") != _STATE_VERSION
+            or not isinstance(state.get("options"), Mapping)
+        ):
             raise ArgumentError("state", "is not a state_dict() of this version of dataprep_shards")
-        mine = self._fingerprint()
-        for key in sorted(set(mine) | set(state.get("options", {}))):
-            if state["options"].get(key) != mine.get(key):
-                raise ArgumentError(
-                    "state", f"was taken with {key}={state['options'].get(key)!r}; this loader has {mine.get(key)!r}"
-                )
-        epoch = _integer("state['epoch']", state.get("epoch"), 0)
+        theirs, mine = state["options"], self._fingerprint()
+        for key in sorted(set(mine) | set(theirs), key=str):
+            if theirs.get(key) != mine.get(key):
+                raise ArgumentError("state", f"was taken with {key}={theirs.get(key)!r}; this loader has {mine.get(key)!r}")
+        epoch = _integer("state['epoch']", state.get("epoch"), 0, _EPOCH_MAX)
         batch = _integer("state['batch']", state.get("batch"), 0, len(self))
         self._epoch, self._position = epoch, batch
 
@@ -366,7 +354,7 @@ class Loader:
             index += count
         if not 0 <= index < count:
             raise IndexError(f"batch {index} is outside 0..<{count}")
-        epoch = self._epoch if epoch is None else _integer("epoch", epoch, 0)
+        epoch = self._epoch if epoch is None else _integer("epoch", epoch, 0, _EPOCH_MAX)
         images, labels = self._fetch(epoch, index)
         return images.copy(), labels.copy()
 

@@ -31,7 +31,7 @@ from ._manifest import (
     record_layout,
     validate_manifest,
 )
-from .engine import is_url, materialize
+from .engine import cache_options, is_url, materialize
 from .errors import ChecksumsNotVerifiedWarning, ShardError
 
 __all__ = ["ImageSpec", "ShardSet"]
@@ -101,9 +101,7 @@ class ShardSet:
     ):
         path = os.fspath(path)
         self._url = path.rstrip("/") if is_url(path) else None
-        self._cache_options = {
-            key: value for key, value in (("cache", cache), ("cache_limit", cache_limit), ("cacert", cacert)) if value is not None
-        }
+        self._cache_options = cache_options(cache, cache_limit, cacert)
         self.directory = self._url or (os.path.dirname(path) if os.path.basename(path) == "manifest.json" else path)
         self.verify_records = verify_records
         self._materialized = self._materialize() if self._url else None

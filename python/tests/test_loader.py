@@ -277,6 +277,51 @@ class LoaderContractTests(unittest.TestCase):
         # Keras's defaults of what the engine does not do are accepted, and so is the set's own rescale.
         self.loader(augment=dict(featurewise_center=False, zca_epsilon=1e-6, rescale=1 / 255, validation_split=0.0))
 
+    def test_epochs_past_int64_are_refused_not_wrapped_to_another_epoch(self):
+        # ctypes wraps an int past the engine's int64 silently: 2**64 read epoch 0's batches.
+        loader = self.loader(augment=FRESH, seed=4)
+        for huge in (2**63, 2**64, 2**64 + 3):
+            for call in (lambda: loader.batch(0, huge), lambda: loader.order(huge), lambda: loader.set_epoch(huge)):
+                with self.subTest(epoch=huge), self.assertRaises(dp.ArgumentError) as raised:
+                    call()
+                self.assertEqual(raised.exception.argument, "epoch")
+            state = dict(loader.state_dict(), epoch=huge)
+            with self.assertRaises(dp.ArgumentError) as raised:
+                loader.load_state_dict(state)
+            self.assertEqual(raised.exception.argument, "state['epoch']")
+        # An int64 past the engine's limit reaches it unwrapped, and it names its limit.
+        with self.assertRaises(dp.ArgumentError) as raised:
+            loader.batch(0, 2**63 - 1)
+        self.assertEqual(raised.exception.argument, "epoch")
+        self.assertIn("1099511627776", str(raised.exception))
+
+    def test_hostile_state_dicts_raise_argument_errors(self):
+        loader = self.loader()
+        good = loader.state_dict()
+        for state in (
+            {"version": 1}, dict(good, options=None), dict(good, options=float("nan")), dict(good, options="x"),
+            dict(good, options=[1]), dict(good, version=True), dict(good, version=float("nan")), None, [],
+        ):
+            with self.subTest(state=state), self.assertRaises(dp.ArgumentError) as raised:
+                loader.load_state_dict(state)
+            self.assertEqual(raised.exception.argument, "state")
+        with self.assertRaises(dp.ArgumentError) as raised:
+            loader.load_state_dict(dict(good, options={1: 2}))
+        self.assertEqual(raised.exception.argument, "state")
+        loader.load_state_dict(good)
+
+    def test_the_reader_checks_its_cache_options(self):
+        # A NaN reached the engine as JSON it cannot read ("the options are not valid JSON").
+        for arguments, name in (
+            (dict(cache_limit=float("nan")), "cache_limit"), (dict(cache_limit=float("inf")), "cache_limit"),
+            (dict(cache_limit=0), "cache_limit"), (dict(cache_limit=True), "cache_limit"), (dict(cache_limit=""), "cache_limit"),
+            (dict(cacert=float("nan")), "cacert"), (dict(cache=3), "cache"),
+        ):
+            with self.subTest(arguments=arguments), self.assertRaises(dp.ArgumentError) as raised:
+                dp.ShardSet(fixture("rgb"), **arguments)
+            self.assertEqual(raised.exception.argument, name)
+        self.assertEqual(len(dp.ShardSet(fixture("rgb"), cache_limit=10**12)), 27)
+
     def test_misuse_never_crashes(self):
         loader = self.loader(augment=FRESH)
         # Two iterations at once: each gets its own epoch's batches (the engine restarts between them).

@@ -13,7 +13,7 @@ struct ByteCount: ExpressibleByArgument {
         ]
         let (number, scale) = units.first { text.hasSuffix($0.0) }.map { (String(text.dropLast($0.0.count)), $0.1) } ?? (text, 1)
         guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0,
-            value * scale <= Double(1 << 50)
+            value * scale >= 1, value * scale <= Double(1 << 50)
         else { return nil }
         bytes = Int(value * scale)
     }
