@@ -19,7 +19,7 @@ func codecsBenchmarks() throws -> Section {
     func tjbench(scale: String?) -> Double? {
         let arguments = [path, "-rgb", "-benchtime", "\(benchSeconds)", "-warmup", "1", "-nowrite"] + (scale.map { ["-scale", $0] } ?? [])
         // "Decompress    --> Frame rate:         1939.676282 fps"
-        guard let output = runTool("/usr/bin/tjbench", arguments)?.output,
+        guard let output = (try? runProgram("/usr/bin/tjbench", arguments))?.output,
             let line = output.split(separator: "\n").first(where: { $0.contains("Decompress") && $0.contains("Frame rate") }),
             let value = line.split(separator: " ").dropLast().last
         else { return nil }

@@ -27,7 +27,7 @@ func downloadBenchmarks() throws -> Section {
     /// Seconds `curl -s -o output URL` takes, nil when curl is missing or fails.
     func curl(to output: String) -> Double? {
         var status: Int32?
-        let time = seconds { status = runTool("/usr/bin/curl", ["-s", "-o", output, url])?.status }
+        let time = seconds { status = (try? runProgram("/usr/bin/curl", ["-s", "-o", output, url]))?.status }
         return status == 0 ? time : nil
     }
 

@@ -49,7 +49,8 @@ func extractionBenchmarks() throws -> Section {
 
             try FileManager.default.createDirectory(atPath: theirs, withIntermediateDirectories: false)
             var status: Int32?
-            best.bsdtar = min(best.bsdtar, seconds { status = runTool("/usr/bin/bsdtar", ["-xf", archive, "-C", theirs])?.status })
+            best.bsdtar = min(
+                best.bsdtar, seconds { status = (try? runProgram("/usr/bin/bsdtar", ["-xf", archive, "-C", theirs]))?.status })
             bsdtarFailed = bsdtarFailed || status != 0
             removeFolder(theirs)
         }

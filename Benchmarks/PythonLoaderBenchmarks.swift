@@ -62,7 +62,7 @@ func pythonLoaderBenchmarks() throws -> Section {
         ]
         setenv("PYTHONPATH", repository + "/python", 1)
         setenv("DATAPREP_ENGINE", binaries + "/libDataPrepEngine.so", 1)
-        guard let run = runTool(interpreter, arguments), run.status == 0,
+        guard let run = try? runProgram(interpreter, arguments), run.status == 0,
             let line = run.output.split(separator: "\n").last,
             let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double],
             let rate = json["rate"], let rss = json["rss_mb"]

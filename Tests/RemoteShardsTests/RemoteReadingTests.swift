@@ -48,6 +48,24 @@ final class Failures: @unchecked Sendable {
         func shardPath(_ k: Int) -> String { "/set/" + manifest.shards[k].file }
     }
 
+    /// Verifies each of `sets` `rounds` times from two threads at once per set; expects no failure
+    /// and no temporary file left in their shared cache folder `cache`.
+    func verifyConcurrently(
+        _ sets: [ShardSet], rounds: Int, sharing cache: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 2 * sets.count) { k in
+            do {
+                for _ in 0..<rounds { try sets[k % sets.count].verify() }
+            } catch {
+                failures.add("\(error)")
+            }
+        }
+        #expect(failures.all.isEmpty, "\(failures.all)", sourceLocation: sourceLocation)
+        let names = try FileManager.default.contentsOfDirectory(atPath: cache)
+        #expect(names.allSatisfy { $0.hasSuffix(".dps") }, "\(names)", sourceLocation: sourceLocation)  // no temporary file left
+    }
+
     func withServedSet(_ body: (Served) throws -> Void) throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -135,17 +153,7 @@ final class Failures: @unchecked Sendable {
     @Test func twoReadersSharingACacheFolderNeverSeeEachOthersHalfFiles() throws {
         try withServedSet { served in
             let sets = try (0..<2).map { _ in try served.open(limit: served.manifest.shards.map(\.bytes).reduce(0, +) / 2) }
-            let failures = Failures()
-            DispatchQueue.concurrentPerform(iterations: 4) { k in
-                do {
-                    for _ in 0..<3 { try sets[k % 2].verify() }
-                } catch {
-                    failures.add("\(error)")
-                }
-            }
-            #expect(failures.all.isEmpty, "\(failures.all)")
-            let names = try FileManager.default.contentsOfDirectory(atPath: served.cache)
-            #expect(names.allSatisfy { $0.hasSuffix(".dps") }, "\(names)")  // no temporary file left
+            try verifyConcurrently(sets, rounds: 3, sharing: served.cache)
         }
     }
 
@@ -156,18 +164,8 @@ final class Failures: @unchecked Sendable {
         try withServedSet { served in
             let limit = 2 * served.manifest.shards.map(\.bytes).max()!
             let sets = try (0..<3).map { _ in try served.open(limit: limit) }
-            let failures = Failures()
-            DispatchQueue.concurrentPerform(iterations: 6) { k in
-                do {
-                    for _ in 0..<8 { try sets[k % 3].verify() }
-                } catch {
-                    failures.add("\(error)")
-                }
-            }
-            #expect(failures.all.isEmpty, "\(failures.all)")
+            try verifyConcurrently(sets, rounds: 8, sharing: served.cache)
             #expect(sets.allSatisfy { $0.cacheStatistics!.evictions > 0 })
-            let names = try FileManager.default.contentsOfDirectory(atPath: served.cache)
-            #expect(names.allSatisfy { $0.hasSuffix(".dps") }, "\(names)")  // no temporary file left
         }
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 public import Testing
 
 /// `python3` from the PATH, for the tests that read dataprep's files the way a Python user would
@@ -14,15 +13,6 @@ public enum Python {
 
     /// Runs `python3 arguments...`; its exit status (-1 when it cannot start) and its stdout.
     public static func run(_ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return (-1, "") }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        (try? runProgram("/usr/bin/env", ["python3"] + arguments)) ?? (-1, "")
     }
 }

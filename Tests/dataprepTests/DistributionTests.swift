@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import dataprep
@@ -10,24 +11,10 @@ import Testing
 @Suite struct DistributionTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `command` with `arguments`, its stdout.
-    static func output(_ command: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// The Debian package that installed `path` (tried as given, then with symbolic links resolved).
     static func package(of path: String) throws -> String? {
         for candidate in [path, URL(fileURLWithPath: path).resolvingSymlinksInPath().path] {
-            let owner = try output("/usr/bin/dpkg", ["-S", candidate])
+            let owner = try runProgram("/usr/bin/dpkg", ["-S", candidate]).output
             if let line = owner.split(separator: "\n").first, let name = line.split(separator: ":").first { return String(name) }
         }
         return nil
@@ -38,12 +25,12 @@ import Testing
             try String(contentsOf: Self.root.appendingPathComponent("packaging/runtime-packages.txt"), encoding: .utf8)
                 .split(separator: "\n").map(String.init))
         let binary = dataprepExecutable().path
-        let needed = try Self.output("/usr/bin/readelf", ["-d", binary]).split(separator: "\n").compactMap { line -> String? in
+        let needed = try runProgram("/usr/bin/readelf", ["-d", binary]).output.split(separator: "\n").compactMap { line -> String? in
             guard line.contains("(NEEDED)"), let open = line.firstIndex(of: "["), let close = line.lastIndex(of: "]") else { return nil }
             return String(line[line.index(after: open)..<close])
         }
         let resolved = Dictionary(
-            try Self.output("/usr/bin/ldd", [binary]).split(separator: "\n").compactMap { line -> (String, String)? in
+            try runProgram("/usr/bin/ldd", [binary]).output.split(separator: "\n").compactMap { line -> (String, String)? in
                 let fields = line.split(separator: " ").map(String.init).filter { !$0.isEmpty && $0 != "\t" }
                 guard fields.count >= 3, fields[1] == "=>" else { return nil }
                 return (fields[0].trimmingCharacters(in: .whitespaces), fields[2])

@@ -40,16 +40,8 @@ import Testing
         // `script` runs the command on a pseudo-terminal and copies what it draws to its stdout.
         let command = [dataprepExecutable().path, "pack", data.path, "--size", "16x12", "--out", dir.appendingPathComponent("b").path]
             .map { "'\($0)'" }.joined(separator: " ")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", command, "/dev/null"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let drawn = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, drawn) = try runProgram("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(status == 0)
         #expect(drawn.contains("packing [") && drawn.contains("40/40 images") && drawn.contains("images/s"), "\(drawn)")
     }
 }

@@ -24,14 +24,26 @@ import Testing
 
     /// The bytes of every file under `folder`, by relative path.
     static func snapshot(_ folder: String) throws -> [String: Data] {
-        var files: [String: Data] = [:]
-        for path in try FileManager.default.subpathsOfDirectory(atPath: folder) {
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: folder + "/" + path, isDirectory: &isFolder), !isFolder.boolValue {
-                files[path] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + path))
-            }
-        }
-        return files
+        let files = TestFiles.files(under: folder)
+        return try Dictionary(uniqueKeysWithValues: files.map { ($0, try Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0))) })
+    }
+
+    /// `count` 16×12 photos each of cats and dogs in DIR/data, packed 8×6 into DIR/shards, and the
+    /// run folder DIR/run to train into.
+    static func packedCatsAndDogs(
+        in dir: URL, count: Int = 2, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> (data: URL, shards: String, run: String) {
+        let data = dir.appendingPathComponent("data")
+        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: count, size: PixelSize(width: 16, height: 12))
+        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
+        let pack = try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards])
+        #expect(pack.status == 0, "\(pack.stderr)", sourceLocation: sourceLocation)
+        return (data, shards, run)
+    }
+
+    /// The command that trains the MLP on `shards` for one epoch into `run`.
+    static func oneEpoch(_ shards: String, _ run: String) -> [String] {
+        ["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run]
     }
 
     // MARK: 1. Replacing what exists
@@ -137,21 +149,14 @@ import Testing
     @Test func anAbsoluteTemplateCannotNameARunFileEither() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = dir.appendingPathComponent("data")
-        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 12))
-        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
-        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
+        let (_, shards, run) = try Self.packedCatsAndDogs(in: dir)
         for template in [run + "/history.csv", run, run + "/" + FolderLock.fileName] {
-            let result = try runDataprep(
-                ["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run, "--checkpoint", template],
-                environment: Self.passive)
+            let result = try runDataprep(Self.oneEpoch(shards, run) + ["--checkpoint", template], environment: Self.passive)
             #expect(result.status == 1 && result.stderr.contains("checkpoint template"), "\(template): \(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: run), "a failed run leaves no folder holding only its lock")
         }
         // One inside the run folder under another name is fine.
-        let ok = try runDataprep(
-            ["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run, "--checkpoint", run + "/w{epoch}.dpw"],
-            environment: Self.passive)
+        let ok = try runDataprep(Self.oneEpoch(shards, run) + ["--checkpoint", run + "/w{epoch}.dpw"], environment: Self.passive)
         #expect(ok.status == 0 && FileManager.default.fileExists(atPath: run + "/w1.dpw"), "\(ok.stderr)")
     }
 
@@ -160,21 +165,15 @@ import Testing
     @Test func anEmptySetHasNoLossAndIsNotRecordedAsZero() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = dir.appendingPathComponent("data")
-        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 12))
-        let shards = dir.appendingPathComponent("shards").path, empty = dir.appendingPathComponent("empty").path
-        let run = dir.appendingPathComponent("run").path
-        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
+        let (data, shards, run) = try Self.packedCatsAndDogs(in: dir)
+        let empty = dir.appendingPathComponent("empty").path
         #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", empty, "--split", "validation"]).status == 0)
         try ManifestDamage.cases.first { $0.name == "an empty set" }!.apply(to: empty)
-        let train = try runDataprep(
-            ["train", "--shards", shards, "--val", empty, "--model", "mlp", "--epochs", "1", "--run-dir", run], environment: Self.passive)
+        let train = try runDataprep(Self.oneEpoch(shards, run) + ["--val", empty], environment: Self.passive)
         #expect(train.status == 1 && train.stderr.contains("holds no samples"), "\(train.stderr)")
         #expect(!train.stdout.contains("val_loss"), "\(train.stdout)")
         #expect(!FileManager.default.fileExists(atPath: run + "/history.csv"))
-        #expect(
-            try runDataprep(["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run], environment: Self.passive)
-                .status == 0)
+        #expect(try runDataprep(Self.oneEpoch(shards, run), environment: Self.passive).status == 0)
         let evaluate = try runDataprep(["evaluate", "--model", run, "--shards", empty], environment: Self.passive)
         #expect(evaluate.status == 1 && evaluate.stderr.contains("hold no samples"), "\(evaluate.stderr)")
         #expect(!evaluate.stdout.contains("loss"), "\(evaluate.stdout)")
@@ -185,13 +184,8 @@ import Testing
     @Test func aFIFOWhereAFileIsExpectedIsRefusedAtOnce() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = dir.appendingPathComponent("data")
-        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 12))
-        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
-        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
-        #expect(
-            try runDataprep(["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run], environment: Self.passive)
-                .status == 0)
+        let (data, shards, run) = try Self.packedCatsAndDogs(in: dir)
+        #expect(try runDataprep(Self.oneEpoch(shards, run), environment: Self.passive).status == 0)
         let fifo = dir.appendingPathComponent("pipe.png").path, model = dir.appendingPathComponent("pipe.dpw").path
         #expect(mkfifo(fifo, 0o644) == 0 && mkfifo(model, 0o644) == 0)
         let image = data.path + "/cats/0.jpg"
@@ -266,11 +260,8 @@ import Testing
     @Test func callbacksThatWouldNeverActAreRefused() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = dir.appendingPathComponent("data")
-        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 12))
-        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
-        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
-        let base = ["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run]
+        let (_, shards, run) = try Self.packedCatsAndDogs(in: dir)
+        let base = Self.oneEpoch(shards, run)
         for options in [
             ["--early-stopping", "2"], ["--early-stopping", "2", "--restore-best"], ["--checkpoint", "w{epoch}.dpw", "--save-best-only"],
         ] {
@@ -285,13 +276,8 @@ import Testing
     @Test func aKilledWritersTemporaryFileIsRemovedByTheNextWrite() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = dir.appendingPathComponent("data")
-        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 12))
-        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
-        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
-        #expect(
-            try runDataprep(["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--run-dir", run], environment: Self.passive)
-                .status == 0)
+        let (_, shards, run) = try Self.packedCatsAndDogs(in: dir)
+        #expect(try runDataprep(Self.oneEpoch(shards, run), environment: Self.passive).status == 0)
         // A process that has ended: its pid names a temporary file nobody will finish.
         let gone = Process()
         gone.executableURL = URL(fileURLWithPath: "/bin/true")

@@ -105,12 +105,9 @@ import Testing
     @Test func trainRefusesSingleClassSetsAndRunFoldersThatHoldARun() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = dir.appendingPathComponent("data")
-        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 2, size: PixelSize(width: 16, height: 12))
-        let shards = dir.appendingPathComponent("shards").path, run = dir.appendingPathComponent("run").path
-        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
-        let environment = ["OMP_WAIT_POLICY": "PASSIVE"]
-        let train = ["train", "--shards", shards, "--model", "mlp", "--epochs", "1", "--batch-size", "2", "--run-dir", run]
+        let (_, shards, run) = try ReliabilityRoundTwoTests.packedCatsAndDogs(in: dir)
+        let environment = ReliabilityRoundTwoTests.passive
+        let train = ReliabilityRoundTwoTests.oneEpoch(shards, run) + ["--batch-size", "2"]
         #expect(try runDataprep(train, environment: environment).status == 0)
         let again = try runDataprep(train, environment: environment)
         #expect(again.status == 64)
@@ -131,10 +128,8 @@ import Testing
     @Test func aRunFolderThatIsAFileIsAClearError() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = dir.appendingPathComponent("data")
-        try PackCommandTests.makeDataset(at: data, classes: ["cats", "dogs"], count: 1, size: PixelSize(width: 16, height: 12))
-        let shards = dir.appendingPathComponent("shards").path, file = dir.appendingPathComponent("file").path
-        #expect(try runDataprep(["pack", data.path, "--size", "8x6", "--out", shards]).status == 0)
+        let (_, shards, _) = try ReliabilityRoundTwoTests.packedCatsAndDogs(in: dir, count: 1)
+        let file = dir.appendingPathComponent("file").path
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
         let result = try runDataprep(["train", "--shards", shards, "--model", "mlp", "--run-dir", file])
         #expect(result.status == 1)
